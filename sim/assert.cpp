@@ -1,0 +1,31 @@
+#include "sim/assert.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace sim {
+namespace {
+// Process-wide on purpose: an assertion can fire anywhere, and the only thing it needs is what
+// to print before the process dies. Nothing here feeds a simulation decision.
+std::string g_repro_command;
+std::string (*g_now_text)() = nullptr;
+}  // namespace
+
+void set_repro_context(std::string repro_command) { g_repro_command = std::move(repro_command); }
+
+void set_repro_time_source(std::string (*now_text)()) { g_now_text = now_text; }
+
+void assertion_failed(std::string_view condition, std::string_view message, const char* file,
+                      int line) {
+    std::string when = g_now_text != nullptr ? g_now_text() : std::string("-");
+    std::fprintf(stderr, "floe: assertion failed: %.*s%s%.*s\n  at %s:%d, virtual time %s\n",
+                 static_cast<int>(condition.size()), condition.data(), message.empty() ? "" : ": ",
+                 static_cast<int>(message.size()), message.data(), file, line, when.c_str());
+    if (!g_repro_command.empty()) {
+        std::fprintf(stderr, "  reproduce: %s\n", g_repro_command.c_str());
+    }
+    std::fflush(stderr);
+    std::abort();
+}
+
+}  // namespace sim

@@ -1,0 +1,44 @@
+#pragma once
+// Always-on assertions. NDEBUG never removes them: a simulator that skips its checks in an
+// optimised build would pass seeds it should fail. A failed assertion is a bug, so it aborts the
+// process after printing the message, the virtual time and the one-line repro command of the
+// run in progress (see set_repro_context).
+
+#include <fmt/format.h>
+
+#include <string>
+#include <string_view>
+
+namespace sim {
+
+// Called by the runner before a run so that a failed assertion can name the seed and the exact
+// command that reproduces it. The kernel fills the virtual time itself.
+void set_repro_context(std::string repro_command);
+void set_repro_time_source(std::string (*now_text)());
+
+[[noreturn]] void assertion_failed(std::string_view condition, std::string_view message,
+                                   const char* file, int line);
+
+}  // namespace sim
+
+// FLOE_ASSERT(cond) or FLOE_ASSERT(cond, "fmt {}", args...). The message is only formatted on
+// failure, so dense assertions cost one branch each.
+#define FLOE_ASSERT(cond, ...)                                                                     \
+    do {                                                                                           \
+        if (!(cond)) [[unlikely]] {                                                                \
+            ::sim::assertion_failed(#cond, ::sim::detail::assert_message(__VA_ARGS__), __FILE__,   \
+                                    __LINE__);                                                     \
+        }                                                                                          \
+    } while (false)
+
+#define FLOE_UNREACHABLE(...)                                                                      \
+    ::sim::assertion_failed("unreachable", ::sim::detail::assert_message(__VA_ARGS__), __FILE__,   \
+                            __LINE__)
+
+namespace sim::detail {
+inline std::string assert_message() { return {}; }
+template <class... Args>
+std::string assert_message(fmt::format_string<Args...> format, Args&&... args) {
+    return fmt::format(format, std::forward<Args>(args)...);
+}
+}  // namespace sim::detail

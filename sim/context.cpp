@@ -1,0 +1,112 @@
+#include "sim/context.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <valgrind/valgrind.h>
+
+#include "sim/assert.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define FLOE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FLOE_ASAN 1
+#endif
+#endif
+
+#if defined(FLOE_ASAN)
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+namespace sim {
+namespace {
+
+size_t page_size() {
+    static const auto size = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    return size;
+}
+
+size_t round_up(size_t value, size_t multiple) { return (value + multiple - 1) / multiple * multiple; }
+
+}  // namespace
+
+bool running_under_asan() {
+#if defined(FLOE_ASAN)
+    return true;
+#else
+    return false;
+#endif
+}
+
+size_t effective_stack_size(size_t requested) {
+    const size_t scaled = running_under_asan() ? requested * 4 : requested;
+    const size_t rounded = round_up(scaled, page_size());
+    FLOE_ASSERT(rounded % 16 == 0, "fcontext needs 16-byte aligned stacks");
+    return rounded;
+}
+
+StackPool::StackPool(size_t usable_size) : usable_size_(effective_stack_size(usable_size)) {
+    FLOE_ASSERT(usable_size_ >= 2 * page_size(), "stack of {} bytes is too small", usable_size_);
+}
+
+StackPool::~StackPool() {
+    for (Stack& stack : free_) {
+        VALGRIND_STACK_DEREGISTER(stack.valgrind_id);
+        munmap(stack.mapping, stack.mapping_size);
+    }
+}
+
+Stack StackPool::acquire() {
+    if (!free_.empty()) {
+        Stack stack = free_.back();
+        free_.pop_back();
+        return stack;
+    }
+    Stack stack;
+    stack.usable_size = usable_size_;
+    stack.mapping_size = usable_size_ + page_size();
+    void* mapping = mmap(nullptr, stack.mapping_size, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    FLOE_ASSERT(mapping != MAP_FAILED, "mmap of a {}-byte fiber stack failed (vm.max_map_count?)",
+                stack.mapping_size);
+    stack.mapping = static_cast<char*>(mapping);
+    FLOE_ASSERT(mprotect(stack.mapping, page_size(), PROT_NONE) == 0, "guard page");
+    stack.valgrind_id = VALGRIND_STACK_REGISTER(stack.bottom(), stack.top());
+    return stack;
+}
+
+void StackPool::release(Stack stack) {
+    FLOE_ASSERT(stack.usable_size == usable_size_, "stack returned to the wrong pool");
+    free_.push_back(stack);
+}
+
+FContext make_context(const Stack& stack, void (*entry)(Transfer)) {
+    return boost::context::detail::make_fcontext(stack.top(), stack.usable_size, entry);
+}
+
+Transfer jump_context(FContext to, void* data) {
+    return boost::context::detail::jump_fcontext(to, data);
+}
+
+void asan_start_switch(void** fake_stack_save, const void* bottom, size_t size) {
+#if defined(FLOE_ASAN)
+    __sanitizer_start_switch_fiber(fake_stack_save, bottom, size);
+#else
+    (void)fake_stack_save;
+    (void)bottom;
+    (void)size;
+#endif
+}
+
+void asan_finish_switch(void* fake_stack_save, const void** bottom_old, size_t* size_old) {
+#if defined(FLOE_ASAN)
+    __sanitizer_finish_switch_fiber(fake_stack_save, bottom_old, size_old);
+#else
+    (void)fake_stack_save;
+    (void)bottom_old;
+    (void)size_old;
+#endif
+}
+
+}  // namespace sim

@@ -1,0 +1,220 @@
+#include "sim/fail_points.h"
+
+#include <fmt/format.h>
+
+namespace sim {
+
+FailPointAction FailPointAction::call(std::function<void()> fn) {
+    FailPointAction action;
+    action.kind = Kind::callback;
+    action.callback = std::move(fn);
+    return action;
+}
+
+FailPointAction FailPointAction::inject_error() {
+    FailPointAction action;
+    action.kind = Kind::error;
+    return action;
+}
+
+FailPointAction FailPointAction::crash(Duration restart_after) {
+    FailPointAction action;
+    action.kind = Kind::crash;
+    action.duration = restart_after;
+    return action;
+}
+
+FailPointAction FailPointAction::sleep(Duration duration) {
+    FailPointAction action;
+    action.kind = Kind::sleep;
+    action.duration = duration;
+    return action;
+}
+
+FailPointAction FailPointAction::hold() {
+    FailPointAction action;
+    action.kind = Kind::hold;
+    return action;
+}
+
+FailPointAction FailPointAction::hold_until(std::function<bool()> predicate, Duration poll) {
+    FLOE_ASSERT(poll > Duration::zero(), "hold_until needs a positive poll interval");
+    FailPointAction action;
+    action.kind = Kind::hold_until;
+    action.predicate = std::move(predicate);
+    action.duration = poll;
+    return action;
+}
+
+FailPoints::FailPoints(Scheduler& scheduler)
+    : scheduler_(scheduler), rng_(scheduler.make_rng("failpoints")) {}
+
+FailPoints::~FailPoints() {
+    for (const auto& [name, armed] : armed_) {
+        FLOE_ASSERT(!armed->held.has_waiters() || Scheduler::current_or_null() == nullptr,
+                    "fail point '{}' destroyed while fibers are held", name);
+    }
+}
+
+void FailPoints::arm(const std::string& name, FailPointAction action) {
+    auto& slot = armed_[name];
+    if (slot != nullptr && slot->held_count > 0) {
+        // Re-arming keeps the fibers already held; they wait for release() as before.
+        slot->action = std::move(action);
+    } else {
+        slot = std::make_unique<Armed>();
+        slot->action = std::move(action);
+        slot->name = name;
+    }
+    stats_[name].armed_ever = true;
+}
+
+void FailPoints::disarm(const std::string& name) {
+    auto it = armed_.find(name);
+    if (it == armed_.end()) {
+        return;
+    }
+    // Held fibers must not be stranded by a disarm: release them first.
+    it->second->held.notify_all();
+    if (it->second->held_count == 0) {
+        armed_.erase(it);
+    } else {
+        it->second->action = FailPointAction::call([] {});
+        it->second->action.max_fires = 0;
+    }
+}
+
+void FailPoints::disarm_all() {
+    std::vector<std::string> names;
+    for (const auto& [name, armed] : armed_) {
+        names.push_back(name);
+    }
+    for (const auto& name : names) {
+        disarm(name);
+    }
+}
+
+void FailPoints::release(const std::string& name) {
+    auto it = armed_.find(name);
+    if (it != armed_.end()) {
+        it->second->held.notify_all();
+    }
+}
+
+bool FailPoints::is_armed(std::string_view name) const {
+    auto it = armed_.find(name);
+    return it != armed_.end() && it->second->action.max_fires > 0;
+}
+
+FailPointOutcome FailPoints::hit(std::string_view name) { return hit_impl(name, false); }
+
+FailPointOutcome FailPoints::hit_async(std::string_view name) { return hit_impl(name, true); }
+
+FailPointOutcome FailPoints::hit_impl(std::string_view name, bool may_suspend) {
+    const HostId host = scheduler_.current_host();
+    auto stats = stats_.find(name);
+    if (stats == stats_.end()) {
+        stats = stats_.emplace(std::string(name), FailPointStats{}).first;
+    }
+    ++stats->second.hits;
+    ++stats->second.hits_by_host[host];
+    auto it = armed_.find(name);
+    if (it == armed_.end()) {
+        return FailPointOutcome::proceed;
+    }
+    Armed& armed = *it->second;
+    const FailPointAction& action = armed.action;
+    if (action.max_fires == 0 || (action.host.has_value() && *action.host != host)) {
+        return FailPointOutcome::proceed;
+    }
+    if (!rng_.bernoulli(action.probability)) {
+        return FailPointOutcome::proceed;
+    }
+    --armed.action.max_fires;
+    ++stats->second.fires;
+    scheduler_.trace().event(TraceKind::fail_point_hit, scheduler_.now(), host,
+                             scheduler_.current_fiber(), stable_hash(name),
+                             [&] { return std::string(name); });
+    return fire(armed, may_suspend);
+}
+
+FailPointOutcome FailPoints::fire(Armed& armed, bool may_suspend) {
+    // Copy what the action needs: a callback may re-arm or disarm this very point.
+    const FailPointAction action = armed.action;
+    FLOE_ASSERT(may_suspend || !action.suspends(),
+                "fail point '{}' is reached by a sync call site but armed with an action that "
+                "suspends; use hit_async there or arm a sync action",
+                armed.name);
+    switch (action.kind) {
+        case FailPointAction::Kind::callback:
+            action.callback();
+            return FailPointOutcome::proceed;
+        case FailPointAction::Kind::error:
+            return FailPointOutcome::inject_error;
+        case FailPointAction::Kind::crash: {
+            const HostId host = scheduler_.current_host();
+            FLOE_ASSERT(host != world_host, "fail point '{}' tried to crash the world", armed.name);
+            if (action.duration.is_forever()) {
+                scheduler_.kill(host);
+            } else {
+                scheduler_.restart(host, action.duration);
+            }
+            FLOE_UNREACHABLE("a crashed host kept running after fail point '{}'", armed.name);
+        }
+        case FailPointAction::Kind::sleep:
+            scheduler_.sleep(action.duration);
+            return FailPointOutcome::proceed;
+        case FailPointAction::Kind::hold: {
+            WaitQueue* queues[] = {&armed.held};
+            ++armed.held_count;
+            struct Unhold {
+                size_t& count;
+                ~Unhold() { --count; }
+            } unhold{armed.held_count};
+            scheduler_.block(queues, Instant::never(), WaitSite{"failpoint-hold", &armed.name});
+            return FailPointOutcome::proceed;
+        }
+        case FailPointAction::Kind::hold_until:
+            while (!action.predicate()) {
+                scheduler_.sleep(action.duration);
+            }
+            return FailPointOutcome::proceed;
+    }
+    FLOE_UNREACHABLE();
+}
+
+uint64_t FailPoints::hits(std::string_view name) const {
+    auto it = stats_.find(name);
+    return it == stats_.end() ? 0 : it->second.hits;
+}
+
+uint64_t FailPoints::hits(std::string_view name, HostId host) const {
+    auto it = stats_.find(name);
+    if (it == stats_.end()) {
+        return 0;
+    }
+    auto by_host = it->second.hits_by_host.find(host);
+    return by_host == it->second.hits_by_host.end() ? 0 : by_host->second;
+}
+
+uint64_t FailPoints::fires(std::string_view name) const {
+    auto it = stats_.find(name);
+    return it == stats_.end() ? 0 : it->second.fires;
+}
+
+size_t FailPoints::held(std::string_view name) const {
+    auto it = armed_.find(name);
+    return it == armed_.end() ? 0 : it->second->held_count;
+}
+
+std::vector<std::string> FailPoints::armed_never_hit() const {
+    std::vector<std::string> names;
+    for (const auto& [name, stats] : stats_) {
+        if (stats.armed_ever && stats.hits == 0) {
+            names.push_back(name);
+        }
+    }
+    return names;
+}
+
+}  // namespace sim

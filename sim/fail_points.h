@@ -1,0 +1,105 @@
+#pragma once
+// Named fail points. Model code marks a point with `hit(name)` (sync form: cannot suspend) or
+// `hit_async(name)` (may suspend). A scenario arms a name with an action; unarmed points only
+// count their hits. Actions:
+//   callback      run a function (sync)
+//   error         make the call site return its injected-fault error (sync)
+//   crash         kill the current host, restarting it after a delay (sync; no code after it runs)
+//   sleep         suspend the caller for a while (async only)
+//   hold          suspend until release(name) (async only)
+//   hold_until    suspend until a predicate holds, polled every `poll` (async only)
+// Each action can be limited to one host, fire with a seeded probability (stream
+// "failpoints"; drawn only where the point is armed, so arming one point does not shift other
+// streams) and fire a bounded number of times. Hits are counted per name and host; armed names
+// that were never hit are reportable.
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/rng.h"
+#include "sim/scheduler.h"
+
+namespace sim {
+
+enum class FailPointOutcome : uint8_t { proceed, inject_error };
+
+struct FailPointAction {
+    enum class Kind : uint8_t { callback, error, crash, sleep, hold, hold_until };
+    Kind kind = Kind::callback;
+    std::function<void()> callback;
+    std::function<bool()> predicate;
+    Duration duration = Duration::zero();  // sleep length, restart delay, or poll interval
+    std::optional<HostId> host;            // fire only on this host
+    double probability = 1.0;
+    uint64_t max_fires = UINT64_MAX;
+
+    static FailPointAction call(std::function<void()> fn);
+    static FailPointAction inject_error();
+    // `restart_after` = Duration::forever() kills the host for good.
+    static FailPointAction crash(Duration restart_after);
+    static FailPointAction sleep(Duration duration);
+    static FailPointAction hold();
+    static FailPointAction hold_until(std::function<bool()> predicate,
+                                      Duration poll = Duration::millis(10));
+
+    FailPointAction&& only_on(HostId h) && { host = h; return std::move(*this); }
+    FailPointAction&& with_probability(double p) && { probability = p; return std::move(*this); }
+    FailPointAction&& at_most(uint64_t n) && { max_fires = n; return std::move(*this); }
+    FailPointAction&& once() && { max_fires = 1; return std::move(*this); }
+    bool suspends() const { return kind == Kind::sleep || kind == Kind::hold || kind == Kind::hold_until; }
+};
+
+struct FailPointStats {
+    uint64_t hits = 0;   // times the point was reached
+    uint64_t fires = 0;  // times an armed action ran
+    std::map<HostId, uint64_t> hits_by_host;
+    bool armed_ever = false;
+};
+
+class FailPoints {
+public:
+    explicit FailPoints(Scheduler& scheduler);
+    FailPoints(const FailPoints&) = delete;
+    FailPoints& operator=(const FailPoints&) = delete;
+    ~FailPoints();
+
+    void arm(const std::string& name, FailPointAction action);
+    void disarm(const std::string& name);
+    void disarm_all();
+    // Releases every fiber held at `name` (hold action). The point stays armed.
+    void release(const std::string& name);
+    bool is_armed(std::string_view name) const;
+
+    // Call sites. The sync form asserts that the armed action does not suspend.
+    FailPointOutcome hit(std::string_view name);
+    FailPointOutcome hit_async(std::string_view name);
+
+    uint64_t hits(std::string_view name) const;
+    uint64_t hits(std::string_view name, HostId host) const;
+    uint64_t fires(std::string_view name) const;
+    size_t held(std::string_view name) const;
+    const std::map<std::string, FailPointStats, std::less<>>& stats() const { return stats_; }
+    // Names that a scenario armed at some point and that no code ever reached.
+    std::vector<std::string> armed_never_hit() const;
+
+private:
+    struct Armed {
+        FailPointAction action;
+        WaitQueue held;
+        size_t held_count = 0;
+        std::string name;
+    };
+    FailPointOutcome hit_impl(std::string_view name, bool may_suspend);
+    FailPointOutcome fire(Armed& armed, bool may_suspend);
+
+    Scheduler& scheduler_;
+    Rng rng_;
+    std::map<std::string, FailPointStats, std::less<>> stats_;
+    std::map<std::string, std::unique_ptr<Armed>, std::less<>> armed_;
+};
+
+}  // namespace sim

@@ -1,0 +1,68 @@
+#pragma once
+// The runtime interface: everything a simulated host's code (node/) may use of the kernel.
+// Time, named random streams, tasks, RPC, fail points; the sync primitives come from
+// sim/sync.h. Node code holds a Runtime& and nothing else of the kernel: it cannot see other
+// hosts, kill anything, or ask whether it is simulated.
+
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "sim/fail_points.h"
+#include "sim/network.h"
+#include "sim/result.h"
+#include "sim/rng.h"
+#include "sim/sync.h"
+#include "sim/task.h"
+#include "sim/time.h"
+
+namespace sim {
+
+class Runtime {
+public:
+    Runtime(Scheduler& scheduler, Network& network, FailPoints& fail_points, HostId host)
+        : scheduler_(scheduler), network_(network), fail_points_(fail_points), host_(host) {}
+    Runtime(const Runtime&) = delete;
+    Runtime& operator=(const Runtime&) = delete;
+
+    HostId host() const { return host_; }
+    const std::string& host_name() const { return scheduler_.host_name(host_); }
+
+    Instant now() const { return scheduler_.now(); }
+    void sleep(Duration duration) { scheduler_.sleep(duration); }
+    void sleep_until(Instant deadline) { scheduler_.sleep_until(deadline); }
+    void yield() { scheduler_.yield(); }
+
+    // A random stream private to this host: "<host name>/<name>" of the root seed.
+    Rng& rng(std::string_view name);
+
+    template <class F>
+    JoinHandle<TaskResult<F>> spawn(std::string name, F body) {
+        return sim::spawn(scheduler_, host_, std::move(name), std::move(body));
+    }
+
+    template <class Resp, class Req>
+    Result<Resp, RpcError> call(HostId to, const std::string& method, Req request,
+                                Duration timeout) {
+        return network_.call<Resp>(host_, to, method, std::move(request), timeout);
+    }
+    template <class Req, class Resp, class Handler>
+    void serve(const std::string& method, Handler handler) {
+        network_.serve<Req, Resp>(host_, method, std::move(handler));
+    }
+
+    FailPointOutcome fail_point(std::string_view name) { return fail_points_.hit(name); }
+    FailPointOutcome fail_point_async(std::string_view name) { return fail_points_.hit_async(name); }
+
+    // A free-form line in the trace (folded into the hash like any other event).
+    void mark(std::string_view text);
+
+private:
+    Scheduler& scheduler_;
+    Network& network_;
+    FailPoints& fail_points_;
+    HostId host_;
+    std::map<std::string, Rng, std::less<>> rngs_;
+};
+
+}  // namespace sim

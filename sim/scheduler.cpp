@@ -1,0 +1,819 @@
+#include "sim/scheduler.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+namespace sim {
+
+enum class FiberState : uint8_t { created, ready, running, blocked, finished };
+
+struct Scheduler::Fiber {
+    FiberId id = 0;
+    HostId host = 0;
+    uint32_t slot = 0;
+    uint32_t host_index = 0;  // position in the host's fiber list (swap-remove)
+    FiberState state = FiberState::finished;
+    std::string name;
+    Body body;
+    ExitFn on_exit;
+
+    Stack stack;
+    StackPool* pool = nullptr;
+    FContext context = nullptr;         // where the fiber resumes
+    FContext return_context = nullptr;  // the scheduler, while the fiber runs
+    void* asan_fake_stack = nullptr;
+
+    // Bumped whenever a wait begins or ends: queue entries and timers holding an older token
+    // are stale.
+    uint64_t wait_token = 0;
+    // Bumped whenever the fiber is put in the due list, so an older entry is ignored.
+    uint64_t run_token = 0;
+    bool has_timer = false;
+    WakeReason wake_reason = WakeReason::notified;
+    uint32_t wake_index = 0;
+    WaitSite waiting_on;
+    Instant wait_deadline = Instant::never();
+
+    bool unwind_requested = false;
+    bool unwinding = false;
+    bool started = false;
+    bool completed = false;
+    UnwindReason unwind_reason = UnwindReason::aborted;
+
+    Instant spin_time = Instant::never();
+    uint64_t spin_count = 0;
+};
+
+struct Scheduler::Host {
+    std::string name;
+    BootFn boot;
+    bool alive = false;
+    uint64_t incarnation = 0;
+    std::vector<uint32_t> fiber_slots;
+};
+
+namespace {
+thread_local Scheduler* t_current = nullptr;
+// Every scheduler alive on this thread (a test may hold several). Only searched, never
+// iterated for a decision.
+thread_local std::vector<const Scheduler*> t_live_schedulers;
+
+std::string now_text_for_assert() {
+    Scheduler* scheduler = Scheduler::current_or_null();
+    return scheduler != nullptr ? scheduler->now().to_string() : std::string("-");
+}
+}  // namespace
+
+std::string_view failure_class_name(FailureClass failure) {
+    switch (failure) {
+        case FailureClass::none: return "pass";
+        case FailureClass::invariant: return "invariant";
+        case FailureClass::deadlock: return "deadlock";
+        case FailureClass::liveness: return "liveness";
+        case FailureClass::nondeterminism: return "nondeterminism";
+    }
+    FLOE_UNREACHABLE("failure class {}", static_cast<int>(failure));
+}
+
+// --- WaitQueue ---------------------------------------------------------------------------------
+
+Scheduler* WaitQueue::live_owner() const {
+    return owner_ != nullptr && Scheduler::is_live(owner_) ? owner_ : nullptr;
+}
+
+void WaitQueue::push(Entry entry) {
+    // Drop stale entries so a primitive waited on with timeouts in a loop does not grow without
+    // bound: cheap trimming at the front, and a full pass when the queue doubles.
+    Scheduler& scheduler = Scheduler::current();
+    FLOE_ASSERT(owner_ == nullptr || owner_ == &scheduler || !Scheduler::is_live(owner_),
+                "a primitive is shared between two simulations");
+    owner_ = &scheduler;
+    while (!entries_.empty() && !scheduler.entry_live(entries_.front())) {
+        entries_.pop_front();
+    }
+    if (entries_.size() >= compact_at_) {
+        std::erase_if(entries_, [&](const Entry& e) { return !scheduler.entry_live(e); });
+        compact_at_ = std::max<size_t>(64, entries_.size() * 2);
+    }
+    entries_.push_back(entry);
+}
+
+bool WaitQueue::notify_one() {
+    Scheduler* owner = live_owner();
+    if (owner == nullptr) {
+        entries_.clear();
+        return false;
+    }
+    Scheduler& scheduler = *owner;
+    while (!entries_.empty()) {
+        const Entry entry = entries_.front();
+        entries_.pop_front();
+        if (scheduler.wake(entry.slot, entry.token, WakeReason::notified, entry.index)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+size_t WaitQueue::notify_all() {
+    if (entries_.empty()) {
+        return 0;
+    }
+    Scheduler* owner = live_owner();
+    if (owner == nullptr) {
+        entries_.clear();
+        return 0;
+    }
+    Scheduler& scheduler = *owner;
+    // Swap out first: a woken fiber cannot run before we return, but a wake may not re-enter
+    // this queue either way, so the order of the snapshot is the FIFO order.
+    std::deque<Entry> snapshot;
+    snapshot.swap(entries_);
+    size_t woken = 0;
+    for (const Entry& entry : snapshot) {
+        woken += scheduler.wake(entry.slot, entry.token, WakeReason::notified, entry.index) ? 1 : 0;
+    }
+    return woken;
+}
+
+bool WaitQueue::has_waiters() const { return !entries_.empty(); }
+
+// --- construction ------------------------------------------------------------------------------
+
+Scheduler::Scheduler(SchedulerConfig config)
+    : config_(config), order_rng_(config.seed, "scheduler") {
+    order_rng_.attach_trace(&trace_);
+    t_live_schedulers.push_back(this);
+    hosts_.push_back(Host{"world", {}, true, 1, {}});
+    trace_.set_host_name(world_host, "world");
+}
+
+Scheduler::~Scheduler() {
+    shutdown();
+    std::erase(t_live_schedulers, this);
+    if (t_current == this) {
+        t_current = nullptr;
+    }
+}
+
+Scheduler& Scheduler::current() {
+    FLOE_ASSERT(t_current != nullptr, "no simulation is running on this thread");
+    return *t_current;
+}
+
+Scheduler* Scheduler::current_or_null() { return t_current; }
+
+bool Scheduler::is_live(const Scheduler* scheduler) {
+    return std::find(t_live_schedulers.begin(), t_live_schedulers.end(), scheduler) !=
+           t_live_schedulers.end();
+}
+
+Rng Scheduler::make_rng(std::string_view stream_name) {
+    Rng rng(config_.seed, stream_name);
+    rng.attach_trace(&trace_);
+    return rng;
+}
+
+size_t Scheduler::host_count() const { return hosts_.size(); }
+
+// --- hosts -------------------------------------------------------------------------------------
+
+HostId Scheduler::add_host(std::string name, BootFn boot) {
+    const auto id = static_cast<HostId>(hosts_.size());
+    trace_.set_host_name(id, name);
+    hosts_.push_back(Host{std::move(name), std::move(boot), false, 0, {}});
+    return id;
+}
+
+void Scheduler::start_host(HostId host) {
+    FLOE_ASSERT(host < hosts_.size(), "unknown host {}", host);
+    FLOE_ASSERT(host != world_host, "the world host is always up");
+    FLOE_ASSERT(!hosts_[host].alive, "host {} is already up", hosts_[host].name);
+    ++hosts_[host].incarnation;
+    boot(host);
+}
+
+void Scheduler::boot(HostId host) {
+    Host& h = hosts_[host];
+    h.alive = true;
+    trace_.event(TraceKind::host_started, now_, host, 0, h.incarnation,
+                 [&] { return fmt::format("incarnation={}", h.incarnation); });
+    BootFn boot_fn = h.boot;
+    spawn(host, "main", [boot_fn = std::move(boot_fn)] { boot_fn(); });
+}
+
+void Scheduler::kill(HostId host) {
+    if (kill_host(host)) {
+        current_->unwinding = true;
+        throw Unwind{UnwindReason::killed};
+    }
+}
+
+bool Scheduler::kill_host(HostId host) {
+    FLOE_ASSERT(host < hosts_.size(), "unknown host {}", host);
+    FLOE_ASSERT(host != world_host, "the world host cannot be killed");
+    Host& h = hosts_[host];
+    // A kill also cancels a pending restart, which is why the incarnation moves even when the
+    // host is already down.
+    ++h.incarnation;
+    if (!h.alive) {
+        return false;
+    }
+    h.alive = false;
+    trace_.event(TraceKind::host_killed, now_, host, current_fiber(), h.incarnation,
+                 [&] { return fmt::format("live_fibers={}", h.fiber_slots.size()); });
+    std::vector<uint32_t> victims = h.fiber_slots;
+    std::sort(victims.begin(), victims.end(), [&](uint32_t a, uint32_t b) {
+        return fibers_[a]->id > fibers_[b]->id;
+    });
+    for (uint32_t slot : victims) {
+        request_unwind(*fibers_[slot], UnwindReason::killed);
+    }
+    for (auto& listener : kill_listeners_) {
+        listener(host);
+    }
+    return current_ != nullptr && current_->host == host && !current_->unwinding;
+}
+
+void Scheduler::restart(HostId host, Duration delay) {
+    // The boot is scheduled before the calling fiber unwinds: a fail point that crashes its own
+    // host with a restart delay must still come back.
+    const bool unwind_caller = kill_host(host);
+    Host& h = hosts_[host];
+    const uint64_t incarnation = ++h.incarnation;
+    trace_.event(TraceKind::host_restarted, now_, host, current_fiber(), incarnation,
+                 [&] { return fmt::format("delay={}", delay.to_string()); });
+    schedule(now_ + delay, stable_hash("host.boot"), [this, host, incarnation] {
+        if (hosts_[host].incarnation == incarnation && !hosts_[host].alive) {
+            boot(host);
+        }
+    });
+    if (unwind_caller) {
+        current_->unwinding = true;
+        throw Unwind{UnwindReason::killed};
+    }
+}
+
+bool Scheduler::is_alive(HostId host) const {
+    FLOE_ASSERT(host < hosts_.size(), "unknown host {}", host);
+    return hosts_[host].alive;
+}
+
+uint64_t Scheduler::incarnation(HostId host) const {
+    FLOE_ASSERT(host < hosts_.size(), "unknown host {}", host);
+    return hosts_[host].incarnation;
+}
+
+const std::string& Scheduler::host_name(HostId host) const {
+    FLOE_ASSERT(host < hosts_.size(), "unknown host {}", host);
+    return hosts_[host].name;
+}
+
+void Scheduler::on_host_killed(std::function<void(HostId)> listener) {
+    kill_listeners_.push_back(std::move(listener));
+}
+
+// --- fibers ------------------------------------------------------------------------------------
+
+FiberId Scheduler::spawn(HostId host, std::string name, Body body, ExitFn on_exit,
+                         size_t stack_size) {
+    FLOE_ASSERT(host < hosts_.size(), "unknown host {}", host);
+    FLOE_ASSERT(!shut_down_, "spawn after shutdown");
+    if (!hosts_[host].alive) {
+        // A dead host runs nothing; the handle resolves as aborted.
+        if (on_exit) {
+            on_exit(false);
+        }
+        return 0;
+    }
+    uint32_t slot;
+    if (!free_slots_.empty()) {
+        slot = free_slots_.back();
+        free_slots_.pop_back();
+    } else {
+        slot = static_cast<uint32_t>(fibers_.size());
+        fibers_.push_back(std::make_unique<Fiber>());
+    }
+    Fiber& fiber = *fibers_[slot];
+    const uint64_t wait_token = fiber.wait_token;
+    const uint64_t run_token = fiber.run_token;
+    fiber = Fiber{};
+    // Tokens keep growing across reuse of the slot, so stale events of the previous occupant
+    // can never match.
+    fiber.wait_token = wait_token + 1;
+    fiber.run_token = run_token + 1;
+    fiber.id = next_fiber_id_++;
+    fiber.host = host;
+    fiber.slot = slot;
+    fiber.state = FiberState::created;
+    fiber.name = std::move(name);
+    fiber.body = std::move(body);
+    fiber.on_exit = std::move(on_exit);
+    fiber.host_index = static_cast<uint32_t>(hosts_[host].fiber_slots.size());
+    hosts_[host].fiber_slots.push_back(slot);
+    ++live_fibers_;
+
+    const size_t size = effective_stack_size(stack_size != 0 ? stack_size : config_.default_stack_size);
+    auto pool = std::find_if(stack_pools_.begin(), stack_pools_.end(),
+                             [&](const auto& p) { return p->usable_size() == size; });
+    if (pool == stack_pools_.end()) {
+        stack_pools_.push_back(std::make_unique<StackPool>(size));
+        pool = stack_pools_.end() - 1;
+    }
+    fiber.pool = pool->get();
+    fiber.stack = fiber.pool->acquire();
+    fiber.context = make_context(fiber.stack, &Scheduler::fiber_entry);
+
+    trace_.event(TraceKind::fiber_spawned, now_, host, fiber.id, stable_hash(fiber.name),
+                 [&] { return fmt::format("name={} by=f{}", fiber.name, current_fiber()); });
+    enqueue_run(fiber);
+    return fiber.id;
+}
+
+Scheduler::Fiber* Scheduler::fiber_by_id(FiberId id) {
+    // Fibers are found by scanning slots: abort() is rare, and a map by id would cost every
+    // spawn.
+    for (auto& fiber : fibers_) {
+        if (fiber->id == id && fiber->state != FiberState::finished) {
+            return fiber.get();
+        }
+    }
+    return nullptr;
+}
+
+void Scheduler::abort(FiberId id) {
+    Fiber* fiber = fiber_by_id(id);
+    if (fiber == nullptr) {
+        return;  // already finished: aborting a finished task is a no-op
+    }
+    request_unwind(*fiber, UnwindReason::aborted);
+    if (fiber == current_ && !fiber->unwinding) {
+        fiber->unwinding = true;
+        throw Unwind{UnwindReason::aborted};
+    }
+}
+
+FiberId Scheduler::current_fiber() const { return current_ != nullptr ? current_->id : 0; }
+
+HostId Scheduler::current_host() const { return current_ != nullptr ? current_->host : world_host; }
+
+void Scheduler::request_unwind(Fiber& fiber, UnwindReason reason) {
+    if (fiber.state == FiberState::finished || fiber.unwind_requested) {
+        return;
+    }
+    fiber.unwind_requested = true;
+    fiber.unwind_reason = reason;
+    if (&fiber == current_) {
+        return;  // the caller throws
+    }
+    if (fiber.state == FiberState::blocked) {
+        if (fiber.has_timer) {
+            --live_heap_events_;
+            fiber.has_timer = false;
+        }
+        ++fiber.wait_token;
+        fiber.state = FiberState::ready;
+    }
+    unwinds_.push_back(fiber.slot);
+}
+
+void Scheduler::enqueue_run(Fiber& fiber) {
+    ++fiber.run_token;
+    due_.push_back(Event{now_.ns(), seq_++, fiber.run_token, fiber.slot, EventKind::run_fiber});
+}
+
+bool Scheduler::entry_live(const WaitQueue::Entry& entry) const {
+    const Fiber& fiber = *fibers_[entry.slot];
+    return fiber.state == FiberState::blocked && fiber.wait_token == entry.token;
+}
+
+bool Scheduler::wake(uint32_t slot, uint64_t token, WakeReason reason, uint32_t index) {
+    Fiber& fiber = *fibers_[slot];
+    if (fiber.state != FiberState::blocked || fiber.wait_token != token) {
+        return false;
+    }
+    if (fiber.has_timer && reason != WakeReason::timeout) {
+        --live_heap_events_;
+    }
+    fiber.has_timer = false;
+    ++fiber.wait_token;
+    fiber.state = FiberState::ready;
+    fiber.wake_reason = reason;
+    fiber.wake_index = index;
+    enqueue_run(fiber);
+    return true;
+}
+
+WaitResult Scheduler::block(std::span<WaitQueue* const> queues, Instant deadline, WaitSite site) {
+    FLOE_ASSERT(current_ != nullptr, "block() outside a fiber");
+    Fiber& fiber = *current_;
+    FLOE_ASSERT(!fiber.unwinding,
+                "fiber f{} '{}' tried to block on {} while unwinding: destructors must not wait",
+                fiber.id, fiber.name, site.primitive);
+    if (fiber.unwind_requested) {
+        fiber.unwinding = true;
+        throw Unwind{fiber.unwind_reason};
+    }
+    if (deadline <= now_) {
+        return WaitResult{WakeReason::timeout, 0};
+    }
+    const uint64_t token = ++fiber.wait_token;
+    for (uint32_t i = 0; i < queues.size(); ++i) {
+        queues[i]->push(WaitQueue::Entry{fiber.slot, i, token});
+    }
+    if (!deadline.is_never()) {
+        heap_.push(Event{deadline.ns(), seq_++, token, fiber.slot, EventKind::timer});
+        ++live_heap_events_;
+        fiber.has_timer = true;
+    }
+    FLOE_ASSERT(!queues.empty() || !deadline.is_never(), "a wait on nothing with no deadline");
+    fiber.state = FiberState::blocked;
+    fiber.waiting_on = site;
+    fiber.wait_deadline = deadline;
+    switch_to_scheduler(fiber, false);
+    after_resume(fiber);
+    return WaitResult{fiber.wake_reason, fiber.wake_index};
+}
+
+void Scheduler::sleep(Duration duration) { sleep_until(now_ + duration); }
+
+void Scheduler::sleep_until(Instant deadline) {
+    static const std::string name = "sleep";
+    if (deadline <= now_) {
+        yield();
+        return;
+    }
+    block({}, deadline, WaitSite{"sleep", &name});
+}
+
+void Scheduler::yield() {
+    FLOE_ASSERT(current_ != nullptr, "yield() outside a fiber");
+    Fiber& fiber = *current_;
+    FLOE_ASSERT(!fiber.unwinding, "fiber f{} yielded while unwinding", fiber.id);
+    fiber.state = FiberState::ready;
+    enqueue_run(fiber);
+    switch_to_scheduler(fiber, false);
+    after_resume(fiber);
+}
+
+void Scheduler::after_resume(Fiber& fiber) {
+    if (fiber.unwind_requested && !fiber.unwinding) {
+        fiber.unwinding = true;
+        throw Unwind{fiber.unwind_reason};
+    }
+}
+
+// --- context switching -------------------------------------------------------------------------
+
+void Scheduler::resume(Fiber& fiber) {
+    current_ = &fiber;
+    fiber.state = FiberState::running;
+    asan_start_switch(&main_fake_stack_, fiber.stack.bottom(), fiber.stack.usable_size);
+    const Transfer back = jump_context(fiber.context, &fiber);
+    asan_finish_switch(main_fake_stack_, nullptr, nullptr);
+    fiber.context = back.fctx;
+    current_ = nullptr;
+    if (fiber.state == FiberState::finished) {
+        release_fiber(fiber);
+    }
+}
+
+void Scheduler::switch_to_scheduler(Fiber& fiber, bool final_switch) {
+    // On the final switch the fiber's fake stack is released (nullptr save slot).
+    asan_start_switch(final_switch ? nullptr : &fiber.asan_fake_stack, main_stack_bottom_,
+                      main_stack_size_);
+    const Transfer back = jump_context(fiber.return_context, nullptr);
+    asan_finish_switch(fiber.asan_fake_stack, &main_stack_bottom_, &main_stack_size_);
+    fiber.return_context = back.fctx;
+}
+
+void Scheduler::fiber_entry(Transfer transfer) {
+    auto* fiber = static_cast<Fiber*>(transfer.data);
+    Scheduler& self = *t_current;
+    asan_finish_switch(nullptr, &self.main_stack_bottom_, &self.main_stack_size_);
+    fiber->return_context = transfer.fctx;
+    self.run_fiber_body(*fiber);
+    self.finish_fiber(*fiber);
+    self.switch_to_scheduler(*fiber, true);
+    FLOE_UNREACHABLE("a finished fiber was resumed");
+}
+
+void Scheduler::run_fiber_body(Fiber& fiber) {
+    try {
+        fiber.body();
+        fiber.completed = true;
+    } catch (const Unwind&) {
+        // The expected end of an aborted or killed fiber.
+    } catch (const std::exception& error) {
+        FLOE_UNREACHABLE("fiber f{} '{}' on {} threw: {}", fiber.id, fiber.name,
+                         hosts_[fiber.host].name, error.what());
+    } catch (...) {
+        FLOE_UNREACHABLE("fiber f{} '{}' threw a non-std exception", fiber.id, fiber.name);
+    }
+    FLOE_ASSERT(!(fiber.completed && fiber.unwind_requested && fiber.unwinding),
+                "fiber f{} '{}' swallowed its Unwind (catch (...) without rethrow)", fiber.id,
+                fiber.name);
+    // Captures die here, on the fiber's own stack and before its handle resolves.
+    fiber.body = nullptr;
+}
+
+void Scheduler::finish_fiber(Fiber& fiber) {
+    fiber.state = FiberState::finished;
+    Host& host = hosts_[fiber.host];
+    const uint32_t index = fiber.host_index;
+    FLOE_ASSERT(index < host.fiber_slots.size() && host.fiber_slots[index] == fiber.slot);
+    host.fiber_slots[index] = host.fiber_slots.back();
+    fibers_[host.fiber_slots[index]]->host_index = index;
+    host.fiber_slots.pop_back();
+    --live_fibers_;
+    trace_.event(TraceKind::fiber_finished, now_, fiber.host, fiber.id, fiber.completed ? 1 : 0,
+                 [&] { return fmt::format("completed={}", fiber.completed); });
+    if (fiber.on_exit) {
+        auto on_exit = std::move(fiber.on_exit);
+        fiber.on_exit = nullptr;
+        on_exit(fiber.completed);
+    }
+}
+
+void Scheduler::release_fiber(Fiber& fiber) {
+    fiber.pool->release(fiber.stack);
+    fiber.stack = Stack{};
+    fiber.context = nullptr;
+    free_slots_.push_back(fiber.slot);
+}
+
+// --- callbacks ---------------------------------------------------------------------------------
+
+void Scheduler::schedule(Instant when, uint64_t label_hash, Callback callback) {
+    FLOE_ASSERT(when >= now_, "callback scheduled in the past ({} < {})", when.to_string(),
+                now_.to_string());
+    uint32_t slot;
+    if (!free_callback_slots_.empty()) {
+        slot = free_callback_slots_.back();
+        free_callback_slots_.pop_back();
+        callbacks_[slot] = std::move(callback);
+        callback_labels_[slot] = label_hash;
+    } else {
+        slot = static_cast<uint32_t>(callbacks_.size());
+        callbacks_.push_back(std::move(callback));
+        callback_labels_.push_back(label_hash);
+    }
+    heap_.push(Event{when.ns(), seq_++, 0, slot, EventKind::callback});
+    ++live_heap_events_;
+}
+
+// --- the run loop ------------------------------------------------------------------------------
+
+StopReason Scheduler::run(Body driver) {
+    FLOE_ASSERT(!shut_down_, "run after shutdown");
+    spawn(world_host, "driver", std::move(driver), [this](bool completed) {
+        if (!stopping_) {
+            stopping_ = true;
+            if (!completed) {
+                stop_ = StopReason{FailureClass::invariant, "the driver was unwound"};
+            }
+        }
+    });
+    return run_until(config_.time_limit);
+}
+
+void Scheduler::fail(FailureClass failure, std::string message) {
+    FLOE_ASSERT(failure != FailureClass::none);
+    if (!stopping_) {
+        stopping_ = true;
+        stop_ = StopReason{failure, std::move(message)};
+    }
+    if (current_ != nullptr && !current_->unwinding) {
+        current_->unwinding = true;
+        current_->unwind_requested = true;
+        current_->unwind_reason = UnwindReason::failed;
+        throw Unwind{UnwindReason::failed};
+    }
+}
+
+StopReason Scheduler::run_until(Instant until) {
+    FLOE_ASSERT(current_ == nullptr, "run_until() from inside a fiber");
+    Scheduler* previous = t_current;
+    t_current = this;
+    set_repro_time_source(&now_text_for_assert);
+    stopping_ = false;
+    stop_ = StopReason{};
+    Event event{};
+    while (!stopping_) {
+        if (!unwinds_.empty()) {
+            drain_unwinds();
+            continue;
+        }
+        if (!next_event(event)) {
+            if (!advance_time(until)) {
+                break;
+            }
+            continue;
+        }
+        if (++steps_ > config_.max_steps) {
+            fail(FailureClass::liveness,
+                 fmt::format("step limit of {} reached at {}", config_.max_steps, now_.to_string()));
+            break;
+        }
+        dispatch(event);
+    }
+    t_current = previous;
+    return stop_;
+}
+
+bool Scheduler::next_event(Event& out) {
+    const size_t pending = due_.size() - due_head_;
+    if (pending == 0) {
+        due_.clear();
+        due_head_ = 0;
+        return false;
+    }
+    if (config_.shuffle_same_instant && pending > 1) {
+        const size_t pick = due_head_ + static_cast<size_t>(order_rng_.below(pending));
+        std::swap(due_[due_head_], due_[pick]);
+    }
+    out = due_[due_head_++];
+    return true;
+}
+
+// Moves time to the earliest live event and fills the due list with everything at that instant.
+// Returns false when the run must stop (limit reached or nothing left to do).
+bool Scheduler::advance_time(Instant until) {
+    while (!heap_.empty() && live_heap_events_ > 0) {
+        const Event& top = heap_.top();
+        if (top.kind == EventKind::timer) {
+            const Fiber& fiber = *fibers_[top.slot];
+            if (fiber.state != FiberState::blocked || fiber.wait_token != top.token) {
+                heap_.pop();  // stale: the wait already ended
+                continue;
+            }
+        }
+        const int64_t due_time = top.time;  // copy: `top` refers to the heap's first slot
+        const Instant when = Instant::from_ns(due_time);
+        if (when > until) {
+            if (until == config_.time_limit) {
+                fail(FailureClass::liveness,
+                     fmt::format("virtual time limit {} reached with work pending",
+                                 until.to_string()));
+            } else {
+                now_ = until;
+            }
+            return false;
+        }
+        now_ = when;
+        while (!heap_.empty() && heap_.top().time == due_time) {
+            due_.push_back(heap_.top());
+            heap_.pop();
+        }
+        return true;
+    }
+    on_quiescent();
+    return false;
+}
+
+void Scheduler::on_quiescent() {
+    // Nothing runnable, nothing pending. If some fiber still waits, it waits forever.
+    for (const auto& fiber : fibers_) {
+        if (fiber->state == FiberState::blocked) {
+            fail(FailureClass::deadlock,
+                 fmt::format("deadlock at {}: no fiber can run and no timer is pending\n{}",
+                             now_.to_string(), describe_blocked_fibers()));
+            return;
+        }
+    }
+    stopping_ = true;  // everything finished: a pass
+}
+
+std::string Scheduler::describe_blocked_fibers() const {
+    std::vector<const Fiber*> blocked;
+    for (const auto& fiber : fibers_) {
+        if (fiber->state == FiberState::blocked) {
+            blocked.push_back(fiber.get());
+        }
+    }
+    std::sort(blocked.begin(), blocked.end(),
+              [](const Fiber* a, const Fiber* b) { return a->id < b->id; });
+    std::string report;
+    for (const Fiber* fiber : blocked) {
+        fmt::format_to(std::back_inserter(report), "  fiber f{} '{}' on host {} waits on {} '{}'{}\n",
+                       fiber->id, fiber->name, hosts_[fiber->host].name,
+                       fiber->waiting_on.primitive,
+                       fiber->waiting_on.name != nullptr ? *fiber->waiting_on.name : std::string(),
+                       fiber->wait_deadline.is_never()
+                           ? std::string()
+                           : fmt::format(" until {}", fiber->wait_deadline.to_string()));
+    }
+    return report;
+}
+
+void Scheduler::dispatch(const Event& event) {
+    switch (event.kind) {
+        case EventKind::run_fiber: {
+            Fiber& fiber = *fibers_[event.slot];
+            if (fiber.run_token != event.token || fiber.state == FiberState::finished) {
+                return;  // superseded (the fiber was moved to the unwind queue)
+            }
+            dispatch_run(fiber);
+            return;
+        }
+        case EventKind::timer: {
+            Fiber& fiber = *fibers_[event.slot];
+            if (fiber.state != FiberState::blocked || fiber.wait_token != event.token) {
+                return;  // the wait ended before its deadline
+            }
+            --live_heap_events_;
+            fiber.has_timer = false;
+            ++fiber.wait_token;
+            fiber.wake_reason = WakeReason::timeout;
+            trace_.event(TraceKind::timer_fired, now_, fiber.host, fiber.id, 0);
+            dispatch_run(fiber);
+            return;
+        }
+        case EventKind::callback: {
+            --live_heap_events_;
+            Callback callback = std::move(callbacks_[event.slot]);
+            callbacks_[event.slot] = nullptr;
+            free_callback_slots_.push_back(event.slot);
+            trace_.event(TraceKind::callback, now_, world_host, 0, callback_labels_[event.slot]);
+            callback();
+            return;
+        }
+    }
+    FLOE_UNREACHABLE("event kind {}", static_cast<int>(event.kind));
+}
+
+void Scheduler::dispatch_run(Fiber& fiber) {
+    check_spin(fiber);
+    if (stopping_) {
+        return;
+    }
+    trace_.event(TraceKind::fiber_resumed, now_, fiber.host, fiber.id, 0);
+    fiber.started = true;
+    resume(fiber);
+}
+
+void Scheduler::check_spin(Fiber& fiber) {
+    if (fiber.spin_time != now_) {
+        fiber.spin_time = now_;
+        fiber.spin_count = 0;
+    }
+    if (++fiber.spin_count > config_.spin_limit) {
+        fail(FailureClass::liveness,
+             fmt::format("spin: fiber f{} '{}' on host {} resumed {} times at {} without time "
+                         "advancing",
+                         fiber.id, fiber.name, hosts_[fiber.host].name, fiber.spin_count,
+                         now_.to_string()));
+    }
+}
+
+void Scheduler::drain_unwinds() {
+    while (!unwinds_.empty()) {
+        const uint32_t slot = unwinds_.front();
+        unwinds_.pop_front();
+        Fiber& fiber = *fibers_[slot];
+        if (fiber.state == FiberState::finished) {
+            continue;
+        }
+        ++fiber.run_token;  // any entry in the due list is now superseded
+        if (!fiber.started) {
+            // Never ran: nothing to unwind on its stack. Its body's captures die here.
+            fiber.body = nullptr;
+            finish_fiber(fiber);
+            release_fiber(fiber);
+            continue;
+        }
+        trace_.event(TraceKind::fiber_resumed, now_, fiber.host, fiber.id, 1,
+                     [] { return std::string("unwind"); });
+        resume(fiber);
+    }
+}
+
+void Scheduler::shutdown() {
+    if (shut_down_) {
+        return;
+    }
+    FLOE_ASSERT(current_ == nullptr, "shutdown() from inside a fiber");
+    Scheduler* previous = t_current;
+    t_current = this;
+    trace_.stop_folding();
+    std::vector<Fiber*> remaining;
+    for (auto& fiber : fibers_) {
+        if (fiber->state != FiberState::finished) {
+            remaining.push_back(fiber.get());
+        }
+    }
+    std::sort(remaining.begin(), remaining.end(),
+              [](const Fiber* a, const Fiber* b) { return a->id > b->id; });
+    for (Fiber* fiber : remaining) {
+        request_unwind(*fiber, UnwindReason::shutdown);
+    }
+    drain_unwinds();
+    FLOE_ASSERT(live_fibers_ == 0, "{} fibers survived shutdown", live_fibers_);
+    shut_down_ = true;
+    t_current = previous;
+}
+
+}  // namespace sim

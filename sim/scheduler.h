@@ -1,0 +1,264 @@
+#pragma once
+// The scheduler: one thread, virtual time, fibers grouped into hosts.
+//
+// Events are ordered by (time, sequence number). Everything due at the current instant sits in
+// the due list; the scheduler runs them in FIFO order or, with `shuffle_same_instant`, picks the
+// next one with the "scheduler" RNG stream (msim picks ready tasks at random the same way). Time
+// only moves when the due list is empty: it jumps to the earliest pending event.
+//
+// Fibers suspend only inside `block()` (every primitive's wait goes through it) and `yield()`.
+// A fiber can be asked to unwind (task abort, host kill, shutdown): at its next resume the
+// suspension point throws `Unwind`, a type outside std::exception, so destructors run and no
+// ordinary code after the suspension point does. Unwinds run before any other due event, so a
+// killed host's memory is gone before anything else happens.
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <queue>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "sim/assert.h"
+#include "sim/context.h"
+#include "sim/function.h"
+#include "sim/rng.h"
+#include "sim/time.h"
+#include "sim/trace.h"
+
+namespace sim {
+
+using HostId = uint32_t;
+using FiberId = uint64_t;
+constexpr HostId world_host = 0;
+
+enum class UnwindReason : uint8_t { killed, aborted, shutdown, failed };
+
+// Thrown into a fiber to unwind it. Deliberately not a std::exception: a `catch (const
+// std::exception&)` in model code must not swallow a crash. Code that catches `...` must rethrow.
+struct Unwind {
+    UnwindReason reason;
+};
+
+enum class WakeReason : uint8_t { notified, timeout };
+
+// What a blocked fiber waits on, for the deadlock report. Both pointers must outlive the wait
+// (they point into the primitive being waited on, or at string literals).
+struct WaitSite {
+    const char* primitive = "";
+    const std::string* name = nullptr;
+};
+
+struct WaitResult {
+    WakeReason reason;
+    uint32_t index;  // which of the waited queues woke the fiber (notified only)
+    bool timed_out() const { return reason == WakeReason::timeout; }
+};
+
+class Scheduler;
+
+// FIFO list of fibers blocked on one primitive. Entries are (fiber slot, wait token); an entry
+// whose fiber has since been woken by something else (timeout, another queue of a select, an
+// unwind) is stale and skipped, which is how one fiber waits on two queues at once.
+class WaitQueue {
+public:
+    WaitQueue() = default;
+    WaitQueue(const WaitQueue&) = delete;
+    WaitQueue& operator=(const WaitQueue&) = delete;
+
+    bool notify_one();
+    size_t notify_all();
+    bool has_waiters() const;
+
+private:
+    friend class Scheduler;
+    struct Entry {
+        uint32_t slot;
+        uint32_t index;
+        uint64_t token;
+    };
+    void push(Entry entry);
+    // The scheduler whose fibers wait here: a queue can be notified between runs, or after
+    // its simulation is gone (then there is nobody left to wake).
+    Scheduler* live_owner() const;
+    Scheduler* owner_ = nullptr;
+    std::deque<Entry> entries_;
+    size_t compact_at_ = 64;
+};
+
+struct SchedulerConfig {
+    uint64_t seed = 0;
+    bool shuffle_same_instant = false;
+    Instant time_limit = Instant::never();
+    uint64_t max_steps = UINT64_MAX;
+    // A fiber resumed this many times at one instant is spinning (a busy loop that never lets
+    // time advance).
+    uint64_t spin_limit = 1'000'000;
+    size_t default_stack_size = 256 * 1024;
+};
+
+enum class FailureClass : uint8_t { none, invariant, deadlock, liveness, nondeterminism };
+std::string_view failure_class_name(FailureClass failure);
+
+struct StopReason {
+    FailureClass failure = FailureClass::none;
+    std::string message;
+};
+
+class Scheduler {
+public:
+    using Callback = UniqueFunction<void()>;
+    using Body = UniqueFunction<void()>;
+    using ExitFn = UniqueFunction<void(bool)>;
+    using BootFn = std::function<void()>;  // copyable: every boot calls it again
+
+    explicit Scheduler(SchedulerConfig config);
+    Scheduler(const Scheduler&) = delete;
+    Scheduler& operator=(const Scheduler&) = delete;
+    ~Scheduler();
+
+    // The scheduler running on this thread; asserts that one is.
+    static Scheduler& current();
+    static Scheduler* current_or_null();
+    static bool is_live(const Scheduler* scheduler);
+
+    Instant now() const { return now_; }
+    uint64_t steps() const { return steps_; }
+    uint64_t seed() const { return config_.seed; }
+    Trace& trace() { return trace_; }
+    const SchedulerConfig& config() const { return config_; }
+    // A named stream of the root seed, folded into the trace.
+    Rng make_rng(std::string_view stream_name);
+
+    // --- hosts ---------------------------------------------------------------------------------
+    HostId add_host(std::string name, BootFn boot);
+    void start_host(HostId host);
+    // Unwinds every fiber of the host (newest first, so children go before the fibers whose
+    // locals they borrow); pending restarts are cancelled. If the calling fiber belongs to the
+    // host, it unwinds at once: no code after the kill point runs.
+    void kill(HostId host);
+    // Kills the host if it is up, then boots it again after `delay`.
+    void restart(HostId host, Duration delay);
+    bool is_alive(HostId host) const;
+    uint64_t incarnation(HostId host) const;
+    const std::string& host_name(HostId host) const;
+    size_t host_count() const;
+    // Observers of kills (the network forgets a dead host's handlers, for example).
+    void on_host_killed(std::function<void(HostId)> listener);
+
+    // --- fibers --------------------------------------------------------------------------------
+    // `on_exit(completed)` runs when the fiber ends: completed = the body returned; false when it
+    // was unwound or never started.
+    FiberId spawn(HostId host, std::string name, Body body, ExitFn on_exit = nullptr,
+                  size_t stack_size = 0);
+    // Requests an unwind at the fiber's next suspension (or now, if it is blocked).
+    void abort(FiberId fiber);
+    bool in_fiber() const { return current_ != nullptr; }
+    FiberId current_fiber() const;
+    HostId current_host() const;
+    size_t live_fibers() const { return live_fibers_; }
+
+    // Suspends the calling fiber until one of `queues` wakes it or the deadline passes.
+    WaitResult block(std::span<WaitQueue* const> queues, Instant deadline, WaitSite site);
+    void sleep(Duration duration);
+    void sleep_until(Instant deadline);
+    void yield();
+
+    // --- callbacks -----------------------------------------------------------------------------
+    // Runs `callback` in scheduler context (not a fiber: it must not block) at `when`. `label`
+    // names it in the trace.
+    void schedule(Instant when, uint64_t label_hash, Callback callback);
+
+    // --- running -------------------------------------------------------------------------------
+    // Runs until `until`, until `fail()` is called, or until nothing can happen any more.
+    StopReason run_until(Instant until);
+    // Runs `driver` as a fiber of the world host; the run passes when it returns.
+    StopReason run(Body driver);
+    // Ends the run with a failure; from inside a fiber, that fiber unwinds at once.
+    void fail(FailureClass failure, std::string message);
+    // Unwinds every remaining fiber so RAII runs and stacks return to the pool. Idempotent.
+    void shutdown();
+
+    // The deadlock report: every blocked fiber, its host, the primitive and its name.
+    std::string describe_blocked_fibers() const;
+
+private:
+    struct Fiber;
+    struct Host;
+    enum class EventKind : uint8_t { run_fiber, timer, callback };
+    struct Event {
+        int64_t time;
+        uint64_t seq;
+        uint64_t token;
+        uint32_t slot;
+        EventKind kind;
+    };
+    struct EventAfter {
+        bool operator()(const Event& a, const Event& b) const {
+            return a.time != b.time ? a.time > b.time : a.seq > b.seq;
+        }
+    };
+
+    friend class WaitQueue;
+    static void fiber_entry(Transfer transfer);
+    bool kill_host(HostId host);  // true when the calling fiber must unwind
+    bool entry_live(const WaitQueue::Entry& entry) const;
+    void run_fiber_body(Fiber& fiber);
+    void resume(Fiber& fiber);
+    void switch_to_scheduler(Fiber& fiber, bool final_switch);
+    void after_resume(Fiber& fiber);
+    void finish_fiber(Fiber& fiber);
+    void release_fiber(Fiber& fiber);
+    void enqueue_run(Fiber& fiber);
+    bool wake(uint32_t slot, uint64_t token, WakeReason reason, uint32_t index);
+    void request_unwind(Fiber& fiber, UnwindReason reason);
+    void boot(HostId host);
+    Fiber* fiber_by_id(FiberId id);
+
+    bool next_event(Event& out);
+    bool advance_time(Instant until);
+    void dispatch(const Event& event);
+    void dispatch_run(Fiber& fiber);
+    void check_spin(Fiber& fiber);
+    void on_quiescent();
+    void drain_unwinds();
+
+    SchedulerConfig config_;
+    Trace trace_;
+    Rng order_rng_;
+    Instant now_ = Instant::zero();
+    uint64_t seq_ = 0;
+    uint64_t steps_ = 0;
+    bool stopping_ = false;
+    bool shut_down_ = false;
+    StopReason stop_;
+
+    std::priority_queue<Event, std::vector<Event>, EventAfter> heap_;
+    uint64_t live_heap_events_ = 0;  // heap entries not known to be stale
+    std::vector<Event> due_;
+    size_t due_head_ = 0;
+    std::deque<uint32_t> unwinds_;  // fiber slots to unwind before anything else runs
+
+    std::vector<std::unique_ptr<Fiber>> fibers_;  // by slot; slots are reused
+    std::vector<uint32_t> free_slots_;
+    FiberId next_fiber_id_ = 1;
+    size_t live_fibers_ = 0;
+    Fiber* current_ = nullptr;
+
+    std::vector<Callback> callbacks_;  // by slot
+    std::vector<uint32_t> free_callback_slots_;
+    std::vector<uint64_t> callback_labels_;
+
+    std::vector<Host> hosts_;
+    std::vector<std::function<void(HostId)>> kill_listeners_;
+    std::vector<std::unique_ptr<StackPool>> stack_pools_;
+
+    // The scheduler's own stack, learned at the first switch into a fiber (for ASan).
+    const void* main_stack_bottom_ = nullptr;
+    size_t main_stack_size_ = 0;
+    void* main_fake_stack_ = nullptr;
+};
+
+}  // namespace sim

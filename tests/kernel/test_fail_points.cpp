@@ -1,0 +1,197 @@
+// Fail points: every action, host filters, seeded probability, bounded fires, hit counting and
+// the armed-but-never-hit report.
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "sim/simulation.h"
+
+using namespace sim;
+using namespace sim::time_literals;
+
+TEST_CASE("fail points: unarmed points count hits per host and do nothing") {
+    Simulation sim(SimulationConfig{});
+    const HostId node = sim.add_host("node", [](Runtime& rt) {
+        for (int i = 0; i < 3; ++i) {
+            CHECK(rt.fail_point("put-cf-before") == FailPointOutcome::proceed);
+        }
+    });
+    auto result = sim.run([&](Runtime& rt) {
+        CHECK(rt.fail_point("put-cf-before") == FailPointOutcome::proceed);
+        sim.start(node);
+        rt.sleep(1_s);
+    });
+    CHECK(result.passed());
+    CHECK(sim.fail_points().hits("put-cf-before") == 4);
+    CHECK(sim.fail_points().hits("put-cf-before", node) == 3);
+    CHECK(sim.fail_points().hits("put-cf-before", world_host) == 1);
+    CHECK(sim.fail_points().fires("put-cf-before") == 0);
+}
+
+TEST_CASE("fail points: callback and injected error; once and at_most") {
+    Simulation sim(SimulationConfig{});
+    int calls = 0;
+    auto result = sim.run([&](Runtime& rt) {
+        sim.fail_points().arm("cb", FailPointAction::call([&] { ++calls; }).at_most(2));
+        for (int i = 0; i < 5; ++i) {
+            CHECK(rt.fail_point("cb") == FailPointOutcome::proceed);
+        }
+        sim.fail_points().arm("err", FailPointAction::inject_error().once());
+        CHECK(rt.fail_point("err") == FailPointOutcome::inject_error);
+        CHECK(rt.fail_point("err") == FailPointOutcome::proceed);
+        sim.fail_points().disarm("cb");
+        CHECK_FALSE(sim.fail_points().is_armed("cb"));
+    });
+    CHECK(result.passed());
+    CHECK(calls == 2);
+    CHECK(sim.fail_points().hits("cb") == 5);
+    CHECK(sim.fail_points().fires("cb") == 2);
+}
+
+TEST_CASE("fail points: crash kills the current host, restarts it, and no code after runs") {
+    Simulation sim(SimulationConfig{});
+    int boots = 0;
+    int after = 0;
+    const HostId node = sim.add_host("node", [&](Runtime& rt) {
+        ++boots;
+        rt.sleep(1_s);
+        (void)rt.fail_point("batch-write-before");
+        ++after;
+    });
+    const HostId other = sim.add_host("other", [&](Runtime& rt) {
+        rt.sleep(1_s);
+        (void)rt.fail_point("batch-write-before");  // filtered out: not this host
+        rt.sleep(Duration::forever() / 2);
+    });
+    auto result = sim.run([&](Runtime& rt) {
+        sim.fail_points().arm("batch-write-before",
+                              FailPointAction::crash(3_s).only_on(node).once());
+        sim.start(node);
+        sim.start(other);
+        rt.sleep(2_s);
+        CHECK_FALSE(sim.is_alive(node));
+        CHECK(sim.is_alive(other));
+        rt.sleep(10_s);
+        // The second incarnation's main fiber returned; the host stays up (it could still serve).
+        CHECK(sim.is_alive(node));
+    });
+    CHECK(result.passed());
+    CHECK(boots == 2);
+    CHECK(after == 1);  // only the second incarnation got past the point
+}
+
+TEST_CASE("fail points: crash with restart_after = forever kills for good") {
+    Simulation sim(SimulationConfig{});
+    int boots = 0;
+    const HostId node = sim.add_host("node", [&](Runtime& rt) {
+        ++boots;
+        (void)rt.fail_point("die");
+    });
+    auto result = sim.run([&](Runtime& rt) {
+        sim.fail_points().arm("die", FailPointAction::crash(Duration::forever()));
+        sim.start(node);
+        rt.sleep(1'000_s);
+    });
+    CHECK(result.passed());
+    CHECK(boots == 1);
+}
+
+TEST_CASE("fail points: sleep, hold until released, hold until a predicate holds") {
+    Simulation sim(SimulationConfig{});
+    auto result = sim.run([&](Runtime& rt) {
+        FailPoints& points = sim.fail_points();
+        points.arm("slow", FailPointAction::sleep(5_s));
+        Instant start = rt.now();
+        CHECK(rt.fail_point_async("slow") == FailPointOutcome::proceed);
+        CHECK(rt.now() - start == 5_s);
+
+        points.arm("gate", FailPointAction::hold());
+        auto a = rt.spawn("held-a", [&] { (void)rt.fail_point_async("gate"); return rt.now(); });
+        auto b = rt.spawn("held-b", [&] { (void)rt.fail_point_async("gate"); return rt.now(); });
+        rt.sleep(2_s);
+        CHECK(points.held("gate") == 2);
+        CHECK_FALSE(a.is_finished());
+        points.release("gate");
+        const Instant released = rt.now();
+        CHECK(a.join().value() == released);
+        CHECK(b.join().value() == released);
+        CHECK(points.held("gate") == 0);
+
+        bool open = false;
+        points.arm("until", FailPointAction::hold_until([&] { return open; }, 100_ms));
+        auto c = rt.spawn("held-c", [&] { (void)rt.fail_point_async("until"); return rt.now(); });
+        rt.sleep(1_s);
+        open = true;
+        const Instant opened = rt.now();
+        const Instant passed = c.join().value();
+        CHECK(passed >= opened);
+        CHECK(passed - opened <= 100_ms);
+    });
+    CHECK(result.passed());
+}
+
+TEST_CASE("fail points: disarm releases held fibers") {
+    Simulation sim(SimulationConfig{});
+    auto result = sim.run([&](Runtime& rt) {
+        sim.fail_points().arm("gate", FailPointAction::hold());
+        auto held = rt.spawn("held", [&] { (void)rt.fail_point_async("gate"); });
+        rt.sleep(1_s);
+        sim.fail_points().disarm("gate");
+        CHECK(held.join(1_s).ok());
+    });
+    CHECK(result.passed());
+}
+
+TEST_CASE("fail points: a killed host's held fiber unwinds cleanly") {
+    Simulation sim(SimulationConfig{});
+    const HostId node = sim.add_host("node", [](Runtime& rt) {
+        (void)rt.fail_point_async("gate");
+    });
+    auto result = sim.run([&](Runtime& rt) {
+        sim.fail_points().arm("gate", FailPointAction::hold());
+        sim.start(node);
+        rt.sleep(1_s);
+        CHECK(sim.fail_points().held("gate") == 1);
+        sim.kill(node);
+        rt.sleep(1_ms);
+        CHECK(sim.fail_points().held("gate") == 0);
+    });
+    CHECK(result.passed());
+}
+
+TEST_CASE("fail points: probability is seeded and only drawn where armed") {
+    auto fires_for = [](uint64_t seed) {
+        SimulationConfig config;
+        config.seed = seed;
+        Simulation sim(config);
+        std::vector<int> fired;
+        auto result = sim.run([&](Runtime& rt) {
+            sim.fail_points().arm("flaky", FailPointAction::inject_error().with_probability(0.3));
+            for (int i = 0; i < 200; ++i) {
+                (void)rt.fail_point("never-armed");
+                if (rt.fail_point("flaky") == FailPointOutcome::inject_error) {
+                    fired.push_back(i);
+                }
+            }
+        });
+        REQUIRE(result.passed());
+        return fired;
+    };
+    const auto first = fires_for(8);
+    CHECK(first == fires_for(8));
+    CHECK(first != fires_for(9));
+    CHECK(first.size() > 40);
+    CHECK(first.size() < 80);
+}
+
+TEST_CASE("fail points: armed names never hit are reported") {
+    Simulation sim(SimulationConfig{});
+    auto result = sim.run([&](Runtime& rt) {
+        sim.fail_points().arm("reached", FailPointAction::call([] {}));
+        sim.fail_points().arm("unreached", FailPointAction::call([] {}));
+        (void)rt.fail_point("reached");
+    });
+    CHECK(result.passed());
+    CHECK(sim.fail_points().armed_never_hit() == std::vector<std::string>{"unreached"});
+}
