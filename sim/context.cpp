@@ -7,18 +7,6 @@
 
 #include "sim/assert.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define FLOE_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define FLOE_ASAN 1
-#endif
-#endif
-
-#if defined(FLOE_ASAN)
-#include <sanitizer/common_interface_defs.h>
-#endif
-
 namespace sim {
 namespace {
 
@@ -83,30 +71,6 @@ void StackPool::release(Stack stack) {
 
 FContext make_context(const Stack& stack, void (*entry)(Transfer)) {
     return boost::context::detail::make_fcontext(stack.top(), stack.usable_size, entry);
-}
-
-Transfer jump_context(FContext to, void* data) {
-    return boost::context::detail::jump_fcontext(to, data);
-}
-
-void asan_start_switch(void** fake_stack_save, const void* bottom, size_t size) {
-#if defined(FLOE_ASAN)
-    __sanitizer_start_switch_fiber(fake_stack_save, bottom, size);
-#else
-    (void)fake_stack_save;
-    (void)bottom;
-    (void)size;
-#endif
-}
-
-void asan_finish_switch(void* fake_stack_save, const void** bottom_old, size_t* size_old) {
-#if defined(FLOE_ASAN)
-    __sanitizer_finish_switch_fiber(fake_stack_save, bottom_old, size_old);
-#else
-    (void)fake_stack_save;
-    (void)bottom_old;
-    (void)size_old;
-#endif
 }
 
 }  // namespace sim

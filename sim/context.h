@@ -15,6 +15,18 @@
 #include <cstddef>
 #include <vector>
 
+#if defined(__SANITIZE_ADDRESS__)
+#define FLOE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FLOE_ASAN 1
+#endif
+#endif
+
+#if defined(FLOE_ASAN)
+#include <sanitizer/common_interface_defs.h>
+#endif
+
 namespace sim {
 
 using FContext = boost::context::detail::fcontext_t;
@@ -54,10 +66,27 @@ size_t effective_stack_size(size_t requested);
 bool running_under_asan();
 
 FContext make_context(const Stack& stack, void (*entry)(Transfer));
-Transfer jump_context(FContext to, void* data);
+
+// Inline: these run twice per event, and a call through another translation unit shows up in
+// `floe bench kernel`.
+inline Transfer jump_context(FContext to, void* data) {
+    return boost::context::detail::jump_fcontext(to, data);
+}
 
 // ASan fiber-switch annotations; no-ops without ASan.
-void asan_start_switch(void** fake_stack_save, const void* bottom, size_t size);
-void asan_finish_switch(void* fake_stack_save, const void** bottom_old, size_t* size_old);
+inline void asan_start_switch([[maybe_unused]] void** fake_stack_save,
+                              [[maybe_unused]] const void* bottom, [[maybe_unused]] size_t size) {
+#if defined(FLOE_ASAN)
+    __sanitizer_start_switch_fiber(fake_stack_save, bottom, size);
+#endif
+}
+
+inline void asan_finish_switch([[maybe_unused]] void* fake_stack_save,
+                               [[maybe_unused]] const void** bottom_old,
+                               [[maybe_unused]] size_t* size_old) {
+#if defined(FLOE_ASAN)
+    __sanitizer_finish_switch_fiber(fake_stack_save, bottom_old, size_old);
+#endif
+}
 
 }  // namespace sim

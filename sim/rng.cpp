@@ -2,13 +2,8 @@
 
 #include <cmath>
 
-#include "sim/trace.h"
 
 namespace sim {
-namespace {
-constexpr uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-}  // namespace
-
 Rng::Rng(uint64_t seed, std::string_view stream_name) : stream_id_(stable_hash(stream_name)) {
     SplitMix64 seeder{seed ^ stream_id_};
     for (uint64_t& word : s_) {
@@ -26,43 +21,6 @@ Rng Rng::from_state(uint64_t s0, uint64_t s1, uint64_t s2, uint64_t s3) {
     rng.s_[2] = s2;
     rng.s_[3] = s3;
     return rng;
-}
-
-// xoshiro256** 1.0 (Blackman, Vigna).
-uint64_t Rng::raw() {
-    const uint64_t result = rotl(s_[1] * 5, 7) * 9;
-    const uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = rotl(s_[3], 45);
-    return result;
-}
-
-uint64_t Rng::next_u64() {
-    const uint64_t value = raw();
-    ++draws_;
-    if (trace_ != nullptr) {
-        trace_->fold_rng_draw(stream_id_, value);
-    }
-    return value;
-}
-
-uint64_t Rng::below(uint64_t bound) {
-    FLOE_ASSERT(bound > 0, "below(0)");
-    __extension__ typedef unsigned __int128 u128;
-    u128 m = static_cast<u128>(next_u64()) * bound;
-    auto low = static_cast<uint64_t>(m);
-    if (low < bound) {
-        const uint64_t threshold = (0 - bound) % bound;
-        while (low < threshold) {
-            m = static_cast<u128>(next_u64()) * bound;
-            low = static_cast<uint64_t>(m);
-        }
-    }
-    return static_cast<uint64_t>(m >> 64);
 }
 
 int64_t Rng::range(int64_t lo, int64_t hi) {

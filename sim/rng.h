@@ -14,10 +14,9 @@
 
 #include "sim/assert.h"
 #include "sim/time.h"
+#include "sim/trace.h"
 
 namespace sim {
-
-class Trace;
 
 // splitmix64 (Steele, Lea, Flood 2014): the standard seeder for xoshiro.
 struct SplitMix64 {
@@ -45,9 +44,29 @@ public:
     // A stream derived from (seed, name). The same pair always gives the same numbers.
     Rng(uint64_t seed, std::string_view stream_name);
 
-    uint64_t next_u64();
+    uint64_t next_u64() {
+        const uint64_t value = raw();
+        ++draws_;
+        if (trace_ != nullptr) {
+            trace_->fold_rng_draw(stream_id_, value);
+        }
+        return value;
+    }
     // Uniform in [0, bound), bound > 0. Lemire's nearly-divisionless method: unbiased.
-    uint64_t below(uint64_t bound);
+    uint64_t below(uint64_t bound) {
+        FLOE_ASSERT(bound > 0, "below(0)");
+        __extension__ typedef unsigned __int128 u128;
+        u128 m = static_cast<u128>(next_u64()) * bound;
+        auto low = static_cast<uint64_t>(m);
+        if (low < bound) [[unlikely]] {
+            const uint64_t threshold = (0 - bound) % bound;
+            while (low < threshold) {
+                m = static_cast<u128>(next_u64()) * bound;
+                low = static_cast<uint64_t>(m);
+            }
+        }
+        return static_cast<uint64_t>(m >> 64);
+    }
     // Uniform in [lo, hi], inclusive.
     int64_t range(int64_t lo, int64_t hi);
     // Uniform in [0, 1) with 53 random bits.
@@ -88,7 +107,19 @@ public:
 
 private:
     Rng() = default;
-    uint64_t raw();
+    static constexpr uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+    // xoshiro256** 1.0 (Blackman, Vigna).
+    uint64_t raw() {
+        const uint64_t result = rotl(s_[1] * 5, 7) * 9;
+        const uint64_t t = s_[1] << 17;
+        s_[2] ^= s_[0];
+        s_[3] ^= s_[1];
+        s_[1] ^= s_[2];
+        s_[0] ^= s_[3];
+        s_[2] ^= t;
+        s_[3] = rotl(s_[3], 45);
+        return result;
+    }
     uint64_t s_[4] = {0, 0, 0, 0};
     uint64_t stream_id_ = 0;
     uint64_t draws_ = 0;

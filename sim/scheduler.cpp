@@ -6,45 +6,53 @@
 #include <cstdio>
 #include <cstdlib>
 
+// Boost's jump_fcontext leaves through a jmp, not a ret, so after every context switch the
+// CPU's return-stack predictor is off by one and each `ret` out of a frame entered before the
+// switch mispredicts. The functions on the switch path are therefore inlined into their one
+// or two callers: fewer frames to return through is most of the kernel's speed.
+#define FLOE_HOT_INLINE [[gnu::always_inline]] inline
+
 namespace sim {
 
 enum class FiberState : uint8_t { created, ready, running, blocked, finished };
 
 struct Scheduler::Fiber {
-    FiberId id = 0;
-    HostId host = 0;
-    uint32_t slot = 0;
-    uint32_t host_index = 0;  // position in the host's fiber list (swap-remove)
+    // Hot: read or written on every event of this fiber. Kept together in the first cache lines
+    // (`floe bench kernel` is sensitive to it).
     FiberState state = FiberState::finished;
-    std::string name;
-    Body body;
-    ExitFn on_exit;
-
-    Stack stack;
-    StackPool* pool = nullptr;
-    FContext context = nullptr;         // where the fiber resumes
-    FContext return_context = nullptr;  // the scheduler, while the fiber runs
-    void* asan_fake_stack = nullptr;
-
-    // Bumped whenever a wait begins or ends: queue entries and timers holding an older token
-    // are stale.
-    uint64_t wait_token = 0;
-    // Bumped whenever the fiber is put in the due list, so an older entry is ignored.
-    uint64_t run_token = 0;
-    bool has_timer = false;
     WakeReason wake_reason = WakeReason::notified;
-    uint32_t wake_index = 0;
-    WaitSite waiting_on;
-    Instant wait_deadline = Instant::never();
-
     bool unwind_requested = false;
     bool unwinding = false;
     bool started = false;
     bool completed = false;
     UnwindReason unwind_reason = UnwindReason::aborted;
+    uint32_t slot = 0;
+    HostId host = 0;
+    uint32_t wake_index = 0;
+    FiberId id = 0;
+    // Sequence number of the fiber's pending timer / latest due-list entry (0: none). Any other
+    // timer or run entry for this slot is stale.
+    uint64_t timer_seq = 0;
+    uint64_t run_seq = 0;
+    // Bumped whenever a wait begins or ends: queue entries holding an older token are stale.
+    uint64_t wait_token = 0;
+    FContext context = nullptr;         // where the fiber resumes
+    FContext return_context = nullptr;  // the scheduler, while the fiber runs
 
+    // Warm: on waits and switches, and the spin count once an instant gets suspicious.
     Instant spin_time = Instant::never();
     uint64_t spin_count = 0;
+    WaitSite waiting_on;
+    Instant wait_deadline = Instant::never();
+    Stack stack;
+    void* asan_fake_stack = nullptr;
+
+    // Cold: spawn, exit, reports.
+    uint32_t host_index = 0;  // position in the host's fiber list (swap-remove)
+    StackPool* pool = nullptr;
+    std::string name;
+    Body body;
+    ExitFn on_exit;
 };
 
 struct Scheduler::Host {
@@ -298,13 +306,12 @@ FiberId Scheduler::spawn(HostId host, std::string name, Body body, ExitFn on_exi
         fibers_.push_back(std::make_unique<Fiber>());
     }
     Fiber& fiber = *fibers_[slot];
+    FLOE_ASSERT(slot < Event::max_slots, "more than {} live fibers", Event::max_slots);
     const uint64_t wait_token = fiber.wait_token;
-    const uint64_t run_token = fiber.run_token;
     fiber = Fiber{};
-    // Tokens keep growing across reuse of the slot, so stale events of the previous occupant
-    // can never match.
+    // The wait token keeps growing across reuse of the slot, so stale queue entries of the
+    // previous occupant can never match. (Timer and run entries carry unique sequence numbers.)
     fiber.wait_token = wait_token + 1;
-    fiber.run_token = run_token + 1;
     fiber.id = next_fiber_id_++;
     fiber.host = host;
     fiber.slot = slot;
@@ -370,9 +377,9 @@ void Scheduler::request_unwind(Fiber& fiber, UnwindReason reason) {
         return;  // the caller throws
     }
     if (fiber.state == FiberState::blocked) {
-        if (fiber.has_timer) {
+        if (fiber.timer_seq != 0) {
             --live_heap_events_;
-            fiber.has_timer = false;
+            fiber.timer_seq = 0;
         }
         ++fiber.wait_token;
         fiber.state = FiberState::ready;
@@ -380,9 +387,14 @@ void Scheduler::request_unwind(Fiber& fiber, UnwindReason reason) {
     unwinds_.push_back(fiber.slot);
 }
 
-void Scheduler::enqueue_run(Fiber& fiber) {
-    ++fiber.run_token;
-    due_.push_back(Event{now_.ns(), seq_++, fiber.run_token, fiber.slot, EventKind::run_fiber});
+FLOE_HOT_INLINE uint64_t Scheduler::next_seq() {
+    FLOE_ASSERT(seq_ < (uint64_t{1} << 40), "event sequence numbers exhausted");
+    return seq_++;
+}
+
+FLOE_HOT_INLINE void Scheduler::enqueue_run(Fiber& fiber) {
+    fiber.run_seq = next_seq();
+    due_.push_back(Event::make(now_.ns(), fiber.run_seq, EventKind::run_fiber, fiber.slot));
 }
 
 bool Scheduler::entry_live(const WaitQueue::Entry& entry) const {
@@ -395,10 +407,10 @@ bool Scheduler::wake(uint32_t slot, uint64_t token, WakeReason reason, uint32_t 
     if (fiber.state != FiberState::blocked || fiber.wait_token != token) {
         return false;
     }
-    if (fiber.has_timer && reason != WakeReason::timeout) {
+    if (fiber.timer_seq != 0) {
         --live_heap_events_;
+        fiber.timer_seq = 0;
     }
-    fiber.has_timer = false;
     ++fiber.wait_token;
     fiber.state = FiberState::ready;
     fiber.wake_reason = reason;
@@ -407,7 +419,8 @@ bool Scheduler::wake(uint32_t slot, uint64_t token, WakeReason reason, uint32_t 
     return true;
 }
 
-WaitResult Scheduler::block(std::span<WaitQueue* const> queues, Instant deadline, WaitSite site) {
+FLOE_HOT_INLINE WaitResult Scheduler::block_impl(std::span<WaitQueue* const> queues,
+                                                  Instant deadline, WaitSite site) {
     FLOE_ASSERT(current_ != nullptr, "block() outside a fiber");
     Fiber& fiber = *current_;
     FLOE_ASSERT(!fiber.unwinding,
@@ -425,9 +438,9 @@ WaitResult Scheduler::block(std::span<WaitQueue* const> queues, Instant deadline
         queues[i]->push(WaitQueue::Entry{fiber.slot, i, token});
     }
     if (!deadline.is_never()) {
-        heap_.push(Event{deadline.ns(), seq_++, token, fiber.slot, EventKind::timer});
+        fiber.timer_seq = next_seq();
+        heap_.push(Event::make(deadline.ns(), fiber.timer_seq, EventKind::timer, fiber.slot));
         ++live_heap_events_;
-        fiber.has_timer = true;
     }
     FLOE_ASSERT(!queues.empty() || !deadline.is_never(), "a wait on nothing with no deadline");
     fiber.state = FiberState::blocked;
@@ -438,7 +451,9 @@ WaitResult Scheduler::block(std::span<WaitQueue* const> queues, Instant deadline
     return WaitResult{fiber.wake_reason, fiber.wake_index};
 }
 
-void Scheduler::sleep(Duration duration) { sleep_until(now_ + duration); }
+WaitResult Scheduler::block(std::span<WaitQueue* const> queues, Instant deadline, WaitSite site) {
+    return block_impl(queues, deadline, site);
+}
 
 void Scheduler::sleep_until(Instant deadline) {
     static const std::string name = "sleep";
@@ -446,7 +461,7 @@ void Scheduler::sleep_until(Instant deadline) {
         yield();
         return;
     }
-    block({}, deadline, WaitSite{"sleep", &name});
+    block_impl({}, deadline, WaitSite{"sleep", &name});
 }
 
 void Scheduler::yield() {
@@ -459,7 +474,7 @@ void Scheduler::yield() {
     after_resume(fiber);
 }
 
-void Scheduler::after_resume(Fiber& fiber) {
+FLOE_HOT_INLINE void Scheduler::after_resume(Fiber& fiber) {
     if (fiber.unwind_requested && !fiber.unwinding) {
         fiber.unwinding = true;
         throw Unwind{fiber.unwind_reason};
@@ -468,7 +483,7 @@ void Scheduler::after_resume(Fiber& fiber) {
 
 // --- context switching -------------------------------------------------------------------------
 
-void Scheduler::resume(Fiber& fiber) {
+FLOE_HOT_INLINE void Scheduler::resume(Fiber& fiber) {
     current_ = &fiber;
     fiber.state = FiberState::running;
     asan_start_switch(&main_fake_stack_, fiber.stack.bottom(), fiber.stack.usable_size);
@@ -481,7 +496,7 @@ void Scheduler::resume(Fiber& fiber) {
     }
 }
 
-void Scheduler::switch_to_scheduler(Fiber& fiber, bool final_switch) {
+FLOE_HOT_INLINE void Scheduler::switch_to_scheduler(Fiber& fiber, bool final_switch) {
     // On the final switch the fiber's fake stack is released (nullptr save slot).
     asan_start_switch(final_switch ? nullptr : &fiber.asan_fake_stack, main_stack_bottom_,
                       main_stack_size_);
@@ -561,7 +576,8 @@ void Scheduler::schedule(Instant when, uint64_t label_hash, Callback callback) {
         callbacks_.push_back(std::move(callback));
         callback_labels_.push_back(label_hash);
     }
-    heap_.push(Event{when.ns(), seq_++, 0, slot, EventKind::callback});
+    FLOE_ASSERT(slot < Event::max_slots, "more than {} pending callbacks", Event::max_slots);
+    heap_.push(Event::make(when.ns(), next_seq(), EventKind::callback, slot));
     ++live_heap_events_;
 }
 
@@ -624,7 +640,7 @@ StopReason Scheduler::run_until(Instant until) {
     return stop_;
 }
 
-bool Scheduler::next_event(Event& out) {
+FLOE_HOT_INLINE bool Scheduler::next_event(Event& out) {
     const size_t pending = due_.size() - due_head_;
     if (pending == 0) {
         due_.clear();
@@ -644,9 +660,9 @@ bool Scheduler::next_event(Event& out) {
 bool Scheduler::advance_time(Instant until) {
     while (!heap_.empty() && live_heap_events_ > 0) {
         const Event& top = heap_.top();
-        if (top.kind == EventKind::timer) {
-            const Fiber& fiber = *fibers_[top.slot];
-            if (fiber.state != FiberState::blocked || fiber.wait_token != top.token) {
+        if (top.kind() == EventKind::timer) {
+            const Fiber& fiber = *fibers_[top.slot()];
+            if (fiber.state != FiberState::blocked || fiber.timer_seq != top.seq()) {
                 heap_.pop();  // stale: the wait already ended
                 continue;
             }
@@ -709,62 +725,75 @@ std::string Scheduler::describe_blocked_fibers() const {
     return report;
 }
 
-void Scheduler::dispatch(const Event& event) {
-    switch (event.kind) {
+FLOE_HOT_INLINE void Scheduler::dispatch(const Event& event) {
+    switch (event.kind()) {
         case EventKind::run_fiber: {
-            Fiber& fiber = *fibers_[event.slot];
-            if (fiber.run_token != event.token || fiber.state == FiberState::finished) {
+            Fiber& fiber = *fibers_[event.slot()];
+            if (fiber.run_seq != event.seq() || fiber.state == FiberState::finished) {
                 return;  // superseded (the fiber was moved to the unwind queue)
             }
+            fiber.run_seq = 0;
+            trace_.event(TraceKind::fiber_resumed, now_, fiber.host, fiber.id, 0);
             dispatch_run(fiber);
             return;
         }
         case EventKind::timer: {
-            Fiber& fiber = *fibers_[event.slot];
-            if (fiber.state != FiberState::blocked || fiber.wait_token != event.token) {
+            Fiber& fiber = *fibers_[event.slot()];
+            if (fiber.state != FiberState::blocked || fiber.timer_seq != event.seq()) {
                 return;  // the wait ended before its deadline
             }
             --live_heap_events_;
-            fiber.has_timer = false;
+            fiber.timer_seq = 0;
             ++fiber.wait_token;
             fiber.wake_reason = WakeReason::timeout;
+            // One trace event for "timer fired, fiber resumed": the pair always goes together.
             trace_.event(TraceKind::timer_fired, now_, fiber.host, fiber.id, 0);
             dispatch_run(fiber);
             return;
         }
         case EventKind::callback: {
+            const uint32_t slot = event.slot();
             --live_heap_events_;
-            Callback callback = std::move(callbacks_[event.slot]);
-            callbacks_[event.slot] = nullptr;
-            free_callback_slots_.push_back(event.slot);
-            trace_.event(TraceKind::callback, now_, world_host, 0, callback_labels_[event.slot]);
+            Callback callback = std::move(callbacks_[slot]);
+            callbacks_[slot] = nullptr;
+            free_callback_slots_.push_back(slot);
+            trace_.event(TraceKind::callback, now_, world_host, 0, callback_labels_[slot]);
             callback();
             return;
         }
     }
-    FLOE_UNREACHABLE("event kind {}", static_cast<int>(event.kind));
+    FLOE_UNREACHABLE("event kind {}", static_cast<int>(event.kind()));
 }
 
-void Scheduler::dispatch_run(Fiber& fiber) {
+FLOE_HOT_INLINE void Scheduler::dispatch_run(Fiber& fiber) {
     check_spin(fiber);
     if (stopping_) {
         return;
     }
-    trace_.event(TraceKind::fiber_resumed, now_, fiber.host, fiber.id, 0);
     fiber.started = true;
     resume(fiber);
 }
 
-void Scheduler::check_spin(Fiber& fiber) {
+// A spin is one fiber resumed more than spin_limit times at one instant. Counting per fiber on
+// every event would write to every fiber record; instead the instant's total is a pre-filter,
+// and fibers are counted individually only once the instant has seen spin_limit resumes.
+FLOE_HOT_INLINE void Scheduler::check_spin(Fiber& fiber) {
+    if (spin_instant_ != now_) {
+        spin_instant_ = now_;
+        resumes_at_instant_ = 0;
+    }
+    if (++resumes_at_instant_ <= config_.spin_limit) [[likely]] {
+        return;
+    }
     if (fiber.spin_time != now_) {
         fiber.spin_time = now_;
         fiber.spin_count = 0;
     }
     if (++fiber.spin_count > config_.spin_limit) {
         fail(FailureClass::liveness,
-             fmt::format("spin: fiber f{} '{}' on host {} resumed {} times at {} without time "
+             fmt::format("spin: fiber f{} '{}' on host {} resumed over {} times at {} without time "
                          "advancing",
-                         fiber.id, fiber.name, hosts_[fiber.host].name, fiber.spin_count,
+                         fiber.id, fiber.name, hosts_[fiber.host].name, config_.spin_limit,
                          now_.to_string()));
     }
 }
@@ -777,7 +806,7 @@ void Scheduler::drain_unwinds() {
         if (fiber.state == FiberState::finished) {
             continue;
         }
-        ++fiber.run_token;  // any entry in the due list is now superseded
+        fiber.run_seq = 0;  // any entry in the due list is now superseded
         if (!fiber.started) {
             // Never ran: nothing to unwind on its stack. Its body's captures die here.
             fiber.body = nullptr;

@@ -16,13 +16,13 @@
 #include <deque>
 #include <functional>
 #include <memory>
-#include <queue>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "sim/assert.h"
 #include "sim/context.h"
+#include "sim/event_queue.h"
 #include "sim/function.h"
 #include "sim/rng.h"
 #include "sim/time.h"
@@ -159,10 +159,12 @@ public:
     FiberId current_fiber() const;
     HostId current_host() const;
     size_t live_fibers() const { return live_fibers_; }
+    // Pending timers and callbacks, stale entries included (a diagnostic).
+    size_t pending_events() const { return heap_.size(); }
 
     // Suspends the calling fiber until one of `queues` wakes it or the deadline passes.
     WaitResult block(std::span<WaitQueue* const> queues, Instant deadline, WaitSite site);
-    void sleep(Duration duration);
+    void sleep(Duration duration) { sleep_until(now_ + duration); }
     void sleep_until(Instant deadline);
     void yield();
 
@@ -187,23 +189,34 @@ public:
 private:
     struct Fiber;
     struct Host;
-    enum class EventKind : uint8_t { run_fiber, timer, callback };
+    enum class EventKind : uint8_t { run_fiber = 0, timer = 1, callback = 2 };
+    // 16 bytes, so the heap stays cache-friendly: the time, then one key that packs the
+    // sequence number (high 40 bits: it orders ties and identifies the event), the kind and the
+    // slot (a fiber slot, or a callback slot). A timer or run entry is valid only while its
+    // fiber still records its sequence number, so stale entries need no removal.
     struct Event {
         int64_t time;
-        uint64_t seq;
-        uint64_t token;
-        uint32_t slot;
-        EventKind kind;
+        uint64_t key;
+        static constexpr int slot_bits = 22;
+        static constexpr uint64_t max_slots = uint64_t{1} << slot_bits;
+        static Event make(int64_t time, uint64_t seq, EventKind kind, uint32_t slot) {
+            return Event{time, (seq << 24) | (static_cast<uint64_t>(kind) << slot_bits) | slot};
+        }
+        uint64_t seq() const { return key >> 24; }
+        EventKind kind() const { return static_cast<EventKind>((key >> slot_bits) & 3); }
+        uint32_t slot() const { return static_cast<uint32_t>(key & (max_slots - 1)); }
     };
-    struct EventAfter {
+    // (A single 128-bit comparison was tried here and measured 20% slower.)
+    struct EventBefore {
         bool operator()(const Event& a, const Event& b) const {
-            return a.time != b.time ? a.time > b.time : a.seq > b.seq;
+            return a.time != b.time ? a.time < b.time : a.key < b.key;
         }
     };
 
     friend class WaitQueue;
     static void fiber_entry(Transfer transfer);
     bool kill_host(HostId host);  // true when the calling fiber must unwind
+    WaitResult block_impl(std::span<WaitQueue* const> queues, Instant deadline, WaitSite site);
     bool entry_live(const WaitQueue::Entry& entry) const;
     void run_fiber_body(Fiber& fiber);
     void resume(Fiber& fiber);
@@ -217,6 +230,7 @@ private:
     void boot(HostId host);
     Fiber* fiber_by_id(FiberId id);
 
+    uint64_t next_seq();
     bool next_event(Event& out);
     bool advance_time(Instant until);
     void dispatch(const Event& event);
@@ -229,13 +243,15 @@ private:
     Trace trace_;
     Rng order_rng_;
     Instant now_ = Instant::zero();
-    uint64_t seq_ = 0;
+    Instant spin_instant_ = Instant::never();
+    uint64_t resumes_at_instant_ = 0;
+    uint64_t seq_ = 1;  // 0 marks "no event" in a fiber's timer_seq / run_seq
     uint64_t steps_ = 0;
     bool stopping_ = false;
     bool shut_down_ = false;
     StopReason stop_;
 
-    std::priority_queue<Event, std::vector<Event>, EventAfter> heap_;
+    QuaternaryHeap<Event, EventBefore> heap_;
     uint64_t live_heap_events_ = 0;  // heap entries not known to be stale
     std::vector<Event> due_;
     size_t due_head_ = 0;

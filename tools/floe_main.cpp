@@ -1,0 +1,115 @@
+// The `floe` command line. The only translation unit that includes CLI11 (it costs ~4 s to
+// compile); everything a command does lives in its own file.
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include "sim/assert.h"
+#include "tools/bench_kernel.h"
+#include "tools/kernel_demo.h"
+#include "tools/seed_range.h"
+
+namespace {
+
+using floe::tools::DemoOptions;
+
+int fail_usage(const std::string& message) {
+    fmt::print(stderr, "floe: {}\n", message);
+    return 2;
+}
+
+std::string hex(uint64_t value) { return fmt::format("{:016x}", value); }
+
+int run_demo(const std::string& seeds_text, DemoOptions options) {
+    std::string error;
+    const auto seeds = floe::tools::parse_seed_range(seeds_text, error);
+    if (!seeds) {
+        return fail_usage(error);
+    }
+    if (!options.trace_path.empty() && seeds->count() != 1) {
+        return fail_usage("--trace needs a single seed");
+    }
+    fmt::print("floe demo: kernel demo, {} hosts replicating counters under crashes, partitions "
+               "and a crash fail point; {} s virtual per seed\n\n",
+               options.hosts, options.duration.ns() / 1'000'000'000);
+    fmt::print("  {:>6}  {:<9}  {:>12}  {:>9}  {:>8}  {:>7}  {:>7}  {:>8}  {:<16}\n", "seed",
+               "outcome", "virtual", "events", "rpc ok", "failed", "crashes", "wall ms",
+               "trace hash");
+    int failed = 0;
+    for (uint64_t seed = seeds->first; seed <= seeds->last; ++seed) {
+        options.seed = seed;
+        sim::set_repro_context(fmt::format("floe demo --seed {} --hosts {}", seed, options.hosts));
+        const auto start = std::chrono::steady_clock::now();
+        const auto report = floe::tools::run_kernel_demo(options, error);
+        if (!error.empty()) {
+            return fail_usage(error);
+        }
+        const auto wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::steady_clock::now() - start)
+                                 .count();
+        const auto& r = report.result;
+        fmt::print("  {:>6}  {:<9}  {:>12}  {:>9}  {:>8}  {:>7}  {:>7}  {:>8}  {:<16}\n", seed,
+                   r.outcome(), r.end_time.to_string(), r.trace_events, report.rpc_ok,
+                   report.rpc_failed, report.crashes + report.fail_point_fires, wall_ms,
+                   hex(r.trace_hash));
+        if (!r.passed()) {
+            ++failed;
+            fmt::print("          {}\n          reproduce: floe demo --seed {} --hosts {}\n",
+                       r.message, seed, options.hosts);
+        }
+        std::fflush(stdout);
+    }
+    fmt::print("\n{} seeds: {} passed, {} failed\n", seeds->count(), seeds->count() - failed,
+               failed);
+    return failed == 0 ? 0 : 1;
+}
+
+int run_bench_kernel(floe::tools::KernelBenchOptions options) {
+    const auto report = floe::tools::run_kernel_bench(options, stderr);
+    floe::tools::print_kernel_bench(options, report, stdout);
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"floe: a deterministic simulator for Walrus-style storage nodes"};
+    app.require_subcommand(1);
+
+    std::string seeds_text = "1";
+    DemoOptions demo;
+    int64_t demo_seconds = 60;
+    auto* demo_cmd = app.add_subcommand("demo", "run the kernel demo world on one or more seeds");
+    demo_cmd->add_option("--seed,--seeds", seeds_text, "a seed N or an inclusive range A..B");
+    demo_cmd->add_option("--hosts", demo.hosts, "number of hosts (2..1000)");
+    demo_cmd->add_option("--seconds", demo_seconds, "virtual seconds per seed")
+        ->check(CLI::Range(int64_t{1}, int64_t{86'400}));
+    demo_cmd->add_option("--trace", demo.trace_path, "write a text trace (single seed)");
+
+    auto* bench_cmd = app.add_subcommand("bench", "benchmarks against measured physical limits");
+    bench_cmd->require_subcommand(1);
+    floe::tools::KernelBenchOptions bench;
+    auto* bench_kernel = bench_cmd->add_subcommand("kernel", "scheduler events/s vs a raw loop");
+    bench_kernel->add_option("--events", bench.events, "events per measurement")
+        ->check(CLI::Range(uint64_t{1'000}, uint64_t{1'000'000'000}));
+    bench_kernel->add_option("--repetitions", bench.repetitions, "measurements per row (median)")
+        ->check(CLI::Range(1, 100));
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& error) {
+        return app.exit(error);
+    }
+    if (demo_cmd->parsed()) {
+        demo.duration = sim::Duration::seconds(demo_seconds);
+        return run_demo(seeds_text, demo);
+    }
+    if (bench_kernel->parsed()) {
+        return run_bench_kernel(bench);
+    }
+    return fail_usage("unknown command");
+}
