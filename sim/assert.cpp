@@ -11,9 +11,13 @@ std::string g_repro_command;
 std::string (*g_now_text)() = nullptr;
 }  // namespace
 
-void set_repro_context(std::string repro_command) { g_repro_command = std::move(repro_command); }
+void set_repro_context(std::string repro_command) {
+    g_repro_command = std::move(repro_command);
+}
 
-void set_repro_time_source(std::string (*now_text)()) { g_now_text = now_text; }
+void set_repro_time_source(std::string (*now_text)()) {
+    g_now_text = now_text;
+}
 
 void assertion_failed(std::string_view condition, std::string_view message, const char* file,
                       int line) {

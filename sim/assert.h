@@ -23,20 +23,22 @@ void set_repro_time_source(std::string (*now_text)());
 
 // FLOE_ASSERT(cond) or FLOE_ASSERT(cond, "fmt {}", args...). The message is only formatted on
 // failure, so dense assertions cost one branch each.
-#define FLOE_ASSERT(cond, ...)                                                                     \
-    do {                                                                                           \
-        if (!(cond)) [[unlikely]] {                                                                \
-            ::sim::assertion_failed(#cond, ::sim::detail::assert_message(__VA_ARGS__), __FILE__,   \
-                                    __LINE__);                                                     \
-        }                                                                                          \
+#define FLOE_ASSERT(cond, ...)                                                                   \
+    do {                                                                                         \
+        if (!(cond)) [[unlikely]] {                                                              \
+            ::sim::assertion_failed(#cond, ::sim::detail::assert_message(__VA_ARGS__), __FILE__, \
+                                    __LINE__);                                                   \
+        }                                                                                        \
     } while (false)
 
-#define FLOE_UNREACHABLE(...)                                                                      \
-    ::sim::assertion_failed("unreachable", ::sim::detail::assert_message(__VA_ARGS__), __FILE__,   \
+#define FLOE_UNREACHABLE(...)                                                                    \
+    ::sim::assertion_failed("unreachable", ::sim::detail::assert_message(__VA_ARGS__), __FILE__, \
                             __LINE__)
 
 namespace sim::detail {
-inline std::string assert_message() { return {}; }
+inline std::string assert_message() {
+    return {};
+}
 template <class... Args>
 std::string assert_message(fmt::format_string<Args...> format, Args&&... args) {
     return fmt::format(format, std::forward<Args>(args)...);

@@ -33,9 +33,9 @@ using FContext = boost::context::detail::fcontext_t;
 using Transfer = boost::context::detail::transfer_t;
 
 struct Stack {
-    char* mapping = nullptr;   // start of the mmap, i.e. the guard page
+    char* mapping = nullptr;  // start of the mmap, i.e. the guard page
     size_t mapping_size = 0;
-    size_t usable_size = 0;    // bytes above the guard page
+    size_t usable_size = 0;  // bytes above the guard page
     unsigned valgrind_id = 0;
 
     char* bottom() const { return mapping + (mapping_size - usable_size); }  // lowest usable byte

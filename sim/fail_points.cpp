@@ -106,9 +106,13 @@ bool FailPoints::is_armed(std::string_view name) const {
     return it != armed_.end() && it->second->action.max_fires > 0;
 }
 
-FailPointOutcome FailPoints::hit(std::string_view name) { return hit_impl(name, false); }
+FailPointOutcome FailPoints::hit(std::string_view name) {
+    return hit_impl(name, false);
+}
 
-FailPointOutcome FailPoints::hit_async(std::string_view name) { return hit_impl(name, true); }
+FailPointOutcome FailPoints::hit_async(std::string_view name) {
+    return hit_impl(name, true);
+}
 
 FailPointOutcome FailPoints::hit_impl(std::string_view name, bool may_suspend) {
     const HostId host = scheduler_.current_host();
@@ -146,11 +150,8 @@ FailPointOutcome FailPoints::fire(Armed& armed, bool may_suspend) {
                 "suspends; use hit_async there or arm a sync action",
                 armed.name);
     switch (action.kind) {
-        case FailPointAction::Kind::callback:
-            action.callback();
-            return FailPointOutcome::proceed;
-        case FailPointAction::Kind::error:
-            return FailPointOutcome::inject_error;
+        case FailPointAction::Kind::callback: action.callback(); return FailPointOutcome::proceed;
+        case FailPointAction::Kind::error: return FailPointOutcome::inject_error;
         case FailPointAction::Kind::crash: {
             const HostId host = scheduler_.current_host();
             FLOE_ASSERT(host != world_host, "fail point '{}' tried to crash the world", armed.name);

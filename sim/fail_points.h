@@ -46,11 +46,25 @@ struct FailPointAction {
     static FailPointAction hold_until(std::function<bool()> predicate,
                                       Duration poll = Duration::millis(10));
 
-    FailPointAction&& only_on(HostId h) && { host = h; return std::move(*this); }
-    FailPointAction&& with_probability(double p) && { probability = p; return std::move(*this); }
-    FailPointAction&& at_most(uint64_t n) && { max_fires = n; return std::move(*this); }
-    FailPointAction&& once() && { max_fires = 1; return std::move(*this); }
-    bool suspends() const { return kind == Kind::sleep || kind == Kind::hold || kind == Kind::hold_until; }
+    FailPointAction&& only_on(HostId h) && {
+        host = h;
+        return std::move(*this);
+    }
+    FailPointAction&& with_probability(double p) && {
+        probability = p;
+        return std::move(*this);
+    }
+    FailPointAction&& at_most(uint64_t n) && {
+        max_fires = n;
+        return std::move(*this);
+    }
+    FailPointAction&& once() && {
+        max_fires = 1;
+        return std::move(*this);
+    }
+    bool suspends() const {
+        return kind == Kind::sleep || kind == Kind::hold || kind == Kind::hold_until;
+    }
 };
 
 struct FailPointStats {

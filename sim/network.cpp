@@ -51,14 +51,30 @@ Network::Network(Scheduler& scheduler, NetworkConfig config)
     scheduler_.on_host_killed([this](HostId host) { forget_host(host); });
 }
 
-void Network::set_link(HostId from, HostId to, LinkConfig link) { links_[{from, to}] = link; }
-void Network::clear_link(HostId from, HostId to) { links_.erase({from, to}); }
-void Network::clog_out(HostId host) { clogged_out_.insert(host); }
-void Network::clog_in(HostId host) { clogged_in_.insert(host); }
-void Network::clog_link(HostId from, HostId to) { clogged_links_.insert({from, to}); }
-void Network::unclog_out(HostId host) { clogged_out_.erase(host); }
-void Network::unclog_in(HostId host) { clogged_in_.erase(host); }
-void Network::unclog_link(HostId from, HostId to) { clogged_links_.erase({from, to}); }
+void Network::set_link(HostId from, HostId to, LinkConfig link) {
+    links_[{from, to}] = link;
+}
+void Network::clear_link(HostId from, HostId to) {
+    links_.erase({from, to});
+}
+void Network::clog_out(HostId host) {
+    clogged_out_.insert(host);
+}
+void Network::clog_in(HostId host) {
+    clogged_in_.insert(host);
+}
+void Network::clog_link(HostId from, HostId to) {
+    clogged_links_.insert({from, to});
+}
+void Network::unclog_out(HostId host) {
+    clogged_out_.erase(host);
+}
+void Network::unclog_in(HostId host) {
+    clogged_in_.erase(host);
+}
+void Network::unclog_link(HostId from, HostId to) {
+    clogged_links_.erase({from, to});
+}
 
 void Network::partition(const std::vector<HostId>& side_a, const std::vector<HostId>& side_b) {
     for (HostId a : side_a) {
@@ -93,8 +109,8 @@ void Network::forget_host(HostId host) {
 void Network::serve_raw(HostId host, const std::string& method, std::type_index request_type,
                         RawHandler handler) {
     FLOE_ASSERT(scheduler_.is_alive(host), "serve '{}' on a dead host", method);
-    endpoints_.insert_or_assign({host, method},
-                                Endpoint{request_type, std::make_shared<RawHandler>(std::move(handler))});
+    endpoints_.insert_or_assign(
+        {host, method}, Endpoint{request_type, std::make_shared<RawHandler>(std::move(handler))});
 }
 
 void Network::transmit(HostId from, HostId to, uint64_t call_id, const char* what,
@@ -114,27 +130,27 @@ void Network::transmit(HostId from, HostId to, uint64_t call_id, const char* wha
         return;
     }
     const Duration latency = config.latency.sample(rng_);
-    trace.event(TraceKind::message_sent, scheduler_.now(), from, scheduler_.current_fiber(), call_id,
-                [&] {
+    trace.event(TraceKind::message_sent, scheduler_.now(), from, scheduler_.current_fiber(),
+                call_id, [&] {
                     return fmt::format("{} call={} to={} latency={}", what, call_id,
                                        scheduler_.host_name(to), latency.to_string());
                 });
-    scheduler_.schedule(scheduler_.now() + latency, stable_hash(what),
-                        [this, from, to, call_id, what, on_arrival = std::move(on_arrival)]() mutable {
-                            // A clog that starts while the message is in flight drops it too.
-                            if (!can_deliver(from, to)) {
-                                ++stats_.dropped;
-                                scheduler_.trace().event(
-                                    TraceKind::message_dropped, scheduler_.now(), to, 0, call_id,
-                                    [&] { return fmt::format("{} call={} reason=clog", what, call_id); });
-                                return;
-                            }
-                            ++stats_.delivered;
-                            scheduler_.trace().event(
-                                TraceKind::message_delivered, scheduler_.now(), to, 0, call_id,
-                                [&] { return fmt::format("{} call={}", what, call_id); });
-                            on_arrival();
-                        });
+    scheduler_.schedule(
+        scheduler_.now() + latency, stable_hash(what),
+        [this, from, to, call_id, what, on_arrival = std::move(on_arrival)]() mutable {
+            // A clog that starts while the message is in flight drops it too.
+            if (!can_deliver(from, to)) {
+                ++stats_.dropped;
+                scheduler_.trace().event(
+                    TraceKind::message_dropped, scheduler_.now(), to, 0, call_id,
+                    [&] { return fmt::format("{} call={} reason=clog", what, call_id); });
+                return;
+            }
+            ++stats_.delivered;
+            scheduler_.trace().event(TraceKind::message_delivered, scheduler_.now(), to, 0, call_id,
+                                     [&] { return fmt::format("{} call={}", what, call_id); });
+            on_arrival();
+        });
 }
 
 Result<std::shared_ptr<void>, RpcError> Network::call_raw(HostId from, HostId to,
@@ -191,8 +207,7 @@ void Network::deliver_request(uint64_t call_id, HostId from, HostId to, const st
                      });
 }
 
-void Network::deliver_response(uint64_t call_id,
-                               Result<std::shared_ptr<void>, RpcError> response) {
+void Network::deliver_response(uint64_t call_id, Result<std::shared_ptr<void>, RpcError> response) {
     auto it = pending_.find(call_id);
     if (it == pending_.end()) {
         return;  // the caller gave up (timeout) or died

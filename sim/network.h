@@ -36,7 +36,9 @@ struct LatencyModel {
     double tail_probability = 0.0;  // long_tail: chance of an extra exponential delay
     Duration tail_mean = Duration::zero();
 
-    static LatencyModel constant(Duration d) { return {Kind::constant, d, d, 0.0, Duration::zero()}; }
+    static LatencyModel constant(Duration d) {
+        return {Kind::constant, d, d, 0.0, Duration::zero()};
+    }
     static LatencyModel uniform(Duration low, Duration high) {
         return {Kind::uniform, low, high, 0.0, Duration::zero()};
     }
@@ -74,8 +76,8 @@ public:
     void set_default_link(LinkConfig link) { config_.default_link = link; }
     void set_link(HostId from, HostId to, LinkConfig link);  // one direction
     void clear_link(HostId from, HostId to);
-    void clog_out(HostId host);            // nothing leaves `host`
-    void clog_in(HostId host);             // nothing reaches `host`
+    void clog_out(HostId host);              // nothing leaves `host`
+    void clog_in(HostId host);               // nothing reaches `host`
     void clog_link(HostId from, HostId to);  // one direction
     void unclog_out(HostId host);
     void unclog_in(HostId host);
@@ -91,8 +93,8 @@ public:
     // block.
     template <class Req, class Resp, class Handler>
     void serve(HostId host, const std::string& method, Handler handler) {
-        RawHandler raw = [handler = std::move(handler)](HostId from, std::shared_ptr<void> request)
-            -> std::shared_ptr<void> {
+        RawHandler raw = [handler = std::move(handler)](
+                             HostId from, std::shared_ptr<void> request) -> std::shared_ptr<void> {
             Req& typed = *static_cast<Req*>(request.get());
             return std::make_shared<Resp>(handler(from, std::move(typed)));
         };
@@ -125,10 +127,10 @@ private:
     void serve_raw(HostId host, const std::string& method, std::type_index request_type,
                    RawHandler handler);
     Result<std::shared_ptr<void>, RpcError> call_raw(HostId from, HostId to,
-                                                      const std::string& method,
-                                                      std::type_index request_type,
-                                                      std::shared_ptr<void> request,
-                                                      Duration timeout);
+                                                     const std::string& method,
+                                                     std::type_index request_type,
+                                                     std::shared_ptr<void> request,
+                                                     Duration timeout);
     // Sends one message; `on_arrival` runs at the destination unless the message is lost.
     // Returns false if the message was dropped at send time.
     void transmit(HostId from, HostId to, uint64_t call_id, const char* what,

@@ -19,9 +19,11 @@ Err(E) -> Err<E>;
 template <class T, class E>
 class [[nodiscard]] Result {
 public:
-    Result(T value) : storage_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
+    Result(T value)
+        : storage_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
     template <class E2>
-    Result(Err<E2> error) : storage_(std::in_place_index<1>, E(std::move(error.error))) {}  // NOLINT
+    Result(Err<E2> error)
+        : storage_(std::in_place_index<1>, E(std::move(error.error))) {}  // NOLINT
 
     bool ok() const { return storage_.index() == 0; }
     explicit operator bool() const { return ok(); }

@@ -2,7 +2,6 @@
 
 #include <cmath>
 
-
 namespace sim {
 Rng::Rng(uint64_t seed, std::string_view stream_name) : stream_id_(stable_hash(stream_name)) {
     SplitMix64 seeder{seed ^ stream_id_};
@@ -32,7 +31,9 @@ int64_t Rng::range(int64_t lo, int64_t hi) {
     return static_cast<int64_t>(static_cast<uint64_t>(lo) + below(span + 1));
 }
 
-double Rng::uniform01() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
+double Rng::uniform01() {
+    return static_cast<double>(next_u64() >> 11) * 0x1.0p-53;
+}
 
 double Rng::exponential(double mean) {
     FLOE_ASSERT(mean >= 0.0);

@@ -52,7 +52,9 @@ public:
     }
 
     FailPointOutcome fail_point(std::string_view name) { return fail_points_.hit(name); }
-    FailPointOutcome fail_point_async(std::string_view name) { return fail_points_.hit_async(name); }
+    FailPointOutcome fail_point_async(std::string_view name) {
+        return fail_points_.hit_async(name);
+    }
 
     // A free-form line in the trace (folded into the hash like any other event).
     void mark(std::string_view text);

@@ -147,7 +147,9 @@ size_t WaitQueue::notify_all() {
     return woken;
 }
 
-bool WaitQueue::has_waiters() const { return !entries_.empty(); }
+bool WaitQueue::has_waiters() const {
+    return !entries_.empty();
+}
 
 // --- construction ------------------------------------------------------------------------------
 
@@ -172,7 +174,9 @@ Scheduler& Scheduler::current() {
     return *t_current;
 }
 
-Scheduler* Scheduler::current_or_null() { return t_current; }
+Scheduler* Scheduler::current_or_null() {
+    return t_current;
+}
 
 bool Scheduler::is_live(const Scheduler* scheduler) {
     return std::find(t_live_schedulers.begin(), t_live_schedulers.end(), scheduler) !=
@@ -185,7 +189,9 @@ Rng Scheduler::make_rng(std::string_view stream_name) {
     return rng;
 }
 
-size_t Scheduler::host_count() const { return hosts_.size(); }
+size_t Scheduler::host_count() const {
+    return hosts_.size();
+}
 
 // --- hosts -------------------------------------------------------------------------------------
 
@@ -234,9 +240,8 @@ bool Scheduler::kill_host(HostId host) {
     trace_.event(TraceKind::host_killed, now_, host, current_fiber(), h.incarnation,
                  [&] { return fmt::format("live_fibers={}", h.fiber_slots.size()); });
     std::vector<uint32_t> victims = h.fiber_slots;
-    std::sort(victims.begin(), victims.end(), [&](uint32_t a, uint32_t b) {
-        return fibers_[a]->id > fibers_[b]->id;
-    });
+    std::sort(victims.begin(), victims.end(),
+              [&](uint32_t a, uint32_t b) { return fibers_[a]->id > fibers_[b]->id; });
     for (uint32_t slot : victims) {
         request_unwind(*fibers_[slot], UnwindReason::killed);
     }
@@ -323,7 +328,8 @@ FiberId Scheduler::spawn(HostId host, std::string name, Body body, ExitFn on_exi
     hosts_[host].fiber_slots.push_back(slot);
     ++live_fibers_;
 
-    const size_t size = effective_stack_size(stack_size != 0 ? stack_size : config_.default_stack_size);
+    const size_t size =
+        effective_stack_size(stack_size != 0 ? stack_size : config_.default_stack_size);
     auto pool = std::find_if(stack_pools_.begin(), stack_pools_.end(),
                              [&](const auto& p) { return p->usable_size() == size; });
     if (pool == stack_pools_.end()) {
@@ -363,9 +369,13 @@ void Scheduler::abort(FiberId id) {
     }
 }
 
-FiberId Scheduler::current_fiber() const { return current_ != nullptr ? current_->id : 0; }
+FiberId Scheduler::current_fiber() const {
+    return current_ != nullptr ? current_->id : 0;
+}
 
-HostId Scheduler::current_host() const { return current_ != nullptr ? current_->host : world_host; }
+HostId Scheduler::current_host() const {
+    return current_ != nullptr ? current_->host : world_host;
+}
 
 void Scheduler::request_unwind(Fiber& fiber, UnwindReason reason) {
     if (fiber.state == FiberState::finished || fiber.unwind_requested) {
@@ -420,7 +430,7 @@ bool Scheduler::wake(uint32_t slot, uint64_t token, WakeReason reason, uint32_t 
 }
 
 FLOE_HOT_INLINE WaitResult Scheduler::block_impl(std::span<WaitQueue* const> queues,
-                                                  Instant deadline, WaitSite site) {
+                                                 Instant deadline, WaitSite site) {
     FLOE_ASSERT(current_ != nullptr, "block() outside a fiber");
     Fiber& fiber = *current_;
     FLOE_ASSERT(!fiber.unwinding,
@@ -630,8 +640,8 @@ StopReason Scheduler::run_until(Instant until) {
             continue;
         }
         if (++steps_ > config_.max_steps) {
-            fail(FailureClass::liveness,
-                 fmt::format("step limit of {} reached at {}", config_.max_steps, now_.to_string()));
+            fail(FailureClass::liveness, fmt::format("step limit of {} reached at {}",
+                                                     config_.max_steps, now_.to_string()));
             break;
         }
         dispatch(event);
@@ -714,9 +724,9 @@ std::string Scheduler::describe_blocked_fibers() const {
               [](const Fiber* a, const Fiber* b) { return a->id < b->id; });
     std::string report;
     for (const Fiber* fiber : blocked) {
-        fmt::format_to(std::back_inserter(report), "  fiber f{} '{}' on host {} waits on {} '{}'{}\n",
-                       fiber->id, fiber->name, hosts_[fiber->host].name,
-                       fiber->waiting_on.primitive,
+        fmt::format_to(std::back_inserter(report),
+                       "  fiber f{} '{}' on host {} waits on {} '{}'{}\n", fiber->id, fiber->name,
+                       hosts_[fiber->host].name, fiber->waiting_on.primitive,
                        fiber->waiting_on.name != nullptr ? *fiber->waiting_on.name : std::string(),
                        fiber->wait_deadline.is_never()
                            ? std::string()

@@ -20,8 +20,9 @@ SchedulerConfig scheduler_config(const SimulationConfig& config) {
 Rng& Runtime::rng(std::string_view name) {
     auto it = rngs_.find(name);
     if (it == rngs_.end()) {
-        it = rngs_.emplace(std::string(name),
-                           scheduler_.make_rng(fmt::format("{}/{}", host_name(), name)))
+        it = rngs_
+                 .emplace(std::string(name),
+                          scheduler_.make_rng(fmt::format("{}/{}", host_name(), name)))
                  .first;
     }
     return it->second;
@@ -63,8 +64,8 @@ Runtime& Simulation::runtime(HostId host) {
 
 RunResult Simulation::run(UniqueFunction<void(Runtime&)> driver) {
     Runtime& world = *runtimes_[world_host];
-    RunResult result =
-        result_of(scheduler_.run([&world, driver = std::move(driver)]() mutable { driver(world); }));
+    RunResult result = result_of(
+        scheduler_.run([&world, driver = std::move(driver)]() mutable { driver(world); }));
     // A driven run is over: unwind every fiber now, while the objects they wait on (often the
     // scenario's own) still exist.
     scheduler_.shutdown();

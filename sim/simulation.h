@@ -67,7 +67,9 @@ public:
     // Runs with no driver until `duration` has passed or nothing is left to run.
     RunResult run_for(Duration duration);
     // Ends the run as a failure of `failure` class (invariant checkers call this).
-    void fail(FailureClass failure, std::string message) { scheduler_.fail(failure, std::move(message)); }
+    void fail(FailureClass failure, std::string message) {
+        scheduler_.fail(failure, std::move(message));
+    }
 
 private:
     RunResult result_of(const StopReason& stop);

@@ -82,7 +82,7 @@ private:
 
     uint64_t available_;
     std::string name_;
-    const char* kind_;  // "semaphore" or "mutex", for the deadlock report
+    const char* kind_;           // "semaphore" or "mutex", for the deadlock report
     std::deque<Waiter*> queue_;  // FIFO order of arrival; never sorted or hashed
 };
 
@@ -153,7 +153,8 @@ struct OneshotState {
 template <class T>
 class OneshotSender {
 public:
-    explicit OneshotSender(std::shared_ptr<detail::OneshotState<T>> state) : state_(std::move(state)) {}
+    explicit OneshotSender(std::shared_ptr<detail::OneshotState<T>> state)
+        : state_(std::move(state)) {}
     OneshotSender(OneshotSender&&) noexcept = default;
     OneshotSender& operator=(OneshotSender&&) noexcept = default;
     ~OneshotSender() { close(); }
@@ -178,7 +179,8 @@ private:
 template <class T>
 class OneshotReceiver {
 public:
-    explicit OneshotReceiver(std::shared_ptr<detail::OneshotState<T>> state) : state_(std::move(state)) {}
+    explicit OneshotReceiver(std::shared_ptr<detail::OneshotState<T>> state)
+        : state_(std::move(state)) {}
 
     Result<T, RecvError> recv(Duration timeout = Duration::forever()) {
         Scheduler& scheduler = Scheduler::current();

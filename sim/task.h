@@ -75,8 +75,8 @@ private:
 };
 
 template <class F>
-using TaskResult = std::conditional_t<std::is_void_v<std::invoke_result_t<F&>>, Unit,
-                                      std::invoke_result_t<F&>>;
+using TaskResult =
+    std::conditional_t<std::is_void_v<std::invoke_result_t<F&>>, Unit, std::invoke_result_t<F&>>;
 
 template <class F>
 JoinHandle<TaskResult<F>> spawn(Scheduler& scheduler, HostId host, std::string name, F body,
@@ -100,8 +100,8 @@ JoinHandle<TaskResult<F>> spawn(Scheduler& scheduler, HostId host, std::string n
         }
         state->done_waiters.notify_all();
     };
-    state->fiber = scheduler.spawn(host, std::move(name), std::move(run), std::move(on_exit),
-                                   stack_size);
+    state->fiber =
+        scheduler.spawn(host, std::move(name), std::move(run), std::move(on_exit), stack_size);
     return JoinHandle<T>(std::move(state));
 }
 

@@ -76,10 +76,18 @@ private:
 };
 
 namespace time_literals {
-constexpr Duration operator""_ns(unsigned long long n) { return Duration::nanos(static_cast<int64_t>(n)); }
-constexpr Duration operator""_us(unsigned long long n) { return Duration::micros(static_cast<int64_t>(n)); }
-constexpr Duration operator""_ms(unsigned long long n) { return Duration::millis(static_cast<int64_t>(n)); }
-constexpr Duration operator""_s(unsigned long long n) { return Duration::seconds(static_cast<int64_t>(n)); }
+constexpr Duration operator""_ns(unsigned long long n) {
+    return Duration::nanos(static_cast<int64_t>(n));
+}
+constexpr Duration operator""_us(unsigned long long n) {
+    return Duration::micros(static_cast<int64_t>(n));
+}
+constexpr Duration operator""_ms(unsigned long long n) {
+    return Duration::millis(static_cast<int64_t>(n));
+}
+constexpr Duration operator""_s(unsigned long long n) {
+    return Duration::seconds(static_cast<int64_t>(n));
+}
 }  // namespace time_literals
 
 }  // namespace sim

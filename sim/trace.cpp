@@ -28,7 +28,9 @@ std::string_view trace_kind_name(TraceKind kind) {
     FLOE_UNREACHABLE("trace kind {}", static_cast<int>(kind));
 }
 
-Trace::~Trace() { close_text(); }
+Trace::~Trace() {
+    close_text();
+}
 
 std::string Trace::open_text(const std::string& path) {
     close_text();
@@ -55,9 +57,9 @@ void Trace::set_host_name(uint32_t host, std::string name) {
 
 void Trace::write_line(TraceKind kind, Instant now, uint32_t host, uint64_t fiber,
                        const std::string& details) {
-    const std::string_view host_name =
-        host < host_names_.size() && !host_names_[host].empty() ? std::string_view(host_names_[host])
-                                                                : std::string_view("?");
+    const std::string_view host_name = host < host_names_.size() && !host_names_[host].empty()
+                                           ? std::string_view(host_names_[host])
+                                           : std::string_view("?");
     text_buffer_.clear();
     fmt::format_to(std::back_inserter(text_buffer_), "{} {} f{} {}", now.to_string(), host_name,
                    fiber, trace_kind_name(kind));

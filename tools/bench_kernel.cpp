@@ -1,9 +1,9 @@
 #include "tools/bench_kernel.h"
 
-#include <boost/context/fiber.hpp>
-#include <boost/context/fixedsize_stack.hpp>
 #include <fmt/format.h>
 #include <unistd.h>
+#include <boost/context/fiber.hpp>
+#include <boost/context/fixedsize_stack.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -179,12 +179,13 @@ void print_kernel_bench(const KernelBenchOptions& options, const KernelBenchRepo
     for (const KernelBenchRow& row : report.rows) {
         fmt::print(out, "  {:>8}  {:>14.0f}  {:>14.0f}  {:>9.0f}%{}\n", row.fibers,
                    row.kernel_events_per_s, row.raw_events_per_s, row.ratio * 100,
-                   row.fibers == 1000 ? (row.ratio >= 0.5 ? "  (target >= 50%: met)"
-                                                            : "  (target >= 50%: MISSED)")
-                                      : "");
+                   row.fibers == 1000
+                       ? (row.ratio >= 0.5 ? "  (target >= 50%: met)" : "  (target >= 50%: MISSED)")
+                       : "");
     }
-    fmt::print(out, "\n  memory per idle fiber: {:.0f} bytes resident ({} idle fibers; each reserves "
-                    "a {} KiB stack + a guard page)\n",
+    fmt::print(out,
+               "\n  memory per idle fiber: {:.0f} bytes resident ({} idle fibers; each reserves "
+               "a {} KiB stack + a guard page)\n",
                report.resident_bytes_per_idle_fiber, report.idle_fibers_measured,
                options.stack_size / 1024);
 }

@@ -1,8 +1,8 @@
 // The `floe` command line. The only translation unit that includes CLI11 (it costs ~4 s to
 // compile); everything a command does lives in its own file.
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -22,7 +22,9 @@ int fail_usage(const std::string& message) {
     return 2;
 }
 
-std::string hex(uint64_t value) { return fmt::format("{:016x}", value); }
+std::string hex(uint64_t value) {
+    return fmt::format("{:016x}", value);
+}
 
 int run_demo(const std::string& seeds_text, DemoOptions options) {
     std::string error;
@@ -33,9 +35,10 @@ int run_demo(const std::string& seeds_text, DemoOptions options) {
     if (!options.trace_path.empty() && seeds->count() != 1) {
         return fail_usage("--trace needs a single seed");
     }
-    fmt::print("floe demo: kernel demo, {} hosts replicating counters under crashes, partitions "
-               "and a crash fail point; {} s virtual per seed\n\n",
-               options.hosts, options.duration.ns() / 1'000'000'000);
+    fmt::print(
+        "floe demo: kernel demo, {} hosts replicating counters under crashes, partitions "
+        "and a crash fail point; {} s virtual per seed\n\n",
+        options.hosts, options.duration.ns() / 1'000'000'000);
     fmt::print("  {:>6}  {:<9}  {:>12}  {:>9}  {:>8}  {:>7}  {:>7}  {:>8}  {:<16}\n", "seed",
                "outcome", "virtual", "events", "rpc ok", "failed", "crashes", "wall ms",
                "trace hash");
@@ -101,8 +104,14 @@ int main(int argc, char** argv) {
 
     try {
         app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& help) {
+        return app.exit(help);
+    } catch (const CLI::CallForAllHelp& help) {
+        return app.exit(help);
     } catch (const CLI::ParseError& error) {
-        return app.exit(error);
+        // One line, so scripts and people see exactly what was wrong.
+        fmt::print(stderr, "floe: {} (see floe --help)\n", error.what());
+        return error.get_exit_code() != 0 ? error.get_exit_code() : 2;
     }
     if (demo_cmd->parsed()) {
         demo.duration = sim::Duration::seconds(demo_seconds);

@@ -35,10 +35,10 @@ struct DemoWorld {
         const std::pair<uint64_t, uint64_t> now{push.incarnation, push.version};
         auto it = applied.find(key);
         if (it != applied.end() && !(it->second < now)) {
-            sim.fail(sim::FailureClass::invariant,
-                     fmt::format("host {} applied {}.{} from host {} after {}.{}", observer,
-                                 now.first, now.second, push.origin, it->second.first,
-                                 it->second.second));
+            sim.fail(
+                sim::FailureClass::invariant,
+                fmt::format("host {} applied {}.{} from host {} after {}.{}", observer, now.first,
+                            now.second, push.origin, it->second.first, it->second.second));
         }
         applied[key] = now;
     }

@@ -21,8 +21,10 @@ std::optional<uint64_t> parse_seed(std::string_view text) {
 
 std::optional<SeedRange> parse_seed_range(std::string_view text, std::string& error) {
     const size_t dots = text.find("..");
-    const std::string_view first_text = dots == std::string_view::npos ? text : text.substr(0, dots);
-    const std::string_view last_text = dots == std::string_view::npos ? text : text.substr(dots + 2);
+    const std::string_view first_text =
+        dots == std::string_view::npos ? text : text.substr(0, dots);
+    const std::string_view last_text =
+        dots == std::string_view::npos ? text : text.substr(dots + 2);
     const auto first = parse_seed(first_text);
     const auto last = parse_seed(last_text);
     if (!first || !last) {

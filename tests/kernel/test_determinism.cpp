@@ -45,8 +45,7 @@ RunResult busy_world(uint64_t seed, const std::string& trace_path = "") {
         }));
     }
     return sim.run([&](Runtime& rt) {
-        sim.fail_points().arm("inc-handler",
-                              FailPointAction::crash(500_ms).with_probability(0.01));
+        sim.fail_points().arm("inc-handler", FailPointAction::crash(500_ms).with_probability(0.01));
         for (HostId node : nodes) {
             sim.start(node);
         }

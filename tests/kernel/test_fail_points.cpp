@@ -107,8 +107,14 @@ TEST_CASE("fail points: sleep, hold until released, hold until a predicate holds
         CHECK(rt.now() - start == 5_s);
 
         points.arm("gate", FailPointAction::hold());
-        auto a = rt.spawn("held-a", [&] { (void)rt.fail_point_async("gate"); return rt.now(); });
-        auto b = rt.spawn("held-b", [&] { (void)rt.fail_point_async("gate"); return rt.now(); });
+        auto a = rt.spawn("held-a", [&] {
+            (void)rt.fail_point_async("gate");
+            return rt.now();
+        });
+        auto b = rt.spawn("held-b", [&] {
+            (void)rt.fail_point_async("gate");
+            return rt.now();
+        });
         rt.sleep(2_s);
         CHECK(points.held("gate") == 2);
         CHECK_FALSE(a.is_finished());
@@ -120,7 +126,10 @@ TEST_CASE("fail points: sleep, hold until released, hold until a predicate holds
 
         bool open = false;
         points.arm("until", FailPointAction::hold_until([&] { return open; }, 100_ms));
-        auto c = rt.spawn("held-c", [&] { (void)rt.fail_point_async("until"); return rt.now(); });
+        auto c = rt.spawn("held-c", [&] {
+            (void)rt.fail_point_async("until");
+            return rt.now();
+        });
         rt.sleep(1_s);
         open = true;
         const Instant opened = rt.now();
@@ -145,9 +154,8 @@ TEST_CASE("fail points: disarm releases held fibers") {
 
 TEST_CASE("fail points: a killed host's held fiber unwinds cleanly") {
     Simulation sim(SimulationConfig{});
-    const HostId node = sim.add_host("node", [](Runtime& rt) {
-        (void)rt.fail_point_async("gate");
-    });
+    const HostId node =
+        sim.add_host("node", [](Runtime& rt) { (void)rt.fail_point_async("gate"); });
     auto result = sim.run([&](Runtime& rt) {
         sim.fail_points().arm("gate", FailPointAction::hold());
         sim.start(node);

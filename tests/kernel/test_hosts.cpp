@@ -138,9 +138,9 @@ TEST_CASE("hosts: a granted but unused permit is returned when its holder is kil
     auto result = sim.run([&](Runtime& rt) {
         auto held = semaphore.acquire();
         sim.start(node);
-        rt.sleep(1_s);       // node's main fiber waits for the permit
-        held.release();      // grants it to the node...
-        sim.kill(node);      // ...which dies before it runs
+        rt.sleep(1_s);   // node's main fiber waits for the permit
+        held.release();  // grants it to the node...
+        sim.kill(node);  // ...which dies before it runs
         rt.sleep(1_s);
         CHECK_FALSE(got);
         CHECK(semaphore.available() == 1);

@@ -76,9 +76,8 @@ TEST_CASE("network: a server killed mid-call leaves the caller with a timeout") 
     const HostId server = add_echo_server(sim, "server", 5_s);
     auto result = sim.run([&](Runtime& rt) {
         sim.start(server);
-        auto call = rt.spawn("caller", [&] {
-            return rt.call<std::string>(server, "echo", Echo{"x"}, 2_s).error();
-        });
+        auto call = rt.spawn(
+            "caller", [&] { return rt.call<std::string>(server, "echo", Echo{"x"}, 2_s).error(); });
         rt.sleep(1_s);
         sim.restart(server, 10_ms);  // comes back, but the call's handler died with it
         CHECK(call.join().value() == RpcError::timeout);
@@ -195,9 +194,8 @@ TEST_CASE("network: concurrent calls are delivered in a deterministic order") {
             rt.sleep(1_ms);
             std::vector<JoinHandle<Unit>> calls;
             for (int i = 0; i < 20; ++i) {
-                calls.push_back(rt.spawn("c", [&rt, server, i] {
-                    REQUIRE(rt.call<int>(server, "tag", i, 1_s).ok());
-                }));
+                calls.push_back(rt.spawn(
+                    "c", [&rt, server, i] { REQUIRE(rt.call<int>(server, "tag", i, 1_s).ok()); }));
             }
             for (auto& call : calls) {
                 (void)call.join();

@@ -176,8 +176,9 @@ TEST_CASE("scheduler: deadlock is reported with every blocked fiber, host and pr
           std::string::npos);
     CHECK(result.message.find("'driver' on host world waits on join 'second-locker'") !=
           std::string::npos);
-    CHECK(result.message.find("'stuck-on-notify' on host node-7 waits on notify 'never-notified'") !=
-          std::string::npos);
+    CHECK(
+        result.message.find("'stuck-on-notify' on host node-7 waits on notify 'never-notified'") !=
+        std::string::npos);
     CHECK(result.message.find("'main' on host node-7 waits on notify 'never-notified'") !=
           std::string::npos);
 }

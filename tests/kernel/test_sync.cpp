@@ -58,9 +58,7 @@ TEST_CASE("watch: wait_for checks the current value first; changed() and closing
         CHECK(rx.changed(1_s).ok());
         CHECK(rx.borrow() == 8);
         (void)bump.join();
-        {
-            auto moved = std::move(tx);
-        }  // sender dropped
+        { auto moved = std::move(tx); }  // sender dropped
         CHECK(rx.changed(1_s).error() == WatchError::closed);
     });
     CHECK(result.passed());

@@ -17,7 +17,8 @@ TEST_CASE("time: durations and instants are exact integer nanoseconds") {
     CHECK((1_s).ns() == 1'000'000'000);
     CHECK((3_ms + 250_us).ns() == 3'250'000);
     CHECK((Instant::zero() + 1500_ms).to_string() == "1.500000000s");
-    CHECK((Instant::from_ns(2'000'000'123) - Instant::from_ns(1'000'000'000)).ns() == 1'000'000'123);
+    CHECK((Instant::from_ns(2'000'000'123) - Instant::from_ns(1'000'000'000)).ns() ==
+          1'000'000'123);
     CHECK(Duration::millis(1500).to_string() == "1.500s");
     CHECK(Duration::micros(12).to_string() == "12.000us");
 }
@@ -40,10 +41,16 @@ TEST_CASE("rng: xoshiro256** known answers from the reference implementation") {
     // State {1, 2, 3, 4}: the sequence published with the reference C code and reproduced by
     // every port (e.g. rand_xoshiro's test vectors).
     Rng rng = Rng::from_state(1, 2, 3, 4);
-    const std::array<uint64_t, 10> expected = {
-        11520ULL, 0ULL, 1509978240ULL, 1215971899390074240ULL, 1216172134540287360ULL,
-        607988272756665600ULL, 16172922978634559625ULL, 8476171486693032832ULL,
-        10595114339597558777ULL, 2904607092377533576ULL};
+    const std::array<uint64_t, 10> expected = {11520ULL,
+                                               0ULL,
+                                               1509978240ULL,
+                                               1215971899390074240ULL,
+                                               1216172134540287360ULL,
+                                               607988272756665600ULL,
+                                               16172922978634559625ULL,
+                                               8476171486693032832ULL,
+                                               10595114339597558777ULL,
+                                               2904607092377533576ULL};
     for (uint64_t value : expected) {
         CHECK(rng.next_u64() == value);
     }

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# README command 2: set up, build (normal and ASan+UBSan), run every test, and end with one line
+# "N passed, N failed" counted from the real results.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+tools/setup.sh --asan || { echo "0 passed, 1 failed"; exit 1; }
+
+passed=0
+failed=0
+failures=()
+
+count() {  # count SUITE PASSED FAILED
+  passed=$((passed + $2))
+  failed=$((failed + $3))
+  if (($3 > 0)); then failures+=("$1"); fi
+  printf '  %-38s %5d passed, %d failed\n' "$1" "$2" "$3"
+}
+
+log_file() { echo "$log_dir/$(tr -c 'A-Za-z0-9_.-' '_' <<<"$1").log"; }
+
+check() {  # check NAME COMMAND...: one test that passes when COMMAND exits 0
+  local name=$1
+  shift
+  local out
+  out=$(log_file "$name")
+  if "$@" >"$out" 2>&1; then
+    count "$name" 1 0
+  else
+    count "$name" 0 1
+    sed 's/^/      /' "$out" | tail -20
+  fi
+}
+
+doctest_suite() {  # doctest_suite NAME BINARY [ENV...]: each test case counts
+  local name=$1 binary=$2
+  shift 2
+  local out
+  out=$(log_file "$name")
+  env "$@" "$binary" --no-colors=true >"$out" 2>&1
+  local status=$?
+  local summary
+  summary=$(grep -E '^\[doctest\] test cases:' "$out" | tail -1)
+  local ok bad
+  ok=$(sed -E 's/.*\| *([0-9]+) passed.*/\1/' <<<"$summary")
+  bad=$(sed -E 's/.*\| *([0-9]+) failed.*/\1/' <<<"$summary")
+  if [[ -z $summary ]]; then ok=0; bad=1; fi          # crashed before its summary
+  if ((status != 0 && bad == 0)); then bad=1; fi      # e.g. a sanitizer report at exit
+  count "$name" "$ok" "$bad"
+  if ((bad > 0)); then tail -40 "$out" | sed 's/^/      /'; fi
+}
+
+unittest_suite() {  # unittest_suite NAME SCRIPT: python unittest, each test counts
+  local name=$1 script=$2
+  local out
+  out=$(log_file "$name")
+  python3 "$script" >"$out" 2>&1
+  local status=$?
+  local total bad
+  total=$(grep -oE '^Ran [0-9]+ test' "$out" | grep -oE '[0-9]+' || echo 0)
+  bad=0
+  for n in $(grep -oE '(failures|errors)=[0-9]+' "$out" | grep -oE '[0-9]+'); do
+    bad=$((bad + n))
+  done
+  if ((status != 0 && bad == 0)); then bad=1; fi
+  count "$name" $((total - bad)) "$bad"
+  if ((bad > 0)); then tail -30 "$out" | sed 's/^/      /'; fi
+}
+
+log_dir=$(mktemp -d)
+echo "floe tests (logs in $log_dir)"
+
+doctest_suite "kernel (gcc -O2)" build/tests/kernel_tests
+doctest_suite "kernel (clang -O0, ASan+UBSan)" build-asan/tests/kernel_tests \
+  ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=1 \
+  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+check "kernel under valgrind memcheck" \
+  valgrind --error-exitcode=1 -q build/tests/kernel_tests --no-colors=true \
+  -tce="*many fibers*,*loss drops*"
+unittest_suite "determinism lint self-test" tools/lint_determinism_test.py
+check "determinism lint on sim/ node/ scenarios/" python3 tools/lint_determinism.py
+check "clang-format clean" tools/check_format.sh
+check "layering rules" tools/check_layering.sh
+check "layering self-test" tools/check_layering.sh --self-test
+check "same trace hashes: gcc -O2 vs clang ASan" tools/check_cross_build.sh
+check "cli: bad input is a one-line error" tools/check_cli_errors.sh
+
+echo
+if ((failed > 0)); then echo "failed: ${failures[*]}"; fi
+echo "$passed passed, $failed failed"
+((failed == 0))
