@@ -634,10 +634,14 @@ StopReason Scheduler::run_until(Instant until) {
             continue;
         }
         if (!next_event(event)) {
-            if (!advance_time(until)) {
+            const Advance advanced = advance_time(until, event);
+            if (advanced == Advance::stop) {
                 break;
             }
-            continue;
+            if (advanced == Advance::filled_due_list) {
+                continue;
+            }
+            // Advance::single_event: the only event at the new instant, dispatched directly.
         }
         if (++steps_ > config_.max_steps) {
             fail(FailureClass::liveness, fmt::format("step limit of {} reached at {}",
@@ -665,9 +669,10 @@ FLOE_HOT_INLINE bool Scheduler::next_event(Event& out) {
     return true;
 }
 
-// Moves time to the earliest live event and fills the due list with everything at that instant.
-// Returns false when the run must stop (limit reached or nothing left to do).
-bool Scheduler::advance_time(Instant until) {
+// Moves time to the earliest live event. If it is the only event at that instant it is returned
+// in `single`; otherwise everything at that instant goes to the due list. Stops when a limit is
+// reached or nothing is left to do.
+Scheduler::Advance Scheduler::advance_time(Instant until, Event& single) {
     while (!heap_.empty() && live_heap_events_ > 0) {
         const Event& top = heap_.top();
         if (top.kind() == EventKind::timer) {
@@ -687,17 +692,23 @@ bool Scheduler::advance_time(Instant until) {
             } else {
                 now_ = until;
             }
-            return false;
+            return Advance::stop;
         }
         now_ = when;
+        single = top;
+        heap_.pop();
+        if (heap_.empty() || heap_.top().time != due_time) {
+            return Advance::single_event;  // the common case: skip the due list
+        }
+        due_.push_back(single);
         while (!heap_.empty() && heap_.top().time == due_time) {
             due_.push_back(heap_.top());
             heap_.pop();
         }
-        return true;
+        return Advance::filled_due_list;
     }
     on_quiescent();
-    return false;
+    return Advance::stop;
 }
 
 void Scheduler::on_quiescent() {

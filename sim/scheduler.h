@@ -232,7 +232,8 @@ private:
 
     uint64_t next_seq();
     bool next_event(Event& out);
-    bool advance_time(Instant until);
+    enum class Advance : uint8_t { stop, single_event, filled_due_list };
+    Advance advance_time(Instant until, Event& single);
     void dispatch(const Event& event);
     void dispatch_run(Fiber& fiber);
     void check_spin(Fiber& fiber);

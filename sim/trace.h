@@ -62,10 +62,13 @@ public:
         if (!folding_) {
             return;
         }
+        // Two words for the common events (resumes and timers carry no detail): the time, and
+        // kind | host | fiber packed (fiber ids past 2^32 wrap, which only changes the mixing).
         fold(static_cast<uint64_t>(now.ns()));
-        fold((static_cast<uint64_t>(kind) << 32) | host);
-        fold(fiber);
-        fold(detail);
+        fold(static_cast<uint64_t>(kind) | (static_cast<uint64_t>(host) << 8) | (fiber << 32));
+        if (detail != 0) {
+            fold(detail);
+        }
         ++events_;
         if (text_ != nullptr) [[unlikely]] {
             write_line(kind, now, host, fiber, text());

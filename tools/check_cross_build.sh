@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 hashes() {
-  "$1" demo --seeds 1..4 --seconds 20 | awk '$1 ~ /^[0-9]+$/ { print $1, $2, $NF }'
+  "$1" demo --seeds 1..4 --seconds 20 | awk '$1 ~ /^[0-9]+$/ && $2 != "seeds:" { print $1, $2, $NF }'
 }
 gcc_o2=$(hashes build/tools/floe)
 clang_asan=$(hashes build-asan/tools/floe)
