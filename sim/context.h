@@ -35,11 +35,12 @@ using Transfer = boost::context::detail::transfer_t;
 struct Stack {
     char* mapping = nullptr;  // start of the mmap, i.e. the guard page
     size_t mapping_size = 0;
-    size_t usable_size = 0;  // bytes above the guard page
+    size_t usable_size = 0;  // bytes between the guard page and the top
+    size_t color = 0;        // bytes left unused above the top (see StackPool::acquire)
     unsigned valgrind_id = 0;
 
-    char* bottom() const { return mapping + (mapping_size - usable_size); }  // lowest usable byte
-    char* top() const { return mapping + mapping_size; }
+    char* top() const { return mapping + mapping_size - color; }
+    char* bottom() const { return top() - usable_size; }  // lowest usable byte
 };
 
 // Stacks of one size, reused: mmap + mprotect per fiber would dominate spawn cost.
@@ -57,6 +58,7 @@ public:
 
 private:
     size_t usable_size_;
+    size_t created_ = 0;
     std::vector<Stack> free_;
 };
 
