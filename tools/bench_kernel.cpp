@@ -185,7 +185,7 @@ void print_kernel_bench(const KernelBenchOptions& options, const KernelBenchRepo
     }
     fmt::print(out,
                "\n  memory per idle fiber: {:.0f} bytes resident ({} idle fibers; each reserves "
-               "a {} KiB stack + a guard page)\n",
+               "a {} KiB stack, a guard page and an untouched colour page)\n",
                report.resident_bytes_per_idle_fiber, report.idle_fibers_measured,
                options.stack_size / 1024);
 }

@@ -1,0 +1,164 @@
+#include "node/blob_info.h"
+
+#include <algorithm>
+
+#include "sim/assert.h"
+
+namespace walrus {
+
+bool BlobInfo::is_certified(Epoch e) const {
+    if (invalid || !initial_certified_epoch.has_value() || *initial_certified_epoch > e) {
+        return false;
+    }
+    const bool permanent = permanent_certified.has_value() && permanent_certified->count > 0 &&
+                           permanent_certified->end_epoch > e;
+    const bool deletable =
+        count_deletable_certified > 0 && latest_seen_deletable_certified_end_epoch > e;
+    return permanent || deletable;
+}
+
+bool BlobInfo::is_registered(Epoch e) const {
+    if (invalid) {
+        return false;
+    }
+    const bool permanent =
+        permanent_total.has_value() && permanent_total->count > 0 && permanent_total->end_epoch > e;
+    const bool deletable =
+        count_deletable_total > 0 && latest_seen_deletable_registered_end_epoch > e;
+    return permanent || deletable;
+}
+
+void BlobInfo::apply_register(bool deletable, Epoch end_epoch) {
+    if (deletable) {
+        ++count_deletable_total;
+        latest_seen_deletable_registered_end_epoch =
+            std::max(latest_seen_deletable_registered_end_epoch, end_epoch);
+        return;
+    }
+    PermanentInfo& total = permanent_total.emplace(permanent_total.value_or(PermanentInfo{}));
+    ++total.count;
+    total.end_epoch = std::max(total.end_epoch, end_epoch);
+}
+
+void BlobInfo::apply_certify(Epoch epoch, bool deletable, Epoch end_epoch, bool is_extension) {
+    if (is_extension) {
+        // Only permanent objects are extended: both aggregates see the later end epoch.
+        FLOE_ASSERT(!deletable, "extension of a deletable blob");
+        if (permanent_total.has_value()) {
+            permanent_total->end_epoch = std::max(permanent_total->end_epoch, end_epoch);
+        }
+        if (permanent_certified.has_value()) {
+            permanent_certified->end_epoch = std::max(permanent_certified->end_epoch, end_epoch);
+        }
+        return;
+    }
+    if (!initial_certified_epoch.has_value() || epoch < *initial_certified_epoch) {
+        initial_certified_epoch = epoch;
+    }
+    if (deletable) {
+        ++count_deletable_certified;
+        latest_seen_deletable_certified_end_epoch =
+            std::max(latest_seen_deletable_certified_end_epoch, end_epoch);
+        return;
+    }
+    PermanentInfo& certified =
+        permanent_certified.emplace(permanent_certified.value_or(PermanentInfo{}));
+    ++certified.count;
+    certified.end_epoch = std::max(certified.end_epoch, end_epoch);
+}
+
+void BlobInfo::apply_delete(bool was_certified) {
+    // Only deletable objects are deleted; the counts must cover them (events are replayed in
+    // order, so an underflow is a bug, not an input error).
+    FLOE_ASSERT(count_deletable_total > 0, "delete without a registered deletable object");
+    --count_deletable_total;
+    if (was_certified) {
+        FLOE_ASSERT(count_deletable_certified > 0, "delete without a certified deletable object");
+        --count_deletable_certified;
+    }
+}
+
+void BlobInfo::apply_invalidate(Epoch epoch) {
+    if (!invalid) {
+        invalid = true;
+        invalid_epoch = epoch;
+    }
+}
+
+namespace {
+
+void put_u32(std::string& out, uint32_t value) {
+    for (int shift = 24; shift >= 0; shift -= 8) {
+        out.push_back(static_cast<char>((value >> shift) & 0xff));
+    }
+}
+
+uint32_t get_u32(const std::string& in, size_t& offset) {
+    uint32_t value = 0;
+    for (size_t i = 0; i < 4; ++i) {
+        value = (value << 8) | static_cast<uint8_t>(in[offset + i]);
+    }
+    offset += 4;
+    return value;
+}
+
+void put_permanent(std::string& out, const std::optional<PermanentInfo>& info) {
+    out.push_back(info.has_value() ? 1 : 0);
+    put_u32(out, info ? info->count : 0);
+    put_u32(out, info ? info->end_epoch : 0);
+}
+
+std::optional<PermanentInfo> get_permanent(const std::string& in, size_t& offset) {
+    const bool present = in[offset++] != 0;
+    const uint32_t count = get_u32(in, offset);
+    const uint32_t end_epoch = get_u32(in, offset);
+    return present ? std::optional<PermanentInfo>(PermanentInfo{count, end_epoch}) : std::nullopt;
+}
+
+constexpr size_t encoded_size = 1 + 4 + 1 + 4 + 4 + 9 + 9 + 1 + 4 + 4 + 4;
+constexpr char format_version = 1;
+
+}  // namespace
+
+std::string BlobInfo::encode() const {
+    std::string out;
+    out.push_back(format_version);
+    out.push_back(invalid ? 1 : 0);
+    put_u32(out, invalid_epoch);
+    out.push_back(is_metadata_stored ? 1 : 0);
+    put_u32(out, count_deletable_total);
+    put_u32(out, count_deletable_certified);
+    put_permanent(out, permanent_total);
+    put_permanent(out, permanent_certified);
+    out.push_back(initial_certified_epoch.has_value() ? 1 : 0);
+    put_u32(out, initial_certified_epoch.value_or(0));
+    put_u32(out, latest_seen_deletable_registered_end_epoch);
+    put_u32(out, latest_seen_deletable_certified_end_epoch);
+    FLOE_ASSERT(out.size() == encoded_size + 1);
+    return out;
+}
+
+std::optional<BlobInfo> BlobInfo::decode(const std::string& bytes) {
+    if (bytes.size() != encoded_size + 1 || bytes[0] != format_version) {
+        return std::nullopt;
+    }
+    BlobInfo info;
+    size_t offset = 1;
+    info.invalid = bytes[offset++] != 0;
+    info.invalid_epoch = get_u32(bytes, offset);
+    info.is_metadata_stored = bytes[offset++] != 0;
+    info.count_deletable_total = get_u32(bytes, offset);
+    info.count_deletable_certified = get_u32(bytes, offset);
+    info.permanent_total = get_permanent(bytes, offset);
+    info.permanent_certified = get_permanent(bytes, offset);
+    const bool has_initial = bytes[offset++] != 0;
+    const uint32_t initial = get_u32(bytes, offset);
+    if (has_initial) {
+        info.initial_certified_epoch = initial;
+    }
+    info.latest_seen_deletable_registered_end_epoch = get_u32(bytes, offset);
+    info.latest_seen_deletable_certified_end_epoch = get_u32(bytes, offset);
+    return info;
+}
+
+}  // namespace walrus

@@ -1,0 +1,116 @@
+#include "node/blob_sync.h"
+
+#include <fmt/format.h>
+
+namespace walrus {
+
+const char* sync_outcome_name(SyncOutcome outcome) {
+    switch (outcome) {
+        case SyncOutcome::success: return "Success";
+        case SyncOutcome::cancelled: return "Cancelled";
+        case SyncOutcome::skipped: return "Skipped";
+    }
+    FLOE_UNREACHABLE();
+}
+
+BlobSyncHandler::BlobSyncHandler(sim::Runtime& rt, BlobSyncEnv& env,
+                                 const BlobRecoveryConfig& config)
+    : rt_(rt),
+      env_(env),
+      blob_permits_(config.max_concurrent_blob_syncs, "blob-sync-permits"),
+      sliver_permits_(config.max_concurrent_sliver_syncs, "sliver-sync-permits") {}
+
+BlobSyncHandler::~BlobSyncHandler() {
+    // Shutdown or crash: the tasks borrow this handler, so none may outlive it. On a crash the
+    // kernel has unwound them already (children before the frame that owns the handler).
+    FLOE_ASSERT(in_progress_.empty(), "{} blob syncs outlive their handler", in_progress_.size());
+}
+
+sim::WatchReceiver<SyncStatus> BlobSyncHandler::start_sync(const BlobId& blob,
+                                                           Epoch certified_epoch,
+                                                           std::optional<EventHandle> handle) {
+    auto existing = in_progress_.find(blob);
+    if (existing != in_progress_.end()) {
+        if (handle.has_value()) {
+            handle->complete();
+        }
+        return existing->second.status.subscribe();
+    }
+    const uint64_t generation = next_generation_++;
+    ++started_;
+    auto channel = sim::watch_channel(SyncStatus::pending(), "blob-sync " + blob.short_hex());
+    Entry& entry =
+        in_progress_
+            .emplace(blob, Entry{generation, std::move(channel.first), std::move(handle), {}})
+            .first->second;
+    entry.task = rt_.spawn(
+        "blob-sync " + blob.short_hex(),
+        [this, blob, certified_epoch, generation] { run_sync(blob, certified_epoch, generation); });
+    return std::move(channel.second);
+}
+
+// §6.3 sync_blob_for_all_shards.
+void BlobSyncHandler::run_sync(const BlobId& blob, Epoch certified_epoch, uint64_t generation) {
+    // Whatever way the task ends — success, skip, abort by a canceller, or a crash — the guard
+    // publishes the outcome (Cancelled unless said otherwise) and removes the entry.
+    struct Finish {
+        BlobSyncHandler& handler;
+        const BlobId& blob;
+        uint64_t generation;
+        SyncOutcome outcome = SyncOutcome::cancelled;
+        ~Finish() { handler.finish(blob, generation, outcome); }
+    } finish{*this, blob, generation};
+
+    // Race fix #2216: a sync dispatched just before entering catch-up must not run.
+    if (env_.node_status().kind == NodeStatus::Kind::recovery_catch_up) {
+        finish.outcome = SyncOutcome::skipped;
+        return;
+    }
+    sim::Permit permit = blob_permits_.acquire();
+    env_.synchronize_blob(blob, certified_epoch, sliver_permits_);
+    finish.outcome = SyncOutcome::success;
+}
+
+void BlobSyncHandler::finish(const BlobId& blob, uint64_t generation, SyncOutcome outcome) {
+    auto it = in_progress_.find(blob);
+    if (it == in_progress_.end() || it->second.generation != generation) {
+        return;
+    }
+    Entry entry = std::move(it->second);
+    in_progress_.erase(it);
+    if (outcome != SyncOutcome::cancelled && entry.handle.has_value()) {
+        entry.handle->complete();  // may write the cursor (a fail point may crash us here)
+    }
+    entry.status.send(SyncStatus::finished(outcome));
+}
+
+void BlobSyncHandler::cancel_sync_and_mark_event_complete(const BlobId& blob) {
+    auto it = in_progress_.find(blob);
+    if (it == in_progress_.end()) {
+        return;
+    }
+    Entry& entry = it->second;
+    sim::JoinHandle<sim::Unit> task = entry.task;
+    if (!entry.handle.has_value()) {
+        task.abort();  // unwinds at its next suspension; its guard publishes Cancelled
+        return;
+    }
+    EventHandle handle = std::move(*entry.handle);
+    entry.handle.reset();
+    task.abort();
+    handle.complete();
+}
+
+void BlobSyncHandler::cancel_all_syncs_and_mark_events_completed() {
+    cancel_syncs_where_not([](const BlobId&) { return false; });
+}
+
+std::vector<BlobId> BlobSyncHandler::in_progress_blobs() const {
+    std::vector<BlobId> blobs;
+    for (const auto& [blob, entry] : in_progress_) {
+        blobs.push_back(blob);
+    }
+    return blobs;
+}
+
+}  // namespace walrus

@@ -1,0 +1,95 @@
+#pragma once
+// The blob sync handler (walrus-recovery-spec.md §6). It runs at most one sync per blob id; each
+// caller of start_sync gets its own receiver on the sync's watch channel, so every subscriber
+// sees the terminal outcome (invariant 8: no lost wake-up — the bug PR #3412 fixed).
+//
+// Cancellation aborts the sync task, which unwinds at its next suspension point; its guard
+// publishes Done(Cancelled) and removes the entry. The canceller marks the event complete.
+
+#include <map>
+#include <optional>
+
+#include "node/config.h"
+#include "node/event_handle.h"
+#include "node/status.h"
+#include "node/types.h"
+#include "sim/runtime.h"
+
+namespace walrus {
+
+enum class SyncOutcome : uint8_t { success, cancelled, skipped };
+const char* sync_outcome_name(SyncOutcome outcome);
+
+struct SyncStatus {
+    bool done = false;
+    SyncOutcome outcome = SyncOutcome::success;  // meaningful when done
+    static SyncStatus pending() { return {false, SyncOutcome::success}; }
+    static SyncStatus finished(SyncOutcome outcome) { return {true, outcome}; }
+    bool operator==(const SyncStatus&) const = default;
+};
+
+// What a blob sync needs from its node.
+class BlobSyncEnv {
+public:
+    virtual ~BlobSyncEnv() = default;
+    virtual NodeStatus node_status() = 0;
+    // BlobSynchronizer::run (§6.4): returns once the blob is stored at every shard owned at the
+    // event epoch (or was already). Suspends; may be aborted at any suspension.
+    virtual void synchronize_blob(const BlobId& blob, Epoch certified_epoch,
+                                  sim::Semaphore& sliver_permits) = 0;
+};
+
+class BlobSyncHandler {
+public:
+    BlobSyncHandler(sim::Runtime& rt, BlobSyncEnv& env, const BlobRecoveryConfig& config);
+    BlobSyncHandler(const BlobSyncHandler&) = delete;
+    BlobSyncHandler& operator=(const BlobSyncHandler&) = delete;
+    ~BlobSyncHandler();
+
+    // §6.2. If a sync for `blob` runs already, the new handle is completed at once (the older
+    // sync still pins an earlier cursor position) and the caller subscribes to it.
+    sim::WatchReceiver<SyncStatus> start_sync(const BlobId& blob, Epoch certified_epoch,
+                                              std::optional<EventHandle> handle);
+
+    // §6.3 cancellation sources. Each completes the cancelled syncs' event handles.
+    void cancel_sync_and_mark_event_complete(const BlobId& blob);
+    template <class StillNeeded>
+    size_t cancel_syncs_where_not(StillNeeded still_needed) {
+        std::vector<BlobId> victims;
+        for (const auto& [blob, entry] : in_progress_) {
+            if (!still_needed(blob)) {
+                victims.push_back(blob);
+            }
+        }
+        for (const BlobId& blob : victims) {
+            cancel_sync_and_mark_event_complete(blob);
+        }
+        return victims.size();
+    }
+    void cancel_all_syncs_and_mark_events_completed();
+
+    bool is_in_progress(const BlobId& blob) const { return in_progress_.contains(blob); }
+    size_t in_progress_count() const { return in_progress_.size(); }
+    std::vector<BlobId> in_progress_blobs() const;
+    uint64_t started() const { return started_; }
+
+private:
+    struct Entry {
+        uint64_t generation = 0;
+        sim::WatchSender<SyncStatus> status;
+        std::optional<EventHandle> handle;
+        sim::JoinHandle<sim::Unit> task;
+    };
+    void run_sync(const BlobId& blob, Epoch certified_epoch, uint64_t generation);
+    void finish(const BlobId& blob, uint64_t generation, SyncOutcome outcome);
+
+    sim::Runtime& rt_;
+    BlobSyncEnv& env_;
+    sim::Semaphore blob_permits_;
+    sim::Semaphore sliver_permits_;
+    std::map<BlobId, Entry> in_progress_;  // INV (7): at most one sync per blob id
+    uint64_t next_generation_ = 1;
+    uint64_t started_ = 0;
+};
+
+}  // namespace walrus

@@ -1,0 +1,83 @@
+#pragma once
+// The encoding model (RedStuff, reduced to what recovery depends on). A blob is encoded into n
+// sliver pairs; the shard s stores the pair at index (s + rotation(blob)) mod n (§1). A sliver's
+// content is a digest of (blob id, pair index, kind), and the blob's metadata holds every
+// digest, so a node can check a sliver it received or rebuilt.
+//
+// Recovery (§1, §6.4): rebuilding a primary sliver takes n - f recovery symbols and a secondary
+// n - 2f, each from a distinct shard whose node holds the blob there. A symbol for a primary
+// sliver comes from the source shard's secondary sliver and vice versa (the two dimensions are
+// orthogonal), so a source that lacks the blob cannot help. The decoder needs the threshold
+// number of symbols that agree; the result is checked against the metadata before it is stored.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "node/types.h"
+
+namespace walrus {
+
+struct EncodingParams {
+    uint32_t n_shards = 0;
+    uint32_t f() const { return max_faulty(n_shards); }
+    // §1: source symbols; recovery of a primary sliver needs n - f symbols, a secondary n - 2f.
+    uint32_t primary_source_symbols() const { return n_shards - 2 * f(); }
+    uint32_t secondary_source_symbols() const { return n_shards - f(); }
+    uint32_t symbols_to_recover(SliverType type) const {
+        return type == SliverType::primary ? n_shards - f() : n_shards - 2 * f();
+    }
+};
+
+uint32_t pair_index(ShardIndex shard, uint32_t n_shards, const BlobId& blob);
+// The shard that stores a given pair index of a blob (inverse of pair_index).
+ShardIndex shard_for_pair(uint32_t pair, uint32_t n_shards, const BlobId& blob);
+
+using SliverDigest = uint64_t;
+SliverDigest sliver_digest(const BlobId& blob, uint32_t pair, SliverType type);
+
+struct Sliver {
+    uint32_t pair = 0;
+    SliverType type = SliverType::primary;
+    SliverDigest digest = 0;
+    bool operator==(const Sliver&) const = default;
+};
+
+// The blob's metadata: the digest of every sliver, by pair index.
+struct BlobMetadata {
+    BlobId blob_id;
+    uint32_t n_shards = 0;
+    std::vector<SliverDigest> primary;
+    std::vector<SliverDigest> secondary;
+
+    static BlobMetadata compute(const BlobId& blob, uint32_t n_shards);
+    bool verifies(const Sliver& sliver) const;
+    std::string encode() const;
+    static std::optional<BlobMetadata> decode(const std::string& bytes);
+    bool operator==(const BlobMetadata&) const = default;
+};
+
+// All 2n slivers of a blob, as the writer produces them.
+Sliver encode_sliver(const BlobId& blob, uint32_t pair, SliverType type);
+
+// A recovery symbol for (blob, target pair, target type) produced by `source_shard` from the
+// orthogonal sliver it stores.
+struct RecoverySymbol {
+    ShardIndex source_shard = 0;
+    uint64_t value = 0;
+};
+// Produces a symbol; `source_sliver` must be the source shard's orthogonal sliver of the blob.
+RecoverySymbol make_recovery_symbol(const BlobId& blob, uint32_t target_pair,
+                                    SliverType target_type, ShardIndex source_shard,
+                                    const Sliver& source_sliver);
+// Decodes once `symbols` holds at least the threshold from distinct shards that agree; nullopt
+// otherwise. The caller still checks the result against the metadata.
+std::optional<Sliver> decode_sliver(const BlobId& blob, uint32_t target_pair,
+                                    SliverType target_type, const EncodingParams& params,
+                                    const std::vector<RecoverySymbol>& symbols);
+
+std::string encode_sliver_value(const Sliver& sliver);
+std::optional<Sliver> decode_sliver_value(const std::string& bytes);
+
+}  // namespace walrus
