@@ -55,4 +55,17 @@ inline bool certified_before_epoch(const BlobInfo& info, Epoch epoch) {
            info.is_certified(epoch);
 }
 
+// The digest of a list of certified blob ids, in id order (§12: nodes and the checker compute
+// it the same way, so their lists can be compared by one number).
+struct BlobIdDigest {
+    uint64_t value = 0xcbf29ce484222325ULL;
+    uint64_t count = 0;
+    void add(const BlobId& blob) {
+        for (uint8_t byte : blob.bytes) {
+            value = (value ^ byte) * 0x100000001b3ULL;
+        }
+        ++count;
+    }
+};
+
 }  // namespace walrus

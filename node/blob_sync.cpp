@@ -43,32 +43,38 @@ sim::WatchReceiver<SyncStatus> BlobSyncHandler::start_sync(const BlobId& blob,
         in_progress_
             .emplace(blob, Entry{generation, std::move(channel.first), std::move(handle), {}})
             .first->second;
-    entry.task = rt_.spawn(
-        "blob-sync " + blob.short_hex(),
-        [this, blob, certified_epoch, generation] { run_sync(blob, certified_epoch, generation); });
+    // The guard rides in the task's captures, so it dies with the task's body whether the body
+    // ran to the end, was unwound, or never started (a task aborted or killed before its first
+    // run is dropped without running). Its cleanup writes nothing, so it is safe in a
+    // destructor during a crash.
+    auto guard = std::make_shared<SyncGuard>(this, blob, generation);
+    entry.task = rt_.spawn("blob-sync " + blob.short_hex(),
+                           [this, blob, certified_epoch, guard = std::move(guard)] {
+                               run_sync(blob, certified_epoch, *guard);
+                           });
     return std::move(channel.second);
 }
 
-// §6.3 sync_blob_for_all_shards.
-void BlobSyncHandler::run_sync(const BlobId& blob, Epoch certified_epoch, uint64_t generation) {
-    // Whatever way the task ends — success, skip, abort by a canceller, or a crash — the guard
-    // publishes the outcome (Cancelled unless said otherwise) and removes the entry.
-    struct Finish {
-        BlobSyncHandler& handler;
-        const BlobId& blob;
-        uint64_t generation;
-        SyncOutcome outcome = SyncOutcome::cancelled;
-        ~Finish() { handler.finish(blob, generation, outcome); }
-    } finish{*this, blob, generation};
+BlobSyncHandler::SyncGuard::~SyncGuard() {
+    if (!finished) {
+        handler->finish(blob, generation, SyncOutcome::cancelled);
+    }
+}
 
+// §6.3 sync_blob_for_all_shards.
+void BlobSyncHandler::run_sync(const BlobId& blob, Epoch certified_epoch, SyncGuard& guard) {
     // Race fix #2216: a sync dispatched just before entering catch-up must not run.
     if (env_.node_status().kind == NodeStatus::Kind::recovery_catch_up) {
-        finish.outcome = SyncOutcome::skipped;
+        guard.finished = true;
+        finish(blob, guard.generation, SyncOutcome::skipped);
         return;
     }
     sim::Permit permit = blob_permits_.acquire();
     env_.synchronize_blob(blob, certified_epoch, sliver_permits_);
-    finish.outcome = SyncOutcome::success;
+    // Completing the event writes the cursor, where a crash fail point may strike: this must
+    // happen here, not in a destructor.
+    guard.finished = true;
+    finish(blob, guard.generation, SyncOutcome::success);
 }
 
 void BlobSyncHandler::finish(const BlobId& blob, uint64_t generation, SyncOutcome outcome) {

@@ -7,6 +7,7 @@
 // publishes Done(Cancelled) and removes the entry. The canceller marks the event complete.
 
 #include <map>
+#include <memory>
 #include <optional>
 
 #include "node/config.h"
@@ -80,7 +81,18 @@ private:
         std::optional<EventHandle> handle;
         sim::JoinHandle<sim::Unit> task;
     };
-    void run_sync(const BlobId& blob, Epoch certified_epoch, uint64_t generation);
+    struct SyncGuard {
+        SyncGuard(BlobSyncHandler* h, const BlobId& b, uint64_t g)
+            : handler(h), blob(b), generation(g) {}
+        SyncGuard(const SyncGuard&) = delete;
+        SyncGuard& operator=(const SyncGuard&) = delete;
+        ~SyncGuard();
+        BlobSyncHandler* handler;
+        BlobId blob;
+        uint64_t generation;
+        bool finished = false;  // finish() was called explicitly (success or skip)
+    };
+    void run_sync(const BlobId& blob, Epoch certified_epoch, SyncGuard& guard);
     void finish(const BlobId& blob, uint64_t generation, SyncOutcome outcome);
 
     sim::Runtime& rt_;

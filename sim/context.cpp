@@ -36,6 +36,17 @@ size_t effective_stack_size(size_t requested) {
     return rounded;
 }
 
+// A stack handed out must have a clean ASan shadow. A reused stack may keep redzones of the
+// previous fiber's frames (a fiber that ends with a context switch never returns through them),
+// and a fresh mapping may reuse addresses whose shadow an earlier, unmapped stack left poisoned
+// (munmap does not clear it). Instrumented code re-poisons its own frames; uninstrumented
+// libraries such as RocksDB would trip over the stale shadow.
+void StackPool::unpoison([[maybe_unused]] const Stack& stack) {
+#if defined(FLOE_ASAN)
+    ASAN_UNPOISON_MEMORY_REGION(stack.bottom(), stack.usable_size + stack.color);
+#endif
+}
+
 StackPool::StackPool(size_t usable_size) : usable_size_(effective_stack_size(usable_size)) {
     FLOE_ASSERT(usable_size_ >= 2 * page_size(), "stack of {} bytes is too small", usable_size_);
 }
@@ -51,6 +62,7 @@ Stack StackPool::acquire() {
     if (!free_.empty()) {
         Stack stack = free_.back();
         free_.pop_back();
+        unpoison(stack);
         return stack;
     }
     Stack stack;
@@ -69,6 +81,7 @@ Stack StackPool::acquire() {
     FLOE_ASSERT(mprotect(stack.mapping, page_size(), PROT_NONE) == 0, "guard page");
     FLOE_ASSERT(stack.bottom() >= stack.mapping + page_size(), "stack overlaps its guard page");
     stack.valgrind_id = VALGRIND_STACK_REGISTER(stack.bottom(), stack.top());
+    unpoison(stack);
     return stack;
 }
 

@@ -24,6 +24,7 @@
 #endif
 
 #if defined(FLOE_ASAN)
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
 
@@ -57,6 +58,7 @@ public:
     size_t pooled() const { return free_.size(); }
 
 private:
+    static void unpoison(const Stack& stack);
     size_t usable_size_;
     size_t created_ = 0;
     std::vector<Stack> free_;

@@ -1,13 +1,26 @@
 #!/usr/bin/env bash
 # The same seeds must give the same trace hashes in the gcc -O2 build and the clang -O0
-# ASan+UBSan build (determinism across compilers, optimisation levels and sanitizers).
+# ASan+UBSan build (determinism across compilers, optimisation levels and sanitizers): the
+# kernel demo, and the Walrus cluster with its RocksDB databases.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-hashes() {
-  "$1" demo --seeds 1..4 --seconds 20 | awk '$1 ~ /^[0-9]+$/ && $2 != "seeds:" { print $1, $2, $NF }'
+hashes() {  # BINARY ARGS...: "seed outcome hash" per seed row
+  local binary=$1
+  shift
+  "$binary" "$@" | awk '$1 ~ /^[0-9]+$/ && $2 != "seeds:" { print $1, $2, $NF }'
 }
-gcc_o2=$(hashes build/tools/floe)
-clang_asan=$(hashes build-asan/tools/floe)
-echo "gcc -O2:"; echo "$gcc_o2"
-echo "clang -O0 ASan+UBSan:"; echo "$clang_asan"
-[[ -n $gcc_o2 && $gcc_o2 == "$clang_asan" ]]
+status=0
+for command in "demo --seeds 1..4 --seconds 20" "cluster --seeds 1..2 --epochs 2"; do
+  # shellcheck disable=SC2086
+  gcc_o2=$(hashes build/tools/floe $command)
+  # shellcheck disable=SC2086
+  clang_asan=$(hashes build-asan/tools/floe $command)
+  echo "floe $command"
+  echo "  gcc -O2:              $(tr '\n' ' ' <<<"$gcc_o2")"
+  echo "  clang -O0 ASan+UBSan: $(tr '\n' ' ' <<<"$clang_asan")"
+  if [[ -z $gcc_o2 || $gcc_o2 != "$clang_asan" ]]; then
+    echo "  MISMATCH"
+    status=1
+  fi
+done
+exit $status

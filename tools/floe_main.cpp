@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <string>
 
+#include "scenarios/cluster_scenario.h"
 #include "sim/assert.h"
 #include "tools/bench_kernel.h"
 #include "tools/kernel_demo.h"
@@ -26,14 +27,22 @@ std::string hex(uint64_t value) {
     return fmt::format("{:016x}", value);
 }
 
+// Parses --seeds; a text trace only makes sense for one seed.
+std::optional<floe::tools::SeedRange> seeds_for(const std::string& seeds_text,
+                                                const std::string& trace_path, std::string& error) {
+    auto seeds = floe::tools::parse_seed_range(seeds_text, error);
+    if (seeds && !trace_path.empty() && seeds->count() != 1) {
+        error = "--trace needs a single seed";
+        return std::nullopt;
+    }
+    return seeds;
+}
+
 int run_demo(const std::string& seeds_text, DemoOptions options) {
     std::string error;
-    const auto seeds = floe::tools::parse_seed_range(seeds_text, error);
+    const auto seeds = seeds_for(seeds_text, options.trace_path, error);
     if (!seeds) {
         return fail_usage(error);
-    }
-    if (!options.trace_path.empty() && seeds->count() != 1) {
-        return fail_usage("--trace needs a single seed");
     }
     fmt::print(
         "floe demo: kernel demo, {} hosts replicating counters under crashes, partitions "
@@ -71,6 +80,50 @@ int run_demo(const std::string& seeds_text, DemoOptions options) {
     return failed == 0 ? 0 : 1;
 }
 
+int run_cluster(const std::string& seeds_text, floe::scenarios::ClusterScenarioOptions options) {
+    std::string error;
+    const auto seeds = seeds_for(seeds_text, options.trace_path, error);
+    if (!seeds) {
+        return fail_usage(error);
+    }
+    fmt::print(
+        "floe cluster: 5 storage nodes (weights 1,2,3,3,4; 13 shards; 30 s epochs), the "
+        "writer workload for {} epochs{}, then every node must converge\n\n",
+        options.epochs, options.crashes ? " with random crashes at the crash fail points" : "");
+    fmt::print("  {:>6}  {:<9}  {:>12}  {:>5}  {:>6}  {:>6}  {:>7}  {:>8}  {:>7}  {:<16}\n", "seed",
+               "outcome", "virtual", "epoch", "blobs", "reads", "crashes", "events", "wall ms",
+               "trace hash");
+    uint64_t failed = 0;
+    for (uint64_t seed = seeds->first; seed <= seeds->last; ++seed) {
+        options.seed = seed;
+        const std::string repro =
+            fmt::format("floe cluster --seed {} --epochs {}{}", seed, options.epochs,
+                        options.crashes ? "" : " --no-crashes");
+        sim::set_repro_context(repro);
+        const auto start = std::chrono::steady_clock::now();
+        const auto report = floe::scenarios::run_cluster_scenario(options, error);
+        if (!error.empty()) {
+            return fail_usage(error);
+        }
+        const auto wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::steady_clock::now() - start)
+                                 .count();
+        const auto& r = report.result;
+        fmt::print("  {:>6}  {:<9}  {:>12}  {:>5}  {:>6}  {:>6}  {:>7}  {:>8}  {:>7}  {:<16}\n",
+                   seed, r.outcome(), r.end_time.to_string(), report.final_epoch,
+                   report.blobs_written, report.blobs_read, report.crashes, r.trace_events, wall_ms,
+                   hex(r.trace_hash));
+        if (!r.passed()) {
+            ++failed;
+            fmt::print("          {}\n          reproduce: {}\n", r.message, repro);
+        }
+        std::fflush(stdout);
+    }
+    fmt::print("\n{} seeds: {} passed, {} failed\n", seeds->count(), seeds->count() - failed,
+               failed);
+    return failed == 0 ? 0 : 1;
+}
+
 int run_bench_kernel(floe::tools::KernelBenchOptions options) {
     const auto report = floe::tools::run_kernel_bench(options, stderr);
     floe::tools::print_kernel_bench(options, report, stdout);
@@ -92,6 +145,18 @@ int main(int argc, char** argv) {
     demo_cmd->add_option("--seconds", demo_seconds, "virtual seconds per seed")
         ->check(CLI::Range(int64_t{1}, int64_t{86'400}));
     demo_cmd->add_option("--trace", demo.trace_path, "write a text trace (single seed)");
+
+    std::string cluster_seeds = "1";
+    floe::scenarios::ClusterScenarioOptions cluster;
+    bool no_crashes = false;
+    auto* cluster_cmd =
+        app.add_subcommand("cluster", "run the Walrus cluster scenario on one or more seeds");
+    cluster_cmd->add_option("--seed,--seeds", cluster_seeds, "a seed N or an inclusive range A..B");
+    cluster_cmd->add_option("--epochs", cluster.epochs, "epochs of workload (1..1000)");
+    cluster_cmd->add_flag("--no-crashes", no_crashes, "no random crashes");
+    cluster_cmd->add_option("--trace", cluster.trace_path, "write a text trace (single seed)");
+    cluster_cmd->add_option("--data-dir", cluster.data_dir,
+                            "put each node's RocksDB under this directory (default: in memory)");
 
     auto* bench_cmd = app.add_subcommand("bench", "benchmarks against measured physical limits");
     bench_cmd->require_subcommand(1);
@@ -116,6 +181,10 @@ int main(int argc, char** argv) {
     if (demo_cmd->parsed()) {
         demo.duration = sim::Duration::seconds(demo_seconds);
         return run_demo(seeds_text, demo);
+    }
+    if (cluster_cmd->parsed()) {
+        cluster.crashes = !no_crashes;
+        return run_cluster(cluster_seeds, cluster);
     }
     if (bench_kernel->parsed()) {
         return run_bench_kernel(bench);

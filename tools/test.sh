@@ -31,12 +31,17 @@ check() {  # check NAME COMMAND...: one test that passes when COMMAND exits 0
   fi
 }
 
-doctest_suite() {  # doctest_suite NAME BINARY [ENV...]: each test case counts
+doctest_suite() {  # doctest_suite NAME BINARY [-tc=...|-tce=...] [ENV...]: each case counts
   local name=$1 binary=$2
   shift 2
+  local filters=()
+  while (($# > 0)) && [[ $1 == -* ]]; do
+    filters+=("$1")
+    shift
+  done
   local out
   out=$(log_file "$name")
-  env "$@" "$binary" --no-colors=true >"$out" 2>&1
+  env "$@" "$binary" --no-colors=true "${filters[@]}" >"$out" 2>&1
   local status=$?
   local summary
   summary=$(grep -E '^\[doctest\] test cases:' "$out" | tail -1)
@@ -73,6 +78,11 @@ doctest_suite "kernel (gcc -O2)" build/tests/kernel_tests
 doctest_suite "kernel (clang -O0, ASan+UBSan)" build-asan/tests/kernel_tests \
   ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=1 \
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+doctest_suite "walrus model (gcc -O2)" build/tests/node/node_tests
+doctest_suite "walrus model (clang -O0, ASan+UBSan)" build-asan/tests/node/node_tests \
+  -tce="cluster sweep*" \
+  ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=1 \
+  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 check "kernel under valgrind memcheck" \
   valgrind --error-exitcode=1 -q build/tests/kernel_tests --no-colors=true \
   -tce="*many fibers*,*loss drops*"
@@ -82,6 +92,7 @@ check "clang-format clean" tools/check_format.sh
 check "layering rules" tools/check_layering.sh
 check "layering self-test" tools/check_layering.sh --self-test
 check "same trace hashes: gcc -O2 vs clang ASan" tools/check_cross_build.sh
+check "main job: floe cluster on 2 seeds" build/tools/floe cluster --seeds 1..2 --epochs 3
 check "cli: bad input is a one-line error" tools/check_cli_errors.sh
 
 echo

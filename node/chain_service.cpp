@@ -1,0 +1,96 @@
+#include "node/chain_service.h"
+
+#include <algorithm>
+
+namespace walrus {
+
+ChainService::ChainService(ChainConfig config, std::vector<uint64_t> initial_stakes)
+    : chain_(config, std::move(initial_stakes)) {}
+
+void ChainService::add_stake(NodeIndex node, uint64_t amount) {
+    chain_.add_stake(node, amount);
+    changed_.notify_all();
+}
+
+void ChainService::boot(sim::Runtime& rt) {
+    rt.serve<ReadEvents, std::vector<ChainEvent>>(
+        method::read_events, [this](sim::HostId, ReadEvents request) {
+            const auto& events = chain_.events();
+            std::vector<ChainEvent> out;
+            for (EventIndex i = request.from; i < events.size() && out.size() < request.max; ++i) {
+                out.push_back(events[i]);
+            }
+            return out;
+        });
+    rt.serve<CommitteesRequest, CommitteesReply>(
+        method::committees, [this](sim::HostId, CommitteesRequest request) {
+            const Epoch epoch = request.epoch == 0 ? chain_.current_epoch() : request.epoch;
+            return CommitteesReply{chain_.current_epoch(), chain_.committee_at(epoch)};
+        });
+    rt.serve<SyncDoneRequest, SyncDoneReply>(
+        method::sync_done, [this, &rt](sim::HostId, SyncDoneRequest request) {
+            auto result = chain_.epoch_sync_done(request.node, request.epoch, rt.now());
+            changed_.notify_all();
+            SyncDoneReply reply{std::nullopt, chain_.current_epoch()};
+            if (!result.ok()) {
+                reply.error = result.error();
+            }
+            return reply;
+        });
+    rt.serve<BlobOp, BlobOpReply>(method::blob_op,
+                                  [this](sim::HostId, BlobOp op) { return blob_op(op); });
+    drive(rt);
+}
+
+// Sleeps until the next time-driven transition is due, or until an attestation or a stake move
+// may have changed what is due.
+void ChainService::drive(sim::Runtime& rt) {
+    while (true) {
+        chain_.advance_time(rt.now());
+        const sim::Instant deadline = chain_.next_deadline();
+        const sim::Duration wait =
+            deadline.is_never() ? sim::Duration::forever() : deadline - rt.now();
+        (void)changed_.wait(std::max(wait, sim::Duration::zero()));
+    }
+}
+
+BlobOpReply ChainService::blob_op(const BlobOp& op) {
+    BlobOpReply reply;
+    auto fill_error = [&](const auto& result) {
+        if (!result.ok()) {
+            reply.error = result.error();
+        }
+    };
+    switch (op.kind) {
+        case BlobOp::Kind::register_blob: {
+            auto result = chain_.register_blob(op.blob_id, op.deletable, op.end_epoch);
+            if (result.ok()) {
+                reply.object_id = result.value();
+            }
+            fill_error(result);
+            break;
+        }
+        case BlobOp::Kind::certify: fill_error(chain_.certify_blob(op.object_id)); break;
+        case BlobOp::Kind::extend:
+            fill_error(chain_.extend_blob(op.object_id, op.end_epoch));
+            break;
+        case BlobOp::Kind::remove: fill_error(chain_.delete_blob(op.object_id)); break;
+        case BlobOp::Kind::object: break;
+    }
+    reply.chain_epoch = chain_.current_epoch();
+    reply.object = chain_.object(op.object_id != 0 ? op.object_id : reply.object_id);
+    return reply;
+}
+
+const char* store_blob_error_name(StoreBlobError error) {
+    switch (error) {
+        case StoreBlobError::not_registered: return "not_registered";
+        case StoreBlobError::invalid_blob: return "invalid_blob";
+        case StoreBlobError::bad_sliver: return "bad_sliver";
+        case StoreBlobError::not_owner: return "not_owner";
+        case StoreBlobError::storage: return "storage";
+    }
+    FLOE_UNREACHABLE();
+}
+
+}  // namespace walrus

@@ -1,0 +1,35 @@
+#pragma once
+// The chain as a simulated host (walrus-recovery-spec.md §1.1). It is always up and not under
+// test: it serves the contract's calls over RPC (with the network's latency to it) and drives
+// the epoch state machine's time-driven transitions (voting_end at t + d/2, the epoch change at
+// t + d). Scenarios and checkers on the world side read and poke the Chain directly.
+
+#include <memory>
+
+#include "node/chain/chain.h"
+#include "node/messages.h"
+#include "sim/runtime.h"
+
+namespace walrus {
+
+class ChainService {
+public:
+    ChainService(ChainConfig config, std::vector<uint64_t> initial_stakes);
+
+    // The chain host's boot function.
+    void boot(sim::Runtime& rt);
+
+    Chain& chain() { return chain_; }
+    const Chain& chain() const { return chain_; }
+    // Stake moves from the world side (a scenario's "stake to a node").
+    void add_stake(NodeIndex node, uint64_t amount);
+
+private:
+    void drive(sim::Runtime& rt);
+    BlobOpReply blob_op(const BlobOp& op);
+
+    Chain chain_;
+    sim::Notify changed_{"chain-changed"};
+};
+
+}  // namespace walrus

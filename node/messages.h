@@ -1,0 +1,147 @@
+#pragma once
+// RPC messages between storage nodes, the chain and clients. Each request type is served under
+// one method name (the string constants below); payloads are C++ values moved through the
+// simulated network.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "node/chain/chain.h"
+#include "node/chain/events.h"
+#include "node/encoding.h"
+#include "node/status.h"
+#include "node/types.h"
+#include "sim/runtime.h"
+
+namespace walrus {
+
+// Where everybody lives on the simulated network.
+struct Directory {
+    sim::HostId chain = 0;
+    std::vector<sim::HostId> nodes;  // by NodeIndex
+};
+
+namespace method {
+inline const std::string read_events = "chain.read_events";
+inline const std::string committees = "chain.committees";
+inline const std::string sync_done = "chain.epoch_sync_done";
+inline const std::string blob_op = "chain.blob_op";
+inline const std::string store_blob = "node.store_blob";
+inline const std::string get_metadata = "node.get_metadata";
+inline const std::string get_sliver = "node.get_sliver";
+inline const std::string recovery_symbols = "node.recovery_symbols";
+inline const std::string health = "node.health";
+inline const std::string consistency = "node.consistency";
+}  // namespace method
+
+// --- chain ---------------------------------------------------------------------------------------
+
+struct ReadEvents {
+    EventIndex from = 0;
+    uint32_t max = 100;
+};
+
+struct CommitteesRequest {
+    Epoch epoch = 0;  // 0: the latest
+};
+struct CommitteesReply {
+    Epoch chain_epoch = 0;
+    std::optional<Committee> committee;  // the committee of the requested epoch, if known
+};
+
+struct SyncDoneRequest {
+    NodeIndex node = 0;
+    Epoch epoch = 0;
+};
+struct SyncDoneReply {
+    std::optional<SyncDoneError> error;
+    Epoch chain_epoch = 0;
+};
+
+struct BlobOp {
+    enum class Kind : uint8_t { register_blob, certify, extend, remove, object } kind;
+    BlobId blob_id;
+    uint64_t object_id = 0;
+    bool deletable = false;
+    Epoch end_epoch = 0;
+};
+struct BlobOpReply {
+    std::optional<BlobError> error;
+    uint64_t object_id = 0;
+    Epoch chain_epoch = 0;
+    std::optional<BlobObject> object;
+};
+
+// --- storage nodes -------------------------------------------------------------------------------
+
+enum class StoreBlobError : uint8_t {
+    not_registered,  // the node has not seen the blob registered (yet)
+    invalid_blob,
+    bad_sliver,  // does not verify against the metadata
+    not_owner,   // the node does not own the shard at its current epoch
+    storage,     // the write failed
+};
+const char* store_blob_error_name(StoreBlobError error);
+
+struct StoreBlobRequest {
+    BlobMetadata metadata;
+    struct ShardSlivers {
+        ShardIndex shard = 0;
+        Sliver primary;
+        Sliver secondary;
+    };
+    std::vector<ShardSlivers> slivers;
+};
+struct StoreBlobReply {
+    std::optional<StoreBlobError> error;
+    std::vector<ShardIndex> stored_shards;
+};
+
+struct GetMetadata {
+    BlobId blob_id;
+};
+struct GetSliver {
+    BlobId blob_id;
+    ShardIndex shard = 0;
+    SliverType type = SliverType::primary;
+};
+struct RecoverySymbolsRequest {
+    BlobId blob_id;
+    uint32_t target_pair = 0;
+    SliverType target_type = SliverType::primary;
+};
+
+struct HealthRequest {};
+struct ShardHealth {
+    ShardIndex shard = 0;
+    ShardStatus status = ShardStatus::none;
+    std::string api_status;  // Unknown, Ready, InTransfer, InRecovery, ReadOnly
+};
+struct HealthInfo {
+    std::string node_status;
+    NodeStatus status;
+    std::optional<Epoch> event_epoch;
+    EventIndex persisted_cursor = 0;
+    std::vector<ShardHealth> owned_shards;  // owned at the latest committee
+    size_t blob_syncs_in_progress = 0;
+};
+
+// §12 BlobInfoConsistencyCheck: what a node reports per epoch, computed when it processes
+// EpochChangeStart(E) live (not replayed).
+struct ConsistencyRequest {
+    Epoch epoch = 0;
+};
+struct ConsistencyReport {
+    Epoch epoch = 0;
+    uint64_t certified_digest = 0;  // digest of the certified-before-E blob ids, in id order
+    uint64_t certified_count = 0;
+    bool was_active = false;
+    uint64_t checked = 0;  // certified blobs checked for existence (in-flight syncs excluded)
+    uint64_t stored = 0;   // ... of which stored at all Active shards
+};
+struct ConsistencyReply {
+    std::optional<ConsistencyReport> report;  // none if the node has not reported this epoch
+};
+
+}  // namespace walrus

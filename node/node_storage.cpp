@@ -1,0 +1,214 @@
+#include "node/node_storage.h"
+
+#include <fmt/format.h>
+
+#include "sim/assert.h"
+
+namespace walrus {
+namespace {
+
+const std::string status_key = "status";
+const std::string cursor_key = "cursor";
+const std::string latest_blob_event_key = "latest_blob_event";
+const std::string shard_status_key = "status";
+
+CfRef fixed(Cf cf) {
+    return CfRef{cf, 0};
+}
+CfRef shard_cf(Cf cf, ShardIndex shard) {
+    return CfRef{cf, shard};
+}
+Cf sliver_cf(SliverType type) {
+    return type == SliverType::primary ? Cf::shard_primary : Cf::shard_secondary;
+}
+
+template <class T>
+T expect_ok(sim::Result<T, StoreError> result, const char* what) {
+    // Reads of a node's own database do not fail in the simulation (the disk model has no read
+    // faults yet); a failure here is a bug in the store layer.
+    FLOE_ASSERT(result.ok(), "{} failed: {}", what, store_error_name(result.error()));
+    return std::move(result).value();
+}
+
+}  // namespace
+
+NodeStorage::NodeStorage(std::unique_ptr<NodeStore> store) : store_(std::move(store)) {
+    const auto status = expect_ok(store_->get(fixed(Cf::node_status), status_key), "read status");
+    if (status.has_value()) {
+        const auto decoded = NodeStatus::decode(*status);
+        FLOE_ASSERT(decoded.has_value(), "corrupt node status");
+        status_ = *decoded;
+    }
+    const auto cursor = expect_ok(store_->get(fixed(Cf::event_cursor), cursor_key), "read cursor");
+    if (cursor.has_value()) {
+        cursor_ = expect_ok(decode_u64(*cursor), "decode cursor");
+    }
+    const auto latest =
+        expect_ok(store_->get(fixed(Cf::event_cursor), latest_blob_event_key), "read latest");
+    if (latest.has_value()) {
+        latest_blob_event_ = expect_ok(decode_u64(*latest), "decode latest blob event");
+    }
+}
+
+sim::Result<sim::Unit, StoreError> NodeStorage::apply_blob_event(EventIndex index,
+                                                                 const BlobId& blob,
+                                                                 const BlobInfo& info) {
+    FLOE_ASSERT(!blob_event_applied(index), "blob event {} applied twice", index);
+    WriteBatch batch(*store_);
+    (void)batch.put(fixed(Cf::blob_info), key(blob), info.encode());
+    (void)batch.put(fixed(Cf::event_cursor), latest_blob_event_key, encode_u64(index));
+    auto written = store_->write(batch);
+    if (written.ok()) {
+        latest_blob_event_ = index;
+    }
+    return written;
+}
+
+std::string NodeStorage::key(const BlobId& blob) {
+    return std::string(blob.bytes.begin(), blob.bytes.end());
+}
+
+sim::Result<sim::Unit, StoreError> NodeStorage::set_status(const NodeStatus& next) {
+    FLOE_ASSERT(status_.can_transition_to(next), "illegal node status transition {} -> {} (§2.1)",
+                status_.to_string(), next.to_string());
+    auto written = store_->put(fixed(Cf::node_status), status_key, next.encode());
+    if (written.ok()) {
+        status_ = next;
+    }
+    return written;
+}
+
+sim::Result<sim::Unit, StoreError> NodeStorage::set_event_cursor(EventIndex next) {
+    FLOE_ASSERT(next >= cursor_, "event cursor moved back from {} to {}", cursor_, next);
+    auto written = store_->put(fixed(Cf::event_cursor), cursor_key, encode_u64(next));
+    if (written.ok()) {
+        cursor_ = next;
+    }
+    return written;
+}
+
+std::optional<BlobInfo> NodeStorage::blob_info(const BlobId& blob) const {
+    const auto bytes = expect_ok(store_->get(fixed(Cf::blob_info), key(blob)), "read blob info");
+    if (!bytes.has_value()) {
+        return std::nullopt;
+    }
+    const auto info = BlobInfo::decode(*bytes);
+    FLOE_ASSERT(info.has_value(), "corrupt blob info for {}", blob.short_hex());
+    return info;
+}
+
+sim::Result<sim::Unit, StoreError> NodeStorage::put_blob_info(const BlobId& blob,
+                                                              const BlobInfo& info) {
+    return store_->put(fixed(Cf::blob_info), key(blob), info.encode());
+}
+
+std::vector<std::pair<BlobId, BlobInfo>> NodeStorage::all_blob_info() {
+    std::vector<std::pair<BlobId, BlobInfo>> out;
+    auto scan = expect_ok(store_->scan(fixed(Cf::blob_info)), "scan blob info");
+    for (; scan.valid(); scan.next()) {
+        BlobId blob;
+        FLOE_ASSERT(scan.key().size() == 32, "blob info key of {} bytes", scan.key().size());
+        std::copy(scan.key().begin(), scan.key().end(), blob.bytes.begin());
+        const auto info = BlobInfo::decode(std::string(scan.value()));
+        FLOE_ASSERT(info.has_value(), "corrupt blob info");
+        out.emplace_back(blob, *info);
+    }
+    return out;
+}
+
+std::optional<BlobMetadata> NodeStorage::metadata(const BlobId& blob) const {
+    const auto bytes = expect_ok(store_->get(fixed(Cf::metadata), key(blob)), "read metadata");
+    if (!bytes.has_value()) {
+        return std::nullopt;
+    }
+    return BlobMetadata::decode(*bytes);
+}
+
+sim::Result<sim::Unit, StoreError> NodeStorage::put_metadata(const BlobMetadata& metadata) {
+    WriteBatch batch(*store_);
+    (void)batch.put(fixed(Cf::metadata), key(metadata.blob_id), metadata.encode());
+    BlobInfo info = blob_info(metadata.blob_id).value_or(BlobInfo{});
+    info.mark_metadata_stored();
+    (void)batch.put(fixed(Cf::blob_info), key(metadata.blob_id), info.encode());
+    return store_->write(batch);
+}
+
+sim::Result<sim::Unit, StoreError> NodeStorage::create_shard(ShardIndex shard, ShardStatus status) {
+    if (!store_->has_shard(shard)) {
+        auto created = store_->create_shard(shard);
+        if (!created.ok()) {
+            return created;
+        }
+    }
+    return set_shard_status(shard, status);
+}
+
+ShardStatus NodeStorage::shard_status(ShardIndex shard) const {
+    if (!store_->has_shard(shard)) {
+        return ShardStatus::none;
+    }
+    const auto bytes =
+        expect_ok(store_->get(shard_cf(Cf::shard_status, shard), shard_status_key), "shard status");
+    if (!bytes.has_value() || bytes->size() != 1) {
+        return ShardStatus::none;
+    }
+    return static_cast<ShardStatus>((*bytes)[0]);
+}
+
+sim::Result<sim::Unit, StoreError> NodeStorage::set_shard_status(ShardIndex shard,
+                                                                 ShardStatus status) {
+    return store_->put(shard_cf(Cf::shard_status, shard), shard_status_key,
+                       std::string(1, static_cast<char>(status)));
+}
+
+std::optional<Sliver> NodeStorage::sliver(ShardIndex shard, SliverType type,
+                                          const BlobId& blob) const {
+    if (!store_->has_shard(shard)) {
+        return std::nullopt;
+    }
+    auto bytes = store_->get(shard_cf(sliver_cf(type), shard), key(blob));
+    if (!bytes.ok() || !bytes.value().has_value()) {
+        return std::nullopt;  // no_such_shard: removed meanwhile
+    }
+    return decode_sliver_value(*bytes.value());
+}
+
+sim::Result<sim::Unit, StoreError> NodeStorage::put_sliver(ShardIndex shard, const BlobId& blob,
+                                                           const Sliver& sliver) {
+    return store_->put(shard_cf(sliver_cf(sliver.type), shard), key(blob),
+                       encode_sliver_value(sliver));
+}
+
+sim::Result<sim::Unit, StoreError> NodeStorage::put_blob(
+    const BlobMetadata& metadata,
+    const std::vector<std::pair<ShardIndex, std::pair<Sliver, Sliver>>>& slivers) {
+    WriteBatch batch(*store_);
+    const std::string blob_key = key(metadata.blob_id);
+    for (const auto& [shard, pair] : slivers) {
+        auto put = batch.put(shard_cf(Cf::shard_primary, shard), blob_key,
+                             encode_sliver_value(pair.first));
+        if (!put.ok()) {
+            return put;
+        }
+        (void)batch.put(shard_cf(Cf::shard_secondary, shard), blob_key,
+                        encode_sliver_value(pair.second));
+    }
+    (void)batch.put(fixed(Cf::metadata), blob_key, metadata.encode());
+    BlobInfo info = blob_info(metadata.blob_id).value_or(BlobInfo{});
+    info.mark_metadata_stored();
+    (void)batch.put(fixed(Cf::blob_info), blob_key, info.encode());
+    return store_->write(batch);
+}
+
+bool NodeStorage::is_stored_at_shards(const BlobId& blob,
+                                      const std::vector<ShardIndex>& shards) const {
+    for (ShardIndex shard : shards) {
+        if (!sliver(shard, SliverType::primary, blob).has_value() ||
+            !sliver(shard, SliverType::secondary, blob).has_value()) {
+            return false;
+        }
+    }
+    return true;
+}
+
+}  // namespace walrus

@@ -1,0 +1,79 @@
+#pragma once
+// A storage node's persistent state, typed, on top of its RocksDB (node/store). Everything a
+// restarted node knows comes from here: node status (§2), event cursor (§5), blob info (§4.1),
+// metadata, slivers and shard status per shard (§3.1). Writes the spec calls atomic go in one
+// WriteBatch. Every write passes the RocksDB fail points, so a crash can strike before or after
+// any of them.
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "node/blob_info.h"
+#include "node/encoding.h"
+#include "node/status.h"
+#include "node/store/node_store.h"
+#include "node/types.h"
+
+namespace walrus {
+
+class NodeStorage {
+public:
+    using Error = StoreError;
+    template <class T>
+    using Result = sim::Result<T, StoreError>;
+
+    explicit NodeStorage(std::unique_ptr<NodeStore> store);
+
+    // §2: Standby when absent (T1). Writing asserts the §2.1 legal table (invariant 1).
+    NodeStatus status() const { return status_; }
+    Result<sim::Unit> set_status(const NodeStatus& next);
+
+    // §5: the first event index not known to be complete.
+    EventIndex event_cursor() const { return cursor_; }
+    Result<sim::Unit> set_event_cursor(EventIndex next);
+
+    std::optional<BlobInfo> blob_info(const BlobId& blob) const;
+    Result<sim::Unit> put_blob_info(const BlobId& blob, const BlobInfo& info);
+    // Blob events are replayed after a crash, and their merges are not idempotent (a replayed
+    // delete would count twice). As in Walrus (latest_handled_event_index), each update is
+    // written in one batch with its event index, and an event at or below it is not applied
+    // again.
+    bool blob_event_applied(EventIndex index) const {
+        return latest_blob_event_.has_value() && index <= *latest_blob_event_;
+    }
+    Result<sim::Unit> apply_blob_event(EventIndex index, const BlobId& blob, const BlobInfo& info);
+    // Every blob info in blob-id byte order (a snapshot, §4.2).
+    std::vector<std::pair<BlobId, BlobInfo>> all_blob_info();
+
+    std::optional<BlobMetadata> metadata(const BlobId& blob) const;
+    // Metadata and the blob info's is_metadata_stored flag, in one batch.
+    Result<sim::Unit> put_metadata(const BlobMetadata& metadata);
+
+    bool has_shard(ShardIndex shard) const { return store_->has_shard(shard); }
+    std::vector<ShardIndex> existing_shards() const { return store_->existing_shards(); }
+    // Creates the shard's column families and records its status, in that order.
+    Result<sim::Unit> create_shard(ShardIndex shard, ShardStatus status);
+    ShardStatus shard_status(ShardIndex shard) const;
+    Result<sim::Unit> set_shard_status(ShardIndex shard, ShardStatus status);
+
+    std::optional<Sliver> sliver(ShardIndex shard, SliverType type, const BlobId& blob) const;
+    Result<sim::Unit> put_sliver(ShardIndex shard, const BlobId& blob, const Sliver& sliver);
+    // Primary and secondary of several shards plus the metadata, atomically (a client store).
+    Result<sim::Unit> put_blob(
+        const BlobMetadata& metadata,
+        const std::vector<std::pair<ShardIndex, std::pair<Sliver, Sliver>>>& slivers);
+    // §4.3: both slivers present at every listed shard; false if a shard does not exist here.
+    bool is_stored_at_shards(const BlobId& blob, const std::vector<ShardIndex>& shards) const;
+
+    NodeStore& store() { return *store_; }
+
+private:
+    static std::string key(const BlobId& blob);
+    std::unique_ptr<NodeStore> store_;
+    NodeStatus status_;
+    EventIndex cursor_ = 0;
+    std::optional<EventIndex> latest_blob_event_;
+};
+
+}  // namespace walrus

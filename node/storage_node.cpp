@@ -1,0 +1,564 @@
+#include "node/storage_node.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <functional>
+#include <set>
+
+#include "node/backoff.h"
+#include "node/chain/events.h"
+#include "node/overloaded.h"
+
+namespace walrus {
+
+using namespace sim::time_literals;
+
+namespace {
+
+std::vector<ShardIndex> sorted(std::vector<ShardIndex> shards) {
+    std::sort(shards.begin(), shards.end());
+    return shards;
+}
+
+std::vector<ShardIndex> difference(const std::vector<ShardIndex>& a,
+                                   const std::vector<ShardIndex>& b) {
+    std::vector<ShardIndex> out;
+    for (ShardIndex shard : a) {
+        if (std::find(b.begin(), b.end(), shard) == b.end()) {
+            out.push_back(shard);
+        }
+    }
+    return sorted(out);
+}
+
+// A write to the node's own database that fails without a crash is an injected fault; the
+// model has no way to continue consistently, so it is treated like a crash of the operation:
+// the event stays incomplete and is replayed after the next restart. For now this is a bug.
+template <class T>
+void must(const sim::Result<T, StoreError>& result, const char* what) {
+    FLOE_ASSERT(result.ok(), "{} failed: {}", what, store_error_name(result.error()));
+}
+
+}  // namespace
+
+void run_storage_node(sim::Runtime& rt, const NodeContext& context) {
+    FLOE_ASSERT(context.disk != nullptr, "node {} has no disk", context.index);
+    auto store = NodeStore::open(rt, *context.disk);
+    FLOE_ASSERT(store.ok(), "node {} cannot open its database: {}", context.index,
+                store_error_name(store.error()));
+    StorageNode node(rt, context, std::move(store).value());
+    node.run();
+}
+
+StorageNode::StorageNode(sim::Runtime& rt, const NodeContext& context,
+                         std::unique_ptr<NodeStore> store)
+    : rt_(rt),
+      context_(context),
+      storage_(std::move(store)),
+      params_{context.n_shards},
+      sequencer_(storage_.event_cursor()),
+      complete_fn_([this](EventIndex index) { complete_event(index); }),
+      blob_sync_(rt, *this, context.config.blob_recovery) {}
+
+StorageNode::~StorageNode() {
+    // Our fibers borrow this object; the kernel unwinds them (newest first) before the frame
+    // that owns the node, so none is left here.
+    for (auto& task : tasks_) {
+        task.abort();
+    }
+}
+
+void StorageNode::run() {
+    serve();
+    tasks_.push_back(rt_.spawn("events", [this] { event_loop(); }));
+    tasks_.push_back(rt_.spawn("blob-sync-monitor", [this] { monitor_loop(); }));
+    tasks_.push_back(rt_.spawn("attester", [this] { attester_loop(); }));
+    for (auto& task : tasks_) {
+        (void)task.join();
+    }
+}
+
+// --- events --------------------------------------------------------------------------------------
+
+void StorageNode::event_loop() {
+    EventIndex next = storage_.event_cursor();  // replay everything after the persisted cursor
+    while (true) {
+        std::vector<ChainEvent> events = read_events(next);
+        if (events.empty()) {
+            rt_.sleep(context_.config.events.poll_interval);
+            continue;
+        }
+        for (const ChainEvent& event : events) {
+            FLOE_ASSERT(event.index == next, "event {} arrived while expecting {}", event.index,
+                        next);
+            (void)rt_.fail_point("process-event-before");
+            process_event(event);
+            (void)rt_.fail_point("process-event-after");
+            ++next;
+        }
+    }
+}
+
+std::vector<ChainEvent> StorageNode::read_events(EventIndex from) {
+    auto reply =
+        rt_.call<std::vector<ChainEvent>>(context_.directory.chain, method::read_events,
+                                          ReadEvents{from, context_.config.events.events_per_poll},
+                                          context_.config.events.chain_request_timeout);
+    return reply.ok() ? std::move(reply).value() : std::vector<ChainEvent>{};
+}
+
+void StorageNode::complete_event(EventIndex index) {
+    if (!sequencer_.complete(index)) {
+        return;
+    }
+    (void)rt_.fail_point("write-event-before");
+    must(storage_.set_event_cursor(sequencer_.cursor()), "persist event cursor");
+    (void)rt_.fail_point("write-event-after");
+}
+
+void StorageNode::process_event(const ChainEvent& event) {
+    EventHandle handle(event.index, &complete_fn_);
+    if (!event_epoch_.has_value() && !std::holds_alternative<EpochChangeStart>(event.body)) {
+        event_epoch_ = event.epoch;  // §5: at startup, the first non-EpochChangeStart event
+    }
+    std::visit(Overloaded{
+                   [&](const EpochChangeStart& start) {
+                       process_epoch_change_start(event, start.epoch, std::move(handle));
+                   },
+                   [&](const EpochParametersSelected&) { handle.complete(); },
+                   [&](const EpochChangeDone&) { handle.complete(); },
+                   [&](const ShardsReceived&) { handle.complete(); },
+                   [&](const auto&) { process_blob_event(event, std::move(handle)); },
+               },
+               event.body);
+}
+
+// Applies a blob event's merge to the blob info (§4.1), once: a replayed event finds its
+// update already written and only redoes the rest (syncs, cancellations).
+BlobInfo StorageNode::update_blob_info(const ChainEvent& event, const BlobId& blob,
+                                       const std::function<void(BlobInfo&)>& merge) {
+    BlobInfo info = storage_.blob_info(blob).value_or(BlobInfo{});
+    if (storage_.blob_event_applied(event.index)) {
+        return info;
+    }
+    merge(info);
+    must(storage_.apply_blob_event(event.index, blob, info), "blob info");
+    return info;
+}
+
+void StorageNode::process_blob_event(const ChainEvent& event, EventHandle handle) {
+    const Epoch epoch = event_epoch_.value_or(event.epoch);
+    std::visit(Overloaded{
+                   [&](const BlobRegistered& registered) {
+                       (void)update_blob_info(event, registered.blob_id, [&](BlobInfo& info) {
+                           info.apply_register(registered.deletable, registered.end_epoch);
+                       });
+                       handle.complete();
+                   },
+                   [&](const BlobCertified& certified) {
+                       process_certified(event, certified, std::move(handle));
+                   },
+                   [&](const BlobDeleted& deleted) {
+                       const BlobInfo info = update_blob_info(
+                           event, deleted.blob_id,
+                           [&](BlobInfo& i) { i.apply_delete(deleted.was_certified); });
+                       if (!info.is_certified(epoch)) {
+                           blob_sync_.cancel_sync_and_mark_event_complete(deleted.blob_id);
+                       }
+                       handle.complete();
+                   },
+                   [&](const InvalidBlobId& invalid) {
+                       (void)update_blob_info(event, invalid.blob_id, [&](BlobInfo& info) {
+                           info.apply_invalidate(event.epoch);
+                       });
+                       blob_sync_.cancel_sync_and_mark_event_complete(invalid.blob_id);
+                       handle.complete();
+                   },
+                   [&](const auto&) { FLOE_UNREACHABLE("not a blob event"); },
+               },
+               event.body);
+}
+
+void StorageNode::process_certified(const ChainEvent& event, const BlobCertified& certified,
+                                    EventHandle handle) {
+    const BlobInfo info = update_blob_info(event, certified.blob_id, [&](BlobInfo& i) {
+        i.apply_certify(certified.certified_epoch, certified.deletable, certified.end_epoch,
+                        certified.is_extension);
+    });
+    const Epoch epoch = event_epoch_.value_or(event.epoch);
+    const NodeStatus status = storage_.status();
+    const bool syncs_allowed = !status.is_catching_up() && status.kind != NodeStatus::Kind::standby;
+    if (!syncs_allowed || !info.is_certified(epoch) ||
+        storage_.is_stored_at_shards(certified.blob_id, owned_shards_at(epoch))) {
+        handle.complete();
+        return;
+    }
+    (void)blob_sync_.start_sync(certified.blob_id, *info.initial_certified_epoch,
+                                std::move(handle));
+}
+
+// §7.2-§7.4 for a node in sync, without shard movement (that is issue 4): the genesis epoch
+// creates every shard, later epochs keep the same shards and attest.
+void StorageNode::process_epoch_change_start(const ChainEvent& event, Epoch epoch,
+                                             EventHandle handle) {
+    (void)event;
+    (void)rt_.fail_point_async("epoch_change_start_entry");
+    const Committee& current = committee(epoch);
+    const std::vector<ShardIndex> now_owned = sorted(current.shards_of(context_.index));
+    const std::vector<ShardIndex> before =
+        epoch > 1 ? sorted(committee(epoch - 1).shards_of(context_.index))
+                  : std::vector<ShardIndex>{};
+    const std::vector<ShardIndex> gained = difference(now_owned, before);
+
+    // §6.3: syncs of blobs no longer certified at the new epoch are cancelled.
+    blob_sync_.cancel_syncs_where_not([&](const BlobId& blob) {
+        const auto info = storage_.blob_info(blob);
+        return info.has_value() && info->is_certified(epoch);
+    });
+
+    if (!current.contains(context_.index)) {
+        must(storage_.set_status(NodeStatus::standby()), "status");  // T11
+    } else if (!gained.empty()) {
+        // Gaining shards after genesis means filling them from their previous owners by shard
+        // sync, which arrives with issue 4 (Walrus model II).
+        FLOE_ASSERT(epoch == 1,
+                    "node {} gains shards {} at epoch {}: shard sync is not modelled yet",
+                    context_.index, fmt::join(gained, ","), epoch);
+        // T9: a new member creates its shards, then recovers the metadata of every certified
+        // blob (T10). With no previous owner there is nothing to transfer: shards start Active.
+        // A replay after a crash resumes where the node stopped: from Standby, from
+        // RecoverMetadata, or with nothing left to do but attest.
+        if (storage_.status().kind == NodeStatus::Kind::standby) {
+            must(storage_.set_status(NodeStatus::recover_metadata()), "status");  // T9
+        }
+        if (storage_.status().kind == NodeStatus::Kind::recover_metadata) {
+            create_genesis_shards(gained);
+            recover_all_metadata(epoch);
+            must(storage_.set_status(NodeStatus::active()), "status");  // T10
+        }
+        attest(epoch);
+    } else if (storage_.status().is_active()) {
+        attest(epoch);  // §7.8: in sync and nothing to fill: the epoch change attests at once
+    }
+    event_epoch_ = epoch;
+    report_consistency(epoch);
+    handle.complete();
+}
+
+void StorageNode::create_genesis_shards(const std::vector<ShardIndex>& shards) {
+    for (ShardIndex shard : shards) {
+        must(storage_.create_shard(shard, ShardStatus::active), "create shard");
+    }
+}
+
+// RecoverMetadata (T9 → T10): the metadata of every blob certified before `epoch`.
+void StorageNode::recover_all_metadata(Epoch epoch) {
+    for (const auto& [blob, info] : storage_.all_blob_info()) {
+        if (certified_before_epoch(info, epoch) && !info.is_metadata_stored) {
+            must(storage_.put_metadata(recover_metadata(blob, *info.initial_certified_epoch)),
+                 "metadata");
+        }
+    }
+}
+
+// §12 BlobInfoConsistencyCheck, from the node's side.
+void StorageNode::report_consistency(Epoch epoch) {
+    ConsistencyReport report;
+    report.epoch = epoch;
+    report.was_active = storage_.status().is_active();
+    const std::vector<ShardIndex> active_shards = owned_shards_at(epoch);
+    BlobIdDigest digest;
+    for (const auto& [blob, info] : storage_.all_blob_info()) {
+        if (!certified_before_epoch(info, epoch)) {
+            continue;
+        }
+        digest.add(blob);
+        if (report.was_active && !blob_sync_.is_in_progress(blob)) {
+            ++report.checked;
+            report.stored += storage_.is_stored_at_shards(blob, active_shards) ? 1 : 0;
+        }
+    }
+    report.certified_digest = digest.value;
+    report.certified_count = digest.count;
+    consistency_[epoch] = report;
+}
+
+// --- committees ----------------------------------------------------------------------------------
+
+const Committee& StorageNode::committee(Epoch epoch) {
+    auto cached = committees_.find(epoch);
+    if (cached != committees_.end()) {
+        return cached->second;
+    }
+    ExponentialBackoff backoff(context_.config.committee.retry_interval_min,
+                               context_.config.committee.retry_interval_max);
+    while (true) {
+        auto reply = rt_.call<CommitteesReply>(context_.directory.chain, method::committees,
+                                               CommitteesRequest{epoch},
+                                               context_.config.events.chain_request_timeout);
+        if (reply.ok() && reply.value().committee.has_value()) {
+            return committees_.emplace(epoch, *reply.value().committee).first->second;
+        }
+        rt_.sleep(backoff.next(rt_.rng("committee-retry")));
+    }
+}
+
+std::vector<ShardIndex> StorageNode::owned_shards_at(Epoch epoch) {
+    return sorted(committee(epoch).shards_of(context_.index));
+}
+
+// --- attestation ---------------------------------------------------------------------------------
+
+void StorageNode::attest(Epoch epoch) {
+    to_attest_.push_back(epoch);
+    attest_wakeup_.notify_all();
+}
+
+// §1.1 contract service: retries with backoff 1 s → 1 h; a stale attestation (the chain has
+// moved on) is dropped; a duplicate counts as done (a restarted node replays its epoch changes).
+void StorageNode::attester_loop() {
+    while (true) {
+        if (to_attest_.empty()) {
+            (void)attest_wakeup_.wait(sim::Duration::forever());
+            continue;
+        }
+        const Epoch epoch = to_attest_.front();
+        ExponentialBackoff backoff(context_.config.contract.sync_done_backoff_min,
+                                   context_.config.contract.sync_done_backoff_max);
+        while (true) {
+            auto reply = rt_.call<SyncDoneReply>(context_.directory.chain, method::sync_done,
+                                                 SyncDoneRequest{context_.index, epoch},
+                                                 context_.config.events.chain_request_timeout);
+            if (reply.ok()) {
+                const SyncDoneReply& r = reply.value();
+                const bool done =
+                    !r.error.has_value() || r.error == SyncDoneError::duplicate_sync_done ||
+                    r.error == SyncDoneError::not_in_committee || r.chain_epoch > epoch;
+                if (done) {
+                    break;
+                }
+                FLOE_ASSERT(r.chain_epoch == epoch,
+                            "attesting epoch {} while the chain is behind, at {}", epoch,
+                            r.chain_epoch);
+            }
+            rt_.sleep(backoff.next(rt_.rng("attest-retry")));
+        }
+        to_attest_.erase(to_attest_.begin());
+    }
+}
+
+// --- blob recovery -------------------------------------------------------------------------------
+
+void StorageNode::monitor_loop() {
+    while (true) {
+        rt_.sleep(context_.config.blob_recovery.monitor_interval);
+        if (!event_epoch_.has_value()) {
+            continue;
+        }
+        const Epoch epoch = *event_epoch_;
+        blob_sync_.cancel_syncs_where_not([&](const BlobId& blob) {
+            const auto info = storage_.blob_info(blob);
+            return info.has_value() && info->is_certified(epoch);
+        });
+    }
+}
+
+// §6.4 BlobSynchronizer::run.
+void StorageNode::synchronize_blob(const BlobId& blob, Epoch certified_epoch,
+                                   sim::Semaphore& sliver_permits) {
+    FLOE_ASSERT(event_epoch_.has_value(), "blob sync before the event epoch is known");
+    const Epoch epoch = *event_epoch_;
+    const std::vector<ShardIndex> shards = owned_shards_at(epoch);
+    if (storage_.is_stored_at_shards(blob, shards)) {
+        return;
+    }
+    BlobMetadata metadata = storage_.metadata(blob).value_or(BlobMetadata{});
+    if (metadata.n_shards == 0) {
+        metadata = recover_metadata(blob, certified_epoch);
+        must(storage_.put_metadata(metadata), "metadata");
+    }
+    for (ShardIndex shard : shards) {
+        sim::Permit permit = sliver_permits.acquire();
+        const uint32_t pair = pair_index(shard, context_.n_shards, blob);
+        for (SliverType type : {SliverType::primary, SliverType::secondary}) {
+            if (storage_.sliver(shard, type, blob).has_value()) {
+                continue;
+            }
+            const Sliver sliver = recover_sliver(metadata, pair, type);
+            (void)rt_.fail_point_async("fail_point_recover_sliver_before_put_sliver");
+            must(storage_.put_sliver(shard, blob, sliver), "put sliver");
+        }
+    }
+}
+
+BlobMetadata StorageNode::recover_metadata(const BlobId& blob, Epoch certified_epoch) {
+    (void)certified_epoch;
+    ExponentialBackoff backoff(context_.config.committee.retry_interval_min,
+                               context_.config.committee.retry_interval_max);
+    while (true) {
+        const Committee& current = committee(event_epoch_.value_or(1));
+        std::vector<NodeIndex> members;
+        for (const CommitteeMember& member : current.members) {
+            if (member.node != context_.index) {
+                members.push_back(member.node);
+            }
+        }
+        rt_.rng("metadata-peers").shuffle(members);
+        for (NodeIndex peer : members) {
+            auto reply = rt_.call<std::optional<BlobMetadata>>(
+                context_.directory.nodes[peer], method::get_metadata, GetMetadata{blob},
+                context_.config.committee.metadata_request_timeout);
+            if (reply.ok() && reply.value().has_value() &&
+                *reply.value() == BlobMetadata::compute(blob, context_.n_shards)) {
+                return *reply.value();
+            }
+        }
+        rt_.sleep(backoff.next(rt_.rng("metadata-retry")));
+    }
+}
+
+// Collects recovery symbols from every committee member in parallel until enough distinct
+// shards answered, decodes, and checks the result against the metadata (§6.4). Retries with
+// backoff while too few peers answer.
+Sliver StorageNode::recover_sliver(const BlobMetadata& metadata, uint32_t pair, SliverType type) {
+    ExponentialBackoff backoff(context_.config.committee.retry_interval_min,
+                               context_.config.committee.retry_interval_max);
+    while (true) {
+        const Committee& current = committee(event_epoch_.value_or(1));
+        std::vector<sim::JoinHandle<std::vector<RecoverySymbol>>> requests;
+        for (const CommitteeMember& member : current.members) {
+            const sim::HostId host = context_.directory.nodes[member.node];
+            requests.push_back(rt_.spawn("symbols", [this, host, &metadata, pair, type] {
+                auto reply = rt_.call<std::vector<RecoverySymbol>>(
+                    host, method::recovery_symbols,
+                    RecoverySymbolsRequest{metadata.blob_id, pair, type},
+                    context_.config.committee.sliver_request_timeout);
+                return reply.ok() ? std::move(reply).value() : std::vector<RecoverySymbol>{};
+            }));
+        }
+        std::vector<RecoverySymbol> symbols;
+        for (auto& request : requests) {
+            auto answer = request.join();
+            if (answer.ok()) {
+                symbols.insert(symbols.end(), answer.value().begin(), answer.value().end());
+            }
+        }
+        const auto sliver = decode_sliver(metadata.blob_id, pair, type, params_, symbols);
+        if (sliver.has_value() && metadata.verifies(*sliver)) {
+            return *sliver;
+        }
+        rt_.sleep(backoff.next(rt_.rng("sliver-retry")));
+    }
+}
+
+// --- RPC handlers --------------------------------------------------------------------------------
+
+void StorageNode::serve() {
+    rt_.serve<StoreBlobRequest, StoreBlobReply>(method::store_blob,
+                                                [this](sim::HostId, StoreBlobRequest request) {
+                                                    return handle_store_blob(std::move(request));
+                                                });
+    rt_.serve<GetMetadata, std::optional<BlobMetadata>>(
+        method::get_metadata,
+        [this](sim::HostId, GetMetadata request) { return storage_.metadata(request.blob_id); });
+    rt_.serve<GetSliver, std::optional<Sliver>>(
+        method::get_sliver, [this](sim::HostId, GetSliver request) {
+            return storage_.sliver(request.shard, request.type, request.blob_id);
+        });
+    rt_.serve<RecoverySymbolsRequest, std::vector<RecoverySymbol>>(
+        method::recovery_symbols, [this](sim::HostId, RecoverySymbolsRequest request) {
+            return handle_recovery_symbols(request);
+        });
+    rt_.serve<HealthRequest, HealthInfo>(
+        method::health, [this](sim::HostId, HealthRequest) { return handle_health(); });
+    rt_.serve<ConsistencyRequest, ConsistencyReply>(
+        method::consistency, [this](sim::HostId, ConsistencyRequest request) {
+            auto it = consistency_.find(request.epoch);
+            return ConsistencyReply{it != consistency_.end()
+                                        ? std::optional<ConsistencyReport>(it->second)
+                                        : std::nullopt};
+        });
+}
+
+StoreBlobReply StorageNode::handle_store_blob(StoreBlobRequest request) {
+    const BlobId& blob = request.metadata.blob_id;
+    StoreBlobReply reply;
+    if (!event_epoch_.has_value()) {
+        reply.error = StoreBlobError::not_registered;
+        return reply;
+    }
+    const Epoch epoch = *event_epoch_;
+    const auto info = storage_.blob_info(blob);
+    if (info.has_value() && info->invalid) {
+        reply.error = StoreBlobError::invalid_blob;
+        return reply;
+    }
+    if (!info.has_value() || !info->is_registered(epoch)) {
+        reply.error = StoreBlobError::not_registered;
+        return reply;
+    }
+    if (!(request.metadata == BlobMetadata::compute(blob, context_.n_shards))) {
+        reply.error = StoreBlobError::bad_sliver;
+        return reply;
+    }
+    const std::vector<ShardIndex> owned = owned_shards_at(epoch);
+    std::vector<std::pair<ShardIndex, std::pair<Sliver, Sliver>>> slivers;
+    for (const auto& part : request.slivers) {
+        if (std::find(owned.begin(), owned.end(), part.shard) == owned.end() ||
+            !storage_.has_shard(part.shard)) {
+            reply.error = StoreBlobError::not_owner;
+            return reply;
+        }
+        const uint32_t pair = pair_index(part.shard, context_.n_shards, blob);
+        if (part.primary.pair != pair || part.secondary.pair != pair ||
+            !request.metadata.verifies(part.primary) ||
+            !request.metadata.verifies(part.secondary)) {
+            reply.error = StoreBlobError::bad_sliver;
+            return reply;
+        }
+        slivers.push_back({part.shard, {part.primary, part.secondary}});
+    }
+    if (!storage_.put_blob(request.metadata, slivers).ok()) {
+        reply.error = StoreBlobError::storage;
+        return reply;
+    }
+    for (const auto& part : request.slivers) {
+        reply.stored_shards.push_back(part.shard);
+    }
+    return reply;
+}
+
+std::vector<RecoverySymbol> StorageNode::handle_recovery_symbols(
+    const RecoverySymbolsRequest& request) {
+    const SliverType source_type =
+        request.target_type == SliverType::primary ? SliverType::secondary : SliverType::primary;
+    std::vector<RecoverySymbol> symbols;
+    for (ShardIndex shard : storage_.existing_shards()) {
+        const auto source = storage_.sliver(shard, source_type, request.blob_id);
+        if (source.has_value()) {
+            symbols.push_back(make_recovery_symbol(request.blob_id, request.target_pair,
+                                                   request.target_type, shard, *source));
+        }
+    }
+    return symbols;
+}
+
+HealthInfo StorageNode::handle_health() {
+    HealthInfo info;
+    info.status = storage_.status();
+    info.node_status = info.status.to_string();
+    info.event_epoch = event_epoch_;
+    info.persisted_cursor = storage_.event_cursor();
+    info.blob_syncs_in_progress = blob_sync_.in_progress_count();
+    if (event_epoch_.has_value()) {
+        for (ShardIndex shard : owned_shards_at(*event_epoch_)) {
+            const ShardStatus status = storage_.shard_status(shard);
+            info.owned_shards.push_back(ShardHealth{shard, status, shard_api_status(status)});
+        }
+    }
+    return info;
+}
+
+}  // namespace walrus

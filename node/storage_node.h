@@ -1,0 +1,104 @@
+#pragma once
+// A Walrus storage node (walrus-recovery-spec.md §2, §4-§7). It is built by its host's boot
+// function from its database alone and lives until the host is killed: every in-memory
+// structure here (sync handles, the committee cache, consistency reports) dies with it.
+//
+// Startup order (§2.2, §8.6): open storage (Standby if new) → [restart shard syncs, restart
+// recovery: issues 4 and 5] → serve RPCs → process events from the persisted cursor.
+//
+// Processes on the host: `events` (strict order), one `blob-sync` task per blob, the blob-sync
+// monitor, the attester, and one fiber per incoming RPC.
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "node/blob_sync.h"
+#include "node/config.h"
+#include "node/event_sequencer.h"
+#include "node/messages.h"
+#include "node/node_storage.h"
+#include "node/store/disk.h"
+#include "sim/runtime.h"
+
+namespace walrus {
+
+struct NodeContext {
+    NodeIndex index = 0;
+    uint32_t n_shards = 0;
+    NodeConfig config;
+    Directory directory;
+    Disk* disk = nullptr;  // the node's medium, owned by the world (it survives crashes)
+};
+
+// The host's boot function: opens the database and runs the node until the host dies.
+void run_storage_node(sim::Runtime& rt, const NodeContext& context);
+
+class StorageNode final : public BlobSyncEnv {
+public:
+    StorageNode(sim::Runtime& rt, const NodeContext& context, std::unique_ptr<NodeStore> store);
+    StorageNode(const StorageNode&) = delete;
+    StorageNode& operator=(const StorageNode&) = delete;
+    ~StorageNode() override;
+
+    // Serves RPCs and processes events until the host is killed.
+    void run();
+
+    // BlobSyncEnv
+    NodeStatus node_status() override { return storage_.status(); }
+    void synchronize_blob(const BlobId& blob, Epoch certified_epoch,
+                          sim::Semaphore& sliver_permits) override;
+
+private:
+    // --- events (§5) ---
+    void event_loop();
+    std::vector<ChainEvent> read_events(EventIndex from);
+    void process_event(const ChainEvent& event);
+    void complete_event(EventIndex index);
+    void process_blob_event(const ChainEvent& event, EventHandle handle);
+    BlobInfo update_blob_info(const ChainEvent& event, const BlobId& blob,
+                              const std::function<void(BlobInfo&)>& merge);
+    void process_certified(const ChainEvent& event, const BlobCertified& certified,
+                           EventHandle handle);
+    void process_epoch_change_start(const ChainEvent& event, Epoch epoch, EventHandle handle);
+    void create_genesis_shards(const std::vector<ShardIndex>& shards);
+    void recover_all_metadata(Epoch epoch);
+    void report_consistency(Epoch epoch);
+
+    // --- committees ---
+    const Committee& committee(Epoch epoch);  // waits until the chain knows it
+    std::optional<Epoch> event_epoch() const { return event_epoch_; }
+    std::vector<ShardIndex> owned_shards_at(Epoch epoch);
+
+    // --- attestation (§1.1 contract service) ---
+    void attest(Epoch epoch);
+    void attester_loop();
+
+    // --- blob recovery (§6.4) ---
+    BlobMetadata recover_metadata(const BlobId& blob, Epoch certified_epoch);
+    Sliver recover_sliver(const BlobMetadata& metadata, uint32_t pair, SliverType type);
+    void monitor_loop();
+
+    // --- RPC handlers ---
+    void serve();
+    StoreBlobReply handle_store_blob(StoreBlobRequest request);
+    std::vector<RecoverySymbol> handle_recovery_symbols(const RecoverySymbolsRequest& request);
+    HealthInfo handle_health();
+
+    sim::Runtime& rt_;
+    NodeContext context_;
+    NodeStorage storage_;
+    EncodingParams params_;
+    EventSequencer sequencer_;
+    EventHandle::CompleteFn complete_fn_;
+    std::optional<Epoch> event_epoch_;  // latest_event_epoch (§5); unset until known
+    std::map<Epoch, Committee> committees_;
+    std::map<Epoch, ConsistencyReport> consistency_;
+    std::vector<Epoch> to_attest_;
+    sim::Notify attest_wakeup_{"attester"};
+    BlobSyncHandler blob_sync_;
+    std::vector<sim::JoinHandle<sim::Unit>> tasks_;
+};
+
+}  // namespace walrus

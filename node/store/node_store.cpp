@@ -1,0 +1,618 @@
+#include "node/store/node_store.h"
+
+#include <fmt/format.h>
+#include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <cstdarg>
+#include <utility>
+
+#include "sim/assert.h"
+#include "sim/runtime.h"
+
+namespace walrus {
+
+namespace {
+
+constexpr std::array<const char*, 4> fixed_cf_names = {"node_status", "event_cursor", "blob_info",
+                                                       "metadata"};
+constexpr std::array<const char*, 5> shard_cf_suffixes = {"primary", "secondary", "pending_recover",
+                                                          "sync_progress", "status"};
+constexpr std::array<Cf, 5> shard_cfs = {Cf::shard_primary, Cf::shard_secondary,
+                                         Cf::shard_pending_recover, Cf::shard_sync_progress,
+                                         Cf::shard_status};
+constexpr std::string_view shard_prefix = "shard_";
+
+size_t fixed_index(Cf cf) {
+    return static_cast<size_t>(cf);
+}
+size_t shard_index_of(Cf cf) {
+    return static_cast<size_t>(cf) - static_cast<size_t>(Cf::shard_primary);
+}
+
+rocksdb::Slice slice(std::string_view bytes) {
+    return {bytes.data(), bytes.size()};
+}
+
+StoreError error_of(const rocksdb::Status& status) {
+    return status.IsCorruption() ? StoreError::corrupt : StoreError::io;
+}
+
+// RocksDB's LOG file is off by default (StoreOptions::info_log): a logger that drops everything.
+class NullLogger final : public rocksdb::Logger {
+public:
+    NullLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::HEADER_LEVEL) {}
+    void Logv(const char* /*format*/, va_list /*ap*/) override {}
+    void Logv(const rocksdb::InfoLogLevel /*level*/, const char* /*format*/,
+              va_list /*ap*/) override {}
+};
+
+rocksdb::Options db_options(const Disk& disk, const StoreOptions& options) {
+    rocksdb::Options db;
+    db.env = disk.env();
+    db.create_if_missing = true;
+    db.create_missing_column_families = true;  // the fixed column families, at open
+    db.write_buffer_size = options.write_buffer_size;
+    // No periodic stats dumps and no file-opening thread fan-out: fewer background threads,
+    // nothing that runs on a wall-clock timer.
+    db.stats_dump_period_sec = 0;
+    db.stats_persist_period_sec = 0;
+    db.max_file_opening_threads = 1;
+    if (!options.info_log) {
+        db.info_log = std::make_shared<NullLogger>();
+    }
+    return db;
+}
+
+rocksdb::ColumnFamilyOptions cf_options(const StoreOptions& options) {
+    rocksdb::ColumnFamilyOptions cf;
+    cf.write_buffer_size = options.write_buffer_size;
+    return cf;
+}
+
+}  // namespace
+
+const char* store_error_name(StoreError error) {
+    switch (error) {
+        case StoreError::io: return "io";
+        case StoreError::injected: return "injected";
+        case StoreError::no_such_shard: return "no_such_shard";
+        case StoreError::corrupt: return "corrupt";
+    }
+    FLOE_UNREACHABLE("bad StoreError {}", static_cast<int>(error));
+}
+
+// --- names and encodings -----------------------------------------------------------------------
+
+std::string cf_name(CfRef ref) {
+    if (!is_shard_cf(ref.cf)) {
+        return fixed_cf_names[fixed_index(ref.cf)];
+    }
+    return fmt::format("{}{}/{}", shard_prefix, ref.shard,
+                       shard_cf_suffixes[shard_index_of(ref.cf)]);
+}
+
+std::optional<CfRef> parse_cf_name(std::string_view name) {
+    for (size_t i = 0; i < fixed_cf_names.size(); ++i) {
+        if (name == fixed_cf_names[i]) {
+            return CfRef{static_cast<Cf>(i)};
+        }
+    }
+    if (!name.starts_with(shard_prefix)) {
+        return std::nullopt;
+    }
+    name.remove_prefix(shard_prefix.size());
+    const size_t slash = name.find('/');
+    const std::string_view digits = name.substr(0, slash);
+    // Canonical decimal only, so that each column family has exactly one name.
+    if (slash == std::string_view::npos || digits.empty() || digits.size() > 5 ||
+        (digits.size() > 1 && digits[0] == '0')) {
+        return std::nullopt;
+    }
+    uint32_t shard = 0;
+    for (char c : digits) {
+        if (c < '0' || c > '9') {
+            return std::nullopt;
+        }
+        shard = shard * 10 + static_cast<uint32_t>(c - '0');
+    }
+    if (shard > UINT16_MAX) {
+        return std::nullopt;
+    }
+    const std::string_view suffix = name.substr(slash + 1);
+    for (size_t i = 0; i < shard_cf_suffixes.size(); ++i) {
+        if (suffix == shard_cf_suffixes[i]) {
+            return CfRef{shard_cfs[i], static_cast<ShardIndex>(shard)};
+        }
+    }
+    return std::nullopt;
+}
+
+void append_u64(std::string& out, uint64_t value) {
+    for (int shift = 56; shift >= 0; shift -= 8) {
+        out.push_back(static_cast<char>(static_cast<uint8_t>(value >> shift)));
+    }
+}
+
+std::string encode_u64(uint64_t value) {
+    std::string out;
+    out.reserve(8);
+    append_u64(out, value);
+    return out;
+}
+
+sim::Result<uint64_t, StoreError> decode_u64(std::string_view bytes) {
+    if (bytes.size() != 8) {
+        return sim::Err{StoreError::corrupt};
+    }
+    uint64_t value = 0;
+    for (char c : bytes) {
+        value = (value << 8) | static_cast<uint8_t>(c);
+    }
+    return value;
+}
+
+// --- Scan --------------------------------------------------------------------------------------
+
+struct Scan::State {
+    NodeStore* store = nullptr;  // null once released
+    uint64_t id = 0;
+    const rocksdb::Snapshot* snapshot = nullptr;
+    std::string until;  // iterate_upper_bound points at until_slice, which points here
+    rocksdb::Slice until_slice;
+    std::unique_ptr<rocksdb::Iterator> iterator;
+};
+
+Scan::Scan(std::unique_ptr<State> state) : state_(std::move(state)) {}
+
+Scan::Scan(Scan&& other) noexcept : state_(std::move(other.state_)) {}
+
+Scan& Scan::operator=(Scan&& other) noexcept {
+    if (this != &other) {
+        reset();
+        state_ = std::move(other.state_);
+    }
+    return *this;
+}
+
+Scan::~Scan() {
+    reset();
+}
+
+void Scan::reset() {
+    if (state_ != nullptr && state_->store != nullptr) {
+        state_->store->release_scan(*state_);
+    }
+    state_.reset();
+}
+
+bool Scan::valid() const {
+    FLOE_ASSERT(state_ != nullptr && state_->iterator != nullptr,
+                "scan used after a move or after its store closed");
+    return state_->iterator->Valid();
+}
+
+std::string_view Scan::key() const {
+    FLOE_ASSERT(valid(), "key() of an exhausted scan");
+    const rocksdb::Slice key = state_->iterator->key();
+    return {key.data(), key.size()};
+}
+
+std::string_view Scan::value() const {
+    FLOE_ASSERT(valid(), "value() of an exhausted scan");
+    const rocksdb::Slice value = state_->iterator->value();
+    return {value.data(), value.size()};
+}
+
+void Scan::next() {
+    FLOE_ASSERT(valid(), "next() of an exhausted scan");
+    state_->iterator->Next();
+}
+
+sim::Result<sim::Unit, StoreError> Scan::status() const {
+    FLOE_ASSERT(state_ != nullptr && state_->iterator != nullptr,
+                "scan used after a move or after its store closed");
+    const rocksdb::Status status = state_->iterator->status();
+    if (!status.ok()) {
+        return sim::Err{error_of(status)};
+    }
+    return sim::Unit{};
+}
+
+// --- WriteBatch --------------------------------------------------------------------------------
+
+WriteBatch::WriteBatch(NodeStore& store)
+    : store_(&store), batch_(std::make_unique<rocksdb::WriteBatch>()) {}
+
+WriteBatch::WriteBatch(WriteBatch&& other) noexcept = default;
+WriteBatch& WriteBatch::operator=(WriteBatch&& other) noexcept = default;
+WriteBatch::~WriteBatch() = default;
+
+sim::Result<sim::Unit, StoreError> WriteBatch::put(CfRef ref, std::string_view key,
+                                                   std::string_view value) {
+    FLOE_ASSERT(batch_ != nullptr, "put() on a moved-from WriteBatch");
+    rocksdb::ColumnFamilyHandle* handle = store_->resolve(ref);
+    if (handle == nullptr) {
+        return sim::Err{StoreError::no_such_shard};
+    }
+    const rocksdb::Status status = batch_->Put(handle, slice(key), slice(value));
+    if (!status.ok()) {
+        return sim::Err{error_of(status)};
+    }
+    cf_ids_.insert(handle->GetID());
+    return sim::Unit{};
+}
+
+sim::Result<sim::Unit, StoreError> WriteBatch::remove(CfRef ref, std::string_view key) {
+    FLOE_ASSERT(batch_ != nullptr, "remove() on a moved-from WriteBatch");
+    rocksdb::ColumnFamilyHandle* handle = store_->resolve(ref);
+    if (handle == nullptr) {
+        return sim::Err{StoreError::no_such_shard};
+    }
+    const rocksdb::Status status = batch_->Delete(handle, slice(key));
+    if (!status.ok()) {
+        return sim::Err{error_of(status)};
+    }
+    cf_ids_.insert(handle->GetID());
+    return sim::Unit{};
+}
+
+size_t WriteBatch::count() const {
+    FLOE_ASSERT(batch_ != nullptr, "count() of a moved-from WriteBatch");
+    return static_cast<size_t>(batch_->Count());
+}
+
+void WriteBatch::clear() {
+    FLOE_ASSERT(batch_ != nullptr, "clear() of a moved-from WriteBatch");
+    batch_->Clear();
+    cf_ids_.clear();
+}
+
+// --- NodeStore: open and close -----------------------------------------------------------------
+
+NodeStore::NodeStore(sim::Runtime& rt, Disk& disk, StoreOptions options, rocksdb::DB* db)
+    : rt_(rt), disk_(disk), options_(options), db_(db) {
+    disk_.in_use_ = true;
+}
+
+sim::Result<std::unique_ptr<NodeStore>, StoreError> NodeStore::open(sim::Runtime& rt, Disk& disk,
+                                                                    StoreOptions options) {
+    // Two open stores on one disk means a crashed incarnation was not unwound: a bug.
+    FLOE_ASSERT(!disk.in_use(), "disk '{}' is already open", disk.path());
+    const rocksdb::Options db_opts = db_options(disk, options);
+
+    // RocksDB opens a database only with all of its column families, so list them first. A
+    // fresh disk has no CURRENT file and no list to read.
+    std::vector<std::string> names;
+    const rocksdb::Status exists = disk.env()->FileExists(disk.path() + "/CURRENT");
+    if (exists.ok()) {
+        const rocksdb::Status listed =
+            rocksdb::DB::ListColumnFamilies(db_opts, disk.path(), &names);
+        if (!listed.ok()) {
+            return sim::Err{error_of(listed)};
+        }
+    } else if (exists.IsNotFound()) {
+        names.emplace_back(rocksdb::kDefaultColumnFamilyName);
+    } else {
+        return sim::Err{error_of(exists)};
+    }
+    for (const char* fixed : fixed_cf_names) {
+        if (std::find(names.begin(), names.end(), fixed) == names.end()) {
+            names.emplace_back(fixed);
+        }
+    }
+
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    descriptors.reserve(names.size());
+    for (const std::string& name : names) {
+        descriptors.emplace_back(name, cf_options(options));
+    }
+    std::vector<Handle*> handles;
+    rocksdb::DB* db = nullptr;
+    const rocksdb::Status opened =
+        rocksdb::DB::Open(db_opts, disk.path(), descriptors, &handles, &db);
+    if (!opened.ok()) {
+        return sim::Err{error_of(opened)};
+    }
+    // From here on the store owns the database: an error or an unwind closes it.
+    std::unique_ptr<NodeStore> store(new NodeStore(rt, disk, options, db));
+    for (Handle* handle : handles) {
+        store->adopt(handle);
+    }
+    for (size_t i = 0; i < fixed_cf_count; ++i) {
+        FLOE_ASSERT(store->fixed_[i] != nullptr, "column family {} missing after open",
+                    fixed_cf_names[i]);
+    }
+
+    // A crash at create-cf-before leaves a shard with some of its column families; Walrus's
+    // ShardStorage::create completes it on the next open (§3.1).
+    std::vector<ShardIndex> partial;
+    for (const auto& [shard, cfs] : store->shards_) {
+        if (!store->has_shard(shard)) {
+            partial.push_back(shard);
+        }
+    }
+    for (ShardIndex shard : partial) {
+        auto created = store->create_shard(shard);
+        if (!created.ok()) {
+            return sim::Err{created.error()};
+        }
+    }
+    return store;
+}
+
+NodeStore::~NodeStore() {
+    // Snapshots and iterators must go before Close (RocksDB refuses to close with unreleased
+    // snapshots), and every handle must be destroyed before the database is deleted.
+    while (!scans_.empty()) {
+        release_scan(*scans_.begin()->second);
+    }
+    for (auto& [name, handle] : handles_) {
+        (void)db_->DestroyColumnFamilyHandle(handle);
+    }
+    handles_.clear();
+    // Close waits (on an OS condition variable, outside simulated time) for RocksDB's background
+    // flushes and compactions. Its status has no one to go to: a node that stops or crashes
+    // only needs the database to be reopenable, which the WAL ensures.
+    (void)db_->Close();
+    delete db_;
+    disk_.in_use_ = false;
+}
+
+void NodeStore::adopt(Handle* handle) {
+    const std::string& name = handle->GetName();
+    handles_.emplace(name, handle);
+    live_cf_ids_.insert(handle->GetID());
+    const std::optional<CfRef> ref = parse_cf_name(name);
+    if (!ref.has_value()) {
+        return;  // "default", or a column family this model does not use: kept open, unused
+    }
+    if (!is_shard_cf(ref->cf)) {
+        fixed_[fixed_index(ref->cf)] = handle;
+    } else {
+        shards_[ref->shard][shard_index_of(ref->cf)] = handle;
+    }
+}
+
+NodeStore::Handle* NodeStore::resolve(CfRef ref) const {
+    if (!is_shard_cf(ref.cf)) {
+        return fixed_[fixed_index(ref.cf)];
+    }
+    auto it = shards_.find(ref.shard);
+    if (it == shards_.end()) {
+        return nullptr;
+    }
+    for (Handle* handle : it->second) {
+        if (handle == nullptr) {
+            return nullptr;  // a half-created shard does not exist yet
+        }
+    }
+    return it->second[shard_index_of(ref.cf)];
+}
+
+// --- shards ------------------------------------------------------------------------------------
+
+sim::Result<sim::Unit, StoreError> NodeStore::create_cf(CfRef ref) {
+    if (rt_.fail_point("create-cf-before") == sim::FailPointOutcome::inject_error) {
+        return sim::Err{StoreError::injected};
+    }
+    Handle* handle = nullptr;
+    const rocksdb::Status status =
+        db_->CreateColumnFamily(cf_options(options_), cf_name(ref), &handle);
+    if (!status.ok()) {
+        return sim::Err{error_of(status)};
+    }
+    adopt(handle);
+    return sim::Unit{};
+}
+
+sim::Result<sim::Unit, StoreError> NodeStore::create_shard(ShardIndex shard) {
+    for (size_t i = 0; i < shard_cf_count; ++i) {
+        auto it = shards_.find(shard);
+        if (it != shards_.end() && it->second[i] != nullptr) {
+            continue;
+        }
+        auto created = create_cf(CfRef{shard_cfs[i], shard});
+        if (!created.ok()) {
+            return created;
+        }
+    }
+    return sim::Unit{};
+}
+
+sim::Result<sim::Unit, StoreError> NodeStore::drop_shard(ShardIndex shard) {
+    auto it = shards_.find(shard);
+    if (it == shards_.end()) {
+        return sim::Unit{};
+    }
+    // Scans already open on the shard keep reading their snapshot: RocksDB keeps a dropped
+    // column family's data alive while an iterator references it.
+    for (Handle*& handle : it->second) {
+        if (handle == nullptr) {
+            continue;
+        }
+        const rocksdb::Status status = db_->DropColumnFamily(handle);
+        if (!status.ok()) {
+            return sim::Err{error_of(status)};
+        }
+        handles_.erase(handle->GetName());
+        live_cf_ids_.erase(handle->GetID());
+        (void)db_->DestroyColumnFamilyHandle(handle);
+        handle = nullptr;
+    }
+    shards_.erase(it);
+    return sim::Unit{};
+}
+
+std::vector<ShardIndex> NodeStore::existing_shards() const {
+    std::vector<ShardIndex> out;
+    for (const auto& [shard, cfs] : shards_) {
+        if (has_shard(shard)) {
+            out.push_back(shard);
+        }
+    }
+    return out;
+}
+
+bool NodeStore::has_shard(ShardIndex shard) const {
+    return resolve(CfRef{Cf::shard_primary, shard}) != nullptr;
+}
+
+std::vector<std::string> NodeStore::column_family_names() const {
+    std::vector<std::string> out;
+    out.reserve(handles_.size());
+    for (const auto& [name, handle] : handles_) {
+        out.push_back(name);
+    }
+    return out;
+}
+
+// --- writes ------------------------------------------------------------------------------------
+//
+// Each write is bracketed like Walrus's typed-store (§11). At a *-before point an injected error
+// returns before anything is written. At a *-after point the write is already durable: the
+// injected error is a failure reported after the fact, which the caller cannot tell from a write
+// that did not happen (and must therefore be idempotent about).
+
+namespace {
+
+bool injected(sim::Runtime& rt, std::string_view point) {
+    return rt.fail_point(point) == sim::FailPointOutcome::inject_error;
+}
+
+rocksdb::WriteOptions write_options(const StoreOptions& options) {
+    rocksdb::WriteOptions write;
+    write.sync = options.sync_writes;
+    return write;
+}
+
+}  // namespace
+
+sim::Result<sim::Unit, StoreError> NodeStore::put(CfRef ref, std::string_view key,
+                                                  std::string_view value) {
+    if (injected(rt_, "put-cf-before")) {
+        return sim::Err{StoreError::injected};
+    }
+    Handle* handle = resolve(ref);
+    if (handle == nullptr) {
+        return sim::Err{StoreError::no_such_shard};
+    }
+    const rocksdb::Status status =
+        db_->Put(write_options(options_), handle, slice(key), slice(value));
+    if (!status.ok()) {
+        return sim::Err{error_of(status)};
+    }
+    if (injected(rt_, "put-cf-after")) {
+        return sim::Err{StoreError::injected};
+    }
+    return sim::Unit{};
+}
+
+sim::Result<sim::Unit, StoreError> NodeStore::remove(CfRef ref, std::string_view key) {
+    if (injected(rt_, "delete-cf-before")) {
+        return sim::Err{StoreError::injected};
+    }
+    Handle* handle = resolve(ref);
+    if (handle == nullptr) {
+        return sim::Err{StoreError::no_such_shard};
+    }
+    const rocksdb::Status status = db_->Delete(write_options(options_), handle, slice(key));
+    if (!status.ok()) {
+        return sim::Err{error_of(status)};
+    }
+    if (injected(rt_, "delete-cf-after")) {
+        return sim::Err{StoreError::injected};
+    }
+    return sim::Unit{};
+}
+
+sim::Result<sim::Unit, StoreError> NodeStore::write(WriteBatch& batch) {
+    FLOE_ASSERT(batch.batch_ != nullptr, "write() of a moved-from WriteBatch");
+    FLOE_ASSERT(batch.store_ == this, "a WriteBatch written to a store it was not built for");
+    if (injected(rt_, "batch-write-before")) {
+        return sim::Err{StoreError::injected};
+    }
+    // A shard dropped since the batch named it: fail the whole batch (it is all or nothing).
+    for (uint32_t id : batch.cf_ids_) {
+        if (!live_cf_ids_.contains(id)) {
+            return sim::Err{StoreError::no_such_shard};
+        }
+    }
+    const rocksdb::Status status = db_->Write(write_options(options_), batch.batch_.get());
+    if (!status.ok()) {
+        return sim::Err{error_of(status)};
+    }
+    if (injected(rt_, "batch-write-after")) {
+        return sim::Err{StoreError::injected};
+    }
+    return sim::Unit{};
+}
+
+// --- reads -------------------------------------------------------------------------------------
+
+sim::Result<std::optional<std::string>, StoreError> NodeStore::get(CfRef ref,
+                                                                   std::string_view key) const {
+    Handle* handle = resolve(ref);
+    if (handle == nullptr) {
+        return sim::Err{StoreError::no_such_shard};
+    }
+    std::string value;
+    const rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), handle, slice(key), &value);
+    if (status.IsNotFound()) {
+        return std::optional<std::string>();
+    }
+    if (!status.ok()) {
+        return sim::Err{error_of(status)};
+    }
+    return std::optional<std::string>(std::move(value));
+}
+
+sim::Result<bool, StoreError> NodeStore::key_may_exist(CfRef ref, std::string_view key) const {
+    Handle* handle = resolve(ref);
+    if (handle == nullptr) {
+        return sim::Err{StoreError::no_such_shard};
+    }
+    std::string ignored;
+    return db_->KeyMayExist(rocksdb::ReadOptions(), handle, slice(key), &ignored);
+}
+
+sim::Result<Scan, StoreError> NodeStore::scan(CfRef ref, std::optional<std::string> from,
+                                              std::optional<std::string> until) {
+    Handle* handle = resolve(ref);
+    if (handle == nullptr) {
+        return sim::Err{StoreError::no_such_shard};
+    }
+    auto state = std::make_unique<Scan::State>();
+    state->store = this;
+    state->id = next_scan_id_++;
+    state->snapshot = db_->GetSnapshot();
+    rocksdb::ReadOptions read;
+    read.snapshot = state->snapshot;
+    if (until.has_value()) {
+        state->until = std::move(*until);
+        state->until_slice = rocksdb::Slice(state->until);
+        read.iterate_upper_bound = &state->until_slice;
+    }
+    state->iterator.reset(db_->NewIterator(read, handle));
+    if (from.has_value()) {
+        state->iterator->Seek(slice(*from));
+    } else {
+        state->iterator->SeekToFirst();
+    }
+    scans_.emplace(state->id, state.get());
+    return Scan(std::move(state));
+}
+
+void NodeStore::release_scan(Scan::State& state) {
+    FLOE_ASSERT(state.store == this, "scan released by a store that does not own it");
+    state.iterator.reset();  // the iterator before the snapshot it reads
+    db_->ReleaseSnapshot(state.snapshot);
+    state.snapshot = nullptr;
+    scans_.erase(state.id);
+    state.store = nullptr;
+}
+
+}  // namespace walrus

@@ -1,0 +1,230 @@
+#pragma once
+// One storage node's RocksDB database (walrus-recovery-spec.md §2, §3.1, §5, §11, §12).
+//
+// The node opens its NodeStore at boot and destroys it when it stops or when a crash unwinds it;
+// the bytes live on the world-owned Disk and survive. Column families:
+//   fixed      node_status (§2), event_cursor (§5), blob_info (§4.1), metadata
+//   per shard  shard_<i>/primary, /secondary, /pending_recover, /sync_progress, /status (§3.1)
+//
+// Every write is bracketed by the fail points of Walrus's typed-store (§11):
+//   put     put-cf-before     Put       put-cf-after
+//   remove  delete-cf-before  Delete    delete-cf-after
+//   write   batch-write-before  Write   batch-write-after
+// and every shard column family creation is preceded by create-cf-before. A fail point armed
+// with `crash` unwinds the caller (sim::Unwind propagates out of these calls; the store's
+// destructor closes the database), `inject_error` makes the call return StoreError::injected
+// without writing. Crashing at these points is the simtests' crash-consistency check (§12).
+//
+// Keys and values are raw bytes; keys sort in unsigned byte order (RocksDB's default
+// comparator), so numbers used as keys go through encode_u64.
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "node/store/disk.h"
+#include "node/types.h"
+#include "sim/result.h"
+
+namespace rocksdb {
+class ColumnFamilyHandle;
+class DB;
+class Iterator;
+class Snapshot;
+class WriteBatch;
+}  // namespace rocksdb
+
+namespace sim {
+class Runtime;
+}
+
+namespace walrus {
+
+enum class StoreError : uint8_t {
+    io,             // RocksDB reported an I/O (or any non-corruption) failure
+    injected,       // a fail point armed with inject_error
+    no_such_shard,  // the shard's column families do not exist (Walrus: UnregisteredColumn)
+    corrupt,        // stored bytes that do not decode, or RocksDB reported corruption
+};
+const char* store_error_name(StoreError error);
+
+// --- column families ---------------------------------------------------------------------------
+
+enum class Cf : uint8_t {
+    node_status,
+    event_cursor,
+    blob_info,
+    metadata,
+    shard_primary,
+    shard_secondary,
+    shard_pending_recover,
+    shard_sync_progress,
+    shard_status,
+};
+constexpr bool is_shard_cf(Cf cf) {
+    return cf >= Cf::shard_primary;
+}
+
+// Names one column family. `shard` is ignored for the fixed ones.
+struct CfRef {
+    Cf cf;
+    ShardIndex shard = 0;
+};
+
+// "node_status", ..., "shard_7/primary", ...
+std::string cf_name(CfRef ref);
+// The inverse of cf_name; nullopt for any other name (e.g. "default").
+std::optional<CfRef> parse_cf_name(std::string_view name);
+
+// --- key and value encoding --------------------------------------------------------------------
+
+// Big-endian, so that numeric order is byte order.
+std::string encode_u64(uint64_t value);
+void append_u64(std::string& out, uint64_t value);
+// Exactly 8 bytes, else StoreError::corrupt.
+sim::Result<uint64_t, StoreError> decode_u64(std::string_view bytes);
+
+// --- the store ---------------------------------------------------------------------------------
+
+struct StoreOptions {
+    // fsync the WAL on every write. The memory Env has no fsync cost either way; a crash here
+    // unwinds the node and closes the database cleanly, so unsynced writes are never lost.
+    bool sync_writes = false;
+    // Per column family memtable size (RocksDB's default is 64 MiB; nodes have many CFs).
+    size_t write_buffer_size = 4 << 20;
+    // RocksDB's own LOG file in the database directory (off: it is noise and, on the memory Env,
+    // memory that grows with every reopen).
+    bool info_log = false;
+};
+
+class NodeStore;
+
+// A snapshot iterator over one column family: yields (key, value) in ascending byte order from
+// `from` (inclusive) to `until` (exclusive) as they were when the scan was created, whatever is
+// written or dropped afterwards (§4.2 relies on this). The store releases a scan's iterator and
+// snapshot when it closes, so a scan left alive in a crashed node never keeps the database open;
+// using a scan after that is a bug.
+class Scan {
+public:
+    Scan(Scan&& other) noexcept;
+    Scan& operator=(Scan&& other) noexcept;
+    Scan(const Scan&) = delete;
+    Scan& operator=(const Scan&) = delete;
+    ~Scan();
+
+    bool valid() const;
+    std::string_view key() const;    // valid() only; the bytes live until next()
+    std::string_view value() const;  // valid() only
+    void next();
+    // After valid() turns false: Unit at the end of the range, or the read error that stopped it.
+    sim::Result<sim::Unit, StoreError> status() const;
+
+private:
+    friend class NodeStore;
+    struct State;
+    explicit Scan(std::unique_ptr<State> state);
+    void reset();
+
+    std::unique_ptr<State> state_;
+};
+
+// An atomic group of writes (all or nothing, §11 batch-write), resolved against one store. Shard
+// column families are checked when an entry is added and again at NodeStore::write, so a batch
+// that names a shard dropped in between fails as no_such_shard instead of writing the rest.
+class WriteBatch {
+public:
+    explicit WriteBatch(NodeStore& store);
+    WriteBatch(WriteBatch&& other) noexcept;
+    WriteBatch& operator=(WriteBatch&& other) noexcept;
+    WriteBatch(const WriteBatch&) = delete;
+    WriteBatch& operator=(const WriteBatch&) = delete;
+    ~WriteBatch();
+
+    sim::Result<sim::Unit, StoreError> put(CfRef ref, std::string_view key, std::string_view value);
+    sim::Result<sim::Unit, StoreError> remove(CfRef ref, std::string_view key);
+    size_t count() const;
+    bool empty() const { return count() == 0; }
+    void clear();
+
+private:
+    friend class NodeStore;
+    NodeStore* store_;
+    std::unique_ptr<rocksdb::WriteBatch> batch_;
+    std::set<uint32_t> cf_ids_;  // RocksDB column family ids the entries write to
+};
+
+class NodeStore {
+public:
+    // Opens the database on `disk`, creating it if missing: every existing column family is
+    // opened (RocksDB refuses to open a database without all of them), the fixed ones are
+    // created if missing, and a shard whose creation a crash interrupted is completed, as
+    // Walrus's ShardStorage::create does on reopen (hitting create-cf-before again).
+    static sim::Result<std::unique_ptr<NodeStore>, StoreError> open(sim::Runtime& rt, Disk& disk,
+                                                                    StoreOptions options = {});
+
+    NodeStore(const NodeStore&) = delete;
+    NodeStore& operator=(const NodeStore&) = delete;
+    // Releases live scans, destroys every column family handle, closes the database. Runs during
+    // crash unwinds: it never throws and never suspends.
+    ~NodeStore();
+
+    // Shards (§3.1). A shard exists when all five of its column families do. create_shard creates
+    // the missing ones (each preceded by create-cf-before), so retrying after an injected error
+    // completes the shard; drop_shard drops whatever exists and succeeds on an absent shard (the
+    // epoch-change finisher may redo a removal after a crash).
+    sim::Result<sim::Unit, StoreError> create_shard(ShardIndex shard);
+    sim::Result<sim::Unit, StoreError> drop_shard(ShardIndex shard);
+    std::vector<ShardIndex> existing_shards() const;  // ascending
+    bool has_shard(ShardIndex shard) const;
+
+    // Writes. A shard column family of a missing shard gives StoreError::no_such_shard.
+    sim::Result<sim::Unit, StoreError> put(CfRef ref, std::string_view key, std::string_view value);
+    sim::Result<sim::Unit, StoreError> remove(CfRef ref, std::string_view key);
+    sim::Result<sim::Unit, StoreError> write(WriteBatch& batch);
+
+    // Reads (of the latest committed state).
+    sim::Result<std::optional<std::string>, StoreError> get(CfRef ref, std::string_view key) const;
+    // false: the key is certainly absent; true: it may be present (a cheap pre-check, §4.3).
+    sim::Result<bool, StoreError> key_may_exist(CfRef ref, std::string_view key) const;
+    sim::Result<Scan, StoreError> scan(CfRef ref, std::optional<std::string> from = std::nullopt,
+                                       std::optional<std::string> until = std::nullopt);
+
+    // Every column family of the database, "default" included (for tests and debugging).
+    std::vector<std::string> column_family_names() const;
+    const Disk& disk() const { return disk_; }
+
+private:
+    friend class WriteBatch;
+    friend class Scan;
+    using Handle = rocksdb::ColumnFamilyHandle;
+    static constexpr size_t fixed_cf_count = 4;
+    static constexpr size_t shard_cf_count = 5;
+
+    NodeStore(sim::Runtime& rt, Disk& disk, StoreOptions options, rocksdb::DB* db);
+    void adopt(Handle* handle);
+    Handle* resolve(CfRef ref) const;
+    sim::Result<sim::Unit, StoreError> create_cf(CfRef ref);
+    void release_scan(Scan::State& state);
+
+    sim::Runtime& rt_;
+    Disk& disk_;
+    StoreOptions options_;
+    rocksdb::DB* db_;  // owned; closed and deleted by the destructor after the handles
+    // Owns every handle, by column family name (never by pointer, DETERMINISM.md).
+    std::map<std::string, Handle*, std::less<>> handles_;
+    // Lookup indexes into handles_. A shard's array has nullptr for a missing column family.
+    std::array<Handle*, fixed_cf_count> fixed_{};
+    std::map<ShardIndex, std::array<Handle*, shard_cf_count>> shards_;
+    std::set<uint32_t> live_cf_ids_;
+    // Live scans by creation number, released when the store closes.
+    std::map<uint64_t, Scan::State*> scans_;
+    uint64_t next_scan_id_ = 1;
+};
+
+}  // namespace walrus

@@ -1,0 +1,289 @@
+#include "scenarios/cluster.h"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <set>
+
+#include "node/blob_info.h"
+
+namespace floe::scenarios {
+
+using namespace sim::time_literals;
+using walrus::BlobId;
+using walrus::BlobInfo;
+
+const std::vector<std::string> crash_node_fail_points = {
+    "batch-write-before",  "batch-write-after",  "put-cf-before",     "put-cf-after",
+    "delete-cf-before",    "delete-cf-after",    "create-cf-before",  "process-event-before",
+    "process-event-after", "write-event-before", "write-event-after",
+};
+
+Cluster::Cluster(sim::Simulation& sim, ClusterConfig config)
+    : sim_(sim),
+      config_(std::move(config)),
+      chain_service_(walrus::ChainConfig{config_.n_shards, config_.epoch_duration},
+                     config_.weights) {
+    chain_host_ = sim_.add_host("chain", [this](sim::Runtime& rt) { chain_service_.boot(rt); });
+    directory_.chain = chain_host_;
+    for (NodeIndex i = 0; i < config_.weights.size(); ++i) {
+        const std::string name = fmt::format("node{}", i);
+        disks_.push_back(config_.data_dir.empty()
+                             ? walrus::Disk::in_memory(name)
+                             : walrus::Disk::on_directory(config_.data_dir + "/" + name));
+        node_hosts_.push_back(sim_.add_host(
+            name, [this, i](sim::Runtime& rt) { walrus::run_storage_node(rt, contexts_[i]); }));
+    }
+    directory_.nodes = node_hosts_;
+    for (NodeIndex i = 0; i < node_hosts_.size(); ++i) {
+        contexts_.push_back(
+            walrus::NodeContext{i, config_.n_shards, config_.node, directory_, disks_[i].get()});
+    }
+    client_host_ = sim_.add_host("client", [this](sim::Runtime& rt) {
+        client_ = std::make_unique<walrus::Client>(rt, directory_, config_.n_shards, config_.client,
+                                                   [this](const std::string& what) { fail(what); });
+        client_->run();
+    });
+    // "The chain is always available, with a configurable latency": its links never lose
+    // messages, whatever the default link does.
+    const sim::LinkConfig chain_link{sim::LatencyModel::constant(config_.chain_latency), 0.0};
+    std::vector<sim::HostId> everyone = node_hosts_;
+    everyone.push_back(client_host_);
+    everyone.push_back(sim::world_host);
+    for (sim::HostId host : everyone) {
+        sim_.net().set_link(host, chain_host_, chain_link);
+        sim_.net().set_link(chain_host_, host, chain_link);
+    }
+}
+
+void Cluster::start() {
+    sim_.start(chain_host_);
+    for (sim::HostId host : node_hosts_) {
+        sim_.start(host);
+    }
+    if (config_.workload) {
+        sim_.start(client_host_);
+    }
+}
+
+void Cluster::fail(const std::string& message) {
+    failures_.push_back(message);
+    sim_.fail(sim::FailureClass::invariant, message);
+}
+
+std::optional<walrus::HealthInfo> Cluster::health(sim::Runtime& world, NodeIndex node) {
+    auto reply = world.call<walrus::HealthInfo>(node_hosts_[node], walrus::method::health,
+                                                walrus::HealthRequest{}, 2_s);
+    if (!reply.ok()) {
+        return std::nullopt;
+    }
+    return std::move(reply).value();
+}
+
+// --- crashes -------------------------------------------------------------------------------------
+
+void Cluster::crash_nodes_randomly(sim::Runtime& world, sim::Instant until, CrashConfig crash) {
+    sim::Rng& rng = world.rng("crashes");
+    while (world.now() < until) {
+        const NodeIndex victim = static_cast<NodeIndex>(rng.below(node_hosts_.size()));
+        const sim::HostId host = node_hosts_[victim];
+        const sim::Duration down = rng.uniform(crash.min_down, crash.max_down);
+        bool fired = false;
+        for (const std::string& name : crash_node_fail_points) {
+            // One crash per arming, at whichever crash point the node reaches first.
+            sim_.fail_points().arm(name, sim::FailPointAction::call([this, &fired, host, down] {
+                                             if (!fired) {
+                                                 fired = true;
+                                                 sim_.restart(host, down);
+                                             }
+                                         })
+                                             .only_on(host)
+                                             .with_probability(crash.probability));
+        }
+        while (!fired && world.now() < until) {
+            world.sleep(100_ms);
+        }
+        for (const std::string& name : crash_node_fail_points) {
+            sim_.fail_points().disarm(name);
+        }
+        if (fired) {
+            world.sleep(down + rng.uniform(crash.min_live, crash.max_live));
+        }
+    }
+}
+
+// --- checkers ------------------------------------------------------------------------------------
+
+void Cluster::check_committees() {
+    for (Epoch epoch = 1; epoch <= chain().current_epoch(); ++epoch) {
+        const auto committee = chain().committee_at(epoch);
+        if (!committee.has_value()) {
+            fail(fmt::format("no committee for epoch {}", epoch));
+            return;
+        }
+        std::map<walrus::ShardIndex, NodeIndex> owners;
+        for (const walrus::CommitteeMember& member : committee->members) {
+            for (walrus::ShardIndex shard : member.shards) {
+                if (!owners.emplace(shard, member.node).second) {
+                    fail(fmt::format("epoch {}: shard {} owned by nodes {} and {}", epoch, shard,
+                                     owners[shard], member.node));
+                }
+            }
+        }
+        if (owners.size() != config_.n_shards) {
+            fail(fmt::format("epoch {}: {} of {} shards have an owner", epoch, owners.size(),
+                             config_.n_shards));
+        }
+    }
+}
+
+// The chain's own history replayed: the digest of blobs certified before `epoch`, over the
+// events before EpochChangeStart(epoch), exactly as a node's blob info sees them.
+uint64_t Cluster::oracle_digest(Epoch epoch, uint64_t& count) const {
+    std::map<BlobId, BlobInfo> infos;
+    for (const walrus::ChainEvent& event : chain_service_.chain().events()) {
+        if (const auto* start = std::get_if<walrus::EpochChangeStart>(&event.body);
+            start != nullptr && start->epoch == epoch) {
+            break;
+        }
+        std::visit(
+            [&](const auto& body) {
+                using T = std::decay_t<decltype(body)>;
+                if constexpr (std::is_same_v<T, walrus::BlobRegistered>) {
+                    infos[body.blob_id].apply_register(body.deletable, body.end_epoch);
+                } else if constexpr (std::is_same_v<T, walrus::BlobCertified>) {
+                    infos[body.blob_id].apply_certify(body.certified_epoch, body.deletable,
+                                                      body.end_epoch, body.is_extension);
+                } else if constexpr (std::is_same_v<T, walrus::BlobDeleted>) {
+                    infos[body.blob_id].apply_delete(body.was_certified);
+                } else if constexpr (std::is_same_v<T, walrus::InvalidBlobId>) {
+                    infos[body.blob_id].apply_invalidate(event.epoch);
+                }
+            },
+            event.body);
+    }
+    walrus::BlobIdDigest digest;
+    for (const auto& [blob, info] : infos) {
+        if (walrus::certified_before_epoch(info, epoch)) {
+            digest.add(blob);
+        }
+    }
+    count = digest.count;
+    return digest.value;
+}
+
+void Cluster::check_epoch(sim::Runtime& world, Epoch epoch) {
+    uint64_t expected_count = 0;
+    const uint64_t expected = oracle_digest(epoch, expected_count);
+    for (NodeIndex node = 0; node < node_hosts_.size(); ++node) {
+        auto reply = world.call<walrus::ConsistencyReply>(
+            node_hosts_[node], walrus::method::consistency, walrus::ConsistencyRequest{epoch}, 2_s);
+        if (!reply.ok() || !reply.value().report.has_value()) {
+            continue;  // down, or restarted since (reports live in memory, like Walrus's)
+        }
+        const walrus::ConsistencyReport& report = *reply.value().report;
+        if (report.certified_digest != expected) {
+            fail(
+                fmt::format("epoch {}: node {} reports {} certified blobs (digest {:016x}), the "
+                            "chain's history has {} ({:016x})",
+                            epoch, node, report.certified_count, report.certified_digest,
+                            expected_count, expected));
+        }
+        if (report.was_active && report.stored != report.checked) {
+            fail(
+                fmt::format("epoch {}: Active node {} stores {} of {} certified blobs at all "
+                            "its shards",
+                            epoch, node, report.stored, report.checked));
+        }
+    }
+}
+
+void Cluster::start_consistency_checker(sim::Runtime& world) {
+    world.spawn("consistency-checker", [this, &world] {
+        Epoch checked = 1;
+        while (true) {
+            world.sleep(config_.epoch_duration / 3);
+            check_committees();
+            // An epoch is checked once the next one has started: by then every live node has
+            // processed its EpochChangeStart.
+            while (checked + 1 < chain().current_epoch()) {
+                ++checked;
+                check_epoch(world, checked);
+            }
+        }
+    });
+}
+
+void Cluster::check_converged(sim::Runtime& world, sim::Duration deadline) {
+    const sim::Instant until = world.now() + deadline;
+    std::string why;
+    while (true) {
+        why.clear();
+        for (NodeIndex node = 0; node < node_hosts_.size() && why.empty(); ++node) {
+            const auto health_info = health(world, node);
+            if (!health_info.has_value()) {
+                why = fmt::format("node {} does not answer", node);
+            } else if (health_info->node_status != "Active") {
+                why = fmt::format("node {} is {}", node, health_info->node_status);
+            } else if (health_info->blob_syncs_in_progress > 0) {
+                why = fmt::format("node {} has {} blob syncs running", node,
+                                  health_info->blob_syncs_in_progress);
+            } else {
+                for (const walrus::ShardHealth& shard : health_info->owned_shards) {
+                    if (shard.api_status != "Ready") {
+                        why = fmt::format("node {} shard {} is {}", node, shard.shard,
+                                          shard.api_status);
+                    }
+                }
+            }
+        }
+        if (why.empty() || world.now() >= until) {
+            break;
+        }
+        world.sleep(1_s);
+    }
+    if (!why.empty()) {
+        fail(fmt::format("the cluster did not converge within {}: {}", deadline.to_string(), why));
+        return;
+    }
+    // Every blob certified now is stored at every shard of its owner.
+    const Epoch epoch = chain().current_epoch();
+    const walrus::Committee& committee = chain().current_committee();
+    uint64_t count = 0;
+    (void)oracle_digest(epoch + 1, count);
+    std::map<BlobId, BlobInfo> infos;
+    for (const walrus::ChainEvent& event : chain().events()) {
+        if (const auto* c = std::get_if<walrus::BlobCertified>(&event.body)) {
+            infos[c->blob_id].apply_certify(c->certified_epoch, c->deletable, c->end_epoch,
+                                            c->is_extension);
+        } else if (const auto* r = std::get_if<walrus::BlobRegistered>(&event.body)) {
+            infos[r->blob_id].apply_register(r->deletable, r->end_epoch);
+        } else if (const auto* d = std::get_if<walrus::BlobDeleted>(&event.body)) {
+            infos[d->blob_id].apply_delete(d->was_certified);
+        }
+    }
+    for (const auto& [blob, info] : infos) {
+        if (!info.is_certified(epoch)) {
+            continue;
+        }
+        for (const walrus::CommitteeMember& member : committee.members) {
+            for (walrus::ShardIndex shard : member.shards) {
+                for (walrus::SliverType type :
+                     {walrus::SliverType::primary, walrus::SliverType::secondary}) {
+                    auto reply = world.call<std::optional<walrus::Sliver>>(
+                        node_hosts_[member.node], walrus::method::get_sliver,
+                        walrus::GetSliver{blob, shard, type}, 2_s);
+                    if (!reply.ok() || !reply.value().has_value()) {
+                        fail(fmt::format(
+                            "certified blob {} missing its {} sliver at shard {} of "
+                            "node {}",
+                            blob.short_hex(), walrus::sliver_type_name(type), shard, member.node));
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
+
+}  // namespace floe::scenarios

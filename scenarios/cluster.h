@@ -1,0 +1,100 @@
+#pragma once
+// A simulated Walrus cluster, as the simtests build it (walrus-recovery-spec.md §12): the chain
+// host, one host per storage node (each with its own RocksDB on a world-owned disk, so a crash
+// keeps its data), and a client host running the writer workload. The world side can read the
+// chain, poke stake, crash nodes at the crash fail points, and run the checkers.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "node/chain_service.h"
+#include "node/client.h"
+#include "node/config.h"
+#include "node/storage_node.h"
+#include "node/store/disk.h"
+#include "sim/simulation.h"
+
+namespace floe::scenarios {
+
+using walrus::Epoch;
+using walrus::NodeIndex;
+
+// §11/§12: the eleven DB-write and event-processing fail points.
+extern const std::vector<std::string> crash_node_fail_points;
+
+struct ClusterConfig {
+    std::vector<uint64_t> weights = {1, 2, 3, 3, 4};
+    uint32_t n_shards = 13;
+    sim::Duration epoch_duration = sim::Duration::seconds(30);
+    walrus::NodeConfig node;
+    walrus::ClientConfig client;
+    bool workload = true;
+    std::string data_dir;  // empty: RocksDB's in-memory Env per node
+    sim::Duration chain_latency = sim::Duration::millis(10);
+};
+
+struct CrashConfig {
+    double probability = 0.01;  // per hit of a crash fail point, like Walrus's simtests
+    sim::Duration min_down = sim::Duration::seconds(1);
+    sim::Duration max_down = sim::Duration::seconds(10);
+    sim::Duration min_live = sim::Duration::seconds(5);   // between one node's restart and the
+    sim::Duration max_live = sim::Duration::seconds(20);  // next crash
+};
+
+class Cluster {
+public:
+    Cluster(sim::Simulation& sim, ClusterConfig config);
+    Cluster(const Cluster&) = delete;
+    Cluster& operator=(const Cluster&) = delete;
+
+    // Boots the chain, every node and (if configured) the client.
+    void start();
+    // Stops the writer workload (before a final convergence check).
+    void stop_workload() { sim_.kill(client_host_); }
+
+    walrus::Chain& chain() { return chain_service_.chain(); }
+    walrus::ChainService& chain_service() { return chain_service_; }
+    size_t size() const { return node_hosts_.size(); }
+    sim::HostId host(NodeIndex node) const { return node_hosts_[node]; }
+    const walrus::Directory& directory() const { return directory_; }
+    const walrus::Client* client() const { return client_.get(); }
+    uint32_t n_shards() const { return config_.n_shards; }
+    const std::vector<std::string>& failures() const { return failures_; }
+
+    // Health as the simtests read it (over RPC from the world host); nullopt if unreachable.
+    std::optional<walrus::HealthInfo> health(sim::Runtime& world, NodeIndex node);
+
+    // Crashes one node at a time at the crash fail points until `until`, never more than one
+    // node down (at most f shards' worth with the default weights).
+    void crash_nodes_randomly(sim::Runtime& world, sim::Instant until, CrashConfig crash);
+
+    // --- checkers (§10, §12) ---
+    // Runs in the background: after each epoch change, every node's consistency report must
+    // agree with the chain's history and with the other nodes.
+    void start_consistency_checker(sim::Runtime& world);
+    // No shard has two owners, and every shard one owner, in every committee so far.
+    void check_committees();
+    // Waits until every node is Active with all its shards Ready and no blob sync running, then
+    // checks that every certified blob is stored at every shard. Fails the run on timeout.
+    void check_converged(sim::Runtime& world, sim::Duration deadline);
+
+private:
+    void fail(const std::string& message);
+    uint64_t oracle_digest(Epoch epoch, uint64_t& count) const;
+    void check_epoch(sim::Runtime& world, Epoch epoch);
+
+    sim::Simulation& sim_;
+    ClusterConfig config_;
+    walrus::ChainService chain_service_;
+    sim::HostId chain_host_ = 0;
+    sim::HostId client_host_ = 0;
+    std::vector<sim::HostId> node_hosts_;
+    std::vector<std::unique_ptr<walrus::Disk>> disks_;
+    std::vector<walrus::NodeContext> contexts_;
+    walrus::Directory directory_;
+    std::unique_ptr<walrus::Client> client_;
+    std::vector<std::string> failures_;
+};
+
+}  // namespace floe::scenarios
