@@ -1,6 +1,8 @@
 #pragma once
 // One config struct with the defaults of walrus-recovery-spec.md §14. Every value can be
-// overridden by a scenario. Durations are virtual time.
+// overridden by a scenario (the simtests' overrides are noted in brackets). Some groups are
+// read by code that arrives with later issues (shard sync: issue 4; node recovery: issue 5);
+// they are here so that scenarios are written against one complete config.
 
 #include <cstdint>
 
@@ -9,23 +11,56 @@
 namespace walrus {
 
 struct BlobRecoveryConfig {
-    uint32_t max_concurrent_blob_syncs = 100;     // §14 blob_recovery.max_concurrent_blob_syncs
-    uint32_t max_concurrent_sliver_syncs = 2000;  // §14 ... max_concurrent_sliver_syncs
-    sim::Duration monitor_interval = sim::Duration::seconds(60);
+    uint32_t max_concurrent_blob_syncs = 100;     // blob_recovery.max_concurrent_blob_syncs
+    uint32_t max_concurrent_sliver_syncs = 2000;  // ... max_concurrent_sliver_syncs
+    sim::Duration monitor_interval = sim::Duration::seconds(60);  // [5 s]
+    uint32_t max_proof_cache_elements = 7500;
 };
 
 struct CommitteeServiceConfig {
     sim::Duration retry_interval_min = sim::Duration::seconds(1);
     sim::Duration retry_interval_max = sim::Duration::seconds(3600);
     sim::Duration metadata_request_timeout = sim::Duration::seconds(5);
+    uint32_t max_concurrent_metadata_requests = 1;
     sim::Duration sliver_request_timeout = sim::Duration::seconds(45);
+    sim::Duration invalidity_sync_timeout = sim::Duration::seconds(300);
     sim::Duration node_connect_timeout = sim::Duration::seconds(1);
+    uint32_t experimental_sliver_recovery_additional_symbols = 0;
+};
+
+struct NodeRecoveryConfig {
+    uint32_t max_concurrent_blob_syncs_during_recovery = 1000;        // [1-3 in 20% of simtests]
+    uint32_t checkpoint_persist_interval = 1000;                      // #3407 only
+    sim::Duration retry_backoff_initial = sim::Duration::seconds(1);  // #3407
+    sim::Duration retry_backoff_max = sim::Duration::seconds(30);     // #3407
+    sim::Duration shard_not_created_backoff_min = sim::Duration::seconds(1);   // #3453
+    sim::Duration shard_not_created_backoff_max = sim::Duration::seconds(60);  // #3453
+};
+
+struct ShardSyncConfig {
+    uint32_t sliver_count_per_sync_request = 1000;
+    uint32_t max_sliver_count_per_sync_request = 100'000;           // server-side cap
+    sim::Duration retry_min_backoff = sim::Duration::seconds(60);   // [1 s]
+    sim::Duration retry_max_backoff = sim::Duration::seconds(600);  // [3 s]
+    sim::Duration retry_switch_to_recovery_interval = sim::Duration::seconds(43'200);
+    uint32_t max_concurrent_blob_recovery_during_shard_recovery = 100;
+    uint32_t max_concurrent_metadata_fetch = 100;
+    uint32_t shard_sync_concurrency = 10;
+    bool restart_shard_sync_always_retry_transfer_first = true;
+    sim::Duration recovery_round_sleep = sim::Duration::seconds(60);
+};
+
+struct EpochChangeConfig {
+    sim::Duration finisher_backoff_min = sim::Duration::seconds(10);
+    sim::Duration finisher_backoff_max = sim::Duration::minutes(5);
+    sim::Duration slow_threshold = sim::Duration::seconds(300);  // warning only
 };
 
 struct EventProcessingConfig {
     uint32_t events_per_poll = 100;                            // events fetched per chain read
     sim::Duration poll_interval = sim::Duration::millis(100);  // when the chain has nothing new
     sim::Duration chain_request_timeout = sim::Duration::seconds(2);
+    uint32_t blob_event_workers = 10;  // [3]; floe processes blob events inline, in order
 };
 
 struct ContractServiceConfig {
@@ -34,11 +69,22 @@ struct ContractServiceConfig {
     sim::Duration sync_done_backoff_max = sim::Duration::seconds(3600);
 };
 
+struct GarbageCollectionConfig {
+    bool enable_blob_info_cleanup = true;
+    bool enable_data_deletion = true;
+    bool enable_immediate_data_deletion = false;
+    bool enable_random_delay = true;
+};
+
 struct NodeConfig {
     BlobRecoveryConfig blob_recovery;
     CommitteeServiceConfig committee;
+    NodeRecoveryConfig node_recovery;
+    ShardSyncConfig shard_sync;
+    EpochChangeConfig epoch_change;
     EventProcessingConfig events;
     ContractServiceConfig contract;
+    GarbageCollectionConfig garbage_collection;
     sim::Duration blob_sync_db_error_retry = sim::Duration::zero();  // 30 s; 0 s in msim (§14)
 };
 

@@ -116,6 +116,36 @@ std::vector<std::pair<BlobId, BlobInfo>> NodeStorage::all_blob_info() {
     return out;
 }
 
+CertifiedBlobIterator::CertifiedBlobIterator(Scan scan, Epoch epoch, BlobBound bound)
+    : scan_(std::move(scan)), epoch_(epoch), bound_(bound) {}
+
+std::optional<std::pair<BlobId, BlobInfo>> CertifiedBlobIterator::next() {
+    for (; scan_.valid(); scan_.next()) {
+        BlobId blob;
+        FLOE_ASSERT(scan_.key().size() == 32, "blob info key of {} bytes", scan_.key().size());
+        std::copy(scan_.key().begin(), scan_.key().end(), blob.bytes.begin());
+        if (bound_.kind == BlobBound::Kind::excluded && blob == bound_.id) {
+            continue;  // the scan started at the bound itself
+        }
+        const auto info = BlobInfo::decode(std::string(scan_.value()));
+        FLOE_ASSERT(info.has_value(), "corrupt blob info for {}", blob.short_hex());
+        if (certified_before_epoch(*info, epoch_)) {
+            scan_.next();
+            return std::make_pair(blob, *info);
+        }
+    }
+    return std::nullopt;
+}
+
+CertifiedBlobIterator NodeStorage::certified_before_epoch(Epoch epoch, BlobBound bound) {
+    std::optional<std::string> from;
+    if (bound.kind != BlobBound::Kind::unbounded) {
+        from = key(bound.id);
+    }
+    return CertifiedBlobIterator(expect_ok(store_->scan(fixed(Cf::blob_info), from), "scan"), epoch,
+                                 bound);
+}
+
 std::optional<BlobMetadata> NodeStorage::metadata(const BlobId& blob) const {
     const auto bytes = expect_ok(store_->get(fixed(Cf::metadata), key(blob)), "read metadata");
     if (!bytes.has_value()) {

@@ -17,6 +17,31 @@
 
 namespace walrus {
 
+// Where a certified-blob scan starts (§4.2: Unbounded, Included(id), Excluded(id)).
+struct BlobBound {
+    enum class Kind : uint8_t { unbounded, included, excluded };
+    Kind kind = Kind::unbounded;
+    BlobId id;
+    static BlobBound unbounded() { return {}; }
+    static BlobBound included(const BlobId& id) { return {Kind::included, id}; }
+    static BlobBound excluded(const BlobId& id) { return {Kind::excluded, id}; }
+};
+
+// §4.2 certified_blob_info_iter_before_epoch(E, bound): ascending blob-id byte order, over a
+// snapshot (later writes do not affect it), yielding a blob iff it was first certified before E
+// and is still certified at E.
+class CertifiedBlobIterator {
+public:
+    CertifiedBlobIterator(Scan scan, Epoch epoch, BlobBound bound);
+    // The next matching blob, or nullopt at the end.
+    std::optional<std::pair<BlobId, BlobInfo>> next();
+
+private:
+    Scan scan_;
+    Epoch epoch_;
+    BlobBound bound_;
+};
+
 class NodeStorage {
 public:
     using Error = StoreError;
@@ -45,6 +70,7 @@ public:
     Result<sim::Unit> apply_blob_event(EventIndex index, const BlobId& blob, const BlobInfo& info);
     // Every blob info in blob-id byte order (a snapshot, §4.2).
     std::vector<std::pair<BlobId, BlobInfo>> all_blob_info();
+    CertifiedBlobIterator certified_before_epoch(Epoch epoch, BlobBound bound);
 
     std::optional<BlobMetadata> metadata(const BlobId& blob) const;
     // Metadata and the blob info's is_metadata_stored flag, in one batch.

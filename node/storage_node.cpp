@@ -119,6 +119,8 @@ void StorageNode::complete_event(EventIndex index) {
 }
 
 void StorageNode::process_event(const ChainEvent& event) {
+    (void)rt_.fail_point("fail_point_process_event");         // §11: first crash of restart tests
+    (void)rt_.fail_point_async("before-process-event-impl");  // §11: slow event processing
     EventHandle handle(event.index, &complete_fn_);
     if (!event_epoch_.has_value() && !std::holds_alternative<EpochChangeStart>(event.body)) {
         event_epoch_ = event.epoch;  // §5: at startup, the first non-EpochChangeStart event
@@ -183,6 +185,7 @@ void StorageNode::process_blob_event(const ChainEvent& event, EventHandle handle
 
 void StorageNode::process_certified(const ChainEvent& event, const BlobCertified& certified,
                                     EventHandle handle) {
+    (void)rt_.fail_point_async("fail_point_process_blob_certified_event");  // §11: jitter
     const BlobInfo info = update_blob_info(event, certified.blob_id, [&](BlobInfo& i) {
         i.apply_certify(certified.certified_epoch, certified.deletable, certified.end_epoch,
                         certified.is_extension);
