@@ -82,6 +82,17 @@ BlobOpReply ChainService::blob_op(const BlobOp& op) {
     return reply;
 }
 
+const char* sync_shard_error_name(SyncShardError error) {
+    switch (error) {
+        case SyncShardError::invalid_epoch: return "invalid_epoch";
+        case SyncShardError::unauthorized: return "unauthorized";
+        case SyncShardError::too_many_slivers: return "too_many_slivers";
+        case SyncShardError::shard_not_assigned: return "shard_not_assigned";
+        case SyncShardError::injected: return "injected";
+    }
+    FLOE_UNREACHABLE();
+}
+
 const char* store_blob_error_name(StoreBlobError error) {
     switch (error) {
         case StoreBlobError::not_registered: return "not_registered";

@@ -33,6 +33,7 @@ inline const std::string get_sliver = "node.get_sliver";
 inline const std::string recovery_symbols = "node.recovery_symbols";
 inline const std::string health = "node.health";
 inline const std::string consistency = "node.consistency";
+inline const std::string sync_shard = "node.sync_shard";
 }  // namespace method
 
 // --- chain ---------------------------------------------------------------------------------------
@@ -125,6 +126,29 @@ struct HealthInfo {
     EventIndex persisted_cursor = 0;
     std::vector<ShardHealth> owned_shards;  // owned at the latest committee
     size_t blob_syncs_in_progress = 0;
+};
+
+// §8.5 server side: a batch of a shard's slivers for the node that gained the shard.
+struct SyncShardRequest {
+    NodeIndex requester = 0;
+    ShardIndex shard = 0;
+    SliverType type = SliverType::primary;
+    BlobId start;  // Included(start)
+    uint32_t count = 0;
+    Epoch epoch = 0;
+};
+enum class SyncShardError : uint8_t {
+    invalid_epoch,       // request.epoch != the server's current committee epoch
+    unauthorized,        // the requester does not own the shard in the current committee
+    too_many_slivers,    // count > max_sliver_count_per_sync_request
+    shard_not_assigned,  // the server no longer has the shard
+    injected,            // fail_point_sync_shard_return_error
+};
+const char* sync_shard_error_name(SyncShardError error);
+struct SyncShardReply {
+    std::optional<SyncShardError> error;
+    Epoch server_epoch = 0;
+    std::vector<std::pair<BlobId, Sliver>> slivers;  // in blob-id order
 };
 
 // §12 BlobInfoConsistencyCheck: what a node reports per epoch, computed when it processes

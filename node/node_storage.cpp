@@ -146,6 +146,24 @@ CertifiedBlobIterator NodeStorage::certified_before_epoch(Epoch epoch, BlobBound
                                  bound);
 }
 
+std::vector<std::pair<BlobId, Sliver>> NodeStorage::slivers_for_sync(ShardIndex shard,
+                                                                     SliverType type,
+                                                                     const BlobId& start,
+                                                                     uint32_t count, Epoch epoch) {
+    std::vector<std::pair<BlobId, Sliver>> out;
+    auto blobs = certified_before_epoch(epoch, BlobBound::included(start));
+    while (out.size() < count) {
+        const auto next = blobs.next();
+        if (!next.has_value()) {
+            break;
+        }
+        if (auto held = sliver(shard, type, next->first)) {
+            out.emplace_back(next->first, *held);
+        }
+    }
+    return out;
+}
+
 std::optional<BlobMetadata> NodeStorage::metadata(const BlobId& blob) const {
     const auto bytes = expect_ok(store_->get(fixed(Cf::metadata), key(blob)), "read metadata");
     if (!bytes.has_value()) {

@@ -92,6 +92,12 @@ public:
     // §4.3: both slivers present at every listed shard; false if a shard does not exist here.
     bool is_stored_at_shards(const BlobId& blob, const std::vector<ShardIndex>& shards) const;
 
+    // §8.5 server side: up to `count` slivers of `type` held by `shard`, of blobs certified
+    // before `epoch`, in blob-id order from `start` (included). Missing ones are skipped.
+    std::vector<std::pair<BlobId, Sliver>> slivers_for_sync(ShardIndex shard, SliverType type,
+                                                            const BlobId& start, uint32_t count,
+                                                            Epoch epoch);
+
     NodeStore& store() { return *store_; }
 
 private:

@@ -474,6 +474,9 @@ void StorageNode::serve() {
         method::recovery_symbols, [this](sim::HostId, RecoverySymbolsRequest request) {
             return handle_recovery_symbols(request);
         });
+    rt_.serve<SyncShardRequest, SyncShardReply>(
+        method::sync_shard,
+        [this](sim::HostId, SyncShardRequest request) { return handle_sync_shard(request); });
     rt_.serve<HealthRequest, HealthInfo>(
         method::health, [this](sim::HostId, HealthRequest) { return handle_health(); });
     rt_.serve<ConsistencyRequest, ConsistencyReply>(
@@ -546,6 +549,44 @@ std::vector<RecoverySymbol> StorageNode::handle_recovery_symbols(
         }
     }
     return symbols;
+}
+
+// §8.5 server side. The server's current committee epoch is the epoch of the last
+// EpochChangeStart it processed (its committee service moves there, §7.2). A LockedToMove shard
+// still serves: it is the sync source for the node that gained it.
+SyncShardReply StorageNode::handle_sync_shard(const SyncShardRequest& request) {
+    SyncShardReply reply;
+    reply.server_epoch = event_epoch_.value_or(0);
+    if (rt_.fail_point("fail_point_sync_shard_return_error") ==
+        sim::FailPointOutcome::inject_error) {
+        reply.error = SyncShardError::injected;
+        return reply;
+    }
+    if (!event_epoch_.has_value() || request.epoch != *event_epoch_) {
+        reply.error = SyncShardError::invalid_epoch;
+        return reply;
+    }
+    const Committee& current = committee(request.epoch);
+    const auto owned = current.shards_of(request.requester);
+    if (std::find(owned.begin(), owned.end(), request.shard) == owned.end()) {
+        reply.error = SyncShardError::unauthorized;  // #3420
+        return reply;
+    }
+    if (request.count > context_.config.shard_sync.max_sliver_count_per_sync_request) {
+        reply.error = SyncShardError::too_many_slivers;
+        return reply;
+    }
+    if (!storage_.has_shard(request.shard)) {
+        reply.error = SyncShardError::shard_not_assigned;
+        return reply;
+    }
+    if (rt_.fail_point("fail_point_sync_shard_return_empty") ==
+        sim::FailPointOutcome::inject_error) {
+        return reply;
+    }
+    reply.slivers = storage_.slivers_for_sync(request.shard, request.type, request.start,
+                                              request.count, request.epoch);
+    return reply;
 }
 
 HealthInfo StorageNode::handle_health() {

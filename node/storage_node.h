@@ -85,6 +85,7 @@ private:
     StoreBlobReply handle_store_blob(StoreBlobRequest request);
     std::vector<RecoverySymbol> handle_recovery_symbols(const RecoverySymbolsRequest& request);
     HealthInfo handle_health();
+    SyncShardReply handle_sync_shard(const SyncShardRequest& request);
 
     sim::Runtime& rt_;
     NodeContext context_;
