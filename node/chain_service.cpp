@@ -34,6 +34,9 @@ void ChainService::boot(sim::Runtime& rt) {
             SyncDoneReply reply{std::nullopt, chain_.current_epoch()};
             if (!result.ok()) {
                 reply.error = result.error();
+                if (result.error() == SyncDoneError::duplicate_sync_done) {
+                    ++duplicates_[{request.epoch, request.node}];
+                }
             }
             return reply;
         });

@@ -4,7 +4,9 @@
 // the epoch state machine's time-driven transitions (voting_end at t + d/2, the epoch change at
 // t + d). Scenarios and checkers on the world side read and poke the Chain directly.
 
+#include <map>
 #include <memory>
+#include <utility>
 
 #include "node/chain/chain.h"
 #include "node/messages.h"
@@ -21,6 +23,11 @@ public:
 
     Chain& chain() { return chain_; }
     const Chain& chain() const { return chain_; }
+    // Attestation attempts the chain refused as duplicates, by (epoch, node): a restarted node
+    // that replays its epoch change may legitimately repeat one; a healthy one never does.
+    const std::map<std::pair<Epoch, NodeIndex>, uint64_t>& duplicate_attestations() const {
+        return duplicates_;
+    }
     // Stake moves from the world side (a scenario's "stake to a node").
     void add_stake(NodeIndex node, uint64_t amount);
 
@@ -29,6 +36,7 @@ private:
     BlobOpReply blob_op(const BlobOp& op);
 
     Chain chain_;
+    std::map<std::pair<Epoch, NodeIndex>, uint64_t> duplicates_;
     sim::Notify changed_{"chain-changed"};
 };
 

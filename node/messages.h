@@ -126,6 +126,11 @@ struct HealthInfo {
     EventIndex persisted_cursor = 0;
     std::vector<ShardHealth> owned_shards;  // owned at the latest committee
     size_t blob_syncs_in_progress = 0;
+    // Shard sync since this incarnation booted (§8).
+    size_t shard_syncs_running = 0;
+    uint64_t transferred_slivers = 0;
+    uint64_t recovered_slivers = 0;
+    uint64_t direct_recoveries = 0;
 };
 
 // §8.5 server side: a batch of a shard's slivers for the node that gained the shard.

@@ -146,6 +146,124 @@ CertifiedBlobIterator NodeStorage::certified_before_epoch(Epoch epoch, BlobBound
                                  bound);
 }
 
+namespace {
+const std::string progress_key = "progress";
+
+std::string pending_key(SliverType type, const BlobId& blob) {
+    std::string key(1, static_cast<char>(type));
+    key.append(blob.bytes.begin(), blob.bytes.end());
+    return key;
+}
+}  // namespace
+
+std::optional<NodeStorage::SyncProgress> NodeStorage::sync_progress(ShardIndex shard) const {
+    if (!store_->has_shard(shard)) {
+        return std::nullopt;
+    }
+    auto bytes = store_->get(shard_cf(Cf::shard_sync_progress, shard), progress_key);
+    if (!bytes.ok() || !bytes.value().has_value() || bytes.value()->size() != 33) {
+        return std::nullopt;
+    }
+    const std::string& value = *bytes.value();
+    SyncProgress progress;
+    progress.type = static_cast<SliverType>(value[0]);
+    std::copy(value.begin() + 1, value.end(), progress.last_synced.bytes.begin());
+    return progress;
+}
+
+sim::Result<sim::Unit, StoreError> NodeStorage::start_shard_sync(ShardIndex shard) {
+    WriteBatch batch(*store_);
+    auto put = batch.put(shard_cf(Cf::shard_status, shard), shard_status_key,
+                         std::string(1, static_cast<char>(ShardStatus::active_sync)));
+    if (!put.ok()) {
+        return put;
+    }
+    (void)batch.remove(shard_cf(Cf::shard_sync_progress, shard), progress_key);
+    return store_->write(batch);
+}
+
+sim::Result<sim::Unit, StoreError> NodeStorage::write_transfer_batch(
+    ShardIndex shard, const std::vector<std::pair<BlobId, Sliver>>& slivers,
+    const std::vector<BlobId>& pending, SliverType type,
+    const std::optional<SyncProgress>& progress) {
+    if (progress.has_value()) {
+        // Invariant 14: progress is monotone within a phase (primary ids ascending, then
+        // secondary ids ascending).
+        const auto before = sync_progress(shard);
+        FLOE_ASSERT(
+            !before.has_value() || before->type < progress->type ||
+                (before->type == progress->type && before->last_synced < progress->last_synced),
+            "shard {} sync progress moved back", shard);
+    }
+    WriteBatch batch(*store_);
+    for (const auto& [blob, sliver] : slivers) {
+        FLOE_ASSERT(sliver.type == type, "a {} sliver in a {} batch", sliver_type_name(sliver.type),
+                    sliver_type_name(type));
+        auto put =
+            batch.put(shard_cf(sliver_cf(type), shard), key(blob), encode_sliver_value(sliver));
+        if (!put.ok()) {
+            return put;
+        }
+    }
+    for (const BlobId& blob : pending) {
+        (void)batch.put(shard_cf(Cf::shard_pending_recover, shard), pending_key(type, blob), "");
+    }
+    if (progress.has_value()) {
+        std::string value(1, static_cast<char>(progress->type));
+        value.append(progress->last_synced.bytes.begin(), progress->last_synced.bytes.end());
+        (void)batch.put(shard_cf(Cf::shard_sync_progress, shard), progress_key, value);
+    }
+    if (batch.empty()) {
+        return sim::Unit{};
+    }
+    return store_->write(batch);
+}
+
+std::vector<std::pair<SliverType, BlobId>> NodeStorage::pending_recover(ShardIndex shard) {
+    std::vector<std::pair<SliverType, BlobId>> out;
+    if (!store_->has_shard(shard)) {
+        return out;
+    }
+    auto scan = store_->scan(shard_cf(Cf::shard_pending_recover, shard));
+    if (!scan.ok()) {
+        return out;
+    }
+    for (Scan& it = scan.value(); it.valid(); it.next()) {
+        FLOE_ASSERT(it.key().size() == 33, "pending key of {} bytes", it.key().size());
+        BlobId blob;
+        std::copy(it.key().begin() + 1, it.key().end(), blob.bytes.begin());
+        out.emplace_back(static_cast<SliverType>(it.key()[0]), blob);
+    }
+    return out;
+}
+
+sim::Result<sim::Unit, StoreError> NodeStorage::add_pending_recover(ShardIndex shard,
+                                                                    SliverType type,
+                                                                    const BlobId& blob) {
+    return store_->put(shard_cf(Cf::shard_pending_recover, shard), pending_key(type, blob), "");
+}
+
+sim::Result<sim::Unit, StoreError> NodeStorage::remove_pending_recover(ShardIndex shard,
+                                                                       SliverType type,
+                                                                       const BlobId& blob) {
+    return store_->remove(shard_cf(Cf::shard_pending_recover, shard), pending_key(type, blob));
+}
+
+sim::Result<sim::Unit, StoreError> NodeStorage::finish_shard_sync(ShardIndex shard) {
+    const ShardStatus status = shard_status(shard);
+    if (status != ShardStatus::active_sync && status != ShardStatus::active_recover) {
+        return sim::Unit{};  // e.g. LockedToMove meanwhile: left unchanged (§3.2)
+    }
+    WriteBatch batch(*store_);
+    auto put = batch.put(shard_cf(Cf::shard_status, shard), shard_status_key,
+                         std::string(1, static_cast<char>(ShardStatus::active)));
+    if (!put.ok()) {
+        return put;
+    }
+    (void)batch.remove(shard_cf(Cf::shard_sync_progress, shard), progress_key);
+    return store_->write(batch);
+}
+
 std::vector<std::pair<BlobId, Sliver>> NodeStorage::slivers_for_sync(ShardIndex shard,
                                                                      SliverType type,
                                                                      const BlobId& start,

@@ -92,6 +92,28 @@ public:
     // §4.3: both slivers present at every listed shard; false if a shard does not exist here.
     bool is_stored_at_shards(const BlobId& blob, const std::vector<ShardIndex>& shards) const;
 
+    // --- shard sync state (§3.1, §3.2, §8) ---
+    struct SyncProgress {
+        SliverType type = SliverType::primary;
+        BlobId last_synced;
+        bool operator==(const SyncProgress&) const = default;
+    };
+    std::optional<SyncProgress> sync_progress(ShardIndex shard) const;
+    // record_start_shard_sync: ActiveSync and no progress, in one batch.
+    Result<sim::Unit> start_shard_sync(ShardIndex shard);
+    // One transfer batch, atomically: the slivers, the blobs the source did not return (now
+    // pending recovery), and the new progress (invariant 14: monotone within a phase).
+    Result<sim::Unit> write_transfer_batch(ShardIndex shard,
+                                           const std::vector<std::pair<BlobId, Sliver>>& slivers,
+                                           const std::vector<BlobId>& pending, SliverType type,
+                                           const std::optional<SyncProgress>& progress);
+    std::vector<std::pair<SliverType, BlobId>> pending_recover(ShardIndex shard);
+    Result<sim::Unit> add_pending_recover(ShardIndex shard, SliverType type, const BlobId& blob);
+    Result<sim::Unit> remove_pending_recover(ShardIndex shard, SliverType type, const BlobId& blob);
+    // End of a sync: Active and no progress, in one batch (only from ActiveSync/ActiveRecover).
+    Result<sim::Unit> finish_shard_sync(ShardIndex shard);
+    Result<sim::Unit> remove_shard(ShardIndex shard) { return store_->drop_shard(shard); }
+
     // §8.5 server side: up to `count` slivers of `type` held by `shard`, of blobs certified
     // before `epoch`, in blob-id order from `start` (included). Missing ones are skipped.
     std::vector<std::pair<BlobId, Sliver>> slivers_for_sync(ShardIndex shard, SliverType type,

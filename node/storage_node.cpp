@@ -10,6 +10,7 @@
 #include "node/backoff.h"
 #include "node/chain/events.h"
 #include "node/overloaded.h"
+#include "node/shard_diff.h"
 
 namespace walrus {
 
@@ -20,17 +21,6 @@ namespace {
 std::vector<ShardIndex> sorted(std::vector<ShardIndex> shards) {
     std::sort(shards.begin(), shards.end());
     return shards;
-}
-
-std::vector<ShardIndex> difference(const std::vector<ShardIndex>& a,
-                                   const std::vector<ShardIndex>& b) {
-    std::vector<ShardIndex> out;
-    for (ShardIndex shard : a) {
-        if (std::find(b.begin(), b.end(), shard) == b.end()) {
-            out.push_back(shard);
-        }
-    }
-    return sorted(out);
 }
 
 // A write to the node's own database that fails without a crash is an injected fault; the
@@ -60,7 +50,9 @@ StorageNode::StorageNode(sim::Runtime& rt, const NodeContext& context,
       params_{context.n_shards},
       sequencer_(storage_.event_cursor()),
       complete_fn_([this](EventIndex index) { complete_event(index); }),
-      blob_sync_(rt, *this, context.config.blob_recovery) {}
+      blob_sync_(rt, *this, context.config.blob_recovery),
+      shard_sync_(rt, storage_, *this, context.index, context.n_shards, context.directory,
+                  context.config.shard_sync) {}
 
 StorageNode::~StorageNode() {
     // Our fibers borrow this object; the kernel unwinds them (newest first) before the frame
@@ -72,6 +64,8 @@ StorageNode::~StorageNode() {
 
 void StorageNode::run() {
     serve();
+    // §8.6 startup order: shard syncs resume from their persisted progress before any event.
+    shard_sync_.restart_syncs();
     tasks_.push_back(rt_.spawn("events", [this] { event_loop(); }));
     tasks_.push_back(rt_.spawn("blob-sync-monitor", [this] { monitor_loop(); }));
     tasks_.push_back(rt_.spawn("attester", [this] { attester_loop(); }));
@@ -202,68 +196,80 @@ void StorageNode::process_certified(const ChainEvent& event, const BlobCertified
                                 std::move(handle));
 }
 
-// §7.2-§7.4 for a node in sync, without shard movement (that is issue 4): the genesis epoch
-// creates every shard, later epochs keep the same shards and attest.
+// §7.2-§7.4: EpochChangeStart(E) for a node in sync. Shards gained are created and filled by
+// shard sync from their previous owners; shards lost are locked (read-only sync sources);
+// shards unowned for two epochs are removed by the finisher, which completes the event. The
+// genesis epoch is no special case: no blob is certified before epoch 1, so its syncs finish at
+// once.
 void StorageNode::process_epoch_change_start(const ChainEvent& event, Epoch epoch,
                                              EventHandle handle) {
     (void)event;
     (void)rt_.fail_point_async("epoch_change_start_entry");
+    FLOE_ASSERT(epoch != 0, "EpochChangeStart(0)");
+    if (finisher_.has_value()) {
+        (void)finisher_->join();  // §7.2 step 3: the previous shard removal finishes first
+        finisher_.reset();
+    }
+    committee_epoch_ = std::max(committee_epoch_, epoch);
     const Committee& current = committee(epoch);
-    const std::vector<ShardIndex> now_owned = sorted(current.shards_of(context_.index));
     const std::vector<ShardIndex> before =
-        epoch > 1 ? sorted(committee(epoch - 1).shards_of(context_.index))
-                  : std::vector<ShardIndex>{};
-    const std::vector<ShardIndex> gained = difference(now_owned, before);
+        epoch > 1 ? committee(epoch - 1).shards_of(context_.index) : std::vector<ShardIndex>{};
+    const ShardDiff diff =
+        ShardDiff::compute(before, current.shards_of(context_.index), storage_.existing_shards());
 
     // §6.3: syncs of blobs no longer certified at the new epoch are cancelled.
     blob_sync_.cancel_syncs_where_not([&](const BlobId& blob) {
         const auto info = storage_.blob_info(blob);
         return info.has_value() && info->is_certified(epoch);
     });
-
-    if (!current.contains(context_.index)) {
+    const bool member = current.contains(context_.index);
+    const bool joining = storage_.status().kind == NodeStatus::Kind::standby && member;
+    FLOE_ASSERT(!storage_.status().is_recovering() && !storage_.status().is_catching_up(),
+                "node {} in {} at EpochChangeStart({}): node recovery is not modelled yet",
+                context_.index, storage_.status().to_string(), epoch);
+    if (!member && storage_.status().kind != NodeStatus::Kind::standby) {
         must(storage_.set_status(NodeStatus::standby()), "status");  // T11
-    } else if (!gained.empty()) {
-        // Gaining shards after genesis means filling them from their previous owners by shard
-        // sync, which arrives with issue 4 (Walrus model II).
-        FLOE_ASSERT(epoch == 1,
-                    "node {} gains shards {} at epoch {}: shard sync is not modelled yet",
-                    context_.index, fmt::join(gained, ","), epoch);
-        // T9: a new member creates its shards, then recovers the metadata of every certified
-        // blob (T10). With no previous owner there is nothing to transfer: shards start Active.
-        // A replay after a crash resumes where the node stopped: from Standby, from
-        // RecoverMetadata, or with nothing left to do but attest.
-        if (storage_.status().kind == NodeStatus::Kind::standby) {
+    }
+    if (!diff.gained.empty()) {
+        for (ShardIndex shard : diff.gained) {
+            if (!storage_.has_shard(shard)) {
+                must(storage_.create_shard(shard, ShardStatus::none), "create shard");
+            }
+        }
+        if (joining) {
             must(storage_.set_status(NodeStatus::recover_metadata()), "status");  // T9
         }
-        if (storage_.status().kind == NodeStatus::Kind::recover_metadata) {
-            create_genesis_shards(gained);
-            recover_all_metadata(epoch);
-            must(storage_.set_status(NodeStatus::active()), "status");  // T10
-        }
-        attest(epoch);
-    } else if (storage_.status().is_active()) {
-        attest(epoch);  // §7.8: in sync and nothing to fill: the epoch change attests at once
+        shard_sync_.start_sync_shards(diff.gained);
     }
-    event_epoch_ = epoch;
+    for (ShardIndex shard : diff.to_lock) {
+        if (storage_.has_shard(shard)) {
+            must(storage_.set_shard_status(shard, ShardStatus::locked_to_move), "lock shard");
+        }
+    }
+    event_epoch_ = epoch;  // §7.2 step 9: blob syncs now target the shards owned at E
     report_consistency(epoch);
-    handle.complete();
+    start_finisher(std::move(handle), epoch, diff.to_remove, !diff.gained.empty(), member);
 }
 
-void StorageNode::create_genesis_shards(const std::vector<ShardIndex>& shards) {
-    for (ShardIndex shard : shards) {
-        must(storage_.create_shard(shard, ShardStatus::active), "create shard");
-    }
-}
-
-// RecoverMetadata (T9 → T10): the metadata of every blob certified before `epoch`.
-void StorageNode::recover_all_metadata(Epoch epoch) {
-    for (const auto& [blob, info] : storage_.all_blob_info()) {
-        if (certified_before_epoch(info, epoch) && !info.is_metadata_stored) {
-            must(storage_.put_metadata(recover_metadata(blob, *info.initial_certified_epoch)),
-                 "metadata");
-        }
-    }
+// §7.7: one at a time. Attests when nobody else will (§7.8: in sync, no gained shards, a
+// member), removes the shards unowned for two epochs, and only then completes the event, so the
+// cursor cannot pass EpochChangeStart before the removal is durable.
+void StorageNode::start_finisher(EventHandle handle, Epoch epoch, std::vector<ShardIndex> to_remove,
+                                 bool ongoing_shard_sync, bool member) {
+    auto shared_handle = std::make_shared<EventHandle>(std::move(handle));
+    finisher_ = rt_.spawn(
+        "epoch-change-finisher",
+        [this, shared_handle, epoch, member, ongoing_shard_sync, to_remove = std::move(to_remove)] {
+            (void)rt_.fail_point_async("blocking_finishing_epoch_change_start");
+            if (!ongoing_shard_sync && member && committee_epoch_ == epoch &&
+                storage_.status().is_active()) {
+                attest_as(epoch, "finisher");
+            }
+            for (ShardIndex shard : to_remove) {
+                must(storage_.remove_shard(shard), "remove shard");
+            }
+            shared_handle->complete();
+        });
 }
 
 // §12 BlobInfoConsistencyCheck, from the node's side.
@@ -271,7 +277,12 @@ void StorageNode::report_consistency(Epoch epoch) {
     ConsistencyReport report;
     report.epoch = epoch;
     report.was_active = storage_.status().is_active();
-    const std::vector<ShardIndex> active_shards = owned_shards_at(epoch);
+    std::vector<ShardIndex> active_shards;
+    for (ShardIndex shard : owned_shards_at(epoch)) {
+        if (storage_.shard_status(shard) == ShardStatus::active) {
+            active_shards.push_back(shard);
+        }
+    }
     BlobIdDigest digest;
     for (const auto& [blob, info] : storage_.all_blob_info()) {
         if (!certified_before_epoch(info, epoch)) {
@@ -314,7 +325,39 @@ std::vector<ShardIndex> StorageNode::owned_shards_at(Epoch epoch) {
 
 // --- attestation ---------------------------------------------------------------------------------
 
-void StorageNode::attest(Epoch epoch) {
+Epoch StorageNode::current_committee_epoch() {
+    if (committee_epoch_ == 0) {
+        // At startup, before any EpochChangeStart: the committee service starts at the latest
+        // on-chain committee (§2.2 step 1).
+        ExponentialBackoff backoff(context_.config.committee.retry_interval_min,
+                                   context_.config.committee.retry_interval_max);
+        while (committee_epoch_ == 0) {
+            auto reply = rt_.call<CommitteesReply>(context_.directory.chain, method::committees,
+                                                   CommitteesRequest{0},
+                                                   context_.config.events.chain_request_timeout);
+            if (reply.ok()) {
+                committee_epoch_ = reply.value().chain_epoch;
+            } else {
+                rt_.sleep(backoff.next(rt_.rng("committee-retry")));
+            }
+        }
+    }
+    return committee_epoch_;
+}
+
+BlobMetadata StorageNode::get_or_recover_metadata(const BlobId& blob, Epoch certified_epoch) {
+    auto local = storage_.metadata(blob);
+    if (local.has_value()) {
+        return *local;
+    }
+    return recover_metadata(blob, certified_epoch);
+}
+
+void StorageNode::attest_as(Epoch epoch, const char* component) {
+    const auto [it, first] = attester_of_.emplace(epoch, component);
+    FLOE_ASSERT(first || std::string_view(it->second) == component,
+                "node {}: both {} and {} attest epoch {} (§7.8: exactly one attester)",
+                context_.index, it->second, component, epoch);
     to_attest_.push_back(epoch);
     attest_wakeup_.notify_all();
 }
@@ -596,6 +639,10 @@ HealthInfo StorageNode::handle_health() {
     info.event_epoch = event_epoch_;
     info.persisted_cursor = storage_.event_cursor();
     info.blob_syncs_in_progress = blob_sync_.in_progress_count();
+    info.shard_syncs_running = shard_sync_.running_tasks();
+    info.transferred_slivers = shard_sync_.stats().transferred_slivers;
+    info.recovered_slivers = shard_sync_.stats().recovered_slivers;
+    info.direct_recoveries = shard_sync_.stats().direct_recoveries;
     if (event_epoch_.has_value()) {
         for (ShardIndex shard : owned_shards_at(*event_epoch_)) {
             const ShardStatus status = storage_.shard_status(shard);

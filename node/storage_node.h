@@ -19,6 +19,7 @@
 #include "node/event_sequencer.h"
 #include "node/messages.h"
 #include "node/node_storage.h"
+#include "node/shard_sync.h"
 #include "node/store/disk.h"
 #include "sim/runtime.h"
 
@@ -35,7 +36,7 @@ struct NodeContext {
 // The host's boot function: opens the database and runs the node until the host dies.
 void run_storage_node(sim::Runtime& rt, const NodeContext& context);
 
-class StorageNode final : public BlobSyncEnv {
+class StorageNode final : public BlobSyncEnv, public ShardSyncEnv {
 public:
     StorageNode(sim::Runtime& rt, const NodeContext& context, std::unique_ptr<NodeStore> store);
     StorageNode(const StorageNode&) = delete;
@@ -50,6 +51,18 @@ public:
     void synchronize_blob(const BlobId& blob, Epoch certified_epoch,
                           sim::Semaphore& sliver_permits) override;
 
+    // ShardSyncEnv
+    Epoch current_committee_epoch() override;
+    const Committee& committee_at(Epoch epoch) override { return committee(epoch); }
+    BlobMetadata get_or_recover_metadata(const BlobId& blob, Epoch certified_epoch) override;
+    Sliver recover_sliver_from_committee(const BlobMetadata& metadata, uint32_t pair,
+                                         SliverType type) override {
+        return recover_sliver(metadata, pair, type);
+    }
+    void attest(Epoch epoch) override { attest_as(epoch, "shard-sync"); }
+    // §7.8, invariant 4: within one incarnation, one component attests an epoch.
+    void attest_as(Epoch epoch, const char* component);
+
 private:
     // --- events (§5) ---
     void event_loop();
@@ -62,8 +75,8 @@ private:
     void process_certified(const ChainEvent& event, const BlobCertified& certified,
                            EventHandle handle);
     void process_epoch_change_start(const ChainEvent& event, Epoch epoch, EventHandle handle);
-    void create_genesis_shards(const std::vector<ShardIndex>& shards);
-    void recover_all_metadata(Epoch epoch);
+    void start_finisher(EventHandle handle, Epoch epoch, std::vector<ShardIndex> to_remove,
+                        bool ongoing_shard_sync, bool member);
     void report_consistency(Epoch epoch);
 
     // --- committees ---
@@ -72,7 +85,6 @@ private:
     std::vector<ShardIndex> owned_shards_at(Epoch epoch);
 
     // --- attestation (§1.1 contract service) ---
-    void attest(Epoch epoch);
     void attester_loop();
 
     // --- blob recovery (§6.4) ---
@@ -97,8 +109,12 @@ private:
     std::map<Epoch, Committee> committees_;
     std::map<Epoch, ConsistencyReport> consistency_;
     std::vector<Epoch> to_attest_;
+    std::map<Epoch, const char*> attester_of_;
     sim::Notify attest_wakeup_{"attester"};
+    Epoch committee_epoch_ = 0;  // the committee service's epoch (§5): latest EpochChangeStart
     BlobSyncHandler blob_sync_;
+    ShardSyncHandler shard_sync_;
+    std::optional<sim::JoinHandle<sim::Unit>> finisher_;
     std::vector<sim::JoinHandle<sim::Unit>> tasks_;
 };
 

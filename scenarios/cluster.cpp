@@ -137,6 +137,22 @@ void Cluster::check_committees() {
     }
 }
 
+void Cluster::check_attestations_without_faults() {
+    const Epoch current = chain().current_epoch();
+    for (Epoch epoch = 1; epoch < current; ++epoch) {
+        const auto committee = chain().committee_at(epoch);
+        for (const walrus::CommitteeMember& member : committee->members) {
+            if (!chain().has_attested(member.node, epoch)) {
+                fail(fmt::format("node {} never attested epoch {}", member.node, epoch));
+            }
+        }
+    }
+    for (const auto& [key, count] : chain_service_.duplicate_attestations()) {
+        fail(
+            fmt::format("node {} attested epoch {} {} more time(s)", key.second, key.first, count));
+    }
+}
+
 // The chain's own history replayed: the digest of blobs certified before `epoch`, over the
 // events before EpochChangeStart(epoch), exactly as a node's blob info sees them.
 uint64_t Cluster::oracle_digest(Epoch epoch, uint64_t& count) const {
@@ -225,6 +241,9 @@ void Cluster::check_converged(sim::Runtime& world, sim::Duration deadline) {
                 why = fmt::format("node {} does not answer", node);
             } else if (health_info->node_status != "Active") {
                 why = fmt::format("node {} is {}", node, health_info->node_status);
+            } else if (health_info->shard_syncs_running > 0) {
+                why = fmt::format("node {} has {} shard-sync tasks running", node,
+                                  health_info->shard_syncs_running);
             } else if (health_info->blob_syncs_in_progress > 0) {
                 why = fmt::format("node {} has {} blob syncs running", node,
                                   health_info->blob_syncs_in_progress);

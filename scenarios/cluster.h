@@ -73,6 +73,12 @@ public:
     // Runs in the background: after each epoch change, every node's consistency report must
     // agree with the chain's history and with the other nodes.
     void start_consistency_checker(sim::Runtime& world);
+    // §7.8 in a run without faults: every member of each finished epoch's committee attested
+    // it exactly once (no second attempt either). With faults, a member can miss an epoch
+    // legitimately (down, or its sync outlived the epoch: a stale attestation is dropped,
+    // §1.1) and a restarted one can repeat itself; the node-side assertion "one attesting
+    // component per epoch" holds in every run.
+    void check_attestations_without_faults();
     // No shard has two owners, and every shard one owner, in every committee so far.
     void check_committees();
     // Waits until every node is Active with all its shards Ready and no blob sync running, then

@@ -1,0 +1,339 @@
+#include "node/shard_sync.h"
+
+#include <fmt/format.h>
+
+#include <exception>
+
+#include "node/backoff.h"
+
+namespace walrus {
+
+ShardSyncHandler::ShardSyncHandler(sim::Runtime& rt, NodeStorage& storage, ShardSyncEnv& env,
+                                   NodeIndex self, uint32_t n_shards, const Directory& directory,
+                                   const ShardSyncConfig& config)
+    : rt_(rt),
+      storage_(storage),
+      env_(env),
+      self_(self),
+      n_shards_(n_shards),
+      directory_(directory),
+      config_(config),
+      semaphore_(config.shard_sync_concurrency, "shard-sync"),
+      count_(sim::watch_channel<size_t>(0, "shard-sync-count").first),
+      count_rx_(count_.subscribe()) {}
+
+ShardSyncHandler::~ShardSyncHandler() {
+    // Tasks borrow the handler; the kernel unwinds them first (they are newer fibers).
+    FLOE_ASSERT(count_.borrow() == 0, "{} shard-sync tasks outlive their handler", count_.borrow());
+}
+
+// --- §8.2 the running-sync counter -----------------------------------------------------------------
+
+ShardSyncHandler::CountGuard::CountGuard(ShardSyncHandler& handler) : handler_(handler) {
+    handler_.count_.send_modify([](size_t& count) { ++count; });
+    (void)handler_.rt_.fail_point("fail_point_shard_sync_task_started");
+}
+
+ShardSyncHandler::CountGuard::~CountGuard() {
+    // Invariant 11: never negative; decremented on every end, abort and crash unwind included.
+    FLOE_ASSERT(handler_.count_.borrow() > 0, "shard-sync task count below zero");
+    handler_.count_.send_modify([](size_t& count) { --count; });
+    if (std::uncaught_exceptions() == 0) {
+        // Not while unwinding: a fail point armed with a crash would throw from a destructor.
+        (void)handler_.rt_.fail_point("fail_point_shard_sync_task_finished");
+    }
+}
+
+bool ShardSyncHandler::wait_until_no_sync_in_progress(sim::Duration timeout) {
+    return count_rx_.wait_for([](size_t count) { return count == 0; }, timeout).ok();
+}
+
+// --- §8.3 launcher ---------------------------------------------------------------------------------
+
+void ShardSyncHandler::start_sync_shards(std::vector<ShardIndex> shards) {
+    if (launcher_.has_value()) {
+        launcher_->abort();  // safe: its work is derived from persisted state
+    }
+    // Invariant 12: the guard exists before the launcher is spawned, so nobody can observe zero
+    // running syncs between "shards gained" and "per-shard tasks spawned".
+    auto guard = std::make_shared<CountGuard>(*this);
+    launcher_ = rt_.spawn("shard-sync-launcher",
+                          [this, shards = std::move(shards), guard = std::move(guard)]() mutable {
+                              launcher(std::move(shards));
+                          });
+}
+
+void ShardSyncHandler::launcher(std::vector<ShardIndex> shards) {
+    if (storage_.status().kind == NodeStatus::Kind::recover_metadata) {
+        sync_all_metadata();
+        // #3462: a new member syncs every existing shard it owns now, not only the caller's.
+        shards.clear();
+        const Epoch epoch = env_.current_committee_epoch();
+        for (ShardIndex shard : env_.committee_at(epoch).shards_of(self_)) {
+            if (storage_.has_shard(shard)) {
+                shards.push_back(shard);
+            }
+        }
+    }
+    for (ShardIndex shard : shards) {
+        start_new_shard_sync(shard);
+    }
+    if (storage_.status().kind == NodeStatus::Kind::recover_metadata) {
+        FLOE_ASSERT(storage_.set_status(NodeStatus::active()).ok(), "status write");  // T10
+    }
+}
+
+// RecoverMetadata: the metadata of every blob certified before the committee epoch.
+void ShardSyncHandler::sync_all_metadata() {
+    const Epoch epoch = env_.current_committee_epoch();
+    auto blobs = storage_.certified_before_epoch(epoch, BlobBound::unbounded());
+    while (auto next = blobs.next()) {
+        if (!next->second.is_metadata_stored) {
+            const BlobMetadata metadata =
+                env_.get_or_recover_metadata(next->first, *next->second.initial_certified_epoch);
+            FLOE_ASSERT(storage_.put_metadata(metadata).ok(), "metadata write");
+        }
+    }
+}
+
+void ShardSyncHandler::start_new_shard_sync(ShardIndex shard) {
+    if (in_progress_.contains(shard) || !storage_.has_shard(shard) ||
+        storage_.shard_status(shard) == ShardStatus::active) {
+        return;
+    }
+    FLOE_ASSERT(storage_.start_shard_sync(shard).ok(), "record_start_shard_sync");
+    start_shard_sync_impl(shard);
+}
+
+// --- §8.4 per-shard task ---------------------------------------------------------------------------
+
+void ShardSyncHandler::start_shard_sync_impl(ShardIndex shard) {
+    FLOE_ASSERT(!in_progress_.contains(shard), "two syncs of shard {}", shard);
+    const Epoch epoch = env_.current_committee_epoch();
+    auto guard = std::make_shared<CountGuard>(*this);
+    in_progress_.emplace(shard, rt_.spawn(fmt::format("shard-sync {}", shard),
+                                          [this, shard, epoch, guard = std::move(guard)] {
+                                              per_shard_task(shard, epoch);
+                                          }));
+}
+
+void ShardSyncHandler::per_shard_task(ShardIndex shard, Epoch epoch) {
+    ExponentialBackoff backoff(config_.retry_min_backoff, config_.retry_max_backoff);
+    bool directly_recover = false;
+    sim::Instant last_progress = rt_.now();
+    while (true) {
+        const AttemptResult result = sync_shard_impl(shard, epoch, directly_recover);
+        if (result.outcome == Attempt::success) {
+            break;
+        }
+        if (result.outcome == Attempt::failed) {
+            return;  // left in the map: no later success attests until a restart (§8.4)
+        }
+        ++stats_.retries;
+        rt_.sleep(backoff.next(rt_.rng(fmt::format("shard-sync-{}", shard))));
+        if (result.made_progress) {
+            last_progress = rt_.now();
+        }
+        if (!directly_recover && (result.outcome == Attempt::retry_force_recovery ||
+                                  rt_.now() - last_progress > config_.retry_switch_to_recovery_interval)) {
+            directly_recover = true;
+            ++stats_.direct_recoveries;
+            (void)rt_.fail_point("fail_point_direct_shard_sync_recovery");
+        }
+    }
+    in_progress_.erase(shard);
+    // §7.8: the task whose success empties the map attests — unless the node is recovering,
+    // where only the recovery task attests (#3464).
+    if (in_progress_.empty() && !storage_.status().is_recovering()) {
+        env_.attest(epoch);
+    }
+}
+
+// --- §8.5 the sync itself --------------------------------------------------------------------------
+
+ShardSyncHandler::AttemptResult ShardSyncHandler::sync_shard_impl(ShardIndex shard, Epoch epoch,
+                                                                  bool directly_recover) {
+    sim::Permit permit = semaphore_.acquire();
+    if (!storage_.has_shard(shard)) {
+        return {Attempt::failed, false};  // removed meanwhile
+    }
+    const ShardStatus status = storage_.shard_status(shard);
+    FLOE_ASSERT(status == ShardStatus::active_sync || status == ShardStatus::active_recover ||
+                    status == ShardStatus::locked_to_move,
+                "shard {} synced in status {}", shard, shard_status_name(status));
+    if (status != ShardStatus::active_recover) {
+        if (directly_recover) {
+            queue_everything_for_recovery(shard, epoch);
+        } else {
+            const auto progress = storage_.sync_progress(shard);
+            if (progress.has_value()) {
+                (void)rt_.fail_point("fail_point_shard_sync_resumed_from_progress");  // §8.6
+            }
+            bool made_progress = false;
+            for (SliverType type : {SliverType::primary, SliverType::secondary}) {
+                if (progress.has_value() && progress->type > type) {
+                    continue;  // that phase is done
+                }
+                std::optional<BlobId> after;
+                if (progress.has_value() && progress->type == type) {
+                    after = progress->last_synced;
+                }
+                const AttemptResult phase = transfer_phase(shard, epoch, type, after);
+                made_progress = made_progress || phase.made_progress;
+                if (phase.outcome != Attempt::success) {
+                    return {phase.outcome, made_progress};
+                }
+            }
+        }
+    }
+    recover_pending(shard);
+    check_filled(shard, epoch);
+    FLOE_ASSERT(storage_.finish_shard_sync(shard).ok(), "finish shard sync");
+    return {Attempt::success, true};
+}
+
+// One phase: batches of `sliver_count_per_sync_request` from the owner in committee epoch-1.
+// Local certified blobs the source skipped, or that are left when it returns nothing more, go
+// to pending recovery.
+ShardSyncHandler::AttemptResult ShardSyncHandler::transfer_phase(ShardIndex shard, Epoch epoch,
+                                                                 SliverType type,
+                                                                 std::optional<BlobId> after) {
+    auto blobs = storage_.certified_before_epoch(
+        epoch, after.has_value() ? BlobBound::excluded(*after) : BlobBound::unbounded());
+    auto next = blobs.next();
+    bool made_progress = false;
+    while (next.has_value()) {
+        if (rt_.fail_point("fail_point_fetch_sliver") == sim::FailPointOutcome::inject_error) {
+            return {Attempt::retry, made_progress};  // injected transfer failure, retryable
+        }
+        const NodeIndex source = env_.committee_at(epoch - 1).owner_of(shard);
+        auto reply = rt_.call<SyncShardReply>(
+            directory_.nodes[source], method::sync_shard,
+            SyncShardRequest{self_, shard, type, next->first, config_.sliver_count_per_sync_request,
+                             epoch},
+            sim::Duration::seconds(45));
+        if (!reply.ok()) {
+            return {Attempt::retry, made_progress};  // network error: plain retry (§8.4)
+        }
+        const SyncShardReply& answer = reply.value();
+        if (answer.error.has_value()) {
+            const bool source_behind = *answer.error == SyncShardError::invalid_epoch &&
+                                       answer.server_epoch < epoch;
+            const bool plain = source_behind || *answer.error == SyncShardError::unauthorized ||
+                               *answer.error == SyncShardError::injected;
+            return {plain ? Attempt::retry : Attempt::retry_force_recovery, made_progress};
+        }
+        if (answer.slivers.empty()) {
+            break;
+        }
+        std::vector<std::pair<BlobId, Sliver>> slivers;
+        std::vector<BlobId> pending;
+        for (const auto& [blob, sliver] : answer.slivers) {
+            while (next.has_value() && next->first < blob) {
+                pending.push_back(next->first);  // the source did not return it
+                next = blobs.next();
+            }
+            if (next.has_value() && next->first == blob) {
+                next = blobs.next();
+            }
+            slivers.emplace_back(blob, sliver);
+        }
+        FLOE_ASSERT(storage_
+                        .write_transfer_batch(shard, slivers, pending, type,
+                                              NodeStorage::SyncProgress{type, slivers.back().first})
+                        .ok(),
+                    "transfer batch");
+        stats_.transferred_slivers += slivers.size();
+        made_progress = true;
+    }
+    std::vector<BlobId> rest;
+    while (next.has_value()) {
+        rest.push_back(next->first);
+        next = blobs.next();
+    }
+    if (!rest.empty()) {
+        FLOE_ASSERT(storage_.write_transfer_batch(shard, {}, rest, type, std::nullopt).ok(),
+                    "pending batch");
+    }
+    return {Attempt::success, made_progress};
+}
+
+void ShardSyncHandler::queue_everything_for_recovery(ShardIndex shard, Epoch epoch) {
+    for (SliverType type : {SliverType::primary, SliverType::secondary}) {
+        std::vector<BlobId> all;
+        auto blobs = storage_.certified_before_epoch(epoch, BlobBound::unbounded());
+        while (auto next = blobs.next()) {
+            if (!storage_.sliver(shard, type, next->first).has_value()) {
+                all.push_back(next->first);
+            }
+        }
+        FLOE_ASSERT(storage_.write_transfer_batch(shard, {}, all, type, std::nullopt).ok(),
+                    "pending batch");
+    }
+}
+
+// §8.5 step 4, recovery_any_missing_slivers.
+void ShardSyncHandler::recover_pending(ShardIndex shard) {
+    while (true) {
+        const auto pending = storage_.pending_recover(shard);
+        if (pending.empty()) {
+            return;
+        }
+        if (storage_.shard_status(shard) == ShardStatus::active_sync) {
+            FLOE_ASSERT(storage_.set_shard_status(shard, ShardStatus::active_recover).ok(),
+                        "shard status");
+        }
+        const Epoch epoch = env_.current_committee_epoch();
+        for (const auto& [type, blob] : pending) {
+            const auto info = storage_.blob_info(blob);
+            const bool stored = storage_.sliver(shard, type, blob).has_value();
+            if (!stored && info.has_value() && info->is_certified(epoch)) {
+                (void)rt_.fail_point("fail_point_shard_sync_recover_blob");
+                const BlobMetadata metadata =
+                    env_.get_or_recover_metadata(blob, *info->initial_certified_epoch);
+                const uint32_t pair = pair_index(shard, n_shards_, blob);
+                const Sliver sliver = env_.recover_sliver_from_committee(metadata, pair, type);
+                FLOE_ASSERT(storage_.put_sliver(shard, blob, sliver).ok(), "put sliver");
+                ++stats_.recovered_slivers;
+            }
+            FLOE_ASSERT(storage_.remove_pending_recover(shard, type, blob).ok(), "pending");
+        }
+    }
+}
+
+// Invariant 13: a shard becomes Active only once every blob certified before the sync epoch
+// (and still certified) is stored at it.
+void ShardSyncHandler::check_filled(ShardIndex shard, Epoch epoch) {
+    const Epoch now = env_.current_committee_epoch();
+    auto blobs = storage_.certified_before_epoch(epoch, BlobBound::unbounded());
+    while (auto next = blobs.next()) {
+        if (!next->second.is_certified(now)) {
+            continue;
+        }
+        FLOE_ASSERT(storage_.is_stored_at_shards(next->first, {shard}),
+                    "shard {} about to become Active without blob {} (invariant 13)", shard,
+                    next->first.short_hex());
+    }
+}
+
+// --- §8.6 restart ----------------------------------------------------------------------------------
+
+void ShardSyncHandler::restart_syncs() {
+    if (storage_.status().kind == NodeStatus::Kind::recover_metadata) {
+        start_sync_shards({});
+        return;
+    }
+    for (ShardIndex shard : storage_.existing_shards()) {
+        ShardStatus status = storage_.shard_status(shard);
+        if (status == ShardStatus::active_recover &&
+            config_.restart_shard_sync_always_retry_transfer_first) {
+            FLOE_ASSERT(storage_.set_shard_status(shard, ShardStatus::active_sync).ok(), "status");
+            status = ShardStatus::active_sync;
+        }
+        if (status == ShardStatus::active_sync || status == ShardStatus::active_recover) {
+            start_shard_sync_impl(shard);
+        }
+    }
+}
+
+}  // namespace walrus

@@ -1,0 +1,107 @@
+#pragma once
+// Shard sync (walrus-recovery-spec.md §8): a node that gains a shard fills it from the shard's
+// owner in the previous committee, batch by batch, primary slivers then secondary, persisting
+// its progress with every batch; blobs the source did not return are recovered one by one
+// (ActiveRecover). A launcher task and one task per shard, bounded by a semaphore; every task
+// holds an RAII guard of the running-sync counter (§8.2), taken before the task is spawned.
+
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "node/config.h"
+#include "node/encoding.h"
+#include "node/messages.h"
+#include "node/node_storage.h"
+#include "sim/runtime.h"
+
+namespace walrus {
+
+// What shard sync needs from its node.
+class ShardSyncEnv {
+public:
+    virtual ~ShardSyncEnv() = default;
+    virtual Epoch current_committee_epoch() = 0;
+    virtual const Committee& committee_at(Epoch epoch) = 0;
+    virtual BlobMetadata get_or_recover_metadata(const BlobId& blob, Epoch certified_epoch) = 0;
+    virtual Sliver recover_sliver_from_committee(const BlobMetadata& metadata, uint32_t pair,
+                                                 SliverType type) = 0;
+    virtual void attest(Epoch epoch) = 0;
+};
+
+struct ShardSyncStats {
+    uint64_t transferred_slivers = 0;
+    uint64_t recovered_slivers = 0;  // per-blob recovery of pending slivers
+    uint64_t direct_recoveries = 0;  // syncs that switched to direct recovery
+    uint64_t retries = 0;
+};
+
+class ShardSyncHandler {
+public:
+    ShardSyncHandler(sim::Runtime& rt, NodeStorage& storage, ShardSyncEnv& env, NodeIndex self,
+                     uint32_t n_shards, const Directory& directory, const ShardSyncConfig& config);
+    ShardSyncHandler(const ShardSyncHandler&) = delete;
+    ShardSyncHandler& operator=(const ShardSyncHandler&) = delete;
+    ~ShardSyncHandler();
+
+    // §8.3: aborts the previous launcher and starts a new one for `shards` (all owned shards
+    // when the node is in RecoverMetadata).
+    void start_sync_shards(std::vector<ShardIndex> shards);
+    // §8.6: called at startup, before events are processed.
+    void restart_syncs();
+
+    // §8.2: the running-sync counter.
+    bool has_sync_in_progress() const { return count_.borrow() > 0; }
+    size_t running_tasks() const { return count_.borrow(); }
+    // False on timeout.
+    bool wait_until_no_sync_in_progress(sim::Duration timeout);
+    bool is_syncing(ShardIndex shard) const { return in_progress_.contains(shard); }
+    // A receiver of the counter, for observers (tests, checkers).
+    sim::WatchReceiver<size_t> subscribe_count() const { return count_.subscribe(); }
+    const ShardSyncStats& stats() const { return stats_; }
+
+private:
+    class CountGuard {
+    public:
+        explicit CountGuard(ShardSyncHandler& handler);
+        CountGuard(const CountGuard&) = delete;
+        CountGuard& operator=(const CountGuard&) = delete;
+        ~CountGuard();
+
+    private:
+        ShardSyncHandler& handler_;
+    };
+    enum class Attempt : uint8_t { success, retry, retry_force_recovery, failed };
+    struct AttemptResult {
+        Attempt outcome = Attempt::success;
+        bool made_progress = false;
+    };
+
+    void launcher(std::vector<ShardIndex> shards);
+    void sync_all_metadata();
+    void start_new_shard_sync(ShardIndex shard);
+    void start_shard_sync_impl(ShardIndex shard);
+    void per_shard_task(ShardIndex shard, Epoch epoch);
+    AttemptResult sync_shard_impl(ShardIndex shard, Epoch epoch, bool directly_recover);
+    AttemptResult transfer_phase(ShardIndex shard, Epoch epoch, SliverType type,
+                                 std::optional<BlobId> after);
+    void queue_everything_for_recovery(ShardIndex shard, Epoch epoch);
+    void recover_pending(ShardIndex shard);
+    void check_filled(ShardIndex shard, Epoch epoch);
+
+    sim::Runtime& rt_;
+    NodeStorage& storage_;
+    ShardSyncEnv& env_;
+    NodeIndex self_;
+    uint32_t n_shards_;
+    Directory directory_;
+    ShardSyncConfig config_;
+    sim::Semaphore semaphore_;
+    sim::WatchSender<size_t> count_;
+    sim::WatchReceiver<size_t> count_rx_;
+    std::optional<sim::JoinHandle<sim::Unit>> launcher_;
+    std::map<ShardIndex, sim::JoinHandle<sim::Unit>> in_progress_;
+    ShardSyncStats stats_;
+};
+
+}  // namespace walrus

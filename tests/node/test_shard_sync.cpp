@@ -1,0 +1,236 @@
+// Shard movement (issue 4): the shard diff (§3.3), the shard status transitions (§3.2), sync
+// progress monotonicity (invariant 14), the running-sync counter under abort and host kill
+// (§8.2, invariants 11-12), and the shard-gain cluster scenarios on sweeps of seeds.
+#include <doctest/doctest.h>
+
+#include "../death_test.h"
+#include "node/node_storage.h"
+#include "node/shard_diff.h"
+#include "node/shard_sync.h"
+#include "scenarios/cluster_scenario.h"
+#include "sim/simulation.h"
+
+using namespace walrus;
+using namespace sim::time_literals;
+
+TEST_CASE("shard diff: gained, to lock, to remove (§3.3)") {
+    const ShardDiff diff = ShardDiff::compute({1, 2, 3}, {3, 4, 5}, {0, 1, 2, 3, 9});
+    CHECK(diff.all_owned == std::vector<ShardIndex>{3, 4, 5});
+    CHECK(diff.gained == std::vector<ShardIndex>{4, 5});
+    CHECK(diff.to_lock == std::vector<ShardIndex>{1, 2});
+    CHECK(diff.to_remove == std::vector<ShardIndex>{0, 9});  // unowned for two epochs
+    const ShardDiff genesis = ShardDiff::compute({}, {0, 12, 8, 5}, {});
+    CHECK(genesis.gained == std::vector<ShardIndex>{0, 5, 8, 12});
+    CHECK(genesis.to_lock.empty());
+    CHECK(genesis.to_remove.empty());
+    const ShardDiff leaving = ShardDiff::compute({6, 7}, {}, {6, 7});
+    CHECK(leaving.to_lock == std::vector<ShardIndex>{6, 7});
+    CHECK(leaving.to_remove.empty());  // kept one epoch as sync sources
+}
+
+namespace {
+
+// A node host with its storage and a shard-sync handler whose source never answers (its host is
+// down), so a per-shard sync retries forever.
+struct SyncRig final : ShardSyncEnv {
+    NodeStorage& storage;
+    sim::Notify never{"metadata-never"};
+    explicit SyncRig(NodeStorage& s) : storage(s) {}
+    Epoch current_committee_epoch() override { return 2; }
+    const Committee& committee_at(Epoch epoch) override {
+        static const Committee before{1, 13, {{1, {3}}}};
+        static const Committee now{2, 13, {{0, {3}}}};
+        return epoch == 1 ? before : now;
+    }
+    BlobMetadata get_or_recover_metadata(const BlobId& blob, Epoch) override {
+        (void)never.wait();  // blocks: keeps a RecoverMetadata launcher busy
+        return BlobMetadata::compute(blob, 13);
+    }
+    Sliver recover_sliver_from_committee(const BlobMetadata&, uint32_t, SliverType) override {
+        FLOE_UNREACHABLE("not in this rig");
+    }
+    void attest(Epoch) override {}
+};
+
+BlobInfo certified(Epoch epoch) {
+    BlobInfo info;
+    info.apply_register(false, 10);
+    info.apply_certify(epoch, false, 10, false);
+    return info;
+}
+
+}  // namespace
+
+TEST_CASE("shard status: start, finish and lock transitions (§3.2)") {
+    sim::Simulation sim(sim::SimulationConfig{});
+    auto disk = Disk::in_memory("status");
+    const sim::HostId host = sim.add_host("node", [&](sim::Runtime& rt) {
+        NodeStorage storage(NodeStore::open(rt, *disk).value());
+        REQUIRE(storage.create_shard(4, ShardStatus::none).ok());
+        CHECK(std::string(shard_api_status(storage.shard_status(4))) == "Unknown");
+        REQUIRE(storage.start_shard_sync(4).ok());  // None -> ActiveSync, progress cleared
+        CHECK(storage.shard_status(4) == ShardStatus::active_sync);
+        REQUIRE(storage.write_transfer_batch(4, {}, {}, SliverType::primary,
+                                             NodeStorage::SyncProgress{SliverType::primary,
+                                                                       BlobId::from_u64(1)})
+                    .ok());
+        CHECK(storage.sync_progress(4).has_value());
+        REQUIRE(storage.finish_shard_sync(4).ok());  // ActiveSync -> Active, progress deleted
+        CHECK(storage.shard_status(4) == ShardStatus::active);
+        CHECK_FALSE(storage.sync_progress(4).has_value());
+        REQUIRE(storage.set_shard_status(4, ShardStatus::locked_to_move).ok());
+        REQUIRE(storage.finish_shard_sync(4).ok());  // LockedToMove is left unchanged
+        CHECK(storage.shard_status(4) == ShardStatus::locked_to_move);
+        REQUIRE(storage.start_shard_sync(4).ok());  // re-gained before removal -> ActiveSync
+        CHECK(storage.shard_status(4) == ShardStatus::active_sync);
+        REQUIRE(storage.remove_shard(4).ok());
+        CHECK_FALSE(storage.has_shard(4));
+    });
+    auto result = sim.run([&](sim::Runtime& rt) {
+        sim.start(host);
+        rt.sleep(1_s);
+    });
+    CHECK(result.passed());
+}
+
+TEST_CASE("shard sync: progress that moves back within a phase aborts (invariant 14)") {
+    const DeathResult death = run_in_child([] {
+        sim::Simulation sim(sim::SimulationConfig{});
+        auto disk = Disk::in_memory("progress");
+        const sim::HostId host = sim.add_host("node", [&](sim::Runtime& rt) {
+            NodeStorage storage(NodeStore::open(rt, *disk).value());
+            (void)storage.create_shard(1, ShardStatus::active_sync);
+            auto at = [](uint64_t seed) {
+                return NodeStorage::SyncProgress{SliverType::primary, BlobId::from_u64(seed)};
+            };
+            const BlobId a = BlobId::from_u64(1);
+            const BlobId b = BlobId::from_u64(2);
+            const uint64_t high = a < b ? 2 : 1;
+            const uint64_t low = a < b ? 1 : 2;
+            (void)storage.write_transfer_batch(1, {}, {}, SliverType::primary, at(high));
+            (void)storage.write_transfer_batch(1, {}, {}, SliverType::primary, at(low));
+        });
+        (void)sim.run([&](sim::Runtime& rt) {
+            sim.start(host);
+            rt.sleep(1_s);
+        });
+    });
+    CHECK(death.aborted);
+    CHECK(death.stderr_text.find("sync progress moved back") != std::string::npos);
+}
+
+TEST_CASE("shard sync: the running-sync counter survives aborts and host kills (§8.2)") {
+    sim::Simulation sim(sim::SimulationConfig{});
+    auto disk = Disk::in_memory("counter");
+    std::optional<sim::WatchReceiver<size_t>> count;
+    bool recover_metadata_mode = false;
+    const sim::HostId source = sim.add_host("source", [](sim::Runtime&) {});  // never started
+    const sim::HostId host = sim.add_host("node", [&](sim::Runtime& rt) {
+        NodeStorage storage(NodeStore::open(rt, *disk).value());
+        if (!storage.blob_event_applied(1)) {
+            REQUIRE(storage.apply_blob_event(1, BlobId::from_u64(7), certified(1)).ok());
+            REQUIRE(storage.create_shard(3, ShardStatus::none).ok());
+        }
+        if (recover_metadata_mode && storage.status().kind == NodeStatus::Kind::standby) {
+            REQUIRE(storage.set_status(NodeStatus::recover_metadata()).ok());
+        }
+        SyncRig rig(storage);
+        ShardSyncConfig config;
+        config.retry_min_backoff = 1_s;
+        config.retry_max_backoff = 2_s;
+        ShardSyncHandler handler(rt, storage, rig, 0, 13, Directory{0, {host, source}}, config);
+        count = handler.subscribe_count();
+        handler.start_sync_shards({3});
+        if (recover_metadata_mode) {
+            rt.sleep(1_s);
+            // The launcher is stuck fetching metadata; a new start aborts it. One launcher's
+            // guard must remain, not two, not zero.
+            handler.start_sync_shards({3});
+            rt.sleep(1_s);
+            CHECK(handler.running_tasks() == 1);
+        }
+        rt.sleep(sim::Duration::forever() / 2);
+    });
+    auto result = sim.run([&](sim::Runtime& rt) {
+        sim.start(host);
+        rt.sleep(10_s);
+        // Launcher done; the per-shard task keeps retrying against a dead source.
+        CHECK(count->borrow() == 1);
+        sim.kill(host);  // unwinds the task: its guard decrements (the handler asserts zero)
+        rt.sleep(1_ms);
+        CHECK(count->borrow() == 0);
+
+        recover_metadata_mode = true;
+        sim.restart(host, 1_s);
+        rt.sleep(10_s);
+        CHECK(count->borrow() == 1);
+        sim.kill(host);
+        rt.sleep(1_ms);
+        CHECK(count->borrow() == 0);
+    });
+    INFO(result.message);
+    CHECK(result.passed());
+}
+
+namespace {
+floe::scenarios::ClusterScenarioReport gain(floe::scenarios::ShardGain variant, uint64_t seed) {
+    floe::scenarios::ClusterScenarioOptions options;
+    options.seed = seed;
+    options.epochs = 6;
+    options.crashes = false;
+    options.shard_gain = variant;
+    std::string error;
+    auto report = floe::scenarios::run_cluster_scenario(options, error);
+    REQUIRE(error.empty());
+    return report;
+}
+}  // namespace
+
+TEST_CASE("shard gain: node 0 staked 3x gains shards 12, 8, 5 by transfer alone") {
+    const auto report = gain(floe::scenarios::ShardGain::sources_up, 1);
+    INFO(report.result.message);
+    REQUIRE(report.result.passed());
+    CHECK(report.node0_shards == std::vector<ShardIndex>{0, 5, 8, 12});
+    CHECK(report.node0_transferred > 100);
+    CHECK(report.node0_recovered == 0);  // no per-blob recovery while the owners are up
+    CHECK(report.node0_direct_recoveries == 0);
+}
+
+TEST_CASE("shard gain: a crashed source makes the sync fall back to recovery") {
+    const auto report = gain(floe::scenarios::ShardGain::source_crashed, 1);
+    INFO(report.result.message);
+    REQUIRE(report.result.passed());
+    CHECK(report.node0_shards == std::vector<ShardIndex>{0, 5, 8, 12});
+    CHECK(report.node0_direct_recoveries >= 1);
+    CHECK(report.node0_recovered > 0);
+}
+
+TEST_CASE("shard gain: the gaining node crashes mid-transfer and resumes from its progress") {
+    const auto report = gain(floe::scenarios::ShardGain::gainer_crashed, 1);
+    INFO(report.result.message);
+    REQUIRE(report.result.passed());
+    CHECK(report.node0_shards == std::vector<ShardIndex>{0, 5, 8, 12});
+    CHECK(report.resumed_from_progress >= 1);
+}
+
+// "Done when": on at least 50 seeds, for each variant. Optimised build only (tools/test.sh).
+TEST_CASE("cluster sweep: shard gain, 50 seeds for each variant") {
+    using floe::scenarios::ShardGain;
+    for (ShardGain variant :
+         {ShardGain::sources_up, ShardGain::source_crashed, ShardGain::gainer_crashed}) {
+        int passed = 0;
+        for (uint64_t seed = 1; seed <= 50; ++seed) {
+            CAPTURE(seed);
+            CAPTURE(floe::scenarios::shard_gain_name(variant));
+            const auto report = gain(variant, seed);
+            INFO(report.result.message);
+            CHECK(report.result.passed());
+            CHECK(report.node0_shards == std::vector<ShardIndex>{0, 5, 8, 12});
+            if (variant == ShardGain::sources_up) {
+                CHECK(report.node0_recovered == 0);
+            }
+            passed += report.result.passed() ? 1 : 0;
+        }
+        CHECK(passed == 50);
+    }
+}
