@@ -27,7 +27,8 @@ ShardSyncHandler::~ShardSyncHandler() {
     FLOE_ASSERT(count_.borrow() == 0, "{} shard-sync tasks outlive their handler", count_.borrow());
 }
 
-// --- §8.2 the running-sync counter -----------------------------------------------------------------
+// --- §8.2 the running-sync counter
+// -----------------------------------------------------------------
 
 ShardSyncHandler::CountGuard::CountGuard(ShardSyncHandler& handler) : handler_(handler) {
     handler_.count_.send_modify([](size_t& count) { ++count; });
@@ -48,7 +49,8 @@ bool ShardSyncHandler::wait_until_no_sync_in_progress(sim::Duration timeout) {
     return count_rx_.wait_for([](size_t count) { return count == 0; }, timeout).ok();
 }
 
-// --- §8.3 launcher ---------------------------------------------------------------------------------
+// --- §8.3 launcher
+// ---------------------------------------------------------------------------------
 
 void ShardSyncHandler::start_sync_shards(std::vector<ShardIndex> shards) {
     if (launcher_.has_value()) {
@@ -105,7 +107,8 @@ void ShardSyncHandler::start_new_shard_sync(ShardIndex shard) {
     start_shard_sync_impl(shard);
 }
 
-// --- §8.4 per-shard task ---------------------------------------------------------------------------
+// --- §8.4 per-shard task
+// ---------------------------------------------------------------------------
 
 void ShardSyncHandler::start_shard_sync_impl(ShardIndex shard) {
     FLOE_ASSERT(!in_progress_.contains(shard), "two syncs of shard {}", shard);
@@ -134,8 +137,9 @@ void ShardSyncHandler::per_shard_task(ShardIndex shard, Epoch epoch) {
         if (result.made_progress) {
             last_progress = rt_.now();
         }
-        if (!directly_recover && (result.outcome == Attempt::retry_force_recovery ||
-                                  rt_.now() - last_progress > config_.retry_switch_to_recovery_interval)) {
+        if (!directly_recover &&
+            (result.outcome == Attempt::retry_force_recovery ||
+             rt_.now() - last_progress > config_.retry_switch_to_recovery_interval)) {
             directly_recover = true;
             ++stats_.direct_recoveries;
             (void)rt_.fail_point("fail_point_direct_shard_sync_recovery");
@@ -149,7 +153,8 @@ void ShardSyncHandler::per_shard_task(ShardIndex shard, Epoch epoch) {
     }
 }
 
-// --- §8.5 the sync itself --------------------------------------------------------------------------
+// --- §8.5 the sync itself
+// --------------------------------------------------------------------------
 
 ShardSyncHandler::AttemptResult ShardSyncHandler::sync_shard_impl(ShardIndex shard, Epoch epoch,
                                                                   bool directly_recover) {
@@ -207,18 +212,18 @@ ShardSyncHandler::AttemptResult ShardSyncHandler::transfer_phase(ShardIndex shar
             return {Attempt::retry, made_progress};  // injected transfer failure, retryable
         }
         const NodeIndex source = env_.committee_at(epoch - 1).owner_of(shard);
-        auto reply = rt_.call<SyncShardReply>(
-            directory_.nodes[source], method::sync_shard,
-            SyncShardRequest{self_, shard, type, next->first, config_.sliver_count_per_sync_request,
-                             epoch},
-            sim::Duration::seconds(45));
+        auto reply =
+            rt_.call<SyncShardReply>(directory_.nodes[source], method::sync_shard,
+                                     SyncShardRequest{self_, shard, type, next->first,
+                                                      config_.sliver_count_per_sync_request, epoch},
+                                     sim::Duration::seconds(45));
         if (!reply.ok()) {
             return {Attempt::retry, made_progress};  // network error: plain retry (§8.4)
         }
         const SyncShardReply& answer = reply.value();
         if (answer.error.has_value()) {
-            const bool source_behind = *answer.error == SyncShardError::invalid_epoch &&
-                                       answer.server_epoch < epoch;
+            const bool source_behind =
+                *answer.error == SyncShardError::invalid_epoch && answer.server_epoch < epoch;
             const bool plain = source_behind || *answer.error == SyncShardError::unauthorized ||
                                *answer.error == SyncShardError::injected;
             return {plain ? Attempt::retry : Attempt::retry_force_recovery, made_progress};
@@ -316,7 +321,8 @@ void ShardSyncHandler::check_filled(ShardIndex shard, Epoch epoch) {
     }
 }
 
-// --- §8.6 restart ----------------------------------------------------------------------------------
+// --- §8.6 restart
+// ----------------------------------------------------------------------------------
 
 void ShardSyncHandler::restart_syncs() {
     if (storage_.status().kind == NodeStatus::Kind::recover_metadata) {

@@ -265,8 +265,13 @@ void StorageNode::start_finisher(EventHandle handle, Epoch epoch, std::vector<Sh
                 storage_.status().is_active()) {
                 attest_as(epoch, "finisher");
             }
+            // §7.7: retried forever with backoff 10 s → 5 min (an injected write error, say).
+            ExponentialBackoff backoff(context_.config.epoch_change.finisher_backoff_min,
+                                       context_.config.epoch_change.finisher_backoff_max);
             for (ShardIndex shard : to_remove) {
-                must(storage_.remove_shard(shard), "remove shard");
+                while (!storage_.remove_shard(shard).ok()) {
+                    rt_.sleep(backoff.next(rt_.rng("finisher-retry")));
+                }
             }
             shared_handle->complete();
         });

@@ -97,8 +97,12 @@ int run_cluster(const std::string& seeds_text, floe::scenarios::ClusterScenarioO
     for (uint64_t seed = seeds->first; seed <= seeds->last; ++seed) {
         options.seed = seed;
         const std::string repro =
-            fmt::format("floe cluster --seed {} --epochs {}{}", seed, options.epochs,
-                        options.crashes ? "" : " --no-crashes");
+            fmt::format("floe cluster --seed {} --epochs {}{}{}", seed, options.epochs,
+                        options.crashes ? "" : " --no-crashes",
+                        options.shard_gain == floe::scenarios::ShardGain::none
+                            ? std::string()
+                            : fmt::format(" --shard-gain {}",
+                                          floe::scenarios::shard_gain_name(options.shard_gain)));
         sim::set_repro_context(repro);
         const auto start = std::chrono::steady_clock::now();
         const auto report = floe::scenarios::run_cluster_scenario(options, error);
@@ -155,6 +159,12 @@ int main(int argc, char** argv) {
     cluster_cmd->add_option("--epochs", cluster.epochs, "epochs of workload (1..1000)");
     cluster_cmd->add_flag("--no-crashes", no_crashes, "no random crashes");
     cluster_cmd->add_option("--trace", cluster.trace_path, "write a text trace (single seed)");
+    std::string shard_gain = "none";
+    cluster_cmd
+        ->add_option("--shard-gain", shard_gain,
+                     "stake node 0 3x so it gains shards 12, 8, 5: none, sources-up, "
+                     "source-crashed, gainer-crashed")
+        ->check(CLI::IsMember({"none", "sources-up", "source-crashed", "gainer-crashed"}));
     cluster_cmd->add_option("--data-dir", cluster.data_dir,
                             "put each node's RocksDB under this directory (default: in memory)");
 
@@ -183,6 +193,13 @@ int main(int argc, char** argv) {
         return run_demo(seeds_text, demo);
     }
     if (cluster_cmd->parsed()) {
+        using floe::scenarios::ShardGain;
+        for (ShardGain gain : {ShardGain::none, ShardGain::sources_up, ShardGain::source_crashed,
+                               ShardGain::gainer_crashed}) {
+            if (shard_gain == floe::scenarios::shard_gain_name(gain)) {
+                cluster.shard_gain = gain;
+            }
+        }
         cluster.crashes = !no_crashes;
         return run_cluster(cluster_seeds, cluster);
     }

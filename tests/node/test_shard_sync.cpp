@@ -70,9 +70,10 @@ TEST_CASE("shard status: start, finish and lock transitions (§3.2)") {
         CHECK(std::string(shard_api_status(storage.shard_status(4))) == "Unknown");
         REQUIRE(storage.start_shard_sync(4).ok());  // None -> ActiveSync, progress cleared
         CHECK(storage.shard_status(4) == ShardStatus::active_sync);
-        REQUIRE(storage.write_transfer_batch(4, {}, {}, SliverType::primary,
-                                             NodeStorage::SyncProgress{SliverType::primary,
-                                                                       BlobId::from_u64(1)})
+        REQUIRE(storage
+                    .write_transfer_batch(
+                        4, {}, {}, SliverType::primary,
+                        NodeStorage::SyncProgress{SliverType::primary, BlobId::from_u64(1)})
                     .ok());
         CHECK(storage.sync_progress(4).has_value());
         REQUIRE(storage.finish_shard_sync(4).ok());  // ActiveSync -> Active, progress deleted
