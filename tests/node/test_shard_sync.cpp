@@ -174,11 +174,12 @@ TEST_CASE("shard sync: the running-sync counter survives aborts and host kills (
 }
 
 namespace {
-floe::scenarios::ClusterScenarioReport gain(floe::scenarios::ShardGain variant, uint64_t seed) {
+floe::scenarios::ClusterScenarioReport gain(floe::scenarios::ShardGain variant, uint64_t seed,
+                                            bool crashes = false) {
     floe::scenarios::ClusterScenarioOptions options;
     options.seed = seed;
     options.epochs = 6;
-    options.crashes = false;
+    options.crashes = crashes;
     options.shard_gain = variant;
     std::string error;
     auto report = floe::scenarios::run_cluster_scenario(options, error);
@@ -234,4 +235,18 @@ TEST_CASE("cluster sweep: shard gain, 50 seeds for each variant") {
         }
         CHECK(passed == 50);
     }
+}
+
+// Shards move under load while nodes crash at random at the crash fail points (one at a time).
+TEST_CASE("cluster sweep: shard gain under random crashes, 50 seeds") {
+    int passed = 0;
+    for (uint64_t seed = 1; seed <= 50; ++seed) {
+        CAPTURE(seed);
+        const auto report = gain(floe::scenarios::ShardGain::sources_up, seed, /*crashes=*/true);
+        INFO(report.result.message);
+        CHECK(report.result.passed());
+        CHECK(report.node0_shards == std::vector<ShardIndex>{0, 5, 8, 12});
+        passed += report.result.passed() ? 1 : 0;
+    }
+    CHECK(passed == 50);
 }
