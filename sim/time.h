@@ -66,6 +66,7 @@ public:
         return Instant(ns_ + d.ns());
     }
     constexpr Duration operator-(Instant o) const { return Duration::nanos(ns_ - o.ns_); }
+    constexpr Instant operator-(Duration d) const { return Instant(ns_ - d.ns()); }
 
     // "12.345678901s": fixed width fraction so traces line up and diff cleanly.
     std::string to_string() const;

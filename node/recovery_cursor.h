@@ -1,0 +1,107 @@
+#pragma once
+// The pure core of PR #3407's checkpointed recovery pass (walrus-recovery-spec.md §9.3), kept
+// apart from fibers and storage so that its rules can be tested exhaustively:
+//
+//  - the resume decision: a persisted checkpoint is used only if the owned shards are still
+//    exactly the same (invariant 20); the epoch is deliberately not compared;
+//  - the settle cursor: the highest blob id below which every certified-before-E blob is known to
+//    be stored at all owned shards or no longer certified. It never reaches or passes a blob that
+//    is in flight or waiting for a retry (invariant 17), and what is persisted only moves forward
+//    (invariant 18);
+//  - the retry backoff of a Cancelled-but-still-needed blob: 1, 2, 4, 8, 16, 30, 30 … s, reset
+//    when the blob settles (invariant 21).
+//
+// Persisting: floe counts settled blobs between two persists (`persist_interval`). The PR uses
+// the distance between the first 8 bytes of the two blob ids as big-endian integers instead
+// (§16 item 1). That distance depends on how ids happen to be spread and can stay below the
+// interval for a long run of settled blobs. The count bounds the work a crash can lose.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "node/types.h"
+#include "sim/time.h"
+
+namespace walrus {
+
+struct NodeRecoveryProgress {
+    Epoch epoch = 0;
+    std::set<ShardIndex> owned_shards;
+    BlobId last_settled;
+    bool operator==(const NodeRecoveryProgress&) const = default;
+};
+
+struct ResumeDecision {
+    enum class Kind : uint8_t { start_fresh, discard_and_start_fresh, resume };
+    Kind kind = Kind::start_fresh;
+    BlobId resume_after;  // resume: scan from Excluded(resume_after)
+    bool operator==(const ResumeDecision&) const = default;
+};
+
+ResumeDecision resume_decision(const std::optional<NodeRecoveryProgress>& checkpoint,
+                               const std::set<ShardIndex>& owned_shards);
+
+struct RecoveryBackoff {
+    sim::Duration initial = sim::Duration::seconds(1);
+    sim::Duration max = sim::Duration::seconds(30);
+};
+
+class SettleCursor {
+public:
+    // `resumed_from`: the checkpoint the pass resumed from (everything up to it is settled).
+    SettleCursor(std::optional<BlobId> resumed_from, uint32_t persist_interval,
+                 RecoveryBackoff backoff = {});
+
+    // The scan reached `blob` (ascending order).
+    void scanned(const BlobId& blob);
+    // The scanned blob needs nothing (stored, or not certified any more).
+    void settle(const BlobId& blob);
+    // A sync for the scanned blob was started.
+    void start(const BlobId& blob);
+    // Outcomes of a started sync.
+    void succeeded(const BlobId& blob);
+    // Cancelled: if the blob is still certified and unstored it is retried after its backoff;
+    // returns the retry deadline, or nullopt if it settled.
+    std::optional<sim::Instant> cancelled(const BlobId& blob, bool still_needed, sim::Instant now);
+    // Retries whose deadline passed, in blob-id order; they leave retry_pending. Each must then be
+    // either settle()d or start()ed again.
+    std::vector<BlobId> take_due_retries(sim::Instant now);
+    std::optional<sim::Instant> next_retry_deadline() const;
+
+    // §9.3 step 7: what may be persisted now.
+    std::optional<BlobId> eligible_checkpoint() const;
+    // Whether to persist now (the first time, then every persist_interval settled blobs); marks
+    // it persisted when true.
+    std::optional<BlobId> take_checkpoint_to_persist();
+    // At the end of a pass (or an abort): persist whatever is eligible, regardless of interval.
+    std::optional<BlobId> take_final_checkpoint();
+
+    bool done(bool scan_finished) const {
+        return scan_finished && in_flight_.empty() && retry_pending_.empty();
+    }
+    const std::optional<BlobId>& last_settled() const { return last_settled_; }
+    const std::optional<BlobId>& last_persisted() const { return last_persisted_; }
+    size_t in_flight() const { return in_flight_.size(); }
+    size_t retry_pending() const { return retry_pending_.size(); }
+    std::optional<sim::Duration> backoff_of(const BlobId& blob) const;
+
+private:
+    void advance_settled(const BlobId& blob);
+    std::optional<BlobId> lowest_unfinished() const;
+    void check_invariants() const;
+
+    uint32_t persist_interval_;
+    RecoveryBackoff backoff_;
+    std::set<BlobId> in_flight_;
+    std::map<BlobId, sim::Instant> retry_pending_;
+    std::map<BlobId, sim::Duration> retry_backoff_;
+    std::optional<BlobId> last_settled_;
+    std::optional<BlobId> last_persisted_;
+    std::optional<BlobId> scan_pos_;
+    uint64_t settled_since_persist_ = 0;
+};
+
+}  // namespace walrus

@@ -1,0 +1,140 @@
+// The pure core of PR #3407's checkpointed recovery (§9.3): the resume decision, the settle
+// cursor with in-flight and retry-pending blobs, the retry backoff and the persist interval.
+#include <doctest/doctest.h>
+
+#include "node/recovery_cursor.h"
+
+using namespace walrus;
+using namespace sim::time_literals;
+
+namespace {
+// Blob ids ordered by their first byte, so tables read in order.
+BlobId id(uint8_t n) {
+    BlobId blob;
+    blob.bytes[0] = n;
+    return blob;
+}
+const sim::Instant t0 = sim::Instant::zero();
+}  // namespace
+
+TEST_CASE("recovery: resume only with exactly the same owned shards (invariant 20)") {
+    const NodeRecoveryProgress checkpoint{7, {1, 2, 3}, id(40)};
+    struct Row {
+        std::optional<NodeRecoveryProgress> checkpoint;
+        std::set<ShardIndex> owned;
+        ResumeDecision::Kind expected;
+    };
+    const Row rows[] = {
+        {std::nullopt, {1, 2, 3}, ResumeDecision::Kind::start_fresh},
+        {checkpoint, {1, 2, 3}, ResumeDecision::Kind::resume},
+        {checkpoint, {1, 2, 3, 4}, ResumeDecision::Kind::discard_and_start_fresh},  // gained
+        {checkpoint, {1, 2}, ResumeDecision::Kind::discard_and_start_fresh},        // lost
+        {NodeRecoveryProgress{3, {1, 2, 3}, id(40)}, {1, 2, 3},
+         ResumeDecision::Kind::resume},  // the epoch is deliberately not compared
+    };
+    for (const Row& row : rows) {
+        const ResumeDecision decision = resume_decision(row.checkpoint, row.owned);
+        CHECK(decision.kind == row.expected);
+        if (decision.kind == ResumeDecision::Kind::resume) {
+            CHECK(decision.resume_after == id(40));
+        }
+    }
+}
+
+TEST_CASE("recovery: the settle cursor never passes an unfinished blob (invariant 17)") {
+    SettleCursor cursor(std::nullopt, 1000);
+    cursor.scanned(id(10));
+    cursor.settle(id(10));  // stored already
+    CHECK(cursor.last_settled() == id(10));
+    cursor.scanned(id(20));
+    cursor.start(id(20));
+    cursor.scanned(id(30));
+    cursor.settle(id(30));  // blocked by 20, in flight
+    CHECK(cursor.last_settled() == id(10));
+    cursor.scanned(id(40));
+    cursor.start(id(40));
+    cursor.succeeded(id(40));  // out of order: 20 still in flight
+    CHECK(cursor.last_settled() == id(10));
+    CHECK(cursor.eligible_checkpoint() == id(10));
+    cursor.succeeded(id(20));
+    CHECK(cursor.last_settled() == id(20));
+    // Nothing unfinished: everything scanned counts as settled.
+    CHECK(cursor.eligible_checkpoint() == id(40));
+    CHECK(cursor.done(/*scan_finished=*/true));
+}
+
+TEST_CASE("recovery: a cancelled blob still needed is retried after 1, 2, 4, 8, 16, 30, 30 s") {
+    SettleCursor cursor(std::nullopt, 1000);
+    cursor.scanned(id(5));
+    sim::Instant now = t0;
+    const int64_t expected[] = {1, 2, 4, 8, 16, 30, 30};
+    cursor.start(id(5));
+    for (int64_t seconds : expected) {
+        const auto deadline = cursor.cancelled(id(5), /*still_needed=*/true, now);
+        REQUIRE(deadline.has_value());
+        CHECK(*deadline - now == sim::Duration::seconds(seconds));
+        CHECK(cursor.take_due_retries(*deadline - 1_ns).empty());
+        CHECK(cursor.next_retry_deadline() == *deadline);
+        CHECK(cursor.eligible_checkpoint() == std::nullopt);  // nothing settled below it
+        now = *deadline;
+        CHECK(cursor.take_due_retries(now) == std::vector<BlobId>{id(5)});
+        cursor.start(id(5));
+    }
+    cursor.succeeded(id(5));
+    CHECK_FALSE(cursor.backoff_of(id(5)).has_value());  // reset when it settles
+    CHECK(cursor.last_settled() == id(5));
+}
+
+TEST_CASE("recovery: a cancelled blob that is no longer needed settles at once") {
+    SettleCursor cursor(std::nullopt, 1000);
+    cursor.scanned(id(1));
+    cursor.start(id(1));
+    cursor.scanned(id(2));
+    cursor.start(id(2));
+    CHECK_FALSE(cursor.cancelled(id(1), /*still_needed=*/false, t0).has_value());
+    CHECK(cursor.last_settled() == id(1));
+    // A retry pending below also blocks the cursor.
+    const auto retry = cursor.cancelled(id(2), /*still_needed=*/true, t0);
+    REQUIRE(retry.has_value());
+    cursor.scanned(id(3));
+    cursor.settle(id(3));
+    CHECK(cursor.last_settled() == id(1));
+    CHECK_FALSE(cursor.done(true));
+    for (const BlobId& blob : cursor.take_due_retries(*retry)) {
+        cursor.settle(blob);  // found stored on retry
+    }
+    CHECK(cursor.last_settled() == id(2));
+    CHECK(cursor.done(true));
+    CHECK(cursor.eligible_checkpoint() == id(3));
+}
+
+TEST_CASE("recovery: checkpoints persist first, then every N settled blobs, only forward") {
+    SettleCursor cursor(std::nullopt, 3);
+    CHECK_FALSE(cursor.take_checkpoint_to_persist().has_value());  // nothing settled yet
+    cursor.scanned(id(1));
+    cursor.settle(id(1));
+    CHECK(cursor.take_checkpoint_to_persist() == id(1));  // the first one always
+    cursor.scanned(id(2));
+    cursor.settle(id(2));
+    cursor.scanned(id(3));
+    cursor.settle(id(3));
+    CHECK_FALSE(cursor.take_checkpoint_to_persist().has_value());  // 2 settled < 3
+    cursor.scanned(id(4));
+    cursor.settle(id(4));
+    CHECK(cursor.take_checkpoint_to_persist() == id(4));
+    CHECK(cursor.last_persisted() == id(4));
+    cursor.scanned(id(9));
+    cursor.start(id(9));
+    CHECK_FALSE(cursor.take_final_checkpoint().has_value());  // 9 unfinished: nothing newer
+}
+
+TEST_CASE("recovery: a resumed pass starts settled at its checkpoint") {
+    SettleCursor cursor(id(50), 10);
+    CHECK(cursor.last_settled() == id(50));
+    CHECK(cursor.last_persisted() == id(50));
+    cursor.scanned(id(60));
+    cursor.start(id(60));
+    CHECK(cursor.eligible_checkpoint() == id(50));
+    cursor.succeeded(id(60));
+    CHECK(cursor.take_final_checkpoint() == id(60));
+}
