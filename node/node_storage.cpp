@@ -156,6 +156,55 @@ std::string pending_key(SliverType type, const BlobId& blob) {
 }
 }  // namespace
 
+namespace {
+const std::string recovery_key = "progress";
+}  // namespace
+
+std::optional<NodeRecoveryProgress> NodeStorage::recovery_progress() const {
+    const auto bytes =
+        expect_ok(store_->get(fixed(Cf::node_recovery_progress), recovery_key), "recovery");
+    if (!bytes.has_value()) {
+        return std::nullopt;
+    }
+    const std::string& value = *bytes;
+    FLOE_ASSERT(value.size() >= 36 && (value.size() - 36) % 2 == 0, "corrupt recovery progress");
+    NodeRecoveryProgress progress;
+    size_t offset = 0;
+    for (int i = 0; i < 4; ++i) {
+        progress.epoch = (progress.epoch << 8) | static_cast<uint8_t>(value[offset++]);
+    }
+    std::copy(value.begin() + 4, value.begin() + 36, progress.last_settled.bytes.begin());
+    for (offset = 36; offset < value.size(); offset += 2) {
+        progress.owned_shards.insert(static_cast<ShardIndex>(
+            (static_cast<uint8_t>(value[offset]) << 8) | static_cast<uint8_t>(value[offset + 1])));
+    }
+    return progress;
+}
+
+sim::Result<sim::Unit, StoreError> NodeStorage::set_recovery_progress(
+    const NodeRecoveryProgress& progress) {
+    // Invariant 18: within one pass the persisted cursor only moves forward.
+    const auto before = recovery_progress();
+    FLOE_ASSERT(!before.has_value() || before->owned_shards != progress.owned_shards ||
+                    before->epoch != progress.epoch ||
+                    !(progress.last_settled < before->last_settled),
+                "recovery checkpoint moved back (invariant 18)");
+    std::string value;
+    for (int shift = 24; shift >= 0; shift -= 8) {
+        value.push_back(static_cast<char>((progress.epoch >> shift) & 0xff));
+    }
+    value.append(progress.last_settled.bytes.begin(), progress.last_settled.bytes.end());
+    for (ShardIndex shard : progress.owned_shards) {
+        value.push_back(static_cast<char>(shard >> 8));
+        value.push_back(static_cast<char>(shard & 0xff));
+    }
+    return store_->put(fixed(Cf::node_recovery_progress), recovery_key, value);
+}
+
+sim::Result<sim::Unit, StoreError> NodeStorage::clear_recovery_progress() {
+    return store_->remove(fixed(Cf::node_recovery_progress), recovery_key);
+}
+
 std::optional<NodeStorage::SyncProgress> NodeStorage::sync_progress(ShardIndex shard) const {
     if (!store_->has_shard(shard)) {
         return std::nullopt;

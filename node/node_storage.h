@@ -11,6 +11,7 @@
 
 #include "node/blob_info.h"
 #include "node/encoding.h"
+#include "node/recovery_cursor.h"
 #include "node/status.h"
 #include "node/store/node_store.h"
 #include "node/types.h"
@@ -91,6 +92,11 @@ public:
         const std::vector<std::pair<ShardIndex, std::pair<Sliver, Sliver>>>& slivers);
     // §4.3: both slivers present at every listed shard; false if a shard does not exist here.
     bool is_stored_at_shards(const BlobId& blob, const std::vector<ShardIndex>& shards) const;
+
+    // --- node recovery checkpoint (§9.3, PR #3407) ---
+    std::optional<NodeRecoveryProgress> recovery_progress() const;
+    Result<sim::Unit> set_recovery_progress(const NodeRecoveryProgress& progress);
+    Result<sim::Unit> clear_recovery_progress();
 
     // --- shard sync state (§3.1, §3.2, §8) ---
     struct SyncProgress {

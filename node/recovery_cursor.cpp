@@ -154,7 +154,8 @@ std::optional<BlobId> SettleCursor::take_checkpoint_to_persist() {
 
 std::optional<BlobId> SettleCursor::take_final_checkpoint() {
     const auto candidate = eligible_checkpoint();
-    if (!candidate.has_value() || (last_persisted_.has_value() && !(*last_persisted_ < *candidate))) {
+    if (!candidate.has_value() ||
+        (last_persisted_.has_value() && !(*last_persisted_ < *candidate))) {
         return std::nullopt;
     }
     last_persisted_ = candidate;

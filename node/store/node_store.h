@@ -61,6 +61,7 @@ enum class Cf : uint8_t {
     event_cursor,
     blob_info,
     metadata,
+    node_recovery_progress,  // PR #3407's checkpoint (§9.3), its own CF
     shard_primary,
     shard_secondary,
     shard_pending_recover,

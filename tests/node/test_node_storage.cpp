@@ -102,6 +102,21 @@ TEST_CASE("node storage: blob events apply once; status writes follow §2.1") {
 
 #include "../death_test.h"
 
+TEST_CASE("node storage: the recovery checkpoint round-trips in its own column family") {
+    with_storage([](sim::Runtime&, NodeStorage& storage) {
+        CHECK_FALSE(storage.recovery_progress().has_value());
+        const NodeRecoveryProgress progress{9, {0, 5, 8, 300}, id_with_first_byte(0x42, 7)};
+        REQUIRE(storage.set_recovery_progress(progress).ok());
+        CHECK(storage.recovery_progress() == progress);
+        NodeRecoveryProgress later = progress;
+        later.last_settled = id_with_first_byte(0x43, 0);
+        REQUIRE(storage.set_recovery_progress(later).ok());
+        CHECK(storage.recovery_progress() == later);
+        REQUIRE(storage.clear_recovery_progress().ok());
+        CHECK_FALSE(storage.recovery_progress().has_value());
+    });
+}
+
 TEST_CASE("node storage: an illegal status transition aborts with the repro command") {
     const DeathResult death = run_in_child([] {
         sim::set_repro_context("floe cluster --seed 77");

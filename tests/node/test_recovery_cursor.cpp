@@ -29,7 +29,8 @@ TEST_CASE("recovery: resume only with exactly the same owned shards (invariant 2
         {checkpoint, {1, 2, 3}, ResumeDecision::Kind::resume},
         {checkpoint, {1, 2, 3, 4}, ResumeDecision::Kind::discard_and_start_fresh},  // gained
         {checkpoint, {1, 2}, ResumeDecision::Kind::discard_and_start_fresh},        // lost
-        {NodeRecoveryProgress{3, {1, 2, 3}, id(40)}, {1, 2, 3},
+        {NodeRecoveryProgress{3, {1, 2, 3}, id(40)},
+         {1, 2, 3},
          ResumeDecision::Kind::resume},  // the epoch is deliberately not compared
     };
     for (const Row& row : rows) {
