@@ -81,37 +81,42 @@ bool Client::write_blob() {
     const bool deletable = rng.bernoulli(config_.deletable_share);
     const Epoch lifetime = 2 + static_cast<Epoch>(rng.below(config_.max_lifetime));
     const BlobMetadata metadata = BlobMetadata::compute(blob, n_shards_);
+    std::optional<uint64_t> object_id;
+    Epoch end_epoch = 0;
     while (rt_.now() < deadline) {
         auto committee = latest_committee(deadline);
         if (!committee.has_value()) {
             return false;
         }
-        const Epoch end_epoch = committee->epoch + lifetime;
-        auto registered =
-            chain_op(BlobOp{BlobOp::Kind::register_blob, blob, 0, deletable, end_epoch}, deadline);
-        if (!registered.has_value()) {
-            return false;
+        if (!object_id.has_value()) {
+            end_epoch = committee->epoch + lifetime;
+            auto registered = chain_op(
+                BlobOp{BlobOp::Kind::register_blob, blob, 0, deletable, end_epoch}, deadline);
+            if (!registered.has_value()) {
+                return false;
+            }
+            if (registered->error == BlobError::bad_end_epoch) {
+                ++stats_.retries;
+                continue;
+            }
+            if (registered->error.has_value()) {
+                fail(fmt::format("register {}: {}", blob.short_hex(),
+                                 blob_error_name(*registered->error)));
+                return false;
+            }
+            object_id = registered->object_id;
         }
-        if (registered->error == BlobError::bad_end_epoch) {
-            ++stats_.retries;
-            continue;
-        }
-        if (registered->error.has_value()) {
-            fail(fmt::format("register {}: {}", blob.short_hex(),
-                             blob_error_name(*registered->error)));
-            return false;
-        }
-        const uint64_t object_id = registered->object_id;
         if (!store_on_committee(metadata, *committee, deadline)) {
-            continue;  // the committee may have changed meanwhile: ask again
+            continue;  // the committee moved on: ask again, keep the object
         }
         auto certified =
-            chain_op(BlobOp{BlobOp::Kind::certify, blob, object_id, deletable, 0}, deadline);
+            chain_op(BlobOp{BlobOp::Kind::certify, blob, *object_id, deletable, 0}, deadline);
         if (!certified.has_value()) {
             return false;
         }
         if (certified->error == BlobError::expired) {
             ++stats_.retries;
+            object_id.reset();  // register again
             continue;
         }
         if (certified->error.has_value()) {
@@ -120,7 +125,7 @@ bool Client::write_blob() {
             return false;
         }
         ++stats_.written;
-        blobs_.push_back(WrittenBlob{blob, object_id, deletable, end_epoch, false});
+        blobs_.push_back(WrittenBlob{blob, *object_id, deletable, end_epoch, false});
         return read_blob(blob, deadline);
     }
     fail(fmt::format("store {}: no quorum of shards confirmed before the deadline",
@@ -133,6 +138,7 @@ bool Client::write_blob() {
 bool Client::store_on_committee(const BlobMetadata& metadata, const Committee& committee,
                                 sim::Instant deadline) {
     uint32_t confirmed = 0;
+    bool stale = false;  // a member no longer owns its shards: the committee moved on
     sim::Event quorum("store-quorum");
     std::vector<sim::JoinHandle<sim::Unit>> stores;
     for (const CommitteeMember& member : committee.members) {
@@ -146,11 +152,16 @@ bool Client::store_on_committee(const BlobMetadata& metadata, const Committee& c
         }
         const sim::HostId host = directory_.nodes[member.node];
         const auto weight = static_cast<uint32_t>(member.shards.size());
-        stores.push_back(
-            rt_.spawn("store", [this, host, weight, request, deadline, &confirmed, &quorum] {
+        stores.push_back(rt_.spawn(
+            "store", [this, host, weight, request, deadline, &confirmed, &quorum, &stale] {
                 while (rt_.now() < deadline) {
                     auto reply = rt_.call<StoreBlobReply>(host, method::store_blob, request,
                                                           config_.request_timeout);
+                    if (reply.ok() && reply.value().error == StoreBlobError::not_owner) {
+                        stale = true;
+                        quorum.set();  // wake the waiter: it re-reads the committee
+                        return;
+                    }
                     if (reply.ok() && !reply.value().error.has_value()) {
                         confirmed += weight;
                         if (is_quorum(confirmed, n_shards_)) {
@@ -163,7 +174,8 @@ bool Client::store_on_committee(const BlobMetadata& metadata, const Committee& c
                 }
             }));
     }
-    const bool reached = quorum.wait(deadline - rt_.now());
+    const bool reached =
+        quorum.wait(deadline - rt_.now()) && !stale && is_quorum(confirmed, n_shards_);
     for (auto& store : stores) {
         store.abort();  // members still missing will get the blob by blob sync
     }

@@ -130,7 +130,10 @@ void ShardSyncHandler::per_shard_task(ShardIndex shard, Epoch epoch) {
             break;
         }
         if (result.outcome == Attempt::failed) {
-            return;  // left in the map: no later success attests until a restart (§8.4)
+            if (!storage_.has_shard(shard)) {
+                in_progress_.erase(shard);  // removed meanwhile: nothing left to sync
+            }
+            return;  // otherwise left in the map: nothing attests until a restart (§8.4)
         }
         ++stats_.retries;
         rt_.sleep(backoff.next(rt_.rng(fmt::format("shard-sync-{}", shard))));
@@ -148,8 +151,11 @@ void ShardSyncHandler::per_shard_task(ShardIndex shard, Epoch epoch) {
     in_progress_.erase(shard);
     // §7.8: the task whose success empties the map attests — unless the node is recovering,
     // where only the recovery task attests (#3464).
+    // The finisher of any later epoch change left its attestation to shard sync while this
+    // task ran, so the current epoch is the one to attest (HEAD's rule; the spec's task attests
+    // its own, possibly older, epoch and the current one would never be attested).
     if (in_progress_.empty() && !storage_.status().is_recovering()) {
-        env_.attest(epoch);
+        env_.attest(std::max(epoch, env_.current_committee_epoch()));
     }
 }
 
@@ -191,7 +197,9 @@ ShardSyncHandler::AttemptResult ShardSyncHandler::sync_shard_impl(ShardIndex sha
             }
         }
     }
-    recover_pending(shard);
+    if (!recover_pending(shard) || !storage_.has_shard(shard)) {
+        return {Attempt::failed, false};  // the shard was removed under the sync
+    }
     check_filled(shard, epoch);
     FLOE_ASSERT(storage_.finish_shard_sync(shard).ok(), "finish shard sync");
     return {Attempt::success, true};
@@ -243,11 +251,13 @@ ShardSyncHandler::AttemptResult ShardSyncHandler::transfer_phase(ShardIndex shar
             }
             slivers.emplace_back(blob, sliver);
         }
-        FLOE_ASSERT(storage_
-                        .write_transfer_batch(shard, slivers, pending, type,
-                                              NodeStorage::SyncProgress{type, slivers.back().first})
-                        .ok(),
-                    "transfer batch");
+        auto written = storage_.write_transfer_batch(
+            shard, slivers, pending, type, NodeStorage::SyncProgress{type, slivers.back().first});
+        if (!written.ok()) {
+            FLOE_ASSERT(written.error() == StoreError::no_such_shard, "transfer batch: {}",
+                        store_error_name(written.error()));
+            return {Attempt::failed, made_progress};  // removed meanwhile
+        }
         stats_.transferred_slivers += slivers.size();
         made_progress = true;
     }
@@ -256,9 +266,8 @@ ShardSyncHandler::AttemptResult ShardSyncHandler::transfer_phase(ShardIndex shar
         rest.push_back(next->first);
         next = blobs.next();
     }
-    if (!rest.empty()) {
-        FLOE_ASSERT(storage_.write_transfer_batch(shard, {}, rest, type, std::nullopt).ok(),
-                    "pending batch");
+    if (!rest.empty() && !storage_.write_transfer_batch(shard, {}, rest, type, std::nullopt).ok()) {
+        return {Attempt::failed, made_progress};  // removed meanwhile
     }
     return {Attempt::success, made_progress};
 }
@@ -272,21 +281,25 @@ void ShardSyncHandler::queue_everything_for_recovery(ShardIndex shard, Epoch epo
                 all.push_back(next->first);
             }
         }
-        FLOE_ASSERT(storage_.write_transfer_batch(shard, {}, all, type, std::nullopt).ok(),
-                    "pending batch");
+        if (!storage_.write_transfer_batch(shard, {}, all, type, std::nullopt).ok()) {
+            return;  // removed meanwhile; sync_shard_impl notices
+        }
     }
 }
 
-// §8.5 step 4, recovery_any_missing_slivers.
-void ShardSyncHandler::recover_pending(ShardIndex shard) {
+// §8.5 step 4, recovery_any_missing_slivers. False if the shard was removed under it.
+bool ShardSyncHandler::recover_pending(ShardIndex shard) {
     while (true) {
+        if (!storage_.has_shard(shard)) {
+            return false;
+        }
         const auto pending = storage_.pending_recover(shard);
         if (pending.empty()) {
-            return;
+            return true;
         }
-        if (storage_.shard_status(shard) == ShardStatus::active_sync) {
-            FLOE_ASSERT(storage_.set_shard_status(shard, ShardStatus::active_recover).ok(),
-                        "shard status");
+        if (storage_.shard_status(shard) == ShardStatus::active_sync &&
+            !storage_.set_shard_status(shard, ShardStatus::active_recover).ok()) {
+            return false;
         }
         const Epoch epoch = env_.current_committee_epoch();
         for (const auto& [type, blob] : pending) {
@@ -298,10 +311,14 @@ void ShardSyncHandler::recover_pending(ShardIndex shard) {
                     env_.get_or_recover_metadata(blob, *info->initial_certified_epoch);
                 const uint32_t pair = pair_index(shard, n_shards_, blob);
                 const Sliver sliver = env_.recover_sliver_from_committee(metadata, pair, type);
-                FLOE_ASSERT(storage_.put_sliver(shard, blob, sliver).ok(), "put sliver");
+                if (!storage_.put_sliver(shard, blob, sliver).ok()) {
+                    return false;
+                }
                 ++stats_.recovered_slivers;
             }
-            FLOE_ASSERT(storage_.remove_pending_recover(shard, type, blob).ok(), "pending");
+            if (!storage_.remove_pending_recover(shard, type, blob).ok()) {
+                return false;
+            }
         }
     }
 }
@@ -309,6 +326,9 @@ void ShardSyncHandler::recover_pending(ShardIndex shard) {
 // Invariant 13: a shard becomes Active only once every blob certified before the sync epoch
 // (and still certified) is stored at it.
 void ShardSyncHandler::check_filled(ShardIndex shard, Epoch epoch) {
+    if (!storage_.has_shard(shard)) {
+        return;  // removed: nothing becomes Active
+    }
     const Epoch now = env_.current_committee_epoch();
     auto blobs = storage_.certified_before_epoch(epoch, BlobBound::unbounded());
     while (auto next = blobs.next()) {

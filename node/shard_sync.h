@@ -86,7 +86,7 @@ private:
     AttemptResult transfer_phase(ShardIndex shard, Epoch epoch, SliverType type,
                                  std::optional<BlobId> after);
     void queue_everything_for_recovery(ShardIndex shard, Epoch epoch);
-    void recover_pending(ShardIndex shard);
+    bool recover_pending(ShardIndex shard);
     void check_filled(ShardIndex shard, Epoch epoch);
 
     sim::Runtime& rt_;

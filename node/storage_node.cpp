@@ -65,6 +65,7 @@ StorageNode::~StorageNode() {
 void StorageNode::run() {
     serve();
     // §8.6 startup order: shard syncs resume from their persisted progress before any event.
+    (void)current_committee_epoch();  // §2.2 step 1: start at the latest on-chain committee
     shard_sync_.restart_syncs();
     tasks_.push_back(rt_.spawn("events", [this] { event_loop(); }));
     tasks_.push_back(rt_.spawn("blob-sync-monitor", [this] { monitor_loop(); }));
@@ -203,7 +204,6 @@ void StorageNode::process_certified(const ChainEvent& event, const BlobCertified
 // once.
 void StorageNode::process_epoch_change_start(const ChainEvent& event, Epoch epoch,
                                              EventHandle handle) {
-    (void)event;
     (void)rt_.fail_point_async("epoch_change_start_entry");
     FLOE_ASSERT(epoch != 0, "EpochChangeStart(0)");
     if (finisher_.has_value()) {
@@ -239,6 +239,14 @@ void StorageNode::process_epoch_change_start(const ChainEvent& event, Epoch epoc
         if (joining) {
             must(storage_.set_status(NodeStatus::recover_metadata()), "status");  // T9
         }
+        // Recorded here, before the finisher can complete the event: a crash after that must
+        // still find these shards to resume (restart_syncs resumes ActiveSync shards).
+        for (ShardIndex shard : diff.gained) {
+            if (storage_.shard_status(shard) != ShardStatus::active &&
+                !shard_sync_.is_syncing(shard)) {
+                must(storage_.start_shard_sync(shard), "record_start_shard_sync");
+            }
+        }
         shard_sync_.start_sync_shards(diff.gained);
     }
     for (ShardIndex shard : diff.to_lock) {
@@ -247,8 +255,14 @@ void StorageNode::process_epoch_change_start(const ChainEvent& event, Epoch epoc
         }
     }
     event_epoch_ = epoch;  // §7.2 step 9: blob syncs now target the shards owned at E
-    report_consistency(epoch);
-    start_finisher(std::move(handle), epoch, diff.to_remove, !diff.gained.empty(), member);
+    // §7.2 step 10: not when reprocessing. A blob event after this one already applied means
+    // the blob info is ahead of this point in the history.
+    if (!storage_.blob_event_applied(event.index)) {
+        report_consistency(epoch);
+    }
+    // §7.8 (as HEAD has it): while any shard sync runs, shard sync owns the attestation.
+    start_finisher(std::move(handle), epoch, diff.to_remove,
+                   !diff.gained.empty() || shard_sync_.has_sync_in_progress(), member);
 }
 
 // §7.7: one at a time. Attests when nobody else will (§7.8: in sync, no gained shards, a
@@ -263,7 +277,11 @@ void StorageNode::start_finisher(EventHandle handle, Epoch epoch, std::vector<Sh
             (void)rt_.fail_point_async("blocking_finishing_epoch_change_start");
             if (!ongoing_shard_sync && member && committee_epoch_ == epoch &&
                 storage_.status().is_active()) {
-                attest_as(epoch, "finisher");
+                // Submitted before the event completes (§7.7): once the cursor passes
+                // EpochChangeStart nothing would replay it, so a queued attestation lost in a
+                // crash would be lost for good.
+                claim_attestation(epoch, "finisher");
+                submit_attestation(epoch);
             }
             // §7.7: retried forever with backoff 10 s → 5 min (an injected write error, say).
             ExponentialBackoff backoff(context_.config.epoch_change.finisher_backoff_min,
@@ -358,11 +376,15 @@ BlobMetadata StorageNode::get_or_recover_metadata(const BlobId& blob, Epoch cert
     return recover_metadata(blob, certified_epoch);
 }
 
-void StorageNode::attest_as(Epoch epoch, const char* component) {
+void StorageNode::claim_attestation(Epoch epoch, const char* component) {
     const auto [it, first] = attester_of_.emplace(epoch, component);
     FLOE_ASSERT(first || std::string_view(it->second) == component,
                 "node {}: both {} and {} attest epoch {} (§7.8: exactly one attester)",
                 context_.index, it->second, component, epoch);
+}
+
+void StorageNode::attest_as(Epoch epoch, const char* component) {
+    claim_attestation(epoch, component);
     to_attest_.push_back(epoch);
     attest_wakeup_.notify_all();
 }
@@ -375,28 +397,31 @@ void StorageNode::attester_loop() {
             (void)attest_wakeup_.wait(sim::Duration::forever());
             continue;
         }
-        const Epoch epoch = to_attest_.front();
-        ExponentialBackoff backoff(context_.config.contract.sync_done_backoff_min,
-                                   context_.config.contract.sync_done_backoff_max);
-        while (true) {
-            auto reply = rt_.call<SyncDoneReply>(context_.directory.chain, method::sync_done,
-                                                 SyncDoneRequest{context_.index, epoch},
-                                                 context_.config.events.chain_request_timeout);
-            if (reply.ok()) {
-                const SyncDoneReply& r = reply.value();
-                const bool done =
-                    !r.error.has_value() || r.error == SyncDoneError::duplicate_sync_done ||
-                    r.error == SyncDoneError::not_in_committee || r.chain_epoch > epoch;
-                if (done) {
-                    break;
-                }
-                FLOE_ASSERT(r.chain_epoch == epoch,
-                            "attesting epoch {} while the chain is behind, at {}", epoch,
-                            r.chain_epoch);
-            }
-            rt_.sleep(backoff.next(rt_.rng("attest-retry")));
-        }
+        submit_attestation(to_attest_.front());
         to_attest_.erase(to_attest_.begin());
+    }
+}
+
+void StorageNode::submit_attestation(Epoch epoch) {
+    ExponentialBackoff backoff(context_.config.contract.sync_done_backoff_min,
+                               context_.config.contract.sync_done_backoff_max);
+    while (true) {
+        auto reply = rt_.call<SyncDoneReply>(context_.directory.chain, method::sync_done,
+                                             SyncDoneRequest{context_.index, epoch},
+                                             context_.config.events.chain_request_timeout);
+        if (reply.ok()) {
+            const SyncDoneReply& r = reply.value();
+            const bool done = !r.error.has_value() ||
+                              r.error == SyncDoneError::duplicate_sync_done ||
+                              r.error == SyncDoneError::not_in_committee || r.chain_epoch > epoch;
+            if (done) {
+                return;
+            }
+            FLOE_ASSERT(r.chain_epoch == epoch,
+                        "attesting epoch {} while the chain is behind, at {}", epoch,
+                        r.chain_epoch);
+        }
+        rt_.sleep(backoff.next(rt_.rng("attest-retry")));
     }
 }
 
@@ -416,13 +441,22 @@ void StorageNode::monitor_loop() {
     }
 }
 
-// §6.4 BlobSynchronizer::run.
+// §6.4 BlobSynchronizer::run. The shard set is recomputed from the event epoch on every pass,
+// and a shard removed meanwhile (the spec's UnregisteredColumn) is skipped: a long-starved sync
+// may outlive an epoch change that dropped one of its shards.
 void StorageNode::synchronize_blob(const BlobId& blob, Epoch certified_epoch,
                                    sim::Semaphore& sliver_permits) {
     FLOE_ASSERT(event_epoch_.has_value(), "blob sync before the event epoch is known");
-    const Epoch epoch = *event_epoch_;
-    const std::vector<ShardIndex> shards = owned_shards_at(epoch);
-    if (storage_.is_stored_at_shards(blob, shards)) {
+    auto shards_now = [&] {
+        std::vector<ShardIndex> shards;
+        for (ShardIndex shard : owned_shards_at(*event_epoch_)) {
+            if (storage_.has_shard(shard)) {
+                shards.push_back(shard);
+            }
+        }
+        return shards;
+    };
+    if (storage_.is_stored_at_shards(blob, shards_now())) {
         return;
     }
     BlobMetadata metadata = storage_.metadata(blob).value_or(BlobMetadata{});
@@ -430,17 +464,29 @@ void StorageNode::synchronize_blob(const BlobId& blob, Epoch certified_epoch,
         metadata = recover_metadata(blob, certified_epoch);
         must(storage_.put_metadata(metadata), "metadata");
     }
-    for (ShardIndex shard : shards) {
-        sim::Permit permit = sliver_permits.acquire();
-        const uint32_t pair = pair_index(shard, context_.n_shards, blob);
-        for (SliverType type : {SliverType::primary, SliverType::secondary}) {
-            if (storage_.sliver(shard, type, blob).has_value()) {
-                continue;
+    while (true) {
+        bool removed_meanwhile = false;
+        for (ShardIndex shard : shards_now()) {
+            sim::Permit permit = sliver_permits.acquire();
+            const uint32_t pair = pair_index(shard, context_.n_shards, blob);
+            for (SliverType type : {SliverType::primary, SliverType::secondary}) {
+                if (!storage_.has_shard(shard) || storage_.sliver(shard, type, blob).has_value()) {
+                    continue;
+                }
+                const Sliver sliver = recover_sliver(metadata, pair, type);
+                (void)rt_.fail_point_async("fail_point_recover_sliver_before_put_sliver");
+                auto put = storage_.put_sliver(shard, blob, sliver);
+                if (!put.ok()) {
+                    FLOE_ASSERT(put.error() == StoreError::no_such_shard, "put sliver: {}",
+                                store_error_name(put.error()));
+                    removed_meanwhile = true;
+                }
             }
-            const Sliver sliver = recover_sliver(metadata, pair, type);
-            (void)rt_.fail_point_async("fail_point_recover_sliver_before_put_sliver");
-            must(storage_.put_sliver(shard, blob, sliver), "put sliver");
         }
+        if (!removed_meanwhile) {
+            return;
+        }
+        rt_.sleep(context_.config.blob_sync_db_error_retry);  // §6.4 step 3: then recompute
     }
 }
 
@@ -449,7 +495,7 @@ BlobMetadata StorageNode::recover_metadata(const BlobId& blob, Epoch certified_e
     ExponentialBackoff backoff(context_.config.committee.retry_interval_min,
                                context_.config.committee.retry_interval_max);
     while (true) {
-        const Committee& current = committee(event_epoch_.value_or(1));
+        const Committee& current = committee(current_committee_epoch());
         std::vector<NodeIndex> members;
         for (const CommitteeMember& member : current.members) {
             if (member.node != context_.index) {
@@ -477,17 +523,17 @@ Sliver StorageNode::recover_sliver(const BlobMetadata& metadata, uint32_t pair, 
     ExponentialBackoff backoff(context_.config.committee.retry_interval_min,
                                context_.config.committee.retry_interval_max);
     while (true) {
-        const Committee& current = committee(event_epoch_.value_or(1));
+        const Committee& current = committee(current_committee_epoch());
         std::vector<sim::JoinHandle<std::vector<RecoverySymbol>>> requests;
         for (const CommitteeMember& member : current.members) {
             const sim::HostId host = context_.directory.nodes[member.node];
-            requests.push_back(rt_.spawn("symbols", [this, host, &metadata, pair, type] {
-                auto reply = rt_.call<std::vector<RecoverySymbol>>(
-                    host, method::recovery_symbols,
-                    RecoverySymbolsRequest{metadata.blob_id, pair, type},
-                    context_.config.committee.sliver_request_timeout);
-                return reply.ok() ? std::move(reply).value() : std::vector<RecoverySymbol>{};
-            }));
+            requests.push_back(
+                rt_.spawn("symbols", [this, host, blob = metadata.blob_id, pair, type] {
+                    auto reply = rt_.call<std::vector<RecoverySymbol>>(
+                        host, method::recovery_symbols, RecoverySymbolsRequest{blob, pair, type},
+                        context_.config.committee.sliver_request_timeout);
+                    return reply.ok() ? std::move(reply).value() : std::vector<RecoverySymbol>{};
+                }));
         }
         std::vector<RecoverySymbol> symbols;
         for (auto& request : requests) {

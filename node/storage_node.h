@@ -62,6 +62,8 @@ public:
     void attest(Epoch epoch) override { attest_as(epoch, "shard-sync"); }
     // §7.8, invariant 4: within one incarnation, one component attests an epoch.
     void attest_as(Epoch epoch, const char* component);
+    void claim_attestation(Epoch epoch, const char* component);
+    void submit_attestation(Epoch epoch);  // blocks until the chain took it or moved on
 
 private:
     // --- events (§5) ---
