@@ -27,7 +27,6 @@ public:
         return delay < max_ ? delay : max_;
     }
     void reset() { attempt_ = 0; }
-    uint32_t attempts() const { return attempt_; }
 
 private:
     sim::Duration min_;

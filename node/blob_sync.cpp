@@ -37,7 +37,6 @@ sim::WatchReceiver<SyncStatus> BlobSyncHandler::start_sync(const BlobId& blob,
         return existing->second.status.subscribe();
     }
     const uint64_t generation = next_generation_++;
-    ++started_;
     auto channel = sim::watch_channel(SyncStatus::pending(), "blob-sync " + blob.short_hex());
     Entry& entry =
         in_progress_
@@ -109,14 +108,6 @@ void BlobSyncHandler::cancel_sync_and_mark_event_complete(const BlobId& blob) {
 
 void BlobSyncHandler::cancel_all_syncs_and_mark_events_completed() {
     cancel_syncs_where_not([](const BlobId&) { return false; });
-}
-
-std::vector<BlobId> BlobSyncHandler::in_progress_blobs() const {
-    std::vector<BlobId> blobs;
-    for (const auto& [blob, entry] : in_progress_) {
-        blobs.push_back(blob);
-    }
-    return blobs;
 }
 
 }  // namespace walrus

@@ -71,8 +71,6 @@ public:
 
     bool is_in_progress(const BlobId& blob) const { return in_progress_.contains(blob); }
     size_t in_progress_count() const { return in_progress_.size(); }
-    std::vector<BlobId> in_progress_blobs() const;
-    uint64_t started() const { return started_; }
 
 private:
     struct Entry {
@@ -101,7 +99,6 @@ private:
     sim::Semaphore sliver_permits_;
     std::map<BlobId, Entry> in_progress_;  // INV (7): at most one sync per blob id
     uint64_t next_generation_ = 1;
-    uint64_t started_ = 0;
 };
 
 }  // namespace walrus

@@ -25,8 +25,10 @@ struct EncodingParams {
     // §1: source symbols; recovery of a primary sliver needs n - f symbols, a secondary n - 2f.
     uint32_t primary_source_symbols() const { return n_shards - 2 * f(); }
     uint32_t secondary_source_symbols() const { return n_shards - f(); }
+    // A sliver is rebuilt from symbols of the orthogonal dimension, so it takes as many symbols
+    // as that dimension has source symbols.
     uint32_t symbols_to_recover(SliverType type) const {
-        return type == SliverType::primary ? n_shards - f() : n_shards - 2 * f();
+        return type == SliverType::primary ? secondary_source_symbols() : primary_source_symbols();
     }
 };
 

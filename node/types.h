@@ -39,10 +39,6 @@ constexpr uint32_t max_faulty(uint32_t n_shards) {
 constexpr bool is_quorum(uint32_t weight, uint32_t n_shards) {
     return 3 * weight >= 2 * n_shards + 1;
 }
-// Validity (f + 1): enough weight that at least one honest shard is included.
-constexpr bool is_validity(uint32_t weight, uint32_t n_shards) {
-    return weight >= max_faulty(n_shards) + 1;
-}
 
 // Shard ownership of one committee: for each member, its shard indices.
 struct CommitteeMember {

@@ -67,7 +67,6 @@ void Cluster::start() {
 }
 
 void Cluster::fail(const std::string& message) {
-    failures_.push_back(message);
     sim_.fail(sim::FailureClass::invariant, message);
 }
 
@@ -153,13 +152,13 @@ void Cluster::check_attestations_without_faults() {
     }
 }
 
-// The chain's own history replayed: the digest of blobs certified before `epoch`, over the
-// events before EpochChangeStart(epoch), exactly as a node's blob info sees them.
-uint64_t Cluster::oracle_digest(Epoch epoch, uint64_t& count) const {
+// The chain's own history replayed exactly as a node's blob info sees it, over every event
+// before EpochChangeStart(`until`) (all events when `until` is unset).
+std::map<BlobId, BlobInfo> Cluster::replay_blob_info(std::optional<Epoch> until) const {
     std::map<BlobId, BlobInfo> infos;
     for (const walrus::ChainEvent& event : chain_service_.chain().events()) {
         if (const auto* start = std::get_if<walrus::EpochChangeStart>(&event.body);
-            start != nullptr && start->epoch == epoch) {
+            start != nullptr && until.has_value() && start->epoch == *until) {
             break;
         }
         std::visit(
@@ -178,8 +177,13 @@ uint64_t Cluster::oracle_digest(Epoch epoch, uint64_t& count) const {
             },
             event.body);
     }
+    return infos;
+}
+
+// The digest of blobs certified before `epoch`, as every node must report it.
+uint64_t Cluster::oracle_digest(Epoch epoch, uint64_t& count) const {
     walrus::BlobIdDigest digest;
-    for (const auto& [blob, info] : infos) {
+    for (const auto& [blob, info] : replay_blob_info(epoch)) {
         if (walrus::certified_before_epoch(info, epoch)) {
             digest.add(blob);
         }
@@ -268,20 +272,7 @@ void Cluster::check_converged(sim::Runtime& world, sim::Duration deadline) {
     // Every blob certified now is stored at every shard of its owner.
     const Epoch epoch = chain().current_epoch();
     const walrus::Committee& committee = chain().current_committee();
-    uint64_t count = 0;
-    (void)oracle_digest(epoch + 1, count);
-    std::map<BlobId, BlobInfo> infos;
-    for (const walrus::ChainEvent& event : chain().events()) {
-        if (const auto* c = std::get_if<walrus::BlobCertified>(&event.body)) {
-            infos[c->blob_id].apply_certify(c->certified_epoch, c->deletable, c->end_epoch,
-                                            c->is_extension);
-        } else if (const auto* r = std::get_if<walrus::BlobRegistered>(&event.body)) {
-            infos[r->blob_id].apply_register(r->deletable, r->end_epoch);
-        } else if (const auto* d = std::get_if<walrus::BlobDeleted>(&event.body)) {
-            infos[d->blob_id].apply_delete(d->was_certified);
-        }
-    }
-    for (const auto& [blob, info] : infos) {
+    for (const auto& [blob, info] : replay_blob_info(std::nullopt)) {
         if (!info.is_certified(epoch)) {
             continue;
         }

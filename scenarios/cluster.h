@@ -4,10 +4,13 @@
 // keeps its data), and a client host running the writer workload. The world side can read the
 // chain, poke stake, crash nodes at the crash fail points, and run the checkers.
 
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "node/blob_info.h"
 #include "node/chain_service.h"
 #include "node/client.h"
 #include "node/config.h"
@@ -60,7 +63,6 @@ public:
     const walrus::Directory& directory() const { return directory_; }
     const walrus::Client* client() const { return client_.get(); }
     uint32_t n_shards() const { return config_.n_shards; }
-    const std::vector<std::string>& failures() const { return failures_; }
 
     // Health as the simtests read it (over RPC from the world host); nullopt if unreachable.
     std::optional<walrus::HealthInfo> health(sim::Runtime& world, NodeIndex node);
@@ -87,6 +89,7 @@ public:
 
 private:
     void fail(const std::string& message);
+    std::map<walrus::BlobId, walrus::BlobInfo> replay_blob_info(std::optional<Epoch> until) const;
     uint64_t oracle_digest(Epoch epoch, uint64_t& count) const;
     void check_epoch(sim::Runtime& world, Epoch epoch);
 
@@ -100,7 +103,6 @@ private:
     std::vector<walrus::NodeContext> contexts_;
     walrus::Directory directory_;
     std::unique_ptr<walrus::Client> client_;
-    std::vector<std::string> failures_;
 };
 
 }  // namespace floe::scenarios

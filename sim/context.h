@@ -55,7 +55,6 @@ public:
     Stack acquire();
     void release(Stack stack);
     size_t usable_size() const { return usable_size_; }
-    size_t pooled() const { return free_.size(); }
 
 private:
     static void unpoison(const Stack& stack);

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <string>
 
 #include "scenarios/cluster_scenario.h"
@@ -38,46 +39,68 @@ std::optional<floe::tools::SeedRange> seeds_for(const std::string& seeds_text,
     return seeds;
 }
 
-int run_demo(const std::string& seeds_text, DemoOptions options) {
-    std::string error;
-    const auto seeds = seeds_for(seeds_text, options.trace_path, error);
-    if (!seeds) {
-        return fail_usage(error);
-    }
-    fmt::print(
-        "floe demo: kernel demo, {} hosts replicating counters under crashes, partitions "
-        "and a crash fail point; {} s virtual per seed\n\n",
-        options.hosts, options.duration.ns() / 1'000'000'000);
-    fmt::print("  {:>6}  {:<9}  {:>12}  {:>9}  {:>8}  {:>7}  {:>7}  {:>8}  {:<16}\n", "seed",
-               "outcome", "virtual", "events", "rpc ok", "failed", "crashes", "wall ms",
-               "trace hash");
-    int failed = 0;
-    for (uint64_t seed = seeds->first; seed <= seeds->last; ++seed) {
-        options.seed = seed;
-        sim::set_repro_context(fmt::format("floe demo --seed {} --hosts {}", seed, options.hosts));
+// Runs every seed of `seeds`: sets the repro command a failed assertion prints, times the run,
+// prints one row, and for a failed seed its message and the command that reproduces it.
+// `run(seed, error)` returns a report with a `result`; `row(seed, report, wall_ms)` formats it.
+template <class Run, class Row>
+int run_seeds(const floe::tools::SeedRange& seeds,
+              const std::function<std::string(uint64_t)>& repro_for, Run run, Row row) {
+    uint64_t failed = 0;
+    for (uint64_t seed = seeds.first; seed <= seeds.last; ++seed) {
+        const std::string repro = repro_for(seed);
+        sim::set_repro_context(repro);
+        std::string error;
         const auto start = std::chrono::steady_clock::now();
-        const auto report = floe::tools::run_kernel_demo(options, error);
+        const auto report = run(seed, error);
         if (!error.empty()) {
             return fail_usage(error);
         }
         const auto wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                  std::chrono::steady_clock::now() - start)
                                  .count();
-        const auto& r = report.result;
-        fmt::print("  {:>6}  {:<9}  {:>12}  {:>9}  {:>8}  {:>7}  {:>7}  {:>8}  {:<16}\n", seed,
-                   r.outcome(), r.end_time.to_string(), r.trace_events, report.rpc_ok,
-                   report.rpc_failed, report.crashes + report.fail_point_fires, wall_ms,
-                   hex(r.trace_hash));
-        if (!r.passed()) {
+        fmt::print("{}\n", row(seed, report, wall_ms));
+        if (!report.result.passed()) {
             ++failed;
-            fmt::print("          {}\n          reproduce: floe demo --seed {} --hosts {}\n",
-                       r.message, seed, options.hosts);
+            fmt::print("          {}\n          reproduce: {}\n", report.result.message, repro);
         }
         std::fflush(stdout);
     }
-    fmt::print("\n{} seeds: {} passed, {} failed\n", seeds->count(), seeds->count() - failed,
-               failed);
+    fmt::print("\n{} seeds: {} passed, {} failed\n", seeds.count(), seeds.count() - failed, failed);
     return failed == 0 ? 0 : 1;
+}
+
+int run_demo(const std::string& seeds_text, DemoOptions options) {
+    std::string error;
+    const auto seeds = seeds_for(seeds_text, options.trace_path, error);
+    if (!seeds) {
+        return fail_usage(error);
+    }
+    const int64_t seconds = options.duration.ns() / 1'000'000'000;
+    fmt::print(
+        "floe demo: kernel demo, {} hosts replicating counters under crashes, partitions "
+        "and a crash fail point; {} s virtual per seed\n\n",
+        options.hosts, seconds);
+    fmt::print("  {:>6}  {:<9}  {:>12}  {:>9}  {:>8}  {:>7}  {:>7}  {:>8}  {:<16}\n", "seed",
+               "outcome", "virtual", "events", "rpc ok", "failed", "crashes", "wall ms",
+               "trace hash");
+    return run_seeds(
+        *seeds,
+        [&](uint64_t seed) {
+            return fmt::format("floe demo --seed {} --hosts {} --seconds {}", seed, options.hosts,
+                               seconds);
+        },
+        [&](uint64_t seed, std::string& run_error) {
+            options.seed = seed;
+            return floe::tools::run_kernel_demo(options, run_error);
+        },
+        [](uint64_t seed, const floe::tools::DemoReport& report, int64_t wall_ms) {
+            const auto& r = report.result;
+            return fmt::format("  {:>6}  {:<9}  {:>12}  {:>9}  {:>8}  {:>7}  {:>7}  {:>8}  {:<16}",
+                               seed, r.outcome(), r.end_time.to_string(), r.trace_events,
+                               report.rpc_ok, report.rpc_failed,
+                               report.crashes + report.fail_point_fires, wall_ms,
+                               hex(r.trace_hash));
+        });
 }
 
 int run_cluster(const std::string& seeds_text, floe::scenarios::ClusterScenarioOptions options) {
@@ -93,39 +116,29 @@ int run_cluster(const std::string& seeds_text, floe::scenarios::ClusterScenarioO
     fmt::print("  {:>6}  {:<9}  {:>12}  {:>5}  {:>6}  {:>6}  {:>7}  {:>8}  {:>7}  {:<16}\n", "seed",
                "outcome", "virtual", "epoch", "blobs", "reads", "crashes", "events", "wall ms",
                "trace hash");
-    uint64_t failed = 0;
-    for (uint64_t seed = seeds->first; seed <= seeds->last; ++seed) {
-        options.seed = seed;
-        const std::string repro =
-            fmt::format("floe cluster --seed {} --epochs {}{}{}", seed, options.epochs,
-                        options.crashes ? "" : " --no-crashes",
-                        options.shard_gain == floe::scenarios::ShardGain::none
-                            ? std::string()
-                            : fmt::format(" --shard-gain {}",
-                                          floe::scenarios::shard_gain_name(options.shard_gain)));
-        sim::set_repro_context(repro);
-        const auto start = std::chrono::steady_clock::now();
-        const auto report = floe::scenarios::run_cluster_scenario(options, error);
-        if (!error.empty()) {
-            return fail_usage(error);
-        }
-        const auto wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 std::chrono::steady_clock::now() - start)
-                                 .count();
-        const auto& r = report.result;
-        fmt::print("  {:>6}  {:<9}  {:>12}  {:>5}  {:>6}  {:>6}  {:>7}  {:>8}  {:>7}  {:<16}\n",
-                   seed, r.outcome(), r.end_time.to_string(), report.final_epoch,
-                   report.blobs_written, report.blobs_read, report.crashes, r.trace_events, wall_ms,
-                   hex(r.trace_hash));
-        if (!r.passed()) {
-            ++failed;
-            fmt::print("          {}\n          reproduce: {}\n", r.message, repro);
-        }
-        std::fflush(stdout);
-    }
-    fmt::print("\n{} seeds: {} passed, {} failed\n", seeds->count(), seeds->count() - failed,
-               failed);
-    return failed == 0 ? 0 : 1;
+    using floe::scenarios::ShardGain;
+    return run_seeds(
+        *seeds,
+        [&](uint64_t seed) {
+            return fmt::format(
+                "floe cluster --seed {} --epochs {}{}{}", seed, options.epochs,
+                options.crashes ? "" : " --no-crashes",
+                options.shard_gain == ShardGain::none
+                    ? std::string()
+                    : fmt::format(" --shard-gain {}",
+                                  floe::scenarios::shard_gain_name(options.shard_gain)));
+        },
+        [&](uint64_t seed, std::string& run_error) {
+            options.seed = seed;
+            return floe::scenarios::run_cluster_scenario(options, run_error);
+        },
+        [](uint64_t seed, const floe::scenarios::ClusterScenarioReport& report, int64_t wall_ms) {
+            const auto& r = report.result;
+            return fmt::format(
+                "  {:>6}  {:<9}  {:>12}  {:>5}  {:>6}  {:>6}  {:>7}  {:>8}  {:>7}  {:<16}", seed,
+                r.outcome(), r.end_time.to_string(), report.final_epoch, report.blobs_written,
+                report.blobs_read, report.crashes, r.trace_events, wall_ms, hex(r.trace_hash));
+        });
 }
 
 int run_bench_kernel(floe::tools::KernelBenchOptions options) {
