@@ -13,10 +13,33 @@ const char* sync_outcome_name(SyncOutcome outcome) {
     FLOE_UNREACHABLE();
 }
 
+std::optional<SyncOutcome> SyncWaiter::wait(sim::Duration timeout) {
+    if (shared_ != nullptr) {
+        if (shared_->permit) {
+            shared_->permit = false;
+            return shared_->outcome;
+        }
+        if (!shared_->notify.wait(timeout)) {
+            return std::nullopt;
+        }
+        return shared_->outcome;
+    }
+    FLOE_ASSERT(watch_.has_value(), "waiting on an empty sync waiter");
+    auto status = watch_->wait_for([](const SyncStatus& s) { return s.done; }, timeout);
+    if (status.ok()) {
+        return status.value().outcome;
+    }
+    if (status.error() == sim::WatchError::timeout) {
+        return std::nullopt;
+    }
+    return SyncOutcome::cancelled;
+}
+
 BlobSyncHandler::BlobSyncHandler(sim::Runtime& rt, BlobSyncEnv& env,
-                                 const BlobRecoveryConfig& config)
+                                 const BlobRecoveryConfig& config, bool notify_one_waiter)
     : rt_(rt),
       env_(env),
+      notify_one_waiter_(notify_one_waiter),
       blob_permits_(config.max_concurrent_blob_syncs, "blob-sync-permits"),
       sliver_permits_(config.max_concurrent_sliver_syncs, "sliver-sync-permits") {}
 
@@ -26,22 +49,36 @@ BlobSyncHandler::~BlobSyncHandler() {
     FLOE_ASSERT(in_progress_.empty(), "{} blob syncs outlive their handler", in_progress_.size());
 }
 
-sim::WatchReceiver<SyncStatus> BlobSyncHandler::start_sync(const BlobId& blob,
-                                                           Epoch certified_epoch,
-                                                           std::optional<EventHandle> handle) {
+SyncWaiter BlobSyncHandler::subscribe(Entry& entry) const {
+    SyncWaiter waiter;
+    if (entry.shared != nullptr) {
+        waiter.shared_ = entry.shared;
+    } else {
+        waiter.watch_ = entry.status.subscribe();
+    }
+    return waiter;
+}
+
+SyncWaiter BlobSyncHandler::start_sync(const BlobId& blob, Epoch certified_epoch,
+                                       std::optional<EventHandle> handle) {
     auto existing = in_progress_.find(blob);
     if (existing != in_progress_.end()) {
         if (handle.has_value()) {
             handle->complete();
         }
-        return existing->second.status.subscribe();
+        return subscribe(existing->second);
     }
     const uint64_t generation = next_generation_++;
     auto channel = sim::watch_channel(SyncStatus::pending(), "blob-sync " + blob.short_hex());
     Entry& entry =
         in_progress_
-            .emplace(blob, Entry{generation, std::move(channel.first), std::move(handle), {}})
+            .emplace(blob,
+                     Entry{generation, std::move(channel.first), nullptr, std::move(handle), {}})
             .first->second;
+    if (notify_one_waiter_) {
+        entry.shared =
+            std::make_shared<SyncWaiter::SharedNotify>("blob-sync-notify " + blob.short_hex());
+    }
     // The guard rides in the task's captures, so it dies with the task's body whether the body
     // ran to the end, was unwound, or never started (a task aborted or killed before its first
     // run is dropped without running). Its cleanup writes nothing, so it is safe in a
@@ -51,7 +88,7 @@ sim::WatchReceiver<SyncStatus> BlobSyncHandler::start_sync(const BlobId& blob,
                            [this, blob, certified_epoch, guard = std::move(guard)] {
                                run_sync(blob, certified_epoch, *guard);
                            });
-    return std::move(channel.second);
+    return subscribe(entry);
 }
 
 BlobSyncHandler::SyncGuard::~SyncGuard() {
@@ -87,6 +124,14 @@ void BlobSyncHandler::finish(const BlobId& blob, uint64_t generation, SyncOutcom
         entry.handle->complete();  // may write the cursor (a fail point may crash us here)
     }
     entry.status.send(SyncStatus::finished(outcome));
+    if (entry.shared != nullptr) {
+        // Before #3412: notify_one. The first waiter wakes (or a permit is kept for the next
+        // one to arrive); any further waiter stays blocked.
+        entry.shared->outcome = outcome;
+        if (!entry.shared->notify.notify_one()) {
+            entry.shared->permit = true;
+        }
+    }
 }
 
 void BlobSyncHandler::cancel_sync_and_mark_event_complete(const BlobId& blob) {

@@ -29,6 +29,29 @@ struct SyncStatus {
     bool operator==(const SyncStatus&) const = default;
 };
 
+// What a caller of start_sync waits on (§6.2). Since #3412 every caller holds its own receiver on
+// the sync's watch channel and sees the terminal outcome (invariant 8). With the old behaviour
+// `notify-one-sync-waiter` all callers share one notify, woken once with notify_one when the
+// sync ends (a notification with nobody waiting is kept as one permit, as tokio's Notify does):
+// a second waiter on the same blob blocks forever.
+class SyncWaiter {
+public:
+    // The terminal outcome; nullopt on timeout. A sync whose handler vanished counts as
+    // Cancelled (§9.3 step 5: "also used when all senders dropped").
+    std::optional<SyncOutcome> wait(sim::Duration timeout = sim::Duration::forever());
+
+private:
+    friend class BlobSyncHandler;
+    struct SharedNotify {
+        explicit SharedNotify(std::string name) : notify(std::move(name)) {}
+        sim::Notify notify;
+        bool permit = false;
+        SyncOutcome outcome = SyncOutcome::cancelled;
+    };
+    std::optional<sim::WatchReceiver<SyncStatus>> watch_;
+    std::shared_ptr<SharedNotify> shared_;
+};
+
 // What a blob sync needs from its node.
 class BlobSyncEnv {
 public:
@@ -42,15 +65,16 @@ public:
 
 class BlobSyncHandler {
 public:
-    BlobSyncHandler(sim::Runtime& rt, BlobSyncEnv& env, const BlobRecoveryConfig& config);
+    BlobSyncHandler(sim::Runtime& rt, BlobSyncEnv& env, const BlobRecoveryConfig& config,
+                    bool notify_one_waiter);
     BlobSyncHandler(const BlobSyncHandler&) = delete;
     BlobSyncHandler& operator=(const BlobSyncHandler&) = delete;
     ~BlobSyncHandler();
 
     // §6.2. If a sync for `blob` runs already, the new handle is completed at once (the older
     // sync still pins an earlier cursor position) and the caller subscribes to it.
-    sim::WatchReceiver<SyncStatus> start_sync(const BlobId& blob, Epoch certified_epoch,
-                                              std::optional<EventHandle> handle);
+    SyncWaiter start_sync(const BlobId& blob, Epoch certified_epoch,
+                          std::optional<EventHandle> handle);
 
     // §6.3 cancellation sources. Each completes the cancelled syncs' event handles.
     void cancel_sync_and_mark_event_complete(const BlobId& blob);
@@ -76,6 +100,7 @@ private:
     struct Entry {
         uint64_t generation = 0;
         sim::WatchSender<SyncStatus> status;
+        std::shared_ptr<SyncWaiter::SharedNotify> shared;  // notify-one-sync-waiter only
         std::optional<EventHandle> handle;
         sim::JoinHandle<sim::Unit> task;
     };
@@ -92,9 +117,11 @@ private:
     };
     void run_sync(const BlobId& blob, Epoch certified_epoch, SyncGuard& guard);
     void finish(const BlobId& blob, uint64_t generation, SyncOutcome outcome);
+    SyncWaiter subscribe(Entry& entry) const;
 
     sim::Runtime& rt_;
     BlobSyncEnv& env_;
+    bool notify_one_waiter_;
     sim::Semaphore blob_permits_;
     sim::Semaphore sliver_permits_;
     std::map<BlobId, Entry> in_progress_;  // INV (7): at most one sync per blob id

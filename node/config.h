@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "node/old_behaviours.h"
 #include "sim/time.h"
 
 namespace walrus {
@@ -35,6 +36,8 @@ struct NodeRecoveryConfig {
     sim::Duration retry_backoff_max = sim::Duration::seconds(30);     // #3407
     sim::Duration shard_not_created_backoff_min = sim::Duration::seconds(1);   // #3453
     sim::Duration shard_not_created_backoff_max = sim::Duration::seconds(60);  // #3453
+    // How often the recovery task polls for the first processed event (§9.1 step a).
+    sim::Duration event_epoch_poll = sim::Duration::millis(100);
 };
 
 struct ShardSyncConfig {
@@ -86,6 +89,7 @@ struct NodeConfig {
     ContractServiceConfig contract;
     GarbageCollectionConfig garbage_collection;
     sim::Duration blob_sync_db_error_retry = sim::Duration::zero();  // 30 s; 0 s in msim (§14)
+    OldBehaviours old;  // all off: the behaviour of #3407 + #3464
 };
 
 }  // namespace walrus

@@ -10,6 +10,7 @@
 #include "node/chain/chain.h"
 #include "node/chain/events.h"
 #include "node/encoding.h"
+#include "node/recovery_stats.h"
 #include "node/status.h"
 #include "node/types.h"
 #include "sim/runtime.h"
@@ -131,6 +132,12 @@ struct HealthInfo {
     uint64_t transferred_slivers = 0;
     uint64_t recovered_slivers = 0;
     uint64_t direct_recoveries = 0;
+    // Node recovery (§9) and the outcomes of event-path blob syncs, this incarnation.
+    NodeRecoveryStats recovery;
+    bool recovery_running = false;
+    uint64_t event_syncs_succeeded = 0;
+    uint64_t event_syncs_cancelled = 0;
+    uint64_t event_syncs_skipped = 0;
 };
 
 // §8.5 server side: a batch of a shard's slivers for the node that gained the shard.

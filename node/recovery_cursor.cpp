@@ -43,6 +43,9 @@ std::optional<BlobId> SettleCursor::lowest_unfinished() const {
     if (!retry_pending_.empty() && (!lowest || retry_pending_.begin()->first < *lowest)) {
         lowest = retry_pending_.begin()->first;
     }
+    if (!abandoned_.empty() && (!lowest || *abandoned_.begin() < *lowest)) {
+        lowest = *abandoned_.begin();
+    }
     return lowest;
 }
 
@@ -100,6 +103,12 @@ std::optional<sim::Instant> SettleCursor::cancelled(const BlobId& blob, bool sti
     return now + delay;
 }
 
+void SettleCursor::abandon(const BlobId& blob) {
+    const bool erased = in_flight_.erase(blob) == 1;
+    FLOE_ASSERT(erased, "outcome of blob {} that is not in flight", blob.short_hex());
+    abandoned_.insert(blob);
+}
+
 std::vector<BlobId> SettleCursor::take_due_retries(sim::Instant now) {
     std::vector<BlobId> due;
     for (auto it = retry_pending_.begin(); it != retry_pending_.end();) {
@@ -130,7 +139,7 @@ std::optional<sim::Duration> SettleCursor::backoff_of(const BlobId& blob) const 
 
 // §9.3 step 7: with nothing unfinished, everything scanned is settled.
 std::optional<BlobId> SettleCursor::eligible_checkpoint() const {
-    if (!in_flight_.empty() || !retry_pending_.empty()) {
+    if (!in_flight_.empty() || !retry_pending_.empty() || !abandoned_.empty()) {
         return last_settled_;
     }
     return scan_pos_.has_value() ? scan_pos_ : last_settled_;

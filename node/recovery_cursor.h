@@ -69,6 +69,12 @@ public:
     // Retries whose deadline passed, in blob-id order; they leave retry_pending. Each must then be
     // either settle()d or start()ed again.
     std::vector<BlobId> take_due_retries(sim::Instant now);
+    // A due retry whose blob info vanished: dropped without settling (§9.3 step 4b).
+    void forget(const BlobId& blob) { retry_backoff_.erase(blob); }
+    // A sync ended Skipped: the pass aborts (§9.3 step 5). The blob stays unfinished for the
+    // checkpoint: the PR drops it from in_flight, after which eligible_checkpoint() may return a
+    // scan position past a blob that was never synced, and a later resume skips it for good.
+    void abandon(const BlobId& blob);
     std::optional<sim::Instant> next_retry_deadline() const;
 
     // §9.3 step 7: what may be persisted now.
@@ -96,6 +102,7 @@ private:
     uint32_t persist_interval_;
     RecoveryBackoff backoff_;
     std::set<BlobId> in_flight_;
+    std::set<BlobId> abandoned_;  // Skipped: never settled in this pass
     std::map<BlobId, sim::Instant> retry_pending_;
     std::map<BlobId, sim::Duration> retry_backoff_;
     std::optional<BlobId> last_settled_;

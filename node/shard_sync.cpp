@@ -129,6 +129,13 @@ void ShardSyncHandler::per_shard_task(ShardIndex shard, Epoch epoch) {
         if (result.outcome == Attempt::success) {
             break;
         }
+        if (result.outcome != Attempt::failed && rt_.fail_point("fail_point_shard_sync_no_retry") ==
+                                                     sim::FailPointOutcome::inject_error) {
+            // §11: the sync gives up. Its entry stays in the map (only successes remove
+            // themselves, §16 item 4) and its shard stays ActiveSync/ActiveRecover.
+            ++stats_.terminal_failures;
+            return;
+        }
         if (result.outcome == Attempt::failed) {
             if (!storage_.has_shard(shard)) {
                 in_progress_.erase(shard);  // removed meanwhile: nothing left to sync
@@ -154,7 +161,8 @@ void ShardSyncHandler::per_shard_task(ShardIndex shard, Epoch epoch) {
     // The finisher of any later epoch change left its attestation to shard sync while this
     // task ran, so the current epoch is the one to attest (HEAD's rule; the spec's task attests
     // its own, possibly older, epoch and the current one would never be attested).
-    if (in_progress_.empty() && !storage_.status().is_recovering()) {
+    const NodeStatus status = storage_.status();
+    if (in_progress_.empty() && !status.is_recovering() && !status.is_catching_up()) {
         env_.attest(std::max(epoch, env_.current_committee_epoch()));
     }
 }
@@ -169,6 +177,10 @@ ShardSyncHandler::AttemptResult ShardSyncHandler::sync_shard_impl(ShardIndex sha
         return {Attempt::failed, false};  // removed meanwhile
     }
     const ShardStatus status = storage_.shard_status(shard);
+    if (status == ShardStatus::active) {
+        // §7.5 force-set it Active (the node left catch-up): node recovery fills it now.
+        return {Attempt::success, false};
+    }
     FLOE_ASSERT(status == ShardStatus::active_sync || status == ShardStatus::active_recover ||
                     status == ShardStatus::locked_to_move,
                 "shard {} synced in status {}", shard, shard_status_name(status));

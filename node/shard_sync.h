@@ -34,6 +34,7 @@ struct ShardSyncStats {
     uint64_t recovered_slivers = 0;  // per-blob recovery of pending slivers
     uint64_t direct_recoveries = 0;  // syncs that switched to direct recovery
     uint64_t retries = 0;
+    uint64_t terminal_failures = 0;  // fail_point_shard_sync_no_retry
 };
 
 class ShardSyncHandler {

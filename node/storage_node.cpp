@@ -50,9 +50,12 @@ StorageNode::StorageNode(sim::Runtime& rt, const NodeContext& context,
       params_{context.n_shards},
       sequencer_(storage_.event_cursor()),
       complete_fn_([this](EventIndex index) { complete_event(index); }),
-      blob_sync_(rt, *this, context.config.blob_recovery),
+      blob_sync_(rt, *this, context.config.blob_recovery,
+                 context.config.old.notify_one_sync_waiter),
       shard_sync_(rt, storage_, *this, context.index, context.n_shards, context.directory,
-                  context.config.shard_sync) {}
+                  context.config.shard_sync),
+      recovery_(rt, storage_, blob_sync_, shard_sync_, *this, context.config.node_recovery,
+                context.config.old) {}
 
 StorageNode::~StorageNode() {
     // Our fibers borrow this object; the kernel unwinds them (newest first) before the frame
@@ -67,6 +70,7 @@ void StorageNode::run() {
     // §8.6 startup order: shard syncs resume from their persisted progress before any event.
     (void)current_committee_epoch();  // §2.2 step 1: start at the latest on-chain committee
     shard_sync_.restart_syncs();
+    recovery_.restart_recovery();  // §2.2 item 7 (#2291): the task waits for the first event
     tasks_.push_back(rt_.spawn("events", [this] { event_loop(); }));
     tasks_.push_back(rt_.spawn("blob-sync-monitor", [this] { monitor_loop(); }));
     tasks_.push_back(rt_.spawn("attester", [this] { attester_loop(); }));
@@ -117,6 +121,7 @@ void StorageNode::process_event(const ChainEvent& event) {
     (void)rt_.fail_point("fail_point_process_event");         // §11: first crash of restart tests
     (void)rt_.fail_point_async("before-process-event-impl");  // §11: slow event processing
     EventHandle handle(event.index, &complete_fn_);
+    check_if_lagging(event);
     if (!event_epoch_.has_value() && !std::holds_alternative<EpochChangeStart>(event.body)) {
         event_epoch_ = event.epoch;  // §5: at startup, the first non-EpochChangeStart event
     }
@@ -193,15 +198,26 @@ void StorageNode::process_certified(const ChainEvent& event, const BlobCertified
         handle.complete();
         return;
     }
-    (void)blob_sync_.start_sync(certified.blob_id, *info.initial_certified_epoch,
-                                std::move(handle));
+    watch_event_sync(
+        certified.blob_id,
+        blob_sync_.start_sync(certified.blob_id, *info.initial_certified_epoch, std::move(handle)));
 }
 
-// §7.2-§7.4: EpochChangeStart(E) for a node in sync. Shards gained are created and filled by
-// shard sync from their previous owners; shards lost are locked (read-only sync sources);
-// shards unowned for two epochs are removed by the finisher, which completes the event. The
-// genesis epoch is no special case: no blob is certified before epoch 1, so its syncs finish at
-// once.
+// The event path subscribes to the sync it started or joined and counts its outcome (health
+// info). It is the first waiter of a blob an extension re-certified while recovery also needs it:
+// the two waiters of #3412 (§6.2).
+void StorageNode::watch_event_sync(const BlobId& blob, SyncWaiter waiter) {
+    (void)rt_.spawn("blob-event-waiter " + blob.short_hex(),
+                    [this, waiter = std::move(waiter)]() mutable {
+                        const auto outcome = waiter.wait();
+                        ++event_sync_outcomes_[outcome.value_or(SyncOutcome::cancelled)];
+                    });
+}
+
+// §7.2: EpochChangeStart(E). The previous finisher ends first (a re-gained shard must not be
+// removed and re-created concurrently); then §7.3 routes by status and by how far the chain is.
+// The genesis epoch is no special case: no blob is certified before epoch 1, so its shard syncs
+// finish at once.
 void StorageNode::process_epoch_change_start(const ChainEvent& event, Epoch epoch,
                                              EventHandle handle) {
     (void)rt_.fail_point_async("epoch_change_start_entry");
@@ -210,49 +226,17 @@ void StorageNode::process_epoch_change_start(const ChainEvent& event, Epoch epoc
         (void)finisher_->join();  // §7.2 step 3: the previous shard removal finishes first
         finisher_.reset();
     }
-    committee_epoch_ = std::max(committee_epoch_, epoch);
-    const Committee& current = committee(epoch);
-    const std::vector<ShardIndex> before =
-        epoch > 1 ? committee(epoch - 1).shards_of(context_.index) : std::vector<ShardIndex>{};
-    const ShardDiff diff =
-        ShardDiff::compute(before, current.shards_of(context_.index), storage_.existing_shards());
-
-    // §6.3: syncs of blobs no longer certified at the new epoch are cancelled.
-    blob_sync_.cancel_syncs_where_not([&](const BlobId& blob) {
-        const auto info = storage_.blob_info(blob);
-        return info.has_value() && info->is_certified(epoch);
-    });
-    const bool member = current.contains(context_.index);
-    const bool joining = storage_.status().kind == NodeStatus::Kind::standby && member;
-    FLOE_ASSERT(!storage_.status().is_recovering() && !storage_.status().is_catching_up(),
-                "node {} in {} at EpochChangeStart({}): node recovery is not modelled yet",
-                context_.index, storage_.status().to_string(), epoch);
-    if (!member && storage_.status().kind != NodeStatus::Kind::standby) {
-        must(storage_.set_status(NodeStatus::standby()), "status");  // T11
-    }
-    if (!diff.gained.empty()) {
-        for (ShardIndex shard : diff.gained) {
-            if (!storage_.has_shard(shard)) {
-                must(storage_.create_shard(shard, ShardStatus::none), "create shard");
-            }
-        }
-        if (joining) {
-            must(storage_.set_status(NodeStatus::recover_metadata()), "status");  // T9
-        }
-        // Recorded here, before the finisher can complete the event: a crash after that must
-        // still find these shards to resume (restart_syncs resumes ActiveSync shards).
-        for (ShardIndex shard : diff.gained) {
-            if (storage_.shard_status(shard) != ShardStatus::active &&
-                !shard_sync_.is_syncing(shard)) {
-                must(storage_.start_shard_sync(shard), "record_start_shard_sync");
-            }
-        }
-        shard_sync_.start_sync_shards(diff.gained);
-    }
-    for (ShardIndex shard : diff.to_lock) {
-        if (storage_.has_shard(shard)) {
-            must(storage_.set_shard_status(shard, ShardStatus::locked_to_move), "lock shard");
-        }
+    if (storage_.status().is_catching_up()) {
+        execute_while_catching_up(epoch, std::move(handle));
+    } else if (epoch < latest_chain_epoch()) {
+        // begin_committee_change(E) = EpochIsLess: the chain is already past E; this node no
+        // longer knows what happened in between (T3 b).
+        (void)rt_.fail_point("fail-point-enter-recovery-mode");
+        enter_recovery_mode();
+        execute_while_catching_up(epoch, std::move(handle));
+    } else {
+        committee_epoch_ = std::max(committee_epoch_, epoch);
+        execute_in_sync(epoch, std::move(handle));
     }
     event_epoch_ = epoch;  // §7.2 step 9: blob syncs now target the shards owned at E
     // §7.2 step 10: not when reprocessing. A blob event after this one already applied means
@@ -260,9 +244,177 @@ void StorageNode::process_epoch_change_start(const ChainEvent& event, Epoch epoc
     if (!storage_.blob_event_applied(event.index)) {
         report_consistency(epoch);
     }
+}
+
+// §2.2 item 2: on the first event of an incarnation, a node that missed two or more epoch
+// changes no longer knows the shard assignment of its event epoch: it catches up (T3 a).
+void StorageNode::check_if_lagging(const ChainEvent& event) {
+    if (lag_checked_) {
+        return;
+    }
+    lag_checked_ = true;
+    if (event.epoch + 1 < current_committee_epoch() && !storage_.status().is_catching_up()) {
+        enter_recovery_mode();
+    }
+}
+
+// T3 (node.rs enter_recovery_mode): RecoveryCatchUp, and every blob sync cancelled with its
+// event marked complete (#2567); a recovery task notices and exits.
+void StorageNode::enter_recovery_mode() {
+    must(storage_.set_status(NodeStatus::recovery_catch_up()), "status");
+    blob_sync_.cancel_all_syncs_and_mark_events_completed();
+}
+
+// The committee service asking the chain for its latest committee
+// (begin_committee_change_to_latest_committee).
+Epoch StorageNode::latest_chain_epoch() {
+    ExponentialBackoff backoff(context_.config.committee.retry_interval_min,
+                               context_.config.committee.retry_interval_max);
+    while (true) {
+        auto reply = rt_.call<CommitteesReply>(context_.directory.chain, method::committees,
+                                               CommitteesRequest{0},
+                                               context_.config.events.chain_request_timeout);
+        if (reply.ok()) {
+            committee_epoch_ = std::max(committee_epoch_, reply.value().chain_epoch);
+            return reply.value().chain_epoch;
+        }
+        rt_.sleep(backoff.next(rt_.rng("committee-retry")));
+    }
+}
+
+// §7.3 execute_epoch_change_while_catching_up: old epoch changes are only marked complete; at
+// the current one the node leaves catch-up (T4, T5, T6).
+void StorageNode::execute_while_catching_up(Epoch epoch, EventHandle handle) {
+    const Epoch latest = latest_chain_epoch();
+    if (epoch < latest) {
+        handle.complete();  // backlog
+        return;
+    }
+    committee_epoch_ = std::max(committee_epoch_, epoch);
+    if (!committee(epoch).contains(context_.index)) {
+        must(storage_.set_status(NodeStatus::standby()), "status");  // T4
+        handle.complete();
+        return;
+    }
+    const bool in_previous = epoch > 1 && committee(epoch - 1).contains(context_.index);
+    if (!in_previous) {
+        shard_changes_in_sync(epoch, std::move(handle), /*joining=*/true);  // T5
+        return;
+    }
+    shard_changes_and_start_recovery(epoch, std::move(handle));  // T6
+}
+
+// §7.3 execute_epoch_change_when_node_is_in_sync.
+void StorageNode::execute_in_sync(Epoch epoch, EventHandle handle) {
+    // §6.3: syncs of blobs no longer certified at the new epoch are cancelled.
+    blob_sync_.cancel_syncs_where_not([&](const BlobId& blob) {
+        const auto info = storage_.blob_info(blob);
+        return info.has_value() && info->is_certified(epoch);
+    });
+    const bool member = committee(epoch).contains(context_.index);
+    const bool joining = storage_.status().kind == NodeStatus::Kind::standby && member;
+    if (!member && storage_.status().kind != NodeStatus::Kind::standby) {
+        must(storage_.set_status(NodeStatus::standby()), "status");  // T11
+    }
+    if (storage_.status().is_recovering()) {
+        shard_changes_while_recovering(epoch, std::move(handle));  // T7
+        return;
+    }
+    shard_changes_in_sync(epoch, std::move(handle), joining);
+}
+
+ShardDiff StorageNode::diff_at(Epoch epoch) {
+    const std::vector<ShardIndex> before =
+        epoch > 1 ? committee(epoch - 1).shards_of(context_.index) : std::vector<ShardIndex>{};
+    return ShardDiff::compute(before, committee(epoch).shards_of(context_.index),
+                              storage_.existing_shards());
+}
+
+// §7.4 step 2 create_new_shards_and_start_sync.
+void StorageNode::create_new_shards_and_start_sync(const std::vector<ShardIndex>& gained,
+                                                   bool joining) {
+    if (gained.empty()) {
+        return;
+    }
+    for (ShardIndex shard : gained) {
+        if (!storage_.has_shard(shard)) {
+            must(storage_.create_shard(shard, ShardStatus::none), "create shard");
+        }
+    }
+    if (joining) {
+        must(storage_.set_status(NodeStatus::recover_metadata()), "status");  // T9 / T5
+    }
+    // Recorded here, before the finisher can complete the event: a crash after that must still
+    // find these shards to resume (restart_syncs resumes ActiveSync shards).
+    for (ShardIndex shard : gained) {
+        if (storage_.shard_status(shard) != ShardStatus::active && !shard_sync_.is_syncing(shard)) {
+            must(storage_.start_shard_sync(shard), "record_start_shard_sync");
+        }
+    }
+    shard_sync_.start_sync_shards(gained);
+}
+
+void StorageNode::lock_shards(const std::vector<ShardIndex>& to_lock) {
+    for (ShardIndex shard : to_lock) {
+        if (storage_.has_shard(shard)) {
+            must(storage_.set_shard_status(shard, ShardStatus::locked_to_move), "lock shard");
+        }
+    }
+}
+
+// §7.4: gained shards are created and filled by shard sync from their previous owners; lost
+// shards are locked (read-only sync sources); shards unowned for two epochs are removed by the
+// finisher, which completes the event.
+void StorageNode::shard_changes_in_sync(Epoch epoch, EventHandle handle, bool joining) {
+    const ShardDiff diff = diff_at(epoch);
+    create_new_shards_and_start_sync(diff.gained, joining);
+    lock_shards(diff.to_lock);
     // §7.8 (as HEAD has it): while any shard sync runs, shard sync owns the attestation.
     start_finisher(std::move(handle), epoch, diff.to_remove,
-                   !diff.gained.empty() || shard_sync_.has_sync_in_progress(), member);
+                   !diff.gained.empty() || shard_sync_.has_sync_in_progress(),
+                   committee(epoch).contains(context_.index));
+}
+
+// §7.5: leaving catch-up as a continuing member. The shard history in between is lost, so every
+// owned shard is created if missing and force-set Active, and node recovery fills them per blob.
+// Attestation is the recovery task's.
+void StorageNode::shard_changes_and_start_recovery(Epoch epoch, EventHandle handle) {
+    must(storage_.set_status(NodeStatus::recovery_in_progress(epoch)), "status");  // T6 / T7
+    const ShardDiff diff = diff_at(epoch);
+    for (ShardIndex shard : diff.all_owned) {
+        if (!storage_.has_shard(shard)) {
+            must(storage_.create_shard(shard, ShardStatus::none), "create shard");
+        }
+        must(storage_.set_shard_status(shard, ShardStatus::active), "force shard active");
+    }
+    lock_shards(diff.to_lock);
+    recovery_.start_node_recovery(epoch);
+    if (!diff.to_remove.empty()) {
+        start_finisher(std::move(handle), epoch, diff.to_remove, true, true);
+    } else {
+        handle.complete();
+    }
+}
+
+// §7.6 (#3464): an epoch change while recovering. The target moves first (the restarted task
+// must attest the newest epoch; an older attestation would be dropped as stale), gained shards
+// are shard-synced from their previous owners, and recovery restarts for the new target.
+void StorageNode::shard_changes_while_recovering(Epoch epoch, EventHandle handle) {
+    if (context_.config.old.force_active_gained_shards) {
+        shard_changes_and_start_recovery(epoch, std::move(handle));  // before #3464
+        return;
+    }
+    must(storage_.set_status(NodeStatus::recovery_in_progress(epoch)), "status");  // T7
+    (void)rt_.fail_point("fail_point_shard_changes_in_new_epoch_while_recovering");
+    const ShardDiff diff = diff_at(epoch);
+    create_new_shards_and_start_sync(diff.gained, /*joining=*/false);
+    lock_shards(diff.to_lock);
+    recovery_.start_node_recovery(epoch);
+    if (!diff.to_remove.empty()) {
+        start_finisher(std::move(handle), epoch, diff.to_remove, true, true);
+    } else {
+        handle.complete();
+    }
 }
 
 // §7.7: one at a time. Attests when nobody else will (§7.8: in sync, no gained shards, a
@@ -275,8 +427,12 @@ void StorageNode::start_finisher(EventHandle handle, Epoch epoch, std::vector<Sh
         "epoch-change-finisher",
         [this, shared_handle, epoch, member, ongoing_shard_sync, to_remove = std::move(to_remove)] {
             (void)rt_.fail_point_async("blocking_finishing_epoch_change_start");
+            // WAL-1271: a terminally failed shard sync leaves its shard ActiveSync with no
+            // task running; attesting then would be false. The old behaviour attests anyway.
+            const bool shards_ready = context_.config.old.attest_after_failed_shard_sync ||
+                                      all_owned_shards_active(epoch);
             if (!ongoing_shard_sync && member && committee_epoch_ == epoch &&
-                storage_.status().is_active()) {
+                storage_.status().is_active() && shards_ready) {
                 // Submitted before the event completes (§7.7): once the cursor passes
                 // EpochChangeStart nothing would replay it, so a queued attestation lost in a
                 // crash would be lost for good.
@@ -376,7 +532,28 @@ BlobMetadata StorageNode::get_or_recover_metadata(const BlobId& blob, Epoch cert
     return recover_metadata(blob, certified_epoch);
 }
 
+bool StorageNode::all_owned_shards_active(Epoch epoch) {
+    for (ShardIndex shard : owned_shards_at(epoch)) {
+        if (!storage_.has_shard(shard) || storage_.shard_status(shard) != ShardStatus::active) {
+            return false;
+        }
+    }
+    return true;
+}
+
+void StorageNode::wait_for_event_epoch() {
+    while (!event_epoch_.has_value()) {
+        rt_.sleep(context_.config.node_recovery.event_epoch_poll);
+    }
+}
+
 void StorageNode::claim_attestation(Epoch epoch, const char* component) {
+    // A false epoch_sync_done (WAL-1271): the node attests that it holds its shards of E while
+    // one of them is not filled.
+    FLOE_ASSERT(all_owned_shards_active(epoch),
+                "node {}: {} attests epoch {} while a shard it owns is not Active (false "
+                "epoch_sync_done, WAL-1271)",
+                context_.index, component, epoch);
     const auto [it, first] = attester_of_.emplace(epoch, component);
     FLOE_ASSERT(first || std::string_view(it->second) == component,
                 "node {}: both {} and {} attest epoch {} (§7.8: exactly one attester)",
@@ -694,6 +871,13 @@ HealthInfo StorageNode::handle_health() {
     info.transferred_slivers = shard_sync_.stats().transferred_slivers;
     info.recovered_slivers = shard_sync_.stats().recovered_slivers;
     info.direct_recoveries = shard_sync_.stats().direct_recoveries;
+    info.recovery = recovery_.stats();
+    info.recovery_running = recovery_.is_running();
+    for (const auto& [outcome, count] : event_sync_outcomes_) {
+        (outcome == SyncOutcome::success     ? info.event_syncs_succeeded
+         : outcome == SyncOutcome::cancelled ? info.event_syncs_cancelled
+                                             : info.event_syncs_skipped) += count;
+    }
     if (event_epoch_.has_value()) {
         for (ShardIndex shard : owned_shards_at(*event_epoch_)) {
             const ShardStatus status = storage_.shard_status(shard);

@@ -18,7 +18,9 @@
 #include "node/config.h"
 #include "node/event_sequencer.h"
 #include "node/messages.h"
+#include "node/node_recovery.h"
 #include "node/node_storage.h"
+#include "node/shard_diff.h"
 #include "node/shard_sync.h"
 #include "node/store/disk.h"
 #include "sim/runtime.h"
@@ -36,7 +38,7 @@ struct NodeContext {
 // The host's boot function: opens the database and runs the node until the host dies.
 void run_storage_node(sim::Runtime& rt, const NodeContext& context);
 
-class StorageNode final : public BlobSyncEnv, public ShardSyncEnv {
+class StorageNode final : public BlobSyncEnv, public ShardSyncEnv, public NodeRecoveryEnv {
 public:
     StorageNode(sim::Runtime& rt, const NodeContext& context, std::unique_ptr<NodeStore> store);
     StorageNode(const StorageNode&) = delete;
@@ -65,6 +67,13 @@ public:
     void claim_attestation(Epoch epoch, const char* component);
     void submit_attestation(Epoch epoch);  // blocks until the chain took it or moved on
 
+    // NodeRecoveryEnv
+    void wait_for_event_epoch() override;
+    std::vector<ShardIndex> owned_shards_at_latest() override {
+        return owned_shards_at(current_committee_epoch());
+    }
+    void attest_recovered(Epoch epoch) override { attest_as(epoch, "node-recovery"); }
+
 private:
     // --- events (§5) ---
     void event_loop();
@@ -77,6 +86,20 @@ private:
     void process_certified(const ChainEvent& event, const BlobCertified& certified,
                            EventHandle handle);
     void process_epoch_change_start(const ChainEvent& event, Epoch epoch, EventHandle handle);
+    // §7.3 routing and its paths.
+    void check_if_lagging(const ChainEvent& event);
+    void enter_recovery_mode();
+    Epoch latest_chain_epoch();
+    void execute_while_catching_up(Epoch epoch, EventHandle handle);
+    void execute_in_sync(Epoch epoch, EventHandle handle);
+    void shard_changes_in_sync(Epoch epoch, EventHandle handle, bool joining);
+    void shard_changes_and_start_recovery(Epoch epoch, EventHandle handle);
+    void shard_changes_while_recovering(Epoch epoch, EventHandle handle);
+    ShardDiff diff_at(Epoch epoch);
+    void create_new_shards_and_start_sync(const std::vector<ShardIndex>& gained, bool joining);
+    void lock_shards(const std::vector<ShardIndex>& to_lock);
+    bool all_owned_shards_active(Epoch epoch);
+    void watch_event_sync(const BlobId& blob, SyncWaiter waiter);
     void start_finisher(EventHandle handle, Epoch epoch, std::vector<ShardIndex> to_remove,
                         bool ongoing_shard_sync, bool member);
     void report_consistency(Epoch epoch);
@@ -116,6 +139,9 @@ private:
     Epoch committee_epoch_ = 0;  // the committee service's epoch (§5): latest EpochChangeStart
     BlobSyncHandler blob_sync_;
     ShardSyncHandler shard_sync_;
+    NodeRecoveryHandler recovery_;
+    bool lag_checked_ = false;  // §2.2: the lag check runs on the first event of an incarnation
+    std::map<SyncOutcome, uint64_t> event_sync_outcomes_;
     std::optional<sim::JoinHandle<sim::Unit>> finisher_;
     std::vector<sim::JoinHandle<sim::Unit>> tasks_;
 };

@@ -16,6 +16,28 @@ const char* shard_gain_name(ShardGain gain) {
     FLOE_UNREACHABLE();
 }
 
+const char* recovery_case_name(RecoveryCase recovery) {
+    switch (recovery) {
+        case RecoveryCase::none: return "none";
+        case RecoveryCase::long_down: return "long-down";
+        case RecoveryCase::crash_during_recovery: return "crash-during-recovery";
+        case RecoveryCase::shard_change_discards: return "shard-change-discards";
+        case RecoveryCase::gain_while_recovering: return "gain-while-recovering";
+    }
+    FLOE_UNREACHABLE();
+}
+
+std::optional<RecoveryCase> parse_recovery_case(std::string_view name) {
+    for (RecoveryCase c :
+         {RecoveryCase::none, RecoveryCase::long_down, RecoveryCase::crash_during_recovery,
+          RecoveryCase::shard_change_discards, RecoveryCase::gain_while_recovering}) {
+        if (name == recovery_case_name(c)) {
+            return c;
+        }
+    }
+    return std::nullopt;
+}
+
 namespace {
 
 // Arms the faults of a shard-gain variant; they fire only once node 0 syncs the gained shards
@@ -47,6 +69,154 @@ void arm_shard_gain_faults(sim::Simulation& sim, Cluster& cluster, ShardGain gai
     }
 }
 
+// The recovery cases' driver, on the world host. Node 0 crashes at its next crash fail point
+// after 60 s of workload and stays down for 100 s (three epoch changes at 30 s epochs), so it
+// restarts lagging (§2.2) and goes RecoveryCatchUp → RecoveryInProgress(E) → Active.
+class RecoveryDriver {
+public:
+    RecoveryDriver(sim::Simulation& sim, Cluster& cluster, RecoveryCase recovery,
+                   ClusterScenarioReport& report)
+        : sim_(sim), cluster_(cluster), recovery_(recovery), report_(report) {}
+
+    void run(sim::Runtime& world) {
+        world.sleep(60_s);
+        if (auto health = cluster_.health(world, 0)) {
+            report_.node0_initial_shards = health->owned_shards.size();
+        }
+        count_shard_syncs();
+        if (recovery_ == RecoveryCase::long_down) {
+            // §13.1: the first recovery start anywhere sleeps 60 s (longer than an epoch).
+            sim_.fail_points().arm("start_node_recovery_entry",
+                                   sim::FailPointAction::sleep(60_s).once());
+        }
+        if (recovery_ == RecoveryCase::crash_during_recovery ||
+            recovery_ == RecoveryCase::shard_change_discards) {
+            arm_crash_at_third_recovery_sync();
+        }
+        if (recovery_ == RecoveryCase::gain_while_recovering) {
+            hold_recovery_ = true;
+            sim_.fail_points().arm(
+                "start_node_recovery_entry",
+                sim::FailPointAction::hold_until([this] { return !hold_recovery_; }, 1_s)
+                    .only_on(node0()));
+        }
+        crash_node0_once(100_s);
+        if (recovery_ == RecoveryCase::gain_while_recovering) {
+            gain_while_recovering(world);
+        }
+    }
+
+private:
+    sim::HostId node0() const { return cluster_.host(0); }
+
+    void crash_node0_once(sim::Duration down) {
+        auto fired = std::make_shared<bool>(false);
+        for (const std::string& name : crash_node_fail_points) {
+            sim_.fail_points().arm(name, sim::FailPointAction::call([this, fired, down] {
+                                             if (!*fired) {
+                                                 *fired = true;
+                                                 sim_.restart(node0(), down);
+                                             }
+                                         }).only_on(node0()));
+        }
+    }
+
+    // §13.3's counters on node 0: running shard syncs, and a recovery start_sync while one runs.
+    void count_shard_syncs() {
+        sim_.fail_points().arm("fail_point_shard_sync_task_started",
+                               sim::FailPointAction::call([this] {
+                                   ++active_shard_syncs_;
+                                   if (staked_) {
+                                       ++report_.node0_shard_syncs_started;
+                                   }
+                               }).only_on(node0()));
+        sim_.fail_points().arm("fail_point_shard_sync_task_finished",
+                               sim::FailPointAction::call([this] {
+                                   active_shard_syncs_ = std::max(active_shard_syncs_, 1) - 1;
+                               }).only_on(node0()));
+    }
+
+    // §13.4 (#3407), made deterministic: the crash strikes at the 3rd recovery start_sync of
+    // node 0, after two blobs settled and were persisted (interval 1, one sync at a time).
+    void arm_crash_at_third_recovery_sync() {
+        sim_.fail_points().arm("fail_point_node_recovery_start_sync",
+                               sim::FailPointAction::call([this] {
+                                   if (++recovery_syncs_ != 3) {
+                                       return;
+                                   }
+                                   if (recovery_ == RecoveryCase::shard_change_discards) {
+                                       stake_and_hold_restart();
+                                   }
+                                   sim_.restart(node0(), 5_s);
+                               }).only_on(node0()));
+    }
+
+    // The stake gives node 0 shards at a later committee; its restarted recovery task is held
+    // until the epoch change while recovering (§7.6) ran, so it compares a different owned set.
+    void stake_and_hold_restart() {
+        cluster_.chain_service().add_stake(0, 3);
+        staked_ = true;
+        sim_.fail_points().arm("start_node_recovery_entry",
+                               sim::FailPointAction::hold_until(
+                                   [this] {
+                                       return sim_.fail_points().hits(
+                                                  "fail_point_shard_changes_in_new_epoch_"
+                                                  "while_recovering",
+                                                  node0()) > 0;
+                                   },
+                                   1_s)
+                                   .only_on(node0()));
+    }
+
+    // §13.3 steps 5-9.
+    void gain_while_recovering(sim::Runtime& world) {
+        auto wait_until = [&](auto predicate) {
+            const sim::Instant deadline = world.now() + 240_s;
+            while (!predicate() && world.now() < deadline) {
+                world.sleep(1_s);
+            }
+            return predicate();
+        };
+        const bool recovering = wait_until([&] {
+            auto health = cluster_.health(world, 0);
+            return health.has_value() && health->node_status.rfind("RecoveryInProgress", 0) == 0;
+        });
+        if (!recovering) {
+            sim_.fail(sim::FailureClass::liveness, "node 0 never reached RecoveryInProgress");
+            return;
+        }
+        cluster_.chain_service().add_stake(0, 3);
+        staked_ = true;
+        if (!wait_until([&] { return report_.node0_shard_syncs_started > 0; })) {
+            sim_.fail(sim::FailureClass::liveness, "node 0 never started a shard sync");
+            return;
+        }
+        hold_recovery_ = false;
+    }
+
+    sim::Simulation& sim_;
+    Cluster& cluster_;
+    RecoveryCase recovery_;
+    ClusterScenarioReport& report_;
+    int active_shard_syncs_ = 0;
+    int recovery_syncs_ = 0;
+    bool hold_recovery_ = false;
+    bool staked_ = false;
+};
+
+void count_recovery(sim::Simulation& sim, sim::HostId node0, ClusterScenarioReport& report) {
+    sim::FailPoints& points = sim.fail_points();
+    report.entered_catch_up = points.hits("fail-point-enter-recovery-mode", node0);
+    report.recovery_task_starts = points.hits("start_node_recovery_entry", node0);
+    report.recovery_syncs_started = points.hits("fail_point_node_recovery_start_sync", node0);
+    report.recovery_blobs_scanned = points.hits("node_recovery_scan_blob", node0);
+    report.resumed_from_checkpoint =
+        points.hits("fail_point_node_recovery_resumed_from_checkpoint", node0);
+    report.checkpoints_discarded = points.hits("node_recovery_checkpoint_discarded", node0);
+    report.recovering_path_hits =
+        points.hits("fail_point_shard_changes_in_new_epoch_while_recovering", node0);
+}
+
 }  // namespace
 
 ClusterScenarioReport run_cluster_scenario(const ClusterScenarioOptions& options,
@@ -69,7 +239,15 @@ ClusterScenarioReport run_cluster_scenario(const ClusterScenarioOptions& options
     ClusterConfig cluster_config;
     cluster_config.node.blob_recovery.monitor_interval = 5_s;  // §14 test override
     cluster_config.data_dir = options.data_dir;
-    if (options.shard_gain != ShardGain::none) {
+    cluster_config.node.old = options.old;
+    if (options.recovery == RecoveryCase::crash_during_recovery ||
+        options.recovery == RecoveryCase::shard_change_discards) {
+        // #3407's version of §13.4: persist after every settled blob; one sync at a time, so
+        // the 3rd start_sync comes after two settled blobs.
+        cluster_config.node.node_recovery.checkpoint_persist_interval = 1;
+        cluster_config.node.node_recovery.max_concurrent_blob_syncs_during_recovery = 1;
+    }
+    if (options.shard_gain != ShardGain::none || options.recovery != RecoveryCase::none) {
         // The simtests' shard-sync overrides (§14): retry backoff 1-3 s; and a short no-progress
         // interval so a dead source switches the sync to direct recovery within the run.
         cluster_config.node.shard_sync.retry_min_backoff = 1_s;
@@ -79,6 +257,7 @@ ClusterScenarioReport run_cluster_scenario(const ClusterScenarioOptions& options
     }
     Cluster cluster(sim, cluster_config);
     auto gain_epoch = std::make_shared<walrus::Epoch>(0);
+    RecoveryDriver recovery(sim, cluster, options.recovery, report);
     report.result = sim.run([&](sim::Runtime& world) {
         cluster.start();
         cluster.start_consistency_checker(world);
@@ -97,6 +276,9 @@ ClusterScenarioReport run_cluster_scenario(const ClusterScenarioOptions& options
                 cluster.chain_service().add_stake(0, 3);
             });
         }
+        if (options.recovery != RecoveryCase::none) {
+            world.spawn("node-recovery-case", [&world, &recovery] { recovery.run(world); });
+        }
         const sim::Instant end = world.now() + cluster_config.epoch_duration * options.epochs;
         if (options.crashes) {
             cluster.crash_nodes_randomly(world, end, CrashConfig{});
@@ -109,7 +291,8 @@ ClusterScenarioReport run_cluster_scenario(const ClusterScenarioOptions& options
         cluster.check_committees();
         cluster.check_converged(world, 300_s);
         const bool faults = options.crashes || options.shard_gain == ShardGain::source_crashed ||
-                            options.shard_gain == ShardGain::gainer_crashed;
+                            options.shard_gain == ShardGain::gainer_crashed ||
+                            options.recovery != RecoveryCase::none;
         if (!faults) {
             cluster.check_attestations_without_faults();
         }
@@ -121,11 +304,13 @@ ClusterScenarioReport run_cluster_scenario(const ClusterScenarioOptions& options
             report.node0_transferred = health->transferred_slivers;
             report.node0_recovered = health->recovered_slivers;
             report.node0_direct_recoveries = health->direct_recoveries;
+            report.node0_status = health->node_status;
         }
     });
     report.resumed_from_progress =
         sim.fail_points().hits("fail_point_shard_sync_resumed_from_progress");
     report.shard_sync_tasks_started = sim.fail_points().hits("fail_point_shard_sync_task_started");
+    count_recovery(sim, cluster.host(0), report);
     uint64_t restarts = 0;
     for (NodeIndex node = 0; node < cluster.size(); ++node) {
         // Each crash = one kill and one restart, two incarnation steps after the first boot.

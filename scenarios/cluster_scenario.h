@@ -7,7 +7,9 @@
 // checker runs throughout.
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "scenarios/cluster.h"
 
@@ -25,6 +27,25 @@ enum class ShardGain : uint8_t {
 };
 const char* shard_gain_name(ShardGain gain);
 
+// Issue 5: node 0 goes down for longer than two epoch changes and comes back through catch-up
+// and node recovery (walrus-recovery-spec.md §2.2, §9.5, the simtests of §13).
+enum class RecoveryCase : uint8_t {
+    none,
+    long_down,              // §13.1: down 100 s; the first recovery start is delayed 60 s, so
+                            // an epoch change restarts the task while it waits
+    crash_during_recovery,  // §13.4 with #3407: checkpoint every settled blob, one sync at a
+                            // time, a 5 s crash at the 3rd recovery start_sync; resumes from
+                            // the checkpoint
+    shard_change_discards,  // as above, and node 0 gains shards at that crash: the restarted
+                            // task is held until the epoch change while recovering ran, so it
+                            // finds a different owned-shard set and discards the checkpoint
+    gain_while_recovering,  // §13.3: recovery held while a stake move gives node 0 shards;
+                            // they are shard-synced from their previous owners, and recovery
+                            // starts no blob sync while a shard sync runs
+};
+const char* recovery_case_name(RecoveryCase recovery);
+std::optional<RecoveryCase> parse_recovery_case(std::string_view name);
+
 struct ClusterScenarioOptions {
     uint64_t seed = 1;
     int epochs = 5;
@@ -33,6 +54,8 @@ struct ClusterScenarioOptions {
     std::string data_dir;
     ShardGain shard_gain = ShardGain::none;
     sim::Duration stake_at = sim::Duration::seconds(65);
+    RecoveryCase recovery = RecoveryCase::none;
+    walrus::OldBehaviours old;
 };
 
 struct ClusterScenarioReport {
@@ -49,6 +72,18 @@ struct ClusterScenarioReport {
     uint64_t node0_direct_recoveries = 0;
     uint64_t resumed_from_progress = 0;
     uint64_t shard_sync_tasks_started = 0;
+    // Node recovery of node 0, counted at its fail points over all its incarnations.
+    std::string node0_status;
+    size_t node0_initial_shards = 0;
+    uint64_t entered_catch_up = 0;           // T3 (either way)
+    uint64_t recovery_task_starts = 0;       // start_node_recovery_entry
+    uint64_t recovery_syncs_started = 0;     // fail_point_node_recovery_start_sync
+    uint64_t recovery_blobs_scanned = 0;     // node_recovery_scan_blob
+    uint64_t resumed_from_checkpoint = 0;    // fail_point_node_recovery_resumed_from_checkpoint
+    uint64_t checkpoints_discarded = 0;      // node_recovery_checkpoint_discarded
+    uint64_t recovering_path_hits = 0;       // fail_point_shard_changes_..._while_recovering
+    uint64_t node0_shard_syncs_started = 0;  // after the stake (gain_while_recovering)
+    bool ordering_violation = false;         // a recovery start_sync while a shard sync ran
 };
 
 // Returns the report; `error` is set (and nothing runs) for unusable options.

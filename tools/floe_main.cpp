@@ -103,6 +103,17 @@ int run_demo(const std::string& seeds_text, DemoOptions options) {
         });
 }
 
+std::string repro_suffix(const floe::scenarios::ClusterScenarioOptions& options) {
+    std::string out;
+    if (options.recovery != floe::scenarios::RecoveryCase::none) {
+        out += fmt::format(" --recovery {}", floe::scenarios::recovery_case_name(options.recovery));
+    }
+    for (const std::string& name : options.old.enabled()) {
+        out += fmt::format(" --old-behaviour {}", name);
+    }
+    return out;
+}
+
 int run_cluster(const std::string& seeds_text, floe::scenarios::ClusterScenarioOptions options) {
     std::string error;
     const auto seeds = seeds_for(seeds_text, options.trace_path, error);
@@ -111,8 +122,18 @@ int run_cluster(const std::string& seeds_text, floe::scenarios::ClusterScenarioO
     }
     fmt::print(
         "floe cluster: 5 storage nodes (weights 1,2,3,3,4; 13 shards; 30 s epochs), the "
-        "writer workload for {} epochs{}, then every node must converge\n\n",
+        "writer workload for {} epochs{}, then every node must converge\n",
         options.epochs, options.crashes ? " with random crashes at the crash fail points" : "");
+    if (options.recovery != floe::scenarios::RecoveryCase::none) {
+        fmt::print(
+            "node 0 recovery case: {}{}\n  (rec: recovery tasks started / blobs scanned / "
+            "syncs started / resumed from checkpoint / checkpoints discarded)\n",
+            floe::scenarios::recovery_case_name(options.recovery),
+            options.old.enabled().empty()
+                ? std::string()
+                : fmt::format("; old behaviours: {}", fmt::join(options.old.enabled(), ", ")));
+    }
+    fmt::print("\n");
     fmt::print("  {:>6}  {:<9}  {:>12}  {:>5}  {:>6}  {:>6}  {:>7}  {:>8}  {:>7}  {:<16}\n", "seed",
                "outcome", "virtual", "epoch", "blobs", "reads", "crashes", "events", "wall ms",
                "trace hash");
@@ -121,12 +142,13 @@ int run_cluster(const std::string& seeds_text, floe::scenarios::ClusterScenarioO
         *seeds,
         [&](uint64_t seed) {
             return fmt::format(
-                "floe cluster --seed {} --epochs {}{}{}", seed, options.epochs,
+                "floe cluster --seed {} --epochs {}{}{}{}", seed, options.epochs,
                 options.crashes ? "" : " --no-crashes",
                 options.shard_gain == ShardGain::none
                     ? std::string()
                     : fmt::format(" --shard-gain {}",
-                                  floe::scenarios::shard_gain_name(options.shard_gain)));
+                                  floe::scenarios::shard_gain_name(options.shard_gain)),
+                repro_suffix(options));
         },
         [&](uint64_t seed, std::string& run_error) {
             options.seed = seed;
@@ -135,9 +157,16 @@ int run_cluster(const std::string& seeds_text, floe::scenarios::ClusterScenarioO
         [](uint64_t seed, const floe::scenarios::ClusterScenarioReport& report, int64_t wall_ms) {
             const auto& r = report.result;
             return fmt::format(
-                "  {:>6}  {:<9}  {:>12}  {:>5}  {:>6}  {:>6}  {:>7}  {:>8}  {:>7}  {:<16}", seed,
-                r.outcome(), r.end_time.to_string(), report.final_epoch, report.blobs_written,
-                report.blobs_read, report.crashes, r.trace_events, wall_ms, hex(r.trace_hash));
+                       "  {:>6}  {:<9}  {:>12}  {:>5}  {:>6}  {:>6}  {:>7}  {:>8}  {:>7}  {:<16}",
+                       seed, r.outcome(), r.end_time.to_string(), report.final_epoch,
+                       report.blobs_written, report.blobs_read, report.crashes, r.trace_events,
+                       wall_ms, hex(r.trace_hash)) +
+                   (report.recovery_task_starts == 0
+                        ? std::string()
+                        : fmt::format("  rec {}/{}/{}/{}/{}", report.recovery_task_starts,
+                                      report.recovery_blobs_scanned, report.recovery_syncs_started,
+                                      report.resumed_from_checkpoint,
+                                      report.checkpoints_discarded));
         });
 }
 
@@ -178,6 +207,23 @@ int main(int argc, char** argv) {
                      "stake node 0 3x so it gains shards 12, 8, 5: none, sources-up, "
                      "source-crashed, gainer-crashed")
         ->check(CLI::IsMember({"none", "sources-up", "source-crashed", "gainer-crashed"}));
+    std::string recovery_case = "none";
+    cluster_cmd
+        ->add_option("--recovery", recovery_case,
+                     "node 0 down for three epoch changes, then: none, long-down, "
+                     "crash-during-recovery, shard-change-discards, gain-while-recovering")
+        ->check(CLI::IsMember({"none", "long-down", "crash-during-recovery",
+                               "shard-change-discards", "gain-while-recovering"}));
+    std::vector<std::string> old_behaviours;
+    std::vector<std::string> old_names;
+    for (const auto& info : walrus::old_behaviour_names()) {
+        old_names.emplace_back(info.name);
+    }
+    cluster_cmd
+        ->add_option("--old-behaviour", old_behaviours,
+                     "switch an old Walrus behaviour back on (repeatable): " +
+                         fmt::format("{}", fmt::join(old_names, ", ")))
+        ->check(CLI::IsMember(old_names));
     cluster_cmd->add_option("--data-dir", cluster.data_dir,
                             "put each node's RocksDB under this directory (default: in memory)");
 
@@ -214,6 +260,10 @@ int main(int argc, char** argv) {
             }
         }
         cluster.crashes = !no_crashes;
+        cluster.recovery = *floe::scenarios::parse_recovery_case(recovery_case);
+        for (const std::string& name : old_behaviours) {
+            (void)cluster.old.set(name);
+        }
         return run_cluster(cluster_seeds, cluster);
     }
     if (bench_kernel->parsed()) {

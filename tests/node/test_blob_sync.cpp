@@ -39,8 +39,9 @@ struct Completions {
     EventHandle handle(EventIndex index) { return EventHandle(index, &fn); }
 };
 
-SyncStatus wait_done(sim::WatchReceiver<SyncStatus>& rx) {
-    return rx.wait_for([](const SyncStatus& s) { return s.done; }, 1'000_s).value();
+SyncStatus wait_done(SyncWaiter& waiter) {
+    const auto outcome = waiter.wait(1'000_s);
+    return outcome.has_value() ? SyncStatus::finished(*outcome) : SyncStatus::pending();
 }
 
 template <class Body>
@@ -56,7 +57,7 @@ TEST_CASE("blob sync: one sync per blob; two subscribers both see Success") {
     run_world([](sim::Runtime& rt) {
         FakeNode node(rt);
         Completions done;
-        BlobSyncHandler handler(rt, node, BlobRecoveryConfig{});
+        BlobSyncHandler handler(rt, node, BlobRecoveryConfig{}, false);
         const BlobId blob = BlobId::from_u64(1);
         auto first = handler.start_sync(blob, 1, done.handle(10));
         auto second = handler.start_sync(blob, 1, done.handle(11));
@@ -79,7 +80,7 @@ TEST_CASE("blob sync: cancellation publishes Cancelled and completes the event")
     run_world([](sim::Runtime& rt) {
         FakeNode node(rt);
         Completions done;
-        BlobSyncHandler handler(rt, node, BlobRecoveryConfig{});
+        BlobSyncHandler handler(rt, node, BlobRecoveryConfig{}, false);
         const BlobId blob = BlobId::from_u64(2);
         auto rx = handler.start_sync(blob, 1, done.handle(7));
         rt.sleep(1_s);
@@ -97,7 +98,7 @@ TEST_CASE("blob sync: a sync dispatched while catching up is Skipped (§6.3, #22
         FakeNode node(rt);
         node.status = NodeStatus::recovery_catch_up();
         Completions done;
-        BlobSyncHandler handler(rt, node, BlobRecoveryConfig{});
+        BlobSyncHandler handler(rt, node, BlobRecoveryConfig{}, false);
         auto rx = handler.start_sync(BlobId::from_u64(3), 1, done.handle(4));
         CHECK(wait_done(rx) == SyncStatus::finished(SyncOutcome::skipped));
         CHECK(done.indices == std::vector<EventIndex>{4});
@@ -110,8 +111,8 @@ TEST_CASE("blob sync: the blob permits bound concurrency; cancel_syncs_where_not
         FakeNode node(rt);
         BlobRecoveryConfig config;
         config.max_concurrent_blob_syncs = 3;
-        BlobSyncHandler handler(rt, node, config);
-        std::vector<sim::WatchReceiver<SyncStatus>> receivers;
+        BlobSyncHandler handler(rt, node, config, false);
+        std::vector<SyncWaiter> receivers;
         for (uint64_t i = 0; i < 10; ++i) {
             receivers.push_back(handler.start_sync(BlobId::from_u64(100 + i), 1, std::nullopt));
         }
@@ -126,5 +127,39 @@ TEST_CASE("blob sync: the blob permits bound concurrency; cancel_syncs_where_not
         CHECK(successes == 9);
         CHECK(node.max_running == 3);
         CHECK(rt.now() >= sim::Instant::zero() + 15_s);  // 9 syncs, 3 at a time, 5 s each
+    });
+}
+
+// #3412 and the old behaviour `notify-one-sync-waiter`: with one shared notify woken once, the
+// first of two waiters on one blob wakes and the second stays blocked; with the watch channel
+// both see the outcome.
+TEST_CASE(
+    "blob sync: notify-one-sync-waiter leaves the second waiter blocked; the fix wakes both") {
+    for (const bool notify_one : {false, true}) {
+        CAPTURE(notify_one);
+        run_world([notify_one](sim::Runtime& rt) {
+            FakeNode node(rt);
+            BlobSyncHandler handler(rt, node, BlobRecoveryConfig{}, notify_one);
+            const BlobId blob = BlobId::from_u64(9);
+            auto event_path = handler.start_sync(blob, 1, std::nullopt);
+            auto recovery = handler.start_sync(blob, 1, std::nullopt);
+            auto first = rt.spawn("event-path", [&] { return event_path.wait(100_s); });
+            auto second = rt.spawn("recovery", [&] { return recovery.wait(100_s); });
+            // Which of the two waits first is the scheduler's (seeded) choice.
+            const int woken = (first.join().value().has_value() ? 1 : 0) +
+                              (second.join().value().has_value() ? 1 : 0);
+            CHECK(woken == (notify_one ? 1 : 2));
+        });
+    }
+}
+
+TEST_CASE("blob sync: before #3412 a notification nobody waits for is kept as one permit") {
+    run_world([](sim::Runtime& rt) {
+        FakeNode node(rt);
+        node.work = 1_s;
+        BlobSyncHandler handler(rt, node, BlobRecoveryConfig{}, true);
+        auto waiter = handler.start_sync(BlobId::from_u64(10), 1, std::nullopt);
+        rt.sleep(5_s);  // the sync ended with nobody waiting
+        CHECK(waiter.wait(1_s) == std::optional<SyncOutcome>(SyncOutcome::success));
     });
 }

@@ -10,8 +10,11 @@ using floe::scenarios::ClusterScenarioReport;
 namespace {
 ClusterScenarioReport run(uint64_t seed, int epochs, bool crashes) {
     std::string error;
-    auto report = floe::scenarios::run_cluster_scenario(
-        ClusterScenarioOptions{seed, epochs, crashes, "", ""}, error);
+    ClusterScenarioOptions options;
+    options.seed = seed;
+    options.epochs = epochs;
+    options.crashes = crashes;
+    auto report = floe::scenarios::run_cluster_scenario(options, error);
     REQUIRE(error.empty());
     return report;
 }

@@ -1,0 +1,371 @@
+#include "node/node_recovery.h"
+
+#include <fmt/format.h>
+
+#include "node/backoff.h"
+#include "node/recovery_cursor.h"
+
+namespace walrus {
+
+namespace {
+
+std::vector<ShardIndex> as_vector(const std::set<ShardIndex>& shards) {
+    return {shards.begin(), shards.end()};
+}
+
+}  // namespace
+
+// The syncs a pass is waiting for. Each started sync gets a small waiter fiber that forwards
+// the outcome into one channel, so the pass can wait for "the next completion or the next retry
+// deadline" (§9.3 step 4f). The waiters die with the pass (abort by an epoch change, a crash):
+// the syncs themselves keep running, as in Walrus, where aborting recovery drops only the
+// receivers.
+class NodeRecoveryHandler::Pass {
+public:
+    explicit Pass(sim::Runtime& rt) : rt_(rt), outcomes_(1u << 20, "recovery-outcomes") {}
+    Pass(const Pass&) = delete;
+    Pass& operator=(const Pass&) = delete;
+    ~Pass() {
+        for (auto& waiter : waiters_) {
+            waiter.abort();
+        }
+    }
+
+    void watch(const BlobId& blob, SyncWaiter waiter) {
+        ++ongoing_;
+        waiters_.push_back(rt_.spawn(
+            "recovery-wait " + blob.short_hex(), [this, blob, waiter = std::move(waiter)]() mutable {
+                const auto outcome = waiter.wait();
+                (void)outcomes_.try_send(Outcome{blob, outcome.value_or(SyncOutcome::cancelled)});
+            }));
+        // Finished waiters are dropped now and then, so a long pass does not keep every handle.
+        if (waiters_.size() > 2 * ongoing_ + 64) {
+            std::erase_if(waiters_, [](const auto& w) { return w.is_finished(); });
+        }
+    }
+    std::optional<Outcome> try_next() { return take(outcomes_.try_recv()); }
+    std::optional<Outcome> next(sim::Duration timeout) { return take(outcomes_.recv(timeout)); }
+    size_t ongoing() const { return ongoing_; }
+
+private:
+    std::optional<Outcome> take(sim::Result<Outcome, sim::RecvError> received) {
+        if (!received.ok()) {
+            return std::nullopt;
+        }
+        FLOE_ASSERT(ongoing_ > 0, "a recovery outcome nobody waited for");
+        --ongoing_;
+        return std::move(received).value();
+    }
+
+    sim::Runtime& rt_;
+    sim::Channel<Outcome> outcomes_;
+    std::vector<sim::JoinHandle<sim::Unit>> waiters_;
+    size_t ongoing_ = 0;
+};
+
+NodeRecoveryHandler::NodeRecoveryHandler(sim::Runtime& rt, NodeStorage& storage,
+                                         BlobSyncHandler& blob_sync, ShardSyncHandler& shard_sync,
+                                         NodeRecoveryEnv& env, const NodeRecoveryConfig& config,
+                                         const OldBehaviours& old)
+    : rt_(rt),
+      storage_(storage),
+      blob_sync_(blob_sync),
+      shard_sync_(shard_sync),
+      env_(env),
+      config_(config),
+      old_(old) {}
+
+NodeRecoveryHandler::~NodeRecoveryHandler() {
+    if (task_.has_value()) {
+        task_->abort();  // on a crash the kernel has unwound it already
+    }
+}
+
+bool NodeRecoveryHandler::is_running() const {
+    return task_.has_value() && !task_->is_finished();
+}
+
+void NodeRecoveryHandler::start_node_recovery(Epoch epoch) {
+    if (task_.has_value()) {
+        task_->abort();
+        (void)task_->join();  // §9.1 step 1: the old task is gone before the new one starts
+        task_.reset();
+    }
+    ++stats_.tasks_started;
+    task_ = rt_.spawn(fmt::format("node-recovery {}", epoch), [this, epoch] { run(epoch); });
+}
+
+void NodeRecoveryHandler::restart_recovery() {
+    const NodeStatus status = storage_.status();
+    if (status.is_recovering()) {
+        start_node_recovery(status.recovery_epoch);
+    }
+}
+
+void NodeRecoveryHandler::run(Epoch epoch) {
+    env_.wait_for_event_epoch();                             // §9.1 step a
+    (void)rt_.fail_point_async("start_node_recovery_entry");  // §11: tests delay or hold it
+    if (old_.rescan_recovery) {
+        rescan_passes(epoch);
+    } else if (!checkpointed_pass(epoch)) {
+        return;  // aborted (catching up, or a Skipped sync): no completion
+    }
+    if (storage_.status().is_catching_up()) {
+        return;
+    }
+    wait_for_shard_syncs();  // §9.1 step d
+    complete(epoch);
+}
+
+// §9.1 step i (#3453 + #3464). False: the node is catching up, the task exits.
+bool NodeRecoveryHandler::wait_until_ready_to_scan() {
+    ExponentialBackoff backoff(config_.shard_not_created_backoff_min,
+                               config_.shard_not_created_backoff_max);
+    while (true) {
+        wait_for_shard_syncs();
+        if (storage_.status().is_catching_up()) {
+            return false;
+        }
+        if (old_.no_shard_readiness_wait || all_owned_shards_exist()) {
+            return true;
+        }
+        ++stats_.readiness_waits;
+        rt_.sleep(backoff.next(rt_.rng("recovery-readiness")));
+    }
+}
+
+bool NodeRecoveryHandler::all_owned_shards_exist() {
+    for (ShardIndex shard : env_.owned_shards_at_latest()) {
+        if (!storage_.has_shard(shard)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+void NodeRecoveryHandler::wait_for_shard_syncs() {
+    if (old_.force_active_gained_shards) {
+        return;  // before #3464 recovery did not know about shard sync (§9.2)
+    }
+    (void)shard_sync_.wait_until_no_sync_in_progress(sim::Duration::forever());
+}
+
+bool NodeRecoveryHandler::still_needed(const BlobId& blob, const std::vector<ShardIndex>& owned) {
+    const auto info = storage_.blob_info(blob);
+    return info.has_value() && info->is_certified(env_.current_committee_epoch()) &&
+           !storage_.is_stored_at_shards(blob, owned);
+}
+
+// §9.3: one pass from the checkpoint (if the owned shards did not change) to the end, with the
+// settle cursor of recovery_cursor.h. True if the pass finished; false if it aborted.
+bool NodeRecoveryHandler::checkpointed_pass(Epoch epoch) {
+    if (!wait_until_ready_to_scan()) {
+        return false;
+    }
+    ++stats_.passes;
+    const std::vector<ShardIndex> owned_now = env_.owned_shards_at_latest();
+    const std::set<ShardIndex> owned(owned_now.begin(), owned_now.end());
+    const std::vector<ShardIndex> owned_list = as_vector(owned);
+    const ResumeDecision decision = resume_decision(storage_.recovery_progress(), owned);
+    BlobBound bound = BlobBound::unbounded();
+    std::optional<BlobId> resumed;
+    switch (decision.kind) {
+        case ResumeDecision::Kind::start_fresh: break;
+        case ResumeDecision::Kind::discard_and_start_fresh:
+            ++stats_.checkpoints_discarded;
+            (void)rt_.fail_point("node_recovery_checkpoint_discarded");  // floe: counts discards
+            FLOE_ASSERT(storage_.clear_recovery_progress().ok(), "clear recovery checkpoint");
+            break;
+        case ResumeDecision::Kind::resume:
+            (void)rt_.fail_point("fail_point_node_recovery_resumed_from_checkpoint");
+            ++stats_.resumed;
+            check_checkpoint_sound(epoch, owned, decision.resume_after);
+            bound = BlobBound::excluded(decision.resume_after);
+            resumed = decision.resume_after;
+            break;
+    }
+    SettleCursor cursor(resumed, config_.checkpoint_persist_interval,
+                        RecoveryBackoff{config_.retry_backoff_initial, config_.retry_backoff_max});
+    auto persist = [&](const std::optional<BlobId>& checkpoint) {
+        if (!checkpoint.has_value()) {
+            return;
+        }
+        // Invariant 17 holds for what is persisted (the cursor asserts it); 18: monotone.
+        FLOE_ASSERT(storage_.set_recovery_progress(NodeRecoveryProgress{epoch, owned, *checkpoint})
+                        .ok(),
+                    "persist recovery checkpoint");
+        ++stats_.checkpoints_persisted;
+    };
+    Pass pass(rt_);
+    auto launch = [&](const BlobId& blob, const BlobInfo& info) {
+        FLOE_ASSERT(!resumed.has_value() || *resumed < blob,
+                    "recovery re-syncs blob {} at or below its checkpoint {}", blob.short_hex(),
+                    resumed->short_hex());
+        check_no_shard_sync_running(blob);
+        cursor.start(blob);
+        ++stats_.syncs_started;
+        pass.watch(blob, blob_sync_.start_sync(blob, *info.initial_certified_epoch, std::nullopt));
+        (void)rt_.fail_point("fail_point_node_recovery_start_sync");  // §11, after start_sync
+    };
+    bool aborted = false;
+    auto handle = [&](const Outcome& result) {
+        switch (result.outcome) {
+            case SyncOutcome::success: cursor.succeeded(result.blob); break;
+            case SyncOutcome::cancelled:
+                if (cursor.cancelled(result.blob, still_needed(result.blob, owned_list), rt_.now())
+                        .has_value()) {
+                    ++stats_.retries;
+                }
+                break;
+            case SyncOutcome::skipped:
+                cursor.abandon(result.blob);
+                aborted = true;  // the node went to RecoveryCatchUp
+                break;
+        }
+    };
+    auto blobs = storage_.certified_before_epoch(epoch, bound);
+    bool scan_done = false;
+    while (!aborted) {
+        while (auto result = pass.try_next()) {  // step a
+            handle(*result);
+        }
+        for (const BlobId& blob : cursor.take_due_retries(rt_.now())) {  // step b
+            const auto info = storage_.blob_info(blob);
+            if (!info.has_value() || !info->initial_certified_epoch.has_value()) {
+                cursor.forget(blob);
+            } else if (!still_needed(blob, owned_list)) {
+                cursor.settle(blob);
+            } else {
+                launch(blob, *info);
+            }
+        }
+        while (!scan_done &&
+               pass.ongoing() < config_.max_concurrent_blob_syncs_during_recovery) {  // step c
+            auto next = blobs.next();
+            if (!next.has_value()) {
+                scan_done = true;
+                break;
+            }
+            ++stats_.blobs_scanned;
+            (void)rt_.fail_point("node_recovery_scan_blob");  // floe: counts scanned blobs
+            cursor.scanned(next->first);
+            if (!still_needed(next->first, owned_list)) {
+                cursor.settle(next->first);
+            } else {
+                launch(next->first, next->second);
+            }
+        }
+        const auto checkpoint = cursor.take_checkpoint_to_persist();  // step d
+        persist(checkpoint);
+        if (cursor.done(scan_done)) {  // step e
+            break;
+        }
+        const auto deadline = cursor.next_retry_deadline();  // step f
+        const sim::Duration timeout = deadline.has_value()
+                                          ? std::max(*deadline - rt_.now(), sim::Duration::zero())
+                                          : sim::Duration::forever();
+        if (auto result = pass.next(timeout)) {
+            handle(*result);
+        }
+        if (storage_.status().is_catching_up()) {  // step g
+            aborted = true;
+        }
+    }
+    persist(cursor.take_final_checkpoint());  // §9.3 step 9: finalize
+    FLOE_ASSERT(aborted || cursor.done(scan_done),
+                "recovery pass ended with blobs unfinished (invariant 22)");
+    return !aborted;
+}
+
+// Invariant 15 (#3464; the simtest's "ordering violation"): recovery waits for shard syncs
+// before it scans, and an epoch change that starts one restarts the task.
+void NodeRecoveryHandler::check_no_shard_sync_running(const BlobId& blob) {
+    FLOE_ASSERT(!shard_sync_.has_sync_in_progress(),
+                "recovery starts a sync of blob {} while {} shard-sync tasks run (invariant 15: "
+                "ordering violation)",
+                blob.short_hex(), shard_sync_.running_tasks());
+}
+
+// Invariant 19, checked where it matters: a resumed pass trusts that every certified blob at or
+// below the checkpoint is stored at the owned shards (or no longer certified). Blobs certified
+// at or after the checkpoint's epoch belong to the event path and are not covered.
+void NodeRecoveryHandler::check_checkpoint_sound(Epoch epoch, const std::set<ShardIndex>& owned,
+                                                 const BlobId& checkpoint) {
+    const auto progress = storage_.recovery_progress();
+    const Epoch covered = std::min(epoch, progress.has_value() ? progress->epoch : epoch);
+    const std::vector<ShardIndex> shards = as_vector(owned);
+    auto blobs = storage_.certified_before_epoch(covered, BlobBound::unbounded());
+    while (auto next = blobs.next()) {
+        if (checkpoint < next->first) {
+            break;
+        }
+        if (!next->second.is_certified(env_.current_committee_epoch())) {
+            continue;
+        }
+        FLOE_ASSERT(storage_.is_stored_at_shards(next->first, shards) ||
+                        blob_sync_.is_in_progress(next->first),
+                    "blob {} at or below the recovery checkpoint {} is not stored at the owned "
+                    "shards (invariant 19)",
+                    next->first.short_hex(), checkpoint.short_hex());
+    }
+}
+
+// Before #3407 (§9.1 step c with #3464's waits): passes over every blob certified before E until
+// one finds nothing to sync; the outcomes are not trusted, so a pass that synced anything is
+// followed by another whole pass (WAL-669). Nothing is persisted.
+void NodeRecoveryHandler::rescan_passes(Epoch epoch) {
+    while (true) {
+        if (!wait_until_ready_to_scan()) {
+            return;
+        }
+        ++stats_.passes;
+        Pass pass(rt_);
+        bool has_more = false;
+        auto blobs = storage_.certified_before_epoch(epoch, BlobBound::unbounded());
+        while (auto next = blobs.next()) {
+            ++stats_.blobs_scanned;
+            (void)rt_.fail_point("node_recovery_scan_blob");
+            const std::vector<ShardIndex> owned = env_.owned_shards_at_latest();
+            if (!still_needed(next->first, owned)) {
+                continue;
+            }
+            has_more = true;
+            while (pass.ongoing() >= config_.max_concurrent_blob_syncs_during_recovery) {
+                (void)pass.next(sim::Duration::forever());
+            }
+            const auto info = storage_.blob_info(next->first);
+            if (!info.has_value() || !info->is_certified(env_.current_committee_epoch())) {
+                continue;
+            }
+            check_no_shard_sync_running(next->first);
+            ++stats_.syncs_started;
+            pass.watch(next->first, blob_sync_.start_sync(
+                                        next->first, *info->initial_certified_epoch, std::nullopt));
+            (void)rt_.fail_point("fail_point_node_recovery_start_sync");
+        }
+        if (!has_more) {
+            return;
+        }
+        while (pass.ongoing() > 0) {
+            (void)pass.next(sim::Duration::forever());
+        }
+    }
+}
+
+// §9.1 step e / §9.3 step 9 (invariants 3, 16, 22): Active only from exactly
+// RecoveryInProgress(E), and the checkpoint goes with it.
+void NodeRecoveryHandler::complete(Epoch epoch) {
+    const NodeStatus status = storage_.status();
+    if (!(status == NodeStatus::recovery_in_progress(epoch))) {
+        return;  // a newer epoch change, a drop from the committee, or catch-up took over
+    }
+    FLOE_ASSERT(!shard_sync_.has_sync_in_progress(),
+                "recovery for epoch {} completes while {} shard-sync tasks run (invariant 16)",
+                epoch, shard_sync_.running_tasks());
+    FLOE_ASSERT(storage_.set_status(NodeStatus::active()).ok(), "status write");  // T8
+    FLOE_ASSERT(storage_.clear_recovery_progress().ok(), "clear recovery checkpoint");
+    ++stats_.completed;
+    env_.attest_recovered(epoch);
+}
+
+}  // namespace walrus

@@ -1,0 +1,23 @@
+#pragma once
+// Counters of node recovery (walrus-recovery-spec.md §9), kept per incarnation and reported in
+// the health info.
+
+#include <cstdint>
+
+namespace walrus {
+
+// Counters of this incarnation, for health info and tests.
+struct NodeRecoveryStats {
+    uint64_t tasks_started = 0;
+    uint64_t passes = 0;
+    uint64_t blobs_scanned = 0;
+    uint64_t syncs_started = 0;
+    uint64_t retries = 0;
+    uint64_t readiness_waits = 0;        // sleeps because an owned shard did not exist yet
+    uint64_t resumed = 0;                // passes that resumed from a checkpoint
+    uint64_t checkpoints_discarded = 0;  // the owned shards had changed (invariant 20)
+    uint64_t checkpoints_persisted = 0;
+    uint64_t completed = 0;              // T8
+};
+
+}  // namespace walrus
