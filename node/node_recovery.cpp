@@ -34,7 +34,8 @@ public:
     void watch(const BlobId& blob, SyncWaiter waiter) {
         ++ongoing_;
         waiters_.push_back(rt_.spawn(
-            "recovery-wait " + blob.short_hex(), [this, blob, waiter = std::move(waiter)]() mutable {
+            "recovery-wait " + blob.short_hex(),
+            [this, blob, waiter = std::move(waiter)]() mutable {
                 const auto outcome = waiter.wait();
                 (void)outcomes_.try_send(Outcome{blob, outcome.value_or(SyncOutcome::cancelled)});
             }));
@@ -103,7 +104,7 @@ void NodeRecoveryHandler::restart_recovery() {
 }
 
 void NodeRecoveryHandler::run(Epoch epoch) {
-    env_.wait_for_event_epoch();                             // §9.1 step a
+    env_.wait_for_event_epoch();                              // §9.1 step a
     (void)rt_.fail_point_async("start_node_recovery_entry");  // §11: tests delay or hold it
     if (old_.rescan_recovery) {
         rescan_passes(epoch);
@@ -130,6 +131,7 @@ bool NodeRecoveryHandler::wait_until_ready_to_scan() {
             return true;
         }
         ++stats_.readiness_waits;
+        (void)rt_.fail_point("node_recovery_shard_not_ready");  // floe: counts readiness waits
         rt_.sleep(backoff.next(rt_.rng("recovery-readiness")));
     }
 }
@@ -191,9 +193,9 @@ bool NodeRecoveryHandler::checkpointed_pass(Epoch epoch) {
             return;
         }
         // Invariant 17 holds for what is persisted (the cursor asserts it); 18: monotone.
-        FLOE_ASSERT(storage_.set_recovery_progress(NodeRecoveryProgress{epoch, owned, *checkpoint})
-                        .ok(),
-                    "persist recovery checkpoint");
+        FLOE_ASSERT(
+            storage_.set_recovery_progress(NodeRecoveryProgress{epoch, owned, *checkpoint}).ok(),
+            "persist recovery checkpoint");
         ++stats_.checkpoints_persisted;
     };
     Pass pass(rt_);

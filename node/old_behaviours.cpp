@@ -4,7 +4,7 @@ namespace walrus {
 
 namespace {
 
-bool OldBehaviours::* member_of(std::string_view name) {
+bool OldBehaviours::*member_of(std::string_view name) {
     if (name == "rescan-recovery") {
         return &OldBehaviours::rescan_recovery;
     }

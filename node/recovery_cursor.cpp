@@ -43,8 +43,10 @@ std::optional<BlobId> SettleCursor::lowest_unfinished() const {
     if (!retry_pending_.empty() && (!lowest || retry_pending_.begin()->first < *lowest)) {
         lowest = retry_pending_.begin()->first;
     }
-    if (!abandoned_.empty() && (!lowest || *abandoned_.begin() < *lowest)) {
-        lowest = *abandoned_.begin();
+    for (const std::set<BlobId>* set : {&abandoned_, &due_}) {
+        if (!set->empty() && (!lowest || *set->begin() < *lowest)) {
+            lowest = *set->begin();
+        }
     }
     return lowest;
 }
@@ -65,6 +67,7 @@ void SettleCursor::advance_settled(const BlobId& blob) {
 void SettleCursor::settle(const BlobId& blob) {
     FLOE_ASSERT(!in_flight_.contains(blob) && !retry_pending_.contains(blob),
                 "blob {} settled while unfinished", blob.short_hex());
+    due_.erase(blob);
     retry_backoff_.erase(blob);
     advance_settled(blob);
 }
@@ -72,6 +75,7 @@ void SettleCursor::settle(const BlobId& blob) {
 void SettleCursor::start(const BlobId& blob) {
     FLOE_ASSERT(!retry_pending_.contains(blob), "blob {} started while waiting for a retry",
                 blob.short_hex());
+    due_.erase(blob);
     const bool inserted = in_flight_.insert(blob).second;
     FLOE_ASSERT(inserted, "blob {} started twice", blob.short_hex());
     check_invariants();
@@ -114,6 +118,7 @@ std::vector<BlobId> SettleCursor::take_due_retries(sim::Instant now) {
     for (auto it = retry_pending_.begin(); it != retry_pending_.end();) {
         if (it->second <= now) {
             due.push_back(it->first);
+            due_.insert(it->first);
             it = retry_pending_.erase(it);
         } else {
             ++it;
@@ -139,7 +144,7 @@ std::optional<sim::Duration> SettleCursor::backoff_of(const BlobId& blob) const 
 
 // §9.3 step 7: with nothing unfinished, everything scanned is settled.
 std::optional<BlobId> SettleCursor::eligible_checkpoint() const {
-    if (!in_flight_.empty() || !retry_pending_.empty() || !abandoned_.empty()) {
+    if (!in_flight_.empty() || !retry_pending_.empty() || !abandoned_.empty() || !due_.empty()) {
         return last_settled_;
     }
     return scan_pos_.has_value() ? scan_pos_ : last_settled_;

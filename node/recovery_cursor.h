@@ -66,11 +66,14 @@ public:
     // Cancelled: if the blob is still certified and unstored it is retried after its backoff;
     // returns the retry deadline, or nullopt if it settled.
     std::optional<sim::Instant> cancelled(const BlobId& blob, bool still_needed, sim::Instant now);
-    // Retries whose deadline passed, in blob-id order; they leave retry_pending. Each must then be
-    // either settle()d or start()ed again.
+    // Retries whose deadline passed, in blob-id order; they leave retry_pending but stay
+    // unfinished until each is settle()d, start()ed again or forget()-ten.
     std::vector<BlobId> take_due_retries(sim::Instant now);
     // A due retry whose blob info vanished: dropped without settling (§9.3 step 4b).
-    void forget(const BlobId& blob) { retry_backoff_.erase(blob); }
+    void forget(const BlobId& blob) {
+        due_.erase(blob);
+        retry_backoff_.erase(blob);
+    }
     // A sync ended Skipped: the pass aborts (§9.3 step 5). The blob stays unfinished for the
     // checkpoint: the PR drops it from in_flight, after which eligible_checkpoint() may return a
     // scan position past a blob that was never synced, and a later resume skips it for good.
@@ -86,7 +89,7 @@ public:
     std::optional<BlobId> take_final_checkpoint();
 
     bool done(bool scan_finished) const {
-        return scan_finished && in_flight_.empty() && retry_pending_.empty();
+        return scan_finished && in_flight_.empty() && retry_pending_.empty() && due_.empty();
     }
     const std::optional<BlobId>& last_settled() const { return last_settled_; }
     const std::optional<BlobId>& last_persisted() const { return last_persisted_; }
@@ -103,6 +106,7 @@ private:
     RecoveryBackoff backoff_;
     std::set<BlobId> in_flight_;
     std::set<BlobId> abandoned_;  // Skipped: never settled in this pass
+    std::set<BlobId> due_;        // taken from retry_pending, not yet re-issued or settled
     std::map<BlobId, sim::Instant> retry_pending_;
     std::map<BlobId, sim::Duration> retry_backoff_;
     std::optional<BlobId> last_settled_;

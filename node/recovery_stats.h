@@ -17,7 +17,7 @@ struct NodeRecoveryStats {
     uint64_t resumed = 0;                // passes that resumed from a checkpoint
     uint64_t checkpoints_discarded = 0;  // the owned shards had changed (invariant 20)
     uint64_t checkpoints_persisted = 0;
-    uint64_t completed = 0;              // T8
+    uint64_t completed = 0;  // T8
 };
 
 }  // namespace walrus

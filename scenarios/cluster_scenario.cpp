@@ -1,6 +1,7 @@
 #include "scenarios/cluster_scenario.h"
 
 #include <memory>
+#include <sstream>
 
 namespace floe::scenarios {
 
@@ -23,14 +24,18 @@ const char* recovery_case_name(RecoveryCase recovery) {
         case RecoveryCase::crash_during_recovery: return "crash-during-recovery";
         case RecoveryCase::shard_change_discards: return "shard-change-discards";
         case RecoveryCase::gain_while_recovering: return "gain-while-recovering";
+        case RecoveryCase::shared_sync_waiter: return "shared-sync-waiter";
+        case RecoveryCase::readiness_window: return "readiness-window";
+        case RecoveryCase::shard_sync_fails: return "shard-sync-fails";
     }
     FLOE_UNREACHABLE();
 }
 
 std::optional<RecoveryCase> parse_recovery_case(std::string_view name) {
-    for (RecoveryCase c :
-         {RecoveryCase::none, RecoveryCase::long_down, RecoveryCase::crash_during_recovery,
-          RecoveryCase::shard_change_discards, RecoveryCase::gain_while_recovering}) {
+    for (RecoveryCase c : {RecoveryCase::none, RecoveryCase::long_down,
+                           RecoveryCase::crash_during_recovery, RecoveryCase::shard_change_discards,
+                           RecoveryCase::gain_while_recovering, RecoveryCase::shared_sync_waiter,
+                           RecoveryCase::readiness_window, RecoveryCase::shard_sync_fails}) {
         if (name == recovery_case_name(c)) {
             return c;
         }
@@ -79,6 +84,10 @@ public:
         : sim_(sim), cluster_(cluster), recovery_(recovery), report_(report) {}
 
     void run(sim::Runtime& world) {
+        if (recovery_ == RecoveryCase::shard_sync_fails) {
+            shard_sync_fails(world);
+            return;
+        }
         world.sleep(60_s);
         if (auto health = cluster_.health(world, 0)) {
             report_.node0_initial_shards = health->owned_shards.size();
@@ -93,7 +102,9 @@ public:
             recovery_ == RecoveryCase::shard_change_discards) {
             arm_crash_at_third_recovery_sync();
         }
-        if (recovery_ == RecoveryCase::gain_while_recovering) {
+        if (recovery_ == RecoveryCase::gain_while_recovering ||
+            recovery_ == RecoveryCase::shared_sync_waiter ||
+            recovery_ == RecoveryCase::readiness_window) {
             hold_recovery_ = true;
             sim_.fail_points().arm(
                 "start_node_recovery_entry",
@@ -103,6 +114,22 @@ public:
         crash_node0_once(100_s);
         if (recovery_ == RecoveryCase::gain_while_recovering) {
             gain_while_recovering(world);
+        }
+        if (recovery_ == RecoveryCase::shared_sync_waiter) {
+            shared_sync_waiter(world);
+        }
+        if (recovery_ == RecoveryCase::readiness_window) {
+            readiness_window(world);
+        }
+    }
+
+    // What the node-side assertion of WAL-1271 guards, seen from the chain: did node 0 attest an
+    // epoch that started after its shard sync failed?
+    void record_attestations_after_failure() {
+        const auto& chain = cluster_.chain();
+        for (Epoch epoch = failure_epoch_ + 1; epoch <= chain.current_epoch(); ++epoch) {
+            report_.node0_attested_after_failure =
+                report_.node0_attested_after_failure || chain.has_attested(0, epoch);
         }
     }
 
@@ -168,26 +195,125 @@ private:
                                    .only_on(node0()));
     }
 
-    // §13.3 steps 5-9.
-    void gain_while_recovering(sim::Runtime& world) {
-        auto wait_until = [&](auto predicate) {
-            const sim::Instant deadline = world.now() + 240_s;
-            while (!predicate() && world.now() < deadline) {
-                world.sleep(1_s);
-            }
-            return predicate();
-        };
-        const bool recovering = wait_until([&] {
+    template <class Predicate>
+    static bool wait_until(sim::Runtime& world, Predicate predicate) {
+        const sim::Instant deadline = world.now() + 240_s;
+        while (!predicate() && world.now() < deadline) {
+            world.sleep(1_s);
+        }
+        return predicate();
+    }
+    bool wait_until_recovering(sim::Runtime& world) {
+        const bool recovering = wait_until(world, [&] {
             auto health = cluster_.health(world, 0);
             return health.has_value() && health->node_status.rfind("RecoveryInProgress", 0) == 0;
         });
         if (!recovering) {
             sim_.fail(sim::FailureClass::liveness, "node 0 never reached RecoveryInProgress");
-            return;
         }
+        return recovering;
+    }
+    // The next committee a stake move made now can shape (§1.1: before voting_end of the
+    // current epoch it is the next one, otherwise the one after).
+    Epoch stake_for_gain() {
+        const auto& chain = cluster_.chain();
+        const Epoch gain =
+            chain.current_epoch() + (chain.state() == walrus::EpochState::change_sync ||
+                                             chain.state() == walrus::EpochState::change_done
+                                         ? 1
+                                         : 2);
         cluster_.chain_service().add_stake(0, 3);
         staked_ = true;
-        if (!wait_until([&] { return report_.node0_shard_syncs_started > 0; })) {
+        return gain;
+    }
+
+    // #3412: extend the newest non-deletable blob certified while node 0 was down (it lacks
+    // it); node 0's event path syncs it, slowly (every sliver put sleeps 20 s for a while), and
+    // the released recovery task subscribes to that same sync.
+    void shared_sync_waiter(sim::Runtime& world) {
+        if (!wait_until_recovering(world)) {
+            return;
+        }
+        const auto& chain = cluster_.chain();
+        std::optional<walrus::BlobCertified> target;
+        for (const walrus::ChainEvent& event : chain.events()) {
+            const auto* certified = std::get_if<walrus::BlobCertified>(&event.body);
+            if (certified != nullptr && !certified->is_extension && !certified->deletable &&
+                certified->certified_epoch + 2 < chain.current_epoch() &&
+                certified->certified_epoch + 4 >= chain.current_epoch() &&
+                certified->end_epoch > chain.current_epoch() + 1) {
+                target = *certified;
+            }
+        }
+        if (!target.has_value()) {
+            sim_.fail(sim::FailureClass::liveness, "no blob to extend for the shared waiter");
+            return;
+        }
+        sim_.fail_points().arm("fail_point_recover_sliver_before_put_sliver",
+                               sim::FailPointAction::sleep(20_s).only_on(node0()));
+        if (!cluster_.chain().extend_blob(target->object_id, target->end_epoch + 2).ok()) {
+            sim_.fail(sim::FailureClass::liveness, "the extension was refused");
+            return;
+        }
+        world.sleep(2_s);  // node 0's event path starts its sync and sleeps before the put
+        hold_recovery_ = false;
+        world.sleep(10_s);
+        sim_.fail_points().disarm("fail_point_recover_sliver_before_put_sliver");
+        // The sync ended about 20 s after the extension. A recovery waiter of that blob still
+        // blocked now is a lost wake-up (unless an epoch change restarted the task meanwhile).
+        world.sleep(15_s);
+        const std::string needle = "'recovery-wait " + target->blob_id.short_hex() + "'";
+        std::istringstream blocked(sim_.scheduler().describe_blocked_fibers());
+        for (std::string line; std::getline(blocked, line);) {
+            if (line.find(needle) != std::string::npos &&
+                line.find("on host node0") != std::string::npos) {
+                report_.stuck_sync_waiters.push_back(line);
+            }
+        }
+    }
+
+    // #3453: node 0 is recovering (held) when a stake gives it shards at epoch G. It goes down
+    // 10 s into epoch G-1 for 25 s, so it restarts with the latest committee at G, one epoch
+    // behind (not lagging), and processes EpochChangeStart(G) 20 s late. Meanwhile its released
+    // recovery task sees owned shards that do not exist yet.
+    void readiness_window(sim::Runtime& world) {
+        if (!wait_until_recovering(world)) {
+            return;
+        }
+        const Epoch gain = stake_for_gain();
+        const auto& chain = cluster_.chain();
+        if (!wait_until(world, [&] { return chain.current_epoch() + 1 >= gain; })) {
+            sim_.fail(sim::FailureClass::liveness, "the chain never reached the gain epoch");
+            return;
+        }
+        world.sleep(10_s);
+        sim_.fail_points().arm("epoch_change_start_entry",
+                               sim::FailPointAction::sleep(20_s).once().only_on(node0()));
+        hold_recovery_ = false;
+        sim_.restart(node0(), 25_s);
+    }
+
+    // WAL-1271: the first transfer batch of node 0's gained shards fails and the sync gives up.
+    void shard_sync_fails(sim::Runtime& world) {
+        sim_.fail_points().arm("fail_point_fetch_sliver",
+                               sim::FailPointAction::inject_error().once().only_on(node0()));
+        sim_.fail_points().arm("fail_point_shard_sync_no_retry",
+                               sim::FailPointAction::inject_error().once().only_on(node0()));
+        world.sleep(65_s);
+        (void)stake_for_gain();
+        while (sim_.fail_points().fires("fail_point_shard_sync_no_retry") == 0) {
+            world.sleep(1_s);
+        }
+        failure_epoch_ = cluster_.chain().current_epoch();
+    }
+
+    // §13.3 steps 5-9.
+    void gain_while_recovering(sim::Runtime& world) {
+        if (!wait_until_recovering(world)) {
+            return;
+        }
+        (void)stake_for_gain();
+        if (!wait_until(world, [&] { return report_.node0_shard_syncs_started > 0; })) {
             sim_.fail(sim::FailureClass::liveness, "node 0 never started a shard sync");
             return;
         }
@@ -202,6 +328,19 @@ private:
     int recovery_syncs_ = 0;
     bool hold_recovery_ = false;
     bool staked_ = false;
+    Epoch failure_epoch_ = 0;
+
+public:
+    void finish(sim::Runtime& world) {
+        if (recovery_ == RecoveryCase::shard_sync_fails) {
+            record_attestations_after_failure();
+            if (auto health = cluster_.health(world, 0)) {
+                for (const auto& shard : health->owned_shards) {
+                    report_.node0_shard_api_status.push_back(shard.api_status);
+                }
+            }
+        }
+    }
 };
 
 void count_recovery(sim::Simulation& sim, sim::HostId node0, ClusterScenarioReport& report) {
@@ -215,6 +354,7 @@ void count_recovery(sim::Simulation& sim, sim::HostId node0, ClusterScenarioRepo
     report.checkpoints_discarded = points.hits("node_recovery_checkpoint_discarded", node0);
     report.recovering_path_hits =
         points.hits("fail_point_shard_changes_in_new_epoch_while_recovering", node0);
+    report.readiness_waits = points.hits("node_recovery_shard_not_ready", node0);
 }
 
 }  // namespace
@@ -289,7 +429,14 @@ ClusterScenarioReport run_cluster_scenario(const ClusterScenarioOptions& options
         report.client_retries = cluster.client()->stats().retries;
         cluster.stop_workload();
         cluster.check_committees();
-        cluster.check_converged(world, 300_s);
+        if (options.recovery == RecoveryCase::shard_sync_fails) {
+            // The failed shard stays InTransfer for good (§16 item 4): no convergence to wait
+            // for. What must hold is that node 0 stops attesting.
+            world.sleep(60_s);
+            recovery.finish(world);
+        } else {
+            cluster.check_converged(world, 300_s);
+        }
         const bool faults = options.crashes || options.shard_gain == ShardGain::source_crashed ||
                             options.shard_gain == ShardGain::gainer_crashed ||
                             options.recovery != RecoveryCase::none;

@@ -42,6 +42,16 @@ enum class RecoveryCase : uint8_t {
     gain_while_recovering,  // §13.3: recovery held while a stake move gives node 0 shards;
                             // they are shard-synced from their previous owners, and recovery
                             // starts no blob sync while a shard sync runs
+    shared_sync_waiter,     // #3412: while recovery is held, a blob node 0 lacks is extended;
+                            // the event path's sync of it is slowed, so recovery subscribes to
+                            // the same sync: two waiters on one blob
+    readiness_window,       // #3453: node 0 (recovering, held) gains shards at epoch G; it is
+                            // down across G's start and, back, processes EpochChangeStart(G)
+                            // 20 s late: meanwhile the latest committee owns shards it has not
+                            // created, and recovery must wait for them
+    shard_sync_fails,       // WAL-1271, no node down: node 0 gains shards (in sync) and one
+                            // shard sync fails terminally (fail_point_shard_sync_no_retry):
+                            // its shard stays InTransfer and node 0 must stop attesting
 };
 const char* recovery_case_name(RecoveryCase recovery);
 std::optional<RecoveryCase> parse_recovery_case(std::string_view name);
@@ -84,6 +94,10 @@ struct ClusterScenarioReport {
     uint64_t recovering_path_hits = 0;       // fail_point_shard_changes_..._while_recovering
     uint64_t node0_shard_syncs_started = 0;  // after the stake (gain_while_recovering)
     bool ordering_violation = false;         // a recovery start_sync while a shard sync ran
+    uint64_t readiness_waits = 0;            // node_recovery_shard_not_ready (node 0)
+    std::vector<std::string> node0_shard_api_status;
+    std::vector<std::string> stuck_sync_waiters;  // shared_sync_waiter: lost wake-ups
+    bool node0_attested_after_failure = false;    // shard_sync_fails: an epoch after the failure
 };
 
 // Returns the report; `error` is set (and nothing runs) for unusable options.

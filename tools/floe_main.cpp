@@ -210,10 +210,12 @@ int main(int argc, char** argv) {
     std::string recovery_case = "none";
     cluster_cmd
         ->add_option("--recovery", recovery_case,
-                     "node 0 down for three epoch changes, then: none, long-down, "
-                     "crash-during-recovery, shard-change-discards, gain-while-recovering")
+                     "node 0 recovery case (see scenarios/cluster_scenario.h): none, long-down, "
+                     "crash-during-recovery, shard-change-discards, gain-while-recovering, "
+                     "shared-sync-waiter, readiness-window, shard-sync-fails")
         ->check(CLI::IsMember({"none", "long-down", "crash-during-recovery",
-                               "shard-change-discards", "gain-while-recovering"}));
+                               "shard-change-discards", "gain-while-recovering",
+                               "shared-sync-waiter", "readiness-window", "shard-sync-fails"}));
     std::vector<std::string> old_behaviours;
     std::vector<std::string> old_names;
     for (const auto& info : walrus::old_behaviour_names()) {

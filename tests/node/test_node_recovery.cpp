@@ -3,6 +3,11 @@
 // with every shard Ready, under every checker.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <string>
+
+#include "../death_test.h"
+
 #include "scenarios/cluster_scenario.h"
 
 using floe::scenarios::ClusterScenarioReport;
@@ -10,11 +15,17 @@ using floe::scenarios::RecoveryCase;
 
 namespace {
 
+walrus::OldBehaviours old_behaviour(const char* name) {
+    walrus::OldBehaviours old;
+    REQUIRE(old.set(name));
+    return old;
+}
+
 ClusterScenarioReport recover(RecoveryCase recovery, uint64_t seed,
                               walrus::OldBehaviours old = {}) {
     floe::scenarios::ClusterScenarioOptions options;
     options.seed = seed;
-    options.epochs = 10;
+    options.epochs = recovery == RecoveryCase::shard_sync_fails ? 6 : 10;
     options.crashes = false;
     options.recovery = recovery;
     options.old = old;
@@ -63,4 +74,127 @@ TEST_CASE("node recovery: shards gained while recovering are filled by shard syn
     CHECK(report.recovering_path_hits >= 1);
     CHECK(report.node0_shard_syncs_started > 0);
     CHECK(report.node0_shards.size() > report.node0_initial_shards);
+}
+
+TEST_CASE("node recovery: a blob sync shared by the event path and recovery wakes both (#3412)") {
+    const auto report = recover(RecoveryCase::shared_sync_waiter, 1);
+    INFO(report.result.message);
+    REQUIRE(report.result.passed());
+    CHECK(report.node0_status == "Active");
+    CHECK(report.stuck_sync_waiters.empty());
+}
+
+TEST_CASE("node recovery: owned shards not created yet make recovery wait (#3453)") {
+    const auto report = recover(RecoveryCase::readiness_window, 1);
+    INFO(report.result.message);
+    REQUIRE(report.result.passed());
+    CHECK(report.node0_status == "Active");
+    CHECK(report.readiness_waits > 0);
+}
+
+TEST_CASE("node recovery: a terminally failed shard sync stops the node attesting (WAL-1271)") {
+    const auto report = recover(RecoveryCase::shard_sync_fails, 1);
+    INFO(report.result.message);
+    REQUIRE(report.result.passed());
+    CHECK_FALSE(report.node0_attested_after_failure);
+    CHECK(std::find(report.node0_shard_api_status.begin(), report.node0_shard_api_status.end(),
+                    "InTransfer") != report.node0_shard_api_status.end());
+}
+
+// --- the old behaviours: each changes what a test observes ---------------------------------------
+
+TEST_CASE("old behaviour rescan-recovery: no checkpoint, the restarted task rescans everything") {
+    const auto fixed = recover(RecoveryCase::crash_during_recovery, 1);
+    const auto old =
+        recover(RecoveryCase::crash_during_recovery, 1, old_behaviour("rescan-recovery"));
+    INFO(old.result.message);
+    REQUIRE(fixed.result.passed());
+    REQUIRE(old.result.passed());
+    CHECK(fixed.resumed_from_checkpoint >= 1);
+    CHECK(old.resumed_from_checkpoint == 0);
+    // The restarted pass starts from the first blob id, and a pass that synced anything is
+    // followed by a whole verification pass (WAL-669).
+    CHECK(old.recovery_blobs_scanned > fixed.recovery_blobs_scanned + 20);
+}
+
+TEST_CASE("old behaviour notify-one-sync-waiter: the second waiter of a blob sync is lost") {
+    const auto fixed = recover(RecoveryCase::shared_sync_waiter, 1);
+    const auto old =
+        recover(RecoveryCase::shared_sync_waiter, 1, old_behaviour("notify-one-sync-waiter"));
+    INFO(old.result.message);
+    REQUIRE(fixed.result.passed());
+    CHECK(fixed.stuck_sync_waiters.empty());
+    // The event path, first to wait, takes the one notification; recovery's waiter stays blocked
+    // until the next epoch change restarts the task (#3464 restarts it at every epoch change).
+    CHECK(!old.stuck_sync_waiters.empty());
+    CHECK(old.recovery_task_starts > fixed.recovery_task_starts);
+}
+
+TEST_CASE("old behaviour force-active-gained-shards: gained shards are not shard-synced") {
+    const auto fixed = recover(RecoveryCase::gain_while_recovering, 1);
+    const auto old = recover(RecoveryCase::gain_while_recovering, 1,
+                             old_behaviour("force-active-gained-shards"));
+    REQUIRE(fixed.result.passed());
+    // §13.3 fails before #3464: the recovering path is never hit and no shard sync starts; the
+    // gained shards are forced Active and filled blob by blob.
+    CHECK(old.result.failure == sim::FailureClass::liveness);
+    CHECK(old.result.message.find("never started a shard sync") != std::string::npos);
+    CHECK(old.recovering_path_hits == 0);
+    CHECK(old.node0_shard_syncs_started == 0);
+}
+
+TEST_CASE("old behaviour no-shard-readiness-wait: recovery scans with shards missing") {
+    const auto fixed = recover(RecoveryCase::readiness_window, 1);
+    const auto old =
+        recover(RecoveryCase::readiness_window, 1, old_behaviour("no-shard-readiness-wait"));
+    INFO(old.result.message);
+    REQUIRE(fixed.result.passed());
+    CHECK(fixed.readiness_waits > 0);
+    CHECK(old.readiness_waits == 0);
+    // Every blob looks missing at the shard that does not exist yet: futile syncs.
+    CHECK(old.recovery_syncs_started > fixed.recovery_syncs_started + 10);
+}
+
+TEST_CASE("old behaviour attest-after-failed-shard-sync: a false epoch_sync_done aborts the run") {
+    const DeathResult death = run_in_child([] {
+        (void)recover(RecoveryCase::shard_sync_fails, 1,
+                      old_behaviour("attest-after-failed-shard-sync"));
+    });
+    CHECK(death.aborted);
+    CHECK(death.stderr_text.find("false epoch_sync_done, WAL-1271") != std::string::npos);
+}
+
+// --- sweeps (optimised build only; tools/test.sh leaves them out under sanitizers)
+// ----------------
+
+namespace {
+void sweep(RecoveryCase recovery, uint64_t seeds) {
+    uint64_t passed = 0;
+    for (uint64_t seed = 1; seed <= seeds; ++seed) {
+        CAPTURE(seed);
+        const auto report = recover(recovery, seed);
+        INFO(report.result.message);
+        CHECK(report.result.passed());
+        CHECK(report.node0_status == "Active");
+        passed += report.result.passed() ? 1 : 0;
+    }
+    CHECK(passed == seeds);
+}
+}  // namespace
+
+TEST_CASE("node recovery sweep: long-down, 100 seeds") {
+    sweep(RecoveryCase::long_down, 100);
+}
+TEST_CASE("node recovery sweep: crash during recovery resumes, 100 seeds") {
+    sweep(RecoveryCase::crash_during_recovery, 100);
+}
+TEST_CASE("node recovery sweep: owned-shard change discards the checkpoint, 100 seeds") {
+    sweep(RecoveryCase::shard_change_discards, 100);
+}
+TEST_CASE("node recovery sweep: shard gain while recovering, 100 seeds") {
+    sweep(RecoveryCase::gain_while_recovering, 100);
+}
+TEST_CASE("node recovery sweep: shared waiter and readiness window, 30 seeds each") {
+    sweep(RecoveryCase::shared_sync_waiter, 30);
+    sweep(RecoveryCase::readiness_window, 30);
 }

@@ -139,3 +139,96 @@ TEST_CASE("recovery: a resumed pass starts settled at its checkpoint") {
     cursor.succeeded(id(60));
     CHECK(cursor.take_final_checkpoint() == id(60));
 }
+
+// The PR drops a Skipped blob from in_flight and may then persist a scan position past it
+// (§9.3 steps 5 and 7); floe keeps it unfinished, so the aborted pass persists only below it.
+TEST_CASE("recovery: a Skipped blob stays below the checkpoint of the aborted pass") {
+    SettleCursor cursor(std::nullopt, 1);
+    cursor.scanned(id(10));
+    cursor.settle(id(10));
+    cursor.scanned(id(20));
+    cursor.start(id(20));
+    cursor.scanned(id(30));
+    cursor.settle(id(30));
+    cursor.abandon(id(20));  // Skipped: the node went to RecoveryCatchUp
+    CHECK(cursor.in_flight() == 0);
+    CHECK(cursor.eligible_checkpoint() == id(10));
+    CHECK(cursor.take_final_checkpoint() == id(10));
+}
+
+// Table-driven: sequences of scan/settle/start/outcome events, with the settled cursor and the
+// eligible checkpoint after each step (invariants 17 and 22).
+TEST_CASE("recovery: settle cursor table — in flight, retries, out-of-order, cancellations") {
+    enum class Op : uint8_t { settle, start, succeed, cancel_needed, cancel_unneeded, retry_due };
+    struct Step {
+        Op op;
+        uint8_t blob;
+        std::optional<uint8_t> settled;     // last_settled after the step
+        std::optional<uint8_t> checkpoint;  // eligible_checkpoint after the step
+    };
+    struct Table {
+        const char* name;
+        std::vector<Step> steps;
+        bool done;
+    };
+    const std::vector<Table> tables = {
+        {"all stored", {{Op::settle, 1, 1, 1}, {Op::settle, 2, 2, 2}, {Op::settle, 3, 3, 3}}, true},
+        {"in order",
+         {{Op::start, 1, {}, {}},
+          {Op::start, 2, {}, {}},
+          {Op::succeed, 1, 1, 1},
+          {Op::succeed, 2, 2, 2}},
+         true},
+        {"out of order",
+         {{Op::start, 1, {}, {}},
+          {Op::start, 2, {}, {}},
+          {Op::start, 3, {}, {}},
+          {Op::succeed, 3, {}, {}},
+          {Op::succeed, 2, {}, {}},
+          {Op::succeed, 1, 1, 3}},
+         true},
+        {"cancelled, retried, then stored",
+         {{Op::settle, 1, 1, 1},
+          {Op::start, 2, 1, 1},
+          {Op::cancel_needed, 2, 1, 1},
+          {Op::settle, 3, 1, 1},
+          {Op::retry_due, 2, 1, 1},
+          {Op::start, 2, 1, 1},
+          {Op::succeed, 2, 2, 3}},
+         true},
+        {"cancelled, no longer certified",
+         {{Op::start, 1, {}, {}}, {Op::settle, 2, {}, {}}, {Op::cancel_unneeded, 1, 1, 2}},
+         true},
+        {"retry pending at the end",
+         {{Op::settle, 1, 1, 1}, {Op::start, 2, 1, 1}, {Op::cancel_needed, 2, 1, 1}},
+         false},
+    };
+    for (const Table& table : tables) {
+        CAPTURE(table.name);
+        SettleCursor cursor(std::nullopt, 1000);
+        sim::Instant now = t0;
+        std::set<uint8_t> scanned;
+        for (const Step& step : table.steps) {
+            if (scanned.insert(step.blob).second) {
+                cursor.scanned(id(step.blob));
+            }
+            switch (step.op) {
+                case Op::settle: cursor.settle(id(step.blob)); break;
+                case Op::start: cursor.start(id(step.blob)); break;
+                case Op::succeed: cursor.succeeded(id(step.blob)); break;
+                case Op::cancel_needed: (void)cursor.cancelled(id(step.blob), true, now); break;
+                case Op::cancel_unneeded: (void)cursor.cancelled(id(step.blob), false, now); break;
+                case Op::retry_due:
+                    now = *cursor.next_retry_deadline();
+                    CHECK(cursor.take_due_retries(now) == std::vector<BlobId>{id(step.blob)});
+                    break;
+            }
+            const auto expect = [](std::optional<uint8_t> n) {
+                return n.has_value() ? std::optional<BlobId>(id(*n)) : std::nullopt;
+            };
+            CHECK(cursor.last_settled() == expect(step.settled));
+            CHECK(cursor.eligible_checkpoint() == expect(step.checkpoint));
+        }
+        CHECK(cursor.done(true) == table.done);
+    }
+}
