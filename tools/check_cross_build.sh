@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # The same seeds must give the same trace hashes in the gcc -O2 build and the clang -O0
 # ASan+UBSan build (determinism across compilers, optimisation levels and sanitizers): the
-# kernel demo, and the Walrus cluster with its RocksDB databases.
+# kernel demo, the Walrus cluster with its RocksDB databases, and a node recovery with a crash
+# and a resume from its checkpoint.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 hashes() {  # BINARY ARGS...: "seed outcome hash" per seed row
   local binary=$1
   shift
-  "$binary" "$@" | awk '$1 ~ /^[0-9]+$/ && $2 != "seeds:" { print $1, $2, $NF }'
+  "$binary" "$@" | awk '$1 ~ /^[0-9]+$/ && $2 != "seeds:" {
+    for (i = 3; i <= NF; i++) if ($i ~ /^[0-9a-f]{16}$/) hash = $i
+    print $1, $2, hash
+  }'
 }
 status=0
-for command in "demo --seeds 1..4 --seconds 20" "cluster --seeds 1..2 --epochs 2"; do
+for command in "demo --seeds 1..4 --seconds 20" "cluster --seeds 1..2 --epochs 2" \
+  "cluster --seed 1 --epochs 10 --no-crashes --recovery crash-during-recovery"; do
   # shellcheck disable=SC2086
   gcc_o2=$(hashes build/tools/floe $command)
   # shellcheck disable=SC2086

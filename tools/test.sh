@@ -80,7 +80,7 @@ doctest_suite "kernel (clang -O0, ASan+UBSan)" build-asan/tests/kernel_tests \
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 doctest_suite "walrus model (gcc -O2)" build/tests/node/node_tests
 doctest_suite "walrus model (clang -O0, ASan+UBSan)" build-asan/tests/node/node_tests \
-  -tce="cluster sweep*" \
+  -tce="*sweep*" \
   ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=1 \
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 check "kernel under valgrind memcheck" \

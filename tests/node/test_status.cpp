@@ -14,11 +14,11 @@ TEST_CASE("status: the §2.1 transition table, every pair") {
     // Rows: from; columns: to (Standby, Active, RecoverMetadata, RecoveryCatchUp,
     // RecoveryInProgress).
     const bool legal[5][5] = {
-        {true, false, true, true, false},   // Standby (T9, T3)
-        {true, true, false, true, false},   // Active (T11, T3)
-        {true, true, true, true, false},    // RecoverMetadata (T11, T10, T3)
-        {true, false, true, true, true},    // RecoveryCatchUp (T4, T5, T6)
-        {true, true, false, true, true},    // RecoveryInProgress (T11, T8, T3, T7)
+        {true, false, true, true, false},  // Standby (T9, T3)
+        {true, true, false, true, false},  // Active (T11, T3)
+        {true, true, true, true, false},   // RecoverMetadata (T11, T10, T3)
+        {true, false, true, true, true},   // RecoveryCatchUp (T4, T5, T6)
+        {true, true, false, true, true},   // RecoveryInProgress (T11, T8, T3, T7)
     };
     for (int from = 0; from < 5; ++from) {
         for (int to = 0; to < 5; ++to) {
@@ -28,8 +28,8 @@ TEST_CASE("status: the §2.1 transition table, every pair") {
         }
     }
     // T7: the same variant with a newer target is legal.
-    CHECK(NodeStatus::recovery_in_progress(5).can_transition_to(
-        NodeStatus::recovery_in_progress(8)));
+    CHECK(
+        NodeStatus::recovery_in_progress(5).can_transition_to(NodeStatus::recovery_in_progress(8)));
     CHECK(NodeStatus::recovery_in_progress(5).kind == K::recovery_in_progress);
 }
 
