@@ -624,6 +624,10 @@ void StorageNode::monitor_loop() {
 void StorageNode::synchronize_blob(const BlobId& blob, Epoch certified_epoch,
                                    sim::Semaphore& sliver_permits) {
     FLOE_ASSERT(event_epoch_.has_value(), "blob sync before the event epoch is known");
+    // Invariant 9: no blob sync runs while catching up (entering catch-up cancels them all, and
+    // one dispatched later ends Skipped before it gets here).
+    FLOE_ASSERT(!storage_.status().is_catching_up(),
+                "blob {} synced while catching up (invariant 9)", blob.short_hex());
     auto shards_now = [&] {
         std::vector<ShardIndex> shards;
         for (ShardIndex shard : owned_shards_at(*event_epoch_)) {

@@ -234,25 +234,28 @@ private:
         if (!wait_until_recovering(world)) {
             return;
         }
-        const auto& chain = cluster_.chain();
-        std::optional<walrus::BlobCertified> target;
+        auto& chain = cluster_.chain();
+        std::vector<walrus::BlobCertified> candidates;
         for (const walrus::ChainEvent& event : chain.events()) {
             const auto* certified = std::get_if<walrus::BlobCertified>(&event.body);
             if (certified != nullptr && !certified->is_extension && !certified->deletable &&
                 certified->certified_epoch + 2 < chain.current_epoch() &&
-                certified->certified_epoch + 4 >= chain.current_epoch() &&
-                certified->end_epoch > chain.current_epoch() + 1) {
-                target = *certified;
+                certified->certified_epoch + 4 >= chain.current_epoch()) {
+                candidates.push_back(*certified);
+            }
+        }
+        sim_.fail_points().arm("fail_point_recover_sliver_before_put_sliver",
+                               sim::FailPointAction::sleep(20_s).only_on(node0()));
+        std::optional<walrus::BlobCertified> target;
+        for (auto it = candidates.rbegin(); it != candidates.rend() && !target; ++it) {
+            const auto object = chain.object(it->object_id);  // the client may have extended it
+            if (object.has_value() && object->end_epoch > chain.current_epoch() &&
+                chain.extend_blob(it->object_id, object->end_epoch + 2).ok()) {
+                target = *it;
             }
         }
         if (!target.has_value()) {
             sim_.fail(sim::FailureClass::liveness, "no blob to extend for the shared waiter");
-            return;
-        }
-        sim_.fail_points().arm("fail_point_recover_sliver_before_put_sliver",
-                               sim::FailPointAction::sleep(20_s).only_on(node0()));
-        if (!cluster_.chain().extend_blob(target->object_id, target->end_epoch + 2).ok()) {
-            sim_.fail(sim::FailureClass::liveness, "the extension was refused");
             return;
         }
         world.sleep(2_s);  // node 0's event path starts its sync and sleeps before the put
