@@ -388,9 +388,16 @@ void StorageNode::shard_changes_and_start_recovery(Epoch epoch, EventHandle hand
         must(storage_.set_shard_status(shard, ShardStatus::active), "force shard active");
     }
     lock_shards(diff.to_lock);
+    restart_recovery_and_finish(epoch, std::move(handle), diff.to_remove);
+}
+
+// §7.5 steps 6-7 and §7.6 steps 5-6: recovery (re)starts for E and owns the attestation; the
+// finisher, if shards are to be removed, only removes them.
+void StorageNode::restart_recovery_and_finish(Epoch epoch, EventHandle handle,
+                                              const std::vector<ShardIndex>& to_remove) {
     recovery_.start_node_recovery(epoch);
-    if (!diff.to_remove.empty()) {
-        start_finisher(std::move(handle), epoch, diff.to_remove, true, true);
+    if (!to_remove.empty()) {
+        start_finisher(std::move(handle), epoch, to_remove, true, true);
     } else {
         handle.complete();
     }
@@ -409,12 +416,7 @@ void StorageNode::shard_changes_while_recovering(Epoch epoch, EventHandle handle
     const ShardDiff diff = diff_at(epoch);
     create_new_shards_and_start_sync(diff.gained, /*joining=*/false);
     lock_shards(diff.to_lock);
-    recovery_.start_node_recovery(epoch);
-    if (!diff.to_remove.empty()) {
-        start_finisher(std::move(handle), epoch, diff.to_remove, true, true);
-    } else {
-        handle.complete();
-    }
+    restart_recovery_and_finish(epoch, std::move(handle), diff.to_remove);
 }
 
 // §7.7: one at a time. Attests when nobody else will (§7.8: in sync, no gained shards, a
@@ -508,18 +510,7 @@ Epoch StorageNode::current_committee_epoch() {
     if (committee_epoch_ == 0) {
         // At startup, before any EpochChangeStart: the committee service starts at the latest
         // on-chain committee (§2.2 step 1).
-        ExponentialBackoff backoff(context_.config.committee.retry_interval_min,
-                                   context_.config.committee.retry_interval_max);
-        while (committee_epoch_ == 0) {
-            auto reply = rt_.call<CommitteesReply>(context_.directory.chain, method::committees,
-                                                   CommitteesRequest{0},
-                                                   context_.config.events.chain_request_timeout);
-            if (reply.ok()) {
-                committee_epoch_ = reply.value().chain_epoch;
-            } else {
-                rt_.sleep(backoff.next(rt_.rng("committee-retry")));
-            }
-        }
+        (void)latest_chain_epoch();
     }
     return committee_epoch_;
 }

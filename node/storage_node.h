@@ -95,6 +95,8 @@ private:
     void shard_changes_in_sync(Epoch epoch, EventHandle handle, bool joining);
     void shard_changes_and_start_recovery(Epoch epoch, EventHandle handle);
     void shard_changes_while_recovering(Epoch epoch, EventHandle handle);
+    void restart_recovery_and_finish(Epoch epoch, EventHandle handle,
+                                     const std::vector<ShardIndex>& to_remove);
     ShardDiff diff_at(Epoch epoch);
     void create_new_shards_and_start_sync(const std::vector<ShardIndex>& gained, bool joining);
     void lock_shards(const std::vector<ShardIndex>& to_lock);

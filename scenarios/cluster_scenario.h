@@ -93,7 +93,6 @@ struct ClusterScenarioReport {
     uint64_t checkpoints_discarded = 0;      // node_recovery_checkpoint_discarded
     uint64_t recovering_path_hits = 0;       // fail_point_shard_changes_..._while_recovering
     uint64_t node0_shard_syncs_started = 0;  // after the stake (gain_while_recovering)
-    bool ordering_violation = false;         // a recovery start_sync while a shard sync ran
     uint64_t readiness_waits = 0;            // node_recovery_shard_not_ready (node 0)
     std::vector<std::string> node0_shard_api_status;
     std::vector<std::string> stuck_sync_waiters;  // shared_sync_waiter: lost wake-ups

@@ -15,7 +15,7 @@ hashes() {  # BINARY ARGS...: "seed outcome hash" per seed row
 }
 status=0
 for command in "demo --seeds 1..4 --seconds 20" "cluster --seeds 1..2 --epochs 2" \
-  "cluster --seed 1 --epochs 10 --no-crashes --recovery crash-during-recovery"; do
+  "cluster --seed 1 --epochs 6 --no-crashes --recovery crash-during-recovery"; do
   # shellcheck disable=SC2086
   gcc_o2=$(hashes build/tools/floe $command)
   # shellcheck disable=SC2086
