@@ -12,6 +12,11 @@ void ChainService::add_stake(NodeIndex node, uint64_t amount) {
     changed_.notify_all();
 }
 
+void ChainService::withdraw_stake(NodeIndex node, uint64_t amount) {
+    chain_.withdraw_stake(node, amount);
+    changed_.notify_all();
+}
+
 void ChainService::boot(sim::Runtime& rt) {
     rt.serve<ReadEvents, std::vector<ChainEvent>>(
         method::read_events, [this](sim::HostId, ReadEvents request) {

@@ -30,6 +30,7 @@ public:
     }
     // Stake moves from the world side (a scenario's "stake to a node").
     void add_stake(NodeIndex node, uint64_t amount);
+    void withdraw_stake(NodeIndex node, uint64_t amount);
 
 private:
     void drive(sim::Runtime& rt);

@@ -291,16 +291,20 @@ void StorageNode::execute_while_catching_up(Epoch epoch, EventHandle handle) {
         return;
     }
     committee_epoch_ = std::max(committee_epoch_, epoch);
+    // floe's counters of the three exits (scenarios check which one a run took).
     if (!committee(epoch).contains(context_.index)) {
+        (void)rt_.fail_point("catch_up_exit_not_member");
         must(storage_.set_status(NodeStatus::standby()), "status");  // T4
         handle.complete();
         return;
     }
     const bool in_previous = epoch > 1 && committee(epoch - 1).contains(context_.index);
     if (!in_previous) {
+        (void)rt_.fail_point("catch_up_exit_new_member");
         shard_changes_in_sync(epoch, std::move(handle), /*joining=*/true);  // T5
         return;
     }
+    (void)rt_.fail_point("catch_up_exit_continuing_member");
     shard_changes_and_start_recovery(epoch, std::move(handle));  // T6
 }
 

@@ -234,6 +234,12 @@ void Cluster::start_consistency_checker(sim::Runtime& world) {
     });
 }
 
+// A member of the current committee ends Active; a node outside it (its stake withdrawn) ends
+// Standby (T4, T11).
+std::string Cluster::expected_status(NodeIndex node) {
+    return chain().current_committee().contains(node) ? "Active" : "Standby";
+}
+
 void Cluster::check_converged(sim::Runtime& world, sim::Duration deadline) {
     const sim::Instant until = world.now() + deadline;
     std::string why;
@@ -243,8 +249,9 @@ void Cluster::check_converged(sim::Runtime& world, sim::Duration deadline) {
             const auto health_info = health(world, node);
             if (!health_info.has_value()) {
                 why = fmt::format("node {} does not answer", node);
-            } else if (health_info->node_status != "Active") {
-                why = fmt::format("node {} is {}", node, health_info->node_status);
+            } else if (health_info->node_status != expected_status(node)) {
+                why = fmt::format("node {} is {}, not {}", node, health_info->node_status,
+                                  expected_status(node));
             } else if (health_info->shard_syncs_running > 0) {
                 why = fmt::format("node {} has {} shard-sync tasks running", node,
                                   health_info->shard_syncs_running);

@@ -83,12 +83,14 @@ public:
     void check_attestations_without_faults();
     // No shard has two owners, and every shard one owner, in every committee so far.
     void check_committees();
-    // Waits until every node is Active with all its shards Ready and no blob sync running, then
-    // checks that every certified blob is stored at every shard. Fails the run on timeout.
+    // Waits until every node is Active (Standby outside the committee) with all its shards Ready
+    // and no blob sync running, then checks that every certified blob is stored at every shard.
+    // Fails the run on timeout.
     void check_converged(sim::Runtime& world, sim::Duration deadline);
 
 private:
     void fail(const std::string& message);
+    std::string expected_status(NodeIndex node);
     std::map<walrus::BlobId, walrus::BlobInfo> replay_blob_info(std::optional<Epoch> until) const;
     uint64_t oracle_digest(Epoch epoch, uint64_t& count) const;
     void check_epoch(sim::Runtime& world, Epoch epoch);

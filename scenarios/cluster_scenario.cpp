@@ -26,16 +26,31 @@ const char* recovery_case_name(RecoveryCase recovery) {
         case RecoveryCase::gain_while_recovering: return "gain-while-recovering";
         case RecoveryCase::shared_sync_waiter: return "shared-sync-waiter";
         case RecoveryCase::readiness_window: return "readiness-window";
+        case RecoveryCase::leaves_committee: return "leaves-committee";
+        case RecoveryCase::joins_committee: return "joins-committee";
         case RecoveryCase::shard_sync_fails: return "shard-sync-fails";
     }
     FLOE_UNREACHABLE();
 }
 
+const std::vector<RecoveryCase>& all_recovery_cases() {
+    static const std::vector<RecoveryCase> cases = {
+        RecoveryCase::none,
+        RecoveryCase::long_down,
+        RecoveryCase::crash_during_recovery,
+        RecoveryCase::shard_change_discards,
+        RecoveryCase::gain_while_recovering,
+        RecoveryCase::shared_sync_waiter,
+        RecoveryCase::readiness_window,
+        RecoveryCase::leaves_committee,
+        RecoveryCase::joins_committee,
+        RecoveryCase::shard_sync_fails,
+    };
+    return cases;
+}
+
 std::optional<RecoveryCase> parse_recovery_case(std::string_view name) {
-    for (RecoveryCase c : {RecoveryCase::none, RecoveryCase::long_down,
-                           RecoveryCase::crash_during_recovery, RecoveryCase::shard_change_discards,
-                           RecoveryCase::gain_while_recovering, RecoveryCase::shared_sync_waiter,
-                           RecoveryCase::readiness_window, RecoveryCase::shard_sync_fails}) {
+    for (RecoveryCase c : all_recovery_cases()) {
         if (name == recovery_case_name(c)) {
             return c;
         }
@@ -88,7 +103,14 @@ public:
             shard_sync_fails(world);
             return;
         }
+        if (recovery_ == RecoveryCase::joins_committee) {
+            joins_committee(world);
+            return;
+        }
         world.sleep(60_s);
+        if (recovery_ == RecoveryCase::leaves_committee) {
+            cluster_.chain_service().withdraw_stake(0, cluster_.chain().stake(0));
+        }
         if (auto health = cluster_.health(world, 0)) {
             report_.node0_initial_shards = health->owned_shards.size();
         }
@@ -292,6 +314,44 @@ private:
         sim_.restart(node0(), 25_s);
     }
 
+    // T5: node 0 leaves the committee at epoch 2 (withdrawn before voting_end of epoch 1) and
+    // runs as Standby; it is killed at its first crash point after 60 s (epoch K) and staked
+    // again at K+1. It starts again once the epoch G >= K+2 that gives it a shard is current:
+    // lagging, it catches up to G, where it is a member and was not one at G-1.
+    void joins_committee(sim::Runtime& world) {
+        cluster_.chain_service().withdraw_stake(0, cluster_.chain().stake(0));
+        world.sleep(60_s);
+        auto killed_in = std::make_shared<Epoch>(0);
+        for (const std::string& name : crash_node_fail_points) {
+            sim_.fail_points().arm(name, sim::FailPointAction::call([this, killed_in] {
+                                             if (*killed_in == 0) {
+                                                 *killed_in = cluster_.chain().current_epoch();
+                                                 sim_.kill(node0());
+                                             }
+                                         }).only_on(node0()));
+        }
+        if (!wait_until(world, [&] { return *killed_in != 0; })) {
+            sim_.fail(sim::FailureClass::liveness, "node 0 never reached a crash point");
+            return;
+        }
+        for (const std::string& name : crash_node_fail_points) {
+            sim_.fail_points().disarm(name);
+        }
+        // Staked one epoch change after the kill, the first committee with node 0 is at least
+        // two epochs past the one it was killed in.
+        const auto& chain = cluster_.chain();
+        if (!wait_until(world, [&] { return chain.current_epoch() > *killed_in; })) {
+            sim_.fail(sim::FailureClass::liveness, "no epoch change after node 0 was killed");
+            return;
+        }
+        cluster_.chain_service().add_stake(0, 1);
+        if (!wait_until(world, [&] { return chain.current_committee().contains(0); })) {
+            sim_.fail(sim::FailureClass::liveness, "node 0 never got its shard back");
+            return;
+        }
+        sim_.start(node0());
+    }
+
     // WAL-1271: the first transfer batch of node 0's gained shards fails and the sync gives up.
     void shard_sync_fails(sim::Runtime& world) {
         sim_.fail_points().arm("fail_point_fetch_sliver",
@@ -353,6 +413,9 @@ void count_recovery(sim::Simulation& sim, sim::HostId node0, ClusterScenarioRepo
     report.recovering_path_hits =
         points.hits("fail_point_shard_changes_in_new_epoch_while_recovering", node0);
     report.readiness_waits = points.hits("node_recovery_shard_not_ready", node0);
+    report.catch_up_exits_not_member = points.hits("catch_up_exit_not_member", node0);
+    report.catch_up_exits_new_member = points.hits("catch_up_exit_new_member", node0);
+    report.catch_up_exits_continuing = points.hits("catch_up_exit_continuing_member", node0);
 }
 
 }  // namespace

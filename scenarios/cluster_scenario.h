@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "scenarios/cluster.h"
 
@@ -49,12 +50,20 @@ enum class RecoveryCase : uint8_t {
                             // down across G's start and, back, processes EpochChangeStart(G)
                             // 20 s late: meanwhile the latest committee owns shards it has not
                             // created, and recovery must wait for them
+    leaves_committee,       // T4: node 0's stake is withdrawn just before it goes down for
+                            // 100 s; it catches up to an epoch whose committee lacks it and
+                            // ends Standby
+    joins_committee,        // T5: node 0 withdrawn at the start (Standby from epoch 2), killed
+                            // at 60 s, staked again while down, and started once the epoch that
+                            // gives it a shard is current: it leaves catch-up as a new member
+                            // (RecoverMetadata, shard sync) and ends Active
     shard_sync_fails,       // WAL-1271, no node down: node 0 gains shards (in sync) and one
                             // shard sync fails terminally (fail_point_shard_sync_no_retry):
                             // its shard stays InTransfer and node 0 must stop attesting
 };
 const char* recovery_case_name(RecoveryCase recovery);
 std::optional<RecoveryCase> parse_recovery_case(std::string_view name);
+const std::vector<RecoveryCase>& all_recovery_cases();
 
 struct ClusterScenarioOptions {
     uint64_t seed = 1;
@@ -92,6 +101,9 @@ struct ClusterScenarioReport {
     uint64_t resumed_from_checkpoint = 0;    // fail_point_node_recovery_resumed_from_checkpoint
     uint64_t checkpoints_discarded = 0;      // node_recovery_checkpoint_discarded
     uint64_t recovering_path_hits = 0;       // fail_point_shard_changes_..._while_recovering
+    uint64_t catch_up_exits_not_member = 0;  // T4
+    uint64_t catch_up_exits_new_member = 0;  // T5
+    uint64_t catch_up_exits_continuing = 0;  // T6
     uint64_t node0_shard_syncs_started = 0;  // after the stake (gain_while_recovering)
     uint64_t readiness_waits = 0;            // node_recovery_shard_not_ready (node 0)
     std::vector<std::string> node0_shard_api_status;

@@ -17,6 +17,7 @@
 
 namespace {
 
+using floe::scenarios::RecoveryCase;
 using floe::tools::DemoOptions;
 
 int fail_usage(const std::string& message) {
@@ -208,14 +209,15 @@ int main(int argc, char** argv) {
                      "source-crashed, gainer-crashed")
         ->check(CLI::IsMember({"none", "sources-up", "source-crashed", "gainer-crashed"}));
     std::string recovery_case = "none";
+    std::vector<std::string> recovery_names;
+    for (RecoveryCase c : floe::scenarios::all_recovery_cases()) {
+        recovery_names.emplace_back(floe::scenarios::recovery_case_name(c));
+    }
     cluster_cmd
         ->add_option("--recovery", recovery_case,
-                     "node 0 recovery case (see scenarios/cluster_scenario.h): none, long-down, "
-                     "crash-during-recovery, shard-change-discards, gain-while-recovering, "
-                     "shared-sync-waiter, readiness-window, shard-sync-fails")
-        ->check(CLI::IsMember({"none", "long-down", "crash-during-recovery",
-                               "shard-change-discards", "gain-while-recovering",
-                               "shared-sync-waiter", "readiness-window", "shard-sync-fails"}));
+                     fmt::format("node 0 recovery case (see scenarios/cluster_scenario.h): {}",
+                                 fmt::join(recovery_names, ", ")))
+        ->check(CLI::IsMember(recovery_names));
     std::vector<std::string> old_behaviours;
     std::vector<std::string> old_names;
     for (const auto& info : walrus::old_behaviour_names()) {

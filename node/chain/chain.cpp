@@ -149,6 +149,18 @@ void Chain::add_stake(NodeIndex node, uint64_t amount) {
     stakes_[node] += amount;
 }
 
+void Chain::withdraw_stake(NodeIndex node, uint64_t amount) {
+    FLOE_ASSERT(node < n_nodes(), "stake for unknown node {}", node);
+    FLOE_ASSERT(amount <= stakes_[node], "node {} has stake {}, cannot withdraw {}", node,
+                stakes_[node], amount);
+    uint64_t total = 0;
+    for (uint64_t stake : stakes_) {
+        total += stake;
+    }
+    FLOE_ASSERT(total > amount, "withdrawing {} from node {} leaves no stake at all", amount, node);
+    stakes_[node] -= amount;
+}
+
 uint64_t Chain::stake(NodeIndex node) const {
     FLOE_ASSERT(node < n_nodes(), "stake of unknown node {}", node);
     return stakes_[node];

@@ -92,6 +92,9 @@ public:
     // A stake change counts at the next voting_end: before voting_end of E it shapes the
     // committee of E+1, after it that of E+2 (§1.1 consequence b).
     void add_stake(NodeIndex node, uint64_t amount);
+    // Withdraws stake (all of it: the node leaves the next committee it can shape). Asserts the
+    // node has that much and that some stake remains in the system.
+    void withdraw_stake(NodeIndex node, uint64_t amount);
     uint64_t stake(NodeIndex node) const;
 
     const Committee& current_committee() const;

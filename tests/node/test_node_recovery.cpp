@@ -76,6 +76,40 @@ TEST_CASE("node recovery: shards gained while recovering are filled by shard syn
     CHECK(report.node0_shards.size() > report.node0_initial_shards);
 }
 
+TEST_CASE("node recovery: a continuing member leaves catch-up into recovery (T6)") {
+    const auto report = recover(RecoveryCase::long_down, 2);
+    INFO(report.result.message);
+    REQUIRE(report.result.passed());
+    CHECK(report.catch_up_exits_continuing == 1);
+    CHECK(report.catch_up_exits_not_member == 0);
+    CHECK(report.catch_up_exits_new_member == 0);
+}
+
+TEST_CASE("node recovery: withdrawn while down, it leaves catch-up as Standby (T4)") {
+    const auto report = recover(RecoveryCase::leaves_committee, 1);
+    INFO(report.result.message);
+    REQUIRE(report.result.passed());
+    CHECK(report.catch_up_exits_not_member == 1);
+    CHECK(report.catch_up_exits_new_member == 0);
+    CHECK(report.catch_up_exits_continuing == 0);
+    CHECK(report.recovery_task_starts == 0);  // a non-member has nothing to recover
+    CHECK(report.node0_status == "Standby");
+    CHECK(report.node0_shards.empty());
+}
+
+TEST_CASE("node recovery: staked while down, it leaves catch-up as a new member (T5)") {
+    const auto report = recover(RecoveryCase::joins_committee, 1);
+    INFO(report.result.message);
+    REQUIRE(report.result.passed());
+    CHECK(report.catch_up_exits_new_member == 1);
+    CHECK(report.catch_up_exits_not_member == 0);
+    CHECK(report.catch_up_exits_continuing == 0);
+    CHECK(report.recovery_task_starts == 0);  // a new member fills its shard by shard sync
+    CHECK(report.shard_sync_tasks_started >= 1);
+    CHECK(report.node0_status == "Active");
+    CHECK(report.node0_shards.size() == 1);
+}
+
 TEST_CASE("node recovery: a blob sync shared by the event path and recovery wakes both (#3412)") {
     const auto report = recover(RecoveryCase::shared_sync_waiter, 1);
     INFO(report.result.message);
@@ -169,13 +203,20 @@ TEST_CASE("old behaviour attest-after-failed-shard-sync: a false epoch_sync_done
 
 namespace {
 void sweep(RecoveryCase recovery, uint64_t seeds) {
+    const bool leaves = recovery == RecoveryCase::leaves_committee;
     uint64_t passed = 0;
     for (uint64_t seed = 1; seed <= seeds; ++seed) {
         CAPTURE(seed);
         const auto report = recover(recovery, seed);
         INFO(report.result.message);
         CHECK(report.result.passed());
-        CHECK(report.node0_status == "Active");
+        CHECK(report.node0_status == (leaves ? "Standby" : "Active"));
+        if (leaves) {
+            CHECK(report.catch_up_exits_not_member == 1);
+        }
+        if (recovery == RecoveryCase::joins_committee) {
+            CHECK(report.catch_up_exits_new_member == 1);
+        }
         passed += report.result.passed() ? 1 : 0;
     }
     CHECK(passed == seeds);
@@ -193,6 +234,12 @@ TEST_CASE("node recovery sweep: owned-shard change discards the checkpoint, 100 
 }
 TEST_CASE("node recovery sweep: shard gain while recovering, 100 seeds") {
     sweep(RecoveryCase::gain_while_recovering, 100);
+}
+TEST_CASE("node recovery sweep: leaves the committee while down (T4), 100 seeds") {
+    sweep(RecoveryCase::leaves_committee, 100);
+}
+TEST_CASE("node recovery sweep: joins the committee while down (T5), 100 seeds") {
+    sweep(RecoveryCase::joins_committee, 100);
 }
 TEST_CASE("node recovery sweep: shared waiter and readiness window, 30 seeds each") {
     sweep(RecoveryCase::shared_sync_waiter, 30);

@@ -8,6 +8,7 @@
 #include <variant>
 #include <vector>
 
+#include "../../death_test.h"
 #include "node/chain/chain.h"
 #include "node/chain/committee_selection.h"
 #include "node/chain/dhondt.h"
@@ -557,6 +558,39 @@ TEST_SUITE("chain") {
         CHECK(chain.epoch_sync_done(0, 2, start).error() == SyncDoneError::not_in_committee);
         CHECK(chain.epoch_sync_done(5, 2, start).ok());
         CHECK(chain.previous_committee()->shards_of(0) == Shards{0});
+    }
+
+    TEST_CASE("chain: a node whose stake is withdrawn leaves, and rejoins when staked again") {
+        Chain chain(ChainConfig{}, {1, 2, 3, 3, 4});
+        chain.withdraw_stake(0, 1);
+        CHECK(chain.stake(0) == 0);
+        CHECK(chain.current_committee().contains(0));  // the current epoch is fixed
+        sim::Instant start = finish_epoch(chain, at(1_s));
+        REQUIRE(chain.current_epoch() == 2);
+        CHECK_FALSE(chain.current_committee().contains(0));
+        CHECK(chain.previous_committee()->shards_of(0) == Shards{0});
+        CHECK(chain.epoch_sync_done(0, 2, start).error() == SyncDoneError::not_in_committee);
+        chain.add_stake(0, 1);
+        start = finish_epoch(chain, start);
+        REQUIRE(chain.current_epoch() == 3);
+        CHECK(chain.current_committee().contains(0));
+        CHECK(chain.current_committee().shards_of(0).size() == 1);
+    }
+
+    TEST_CASE("chain: withdrawing more than a node has, or every stake, is a bug") {
+        // Death tests: the assertion aborts the child.
+        const DeathResult too_much = run_in_child([] {
+            Chain chain(ChainConfig{}, {1, 2, 3, 3, 4});
+            chain.withdraw_stake(0, 2);
+        });
+        CHECK(too_much.aborted);
+        CHECK(too_much.stderr_text.find("cannot withdraw 2") != std::string::npos);
+        const DeathResult everything = run_in_child([] {
+            Chain chain(ChainConfig{}, {1, 0});
+            chain.withdraw_stake(0, 1);
+        });
+        CHECK(everything.aborted);
+        CHECK(everything.stderr_text.find("leaves no stake at all") != std::string::npos);
     }
 
     TEST_CASE("chain: many epochs with random stake keep every committee consistent") {
