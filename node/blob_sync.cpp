@@ -105,6 +105,15 @@ void BlobSyncHandler::run_sync(const BlobId& blob, Epoch certified_epoch, SyncGu
         finish(blob, guard.generation, SyncOutcome::skipped);
         return;
     }
+    if (!has_event_handle(blob, guard.generation) &&
+        rt_.fail_point("fail_point_recovery_blob_sync_cancelled") ==
+            sim::FailPointOutcome::inject_error) {
+        // floe's fault, on syncs started by node recovery only (no event handle): the sync ends
+        // Cancelled while its blob is still certified and unstored, the case PR #3407 retries.
+        guard.finished = true;
+        finish(blob, guard.generation, SyncOutcome::cancelled);
+        return;
+    }
     sim::Permit permit = blob_permits_.acquire();
     env_.synchronize_blob(blob, certified_epoch, sliver_permits_);
     // Completing the event writes the cursor, where a crash fail point may strike: this must
@@ -132,6 +141,12 @@ void BlobSyncHandler::finish(const BlobId& blob, uint64_t generation, SyncOutcom
             entry.shared->permit = true;
         }
     }
+}
+
+bool BlobSyncHandler::has_event_handle(const BlobId& blob, uint64_t generation) const {
+    auto it = in_progress_.find(blob);
+    return it != in_progress_.end() && it->second.generation == generation &&
+           it->second.handle.has_value();
 }
 
 void BlobSyncHandler::cancel_sync_and_mark_event_complete(const BlobId& blob) {

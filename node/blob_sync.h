@@ -116,6 +116,7 @@ private:
         bool finished = false;  // finish() was called explicitly (success or skip)
     };
     void run_sync(const BlobId& blob, Epoch certified_epoch, SyncGuard& guard);
+    bool has_event_handle(const BlobId& blob, uint64_t generation) const;
     void finish(const BlobId& blob, uint64_t generation, SyncOutcome outcome);
     SyncWaiter subscribe(Entry& entry) const;
 

@@ -152,6 +152,13 @@ void NodeRecoveryHandler::wait_for_shard_syncs() {
     (void)shard_sync_.wait_until_no_sync_in_progress(sim::Duration::forever());
 }
 
+void NodeRecoveryHandler::record_retry(const BlobId& blob, sim::Duration delay) {
+    ++stats_.retries;
+    if (stats_.retry_delays.size() < NodeRecoveryStats::max_retry_delays) {
+        stats_.retry_delays.emplace_back(blob.short_hex(), delay);
+    }
+}
+
 bool NodeRecoveryHandler::still_needed(const BlobId& blob, const std::vector<ShardIndex>& owned) {
     const auto info = storage_.blob_info(blob);
     return info.has_value() && info->is_certified(env_.current_committee_epoch()) &&
@@ -214,9 +221,9 @@ bool NodeRecoveryHandler::checkpointed_pass(Epoch epoch) {
         switch (result.outcome) {
             case SyncOutcome::success: cursor.succeeded(result.blob); break;
             case SyncOutcome::cancelled:
-                if (cursor.cancelled(result.blob, still_needed(result.blob, owned_list), rt_.now())
-                        .has_value()) {
-                    ++stats_.retries;
+                if (auto due = cursor.cancelled(result.blob, still_needed(result.blob, owned_list),
+                                                rt_.now())) {
+                    record_retry(result.blob, *due - rt_.now());
                 }
                 break;
             case SyncOutcome::skipped:

@@ -75,6 +75,7 @@ private:
                                 const BlobId& checkpoint);
     void check_no_shard_sync_running(const BlobId& blob);
     bool still_needed(const BlobId& blob, const std::vector<ShardIndex>& owned);
+    void record_retry(const BlobId& blob, sim::Duration delay);
 
     sim::Runtime& rt_;
     NodeStorage& storage_;

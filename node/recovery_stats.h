@@ -3,6 +3,11 @@
 // the health info.
 
 #include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sim/time.h"
 
 namespace walrus {
 
@@ -18,6 +23,10 @@ struct NodeRecoveryStats {
     uint64_t checkpoints_discarded = 0;  // the owned shards had changed (invariant 20)
     uint64_t checkpoints_persisted = 0;
     uint64_t completed = 0;  // T8
+    // The first retries of Cancelled-but-needed syncs: (blob, delay), in the order scheduled;
+    // scenarios check the 1, 2, 4 ... 30 s backoff per blob.
+    static constexpr size_t max_retry_delays = 64;
+    std::vector<std::pair<std::string, sim::Duration>> retry_delays;
 };
 
 }  // namespace walrus

@@ -66,6 +66,12 @@ void Cluster::start() {
     }
 }
 
+void Cluster::start_workload() {
+    if (!sim_.scheduler().is_alive(client_host_)) {
+        sim_.start(client_host_);
+    }
+}
+
 void Cluster::fail(const std::string& message) {
     sim_.fail(sim::FailureClass::invariant, message);
 }

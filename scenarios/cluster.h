@@ -55,6 +55,9 @@ public:
     void start();
     // Stops the writer workload (before a final convergence check).
     void stop_workload() { sim_.kill(client_host_); }
+    // Starts (again) the writer workload; a no-op while it runs.
+    void start_workload();
+    sim::HostId client_host() const { return client_host_; }
 
     walrus::Chain& chain() { return chain_service_.chain(); }
     walrus::ChainService& chain_service() { return chain_service_; }
@@ -63,6 +66,7 @@ public:
     const walrus::Directory& directory() const { return directory_; }
     const walrus::Client* client() const { return client_.get(); }
     uint32_t n_shards() const { return config_.n_shards; }
+    sim::Duration epoch_duration() const { return config_.epoch_duration; }
 
     // Health as the simtests read it (over RPC from the world host); nullopt if unreachable.
     std::optional<walrus::HealthInfo> health(sim::Runtime& world, NodeIndex node);

@@ -74,6 +74,7 @@ public:
 
     // --- topology and faults -------------------------------------------------------------------
     void set_default_link(LinkConfig link) { config_.default_link = link; }
+    const LinkConfig& default_link() const { return config_.default_link; }
     void set_link(HostId from, HostId to, LinkConfig link);  // one direction
     void clear_link(HostId from, HostId to);
     void clog_out(HostId host);              // nothing leaves `host`

@@ -6,14 +6,14 @@ cd "$(dirname "$0")/.."
 floe=build/tools/floe
 status=0
 
-expect_error() {  # expect_error PATTERN ARGS...: non-zero exit (not a signal), one line matching
+expect_error() {  # expect_error PATTERN ARGS...: exit code 2 (usage), one line on stderr matching
   local pattern=$1
   shift
   local err code
   err=$("$floe" "$@" 2>&1 >/dev/null)
   code=$?
-  if ((code == 0 || code >= 128)); then
-    echo "FAIL: floe $* exited with $code"; status=1; return
+  if ((code != 2)); then
+    echo "FAIL: floe $* exited with $code, not 2"; status=1; return
   fi
   if [[ $(wc -l <<<"$err") -ne 1 ]] || ! grep -qE -- "$pattern" <<<"$err"; then
     echo "FAIL: floe $* printed: $err"; status=1; return
@@ -32,6 +32,59 @@ expect_error "epochs must be between 1 and 1000" cluster --epochs 0
 expect_error "bad seed range '3\.\.1'" cluster --seeds 3..1
 expect_error "cannot write trace file" cluster --seed 1 --trace /nonexistent-dir/c.log
 expect_error "--seconds" demo --seconds 0
+
+# The scenario commands.
+nonempty=$(mktemp -d)
+touch "$nonempty/keep"
+expect_error "unknown scenario 'nosuch'" run nosuch --seed 1
+expect_error "unknown parameter 'nokey'" run swarm --seed 1 --set nokey=1
+expect_error "epochs=abc is not an integer in 1\.\.200" run swarm --seed 1 --set epochs=abc
+expect_error "epochs=0 is not an integer in 1\.\.200" run swarm --seed 1 --set epochs=0
+expect_error "deadline=5 is not a duration" run swarm --seed 1 --set deadline=5
+expect_error "--set takes key=value" run swarm --seed 1 --set epochs
+expect_error "unknown old behaviour 'nosuch'" run swarm --seed 1 --old-behaviour nosuch
+expect_error "--seed" run swarm --seed abc
+expect_error "directory /nonexistent-dir does not exist" run swarm --seed 1 --trace /nonexistent-dir/t.log
+expect_error "is not empty" run swarm --seed 1 --data-dir "$nonempty"
+expect_error "bad seed range '5\.\.1'" sweep swarm --seeds 5..1
+expect_error "cannot write results to /nonexistent-dir/r.jsonl" sweep swarm --seeds 1..2 --out /nonexistent-dir/r.jsonl
+expect_error "--shard 3/2 is not K/N" sweep swarm --seeds 1..2 --shard 3/2
+expect_error "either scenario names or --all" sweep --seeds 1..2
+expect_error "--set needs exactly one scenario" sweep swarm long-node-recovery --seeds 1..2 --set epochs=2
+expect_error "unknown scenario 'nosuch'" check-determinism nosuch --seed 1
+expect_error "cannot read the gate list /nonexistent-dir/gate.txt" gate --list /nonexistent-dir/gate.txt
+expect_error "cannot read /nonexistent-dir/a.log" diff /nonexistent-dir/a.log /nonexistent-dir/b.log
+if [[ -e /nonexistent-dir ]]; then echo "FAIL: a bad path was created"; status=1; fi
+rm -rf "$nonempty"
+
+# An interrupted sweep keeps the seeds it finished: results are appended as seeds end.
+out=$(mktemp -d)
+"$floe" sweep joins-committee --seeds 1..50 --jobs 1 --out "$out/r.jsonl" >/dev/null 2>&1 &
+sweep_pid=$!
+for _ in $(seq 100); do
+  [[ -s $out/r.jsonl ]] && break
+  sleep 0.1
+done
+kill -TERM "$sweep_pid" 2>/dev/null
+wait "$sweep_pid" 2>/dev/null
+kept=$(grep -c '"outcome":"pass"' "$out/r.jsonl" 2>/dev/null || echo 0)
+if ((kept >= 1 && kept < 50)); then
+  echo "ok: an interrupted sweep kept $kept finished seeds"
+else
+  echo "FAIL: an interrupted sweep kept $kept seeds"; status=1
+fi
+rm -rf "$out"
+
+# A failing run prints the command that reproduces it, and that command fails the same way.
+fail_line=$("$floe" run shared-sync-waiter --seed 2 --old-behaviour notify-one-sync-waiter | grep reproduce)
+if [[ $fail_line != *"floe run shared-sync-waiter --seed 2 --old-behaviour notify-one-sync-waiter"* ]]; then
+  echo "FAIL: no repro command in: $fail_line"; status=1
+else
+  echo "ok: $fail_line"
+fi
+"$floe" run shared-sync-waiter --seed 2 --old-behaviour notify-one-sync-waiter >/dev/null
+code=$?
+if ((code != 4)); then echo "FAIL: a deadlock exited with $code, not 4"; status=1; else echo "ok: deadlock exit code 4"; fi
 
 first=$("$floe" demo --seed 9 --seconds 5 | grep -E '^ +9 ')
 second=$("$floe" demo --seed 9 --seconds 5 | grep -E '^ +9 ')

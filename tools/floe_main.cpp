@@ -4,16 +4,22 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <string>
+#include <thread>
 
 #include "scenarios/cluster_scenario.h"
 #include "sim/assert.h"
 #include "tools/bench_kernel.h"
+#include "tools/bench_scenarios.h"
 #include "tools/kernel_demo.h"
+#include "tools/scenario_commands.h"
 #include "tools/seed_range.h"
+#include "tools/sweep_commands.h"
 
 namespace {
 
@@ -171,6 +177,13 @@ int run_cluster(const std::string& seeds_text, floe::scenarios::ClusterScenarioO
         });
 }
 
+// The running executable, so sweep children run exactly this build.
+std::string self_path(const char* argv0) {
+    std::error_code ec;
+    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    return ec ? std::string(argv0) : exe.string();
+}
+
 int run_bench_kernel(floe::tools::KernelBenchOptions options) {
     const auto report = floe::tools::run_kernel_bench(options, stderr);
     floe::tools::print_kernel_bench(options, report, stdout);
@@ -231,6 +244,65 @@ int main(int argc, char** argv) {
     cluster_cmd->add_option("--data-dir", cluster.data_dir,
                             "put each node's RocksDB under this directory (default: in memory)");
 
+    auto* list_cmd = app.add_subcommand(
+        "list", "scenarios with descriptions and parameters; fail points; old behaviours");
+
+    floe::tools::RunArgs run_args;
+    uint64_t run_seed = 0;
+    auto* run_cmd = app.add_subcommand("run", "run one scenario on one seed, with a summary");
+    run_cmd->add_option("scenario", run_args.scenario, "scenario name (floe list)")->required();
+    auto* run_seed_opt =
+        run_cmd->add_option("--seed", run_seed, "the seed (default: drawn at random, printed)");
+    run_cmd->add_option("--set", run_args.sets, "override a parameter: key=value (repeatable)");
+    run_cmd->add_option("--old-behaviour", run_args.old_behaviours,
+                        "switch an old Walrus behaviour back on (repeatable)");
+    run_cmd->add_option("--trace", run_args.trace_path, "write the text trace to this file");
+    run_cmd->add_option("--data-dir", run_args.data_dir,
+                        "each node's RocksDB under this new or empty directory (default: memory)");
+    run_cmd->add_flag("--json", run_args.json, "print one JSON object instead of a summary");
+
+    floe::tools::SweepArgs sweep;
+    sweep.jobs = std::max(1u, std::thread::hardware_concurrency());
+    auto* sweep_cmd = app.add_subcommand(
+        "sweep", "run scenarios over a seed range, each seed in its own process");
+    sweep_cmd->add_option("scenarios", sweep.scenarios, "scenario names (or --all)");
+    sweep_cmd->add_flag("--all", sweep.all, "every scenario");
+    sweep_cmd->add_option("--seeds", sweep.seeds, "an inclusive seed range A..B (or one seed)")
+        ->required();
+    sweep_cmd->add_option("--jobs,-j", sweep.jobs, "seeds running at once (default: cores)");
+    sweep_cmd->add_option("--shard", sweep.shard, "K/N: run only the K-th of N slices");
+    sweep_cmd->add_option("--out", sweep.out_path, "append one JSON object per seed here");
+    sweep_cmd->add_option("--set", sweep.sets, "override a parameter (one scenario only)");
+    sweep_cmd->add_option("--old-behaviour", sweep.old_behaviours, "switch an old behaviour on");
+
+    std::string det_scenario;
+    uint64_t det_seed = 1;
+    std::vector<std::string> det_sets;
+    std::vector<std::string> det_old;
+    auto* det_cmd = app.add_subcommand(
+        "check-determinism", "run a seed twice in separate processes and compare the traces");
+    det_cmd->add_option("scenario", det_scenario, "scenario name")->required();
+    det_cmd->add_option("--seed", det_seed, "the seed")->required();
+    det_cmd->add_option("--set", det_sets, "override a parameter: key=value");
+    det_cmd->add_option("--old-behaviour", det_old, "switch an old behaviour on");
+
+    std::string gate_list = "tools/gate.txt";
+    unsigned gate_jobs = std::max(1u, std::thread::hardware_concurrency());
+    auto* gate_cmd = app.add_subcommand(
+        "gate",
+        "the regression gate: the checked-in (scenario, seeds) list, determinism, and "
+        "every negative scenario failing with its switch on");
+    gate_cmd->add_option("--list", gate_list, "the gate list (default tools/gate.txt)");
+    gate_cmd->add_option("--jobs,-j", gate_jobs, "seeds running at once (default: cores)")
+        ->check(CLI::Range(1u, 256u));
+
+    std::string diff_left;
+    std::string diff_right;
+    auto* diff_cmd =
+        app.add_subcommand("diff", "the first differing event of two text traces (--trace)");
+    diff_cmd->add_option("left", diff_left, "a text trace")->required();
+    diff_cmd->add_option("right", diff_right, "another text trace")->required();
+
     auto* bench_cmd = app.add_subcommand("bench", "benchmarks against measured physical limits");
     bench_cmd->require_subcommand(1);
     floe::tools::KernelBenchOptions bench;
@@ -239,6 +311,13 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(uint64_t{1'000}, uint64_t{1'000'000'000}));
     bench_kernel->add_option("--repetitions", bench.repetitions, "measurements per row (median)")
         ->check(CLI::Range(1, 100));
+
+    floe::tools::ScenarioBenchOptions bench_sc;
+    auto* bench_scenarios = bench_cmd->add_subcommand(
+        "scenarios", "wall time per seed and virtual/wall ratio of each scenario, one core");
+    bench_scenarios->add_option("names", bench_sc.scenarios, "scenarios (default: all)");
+    bench_scenarios->add_option("--seeds", bench_sc.seeds, "seeds 1..N per scenario")
+        ->check(CLI::Range(uint64_t{1}, uint64_t{10'000}));
 
     try {
         app.parse(argc, argv);
@@ -249,7 +328,7 @@ int main(int argc, char** argv) {
     } catch (const CLI::ParseError& error) {
         // One line, so scripts and people see exactly what was wrong.
         fmt::print(stderr, "floe: {} (see floe --help)\n", error.what());
-        return error.get_exit_code() != 0 ? error.get_exit_code() : 2;
+        return floe::tools::exit_usage;
     }
     if (demo_cmd->parsed()) {
         demo.duration = sim::Duration::seconds(demo_seconds);
@@ -269,6 +348,32 @@ int main(int argc, char** argv) {
             (void)cluster.old.set(name);
         }
         return run_cluster(cluster_seeds, cluster);
+    }
+    if (list_cmd->parsed()) {
+        return floe::tools::list_command(stdout);
+    }
+    if (run_cmd->parsed()) {
+        if (run_seed_opt->count() > 0) {
+            run_args.seed = run_seed;
+        }
+        return floe::tools::run_command(run_args);
+    }
+    const std::string self = self_path(argv[0]);
+    if (sweep_cmd->parsed()) {
+        return floe::tools::sweep_command(self, sweep);
+    }
+    if (det_cmd->parsed()) {
+        return floe::tools::check_determinism_command(self, det_scenario, det_seed, det_sets,
+                                                      det_old);
+    }
+    if (gate_cmd->parsed()) {
+        return floe::tools::gate_command(self, gate_list, gate_jobs);
+    }
+    if (diff_cmd->parsed()) {
+        return floe::tools::diff_command(diff_left, diff_right);
+    }
+    if (bench_scenarios->parsed()) {
+        return floe::tools::bench_scenarios_command(bench_sc);
     }
     if (bench_kernel->parsed()) {
         return run_bench_kernel(bench);

@@ -71,6 +71,20 @@ unittest_suite() {  # unittest_suite NAME SCRIPT: python unittest, each test cou
   if ((bad > 0)); then tail -30 "$out" | sed 's/^/      /'; fi
 }
 
+gate_suite() {  # gate_suite NAME: floe gate; each line of tools/gate.txt counts
+  local name=$1
+  local out
+  out=$(log_file "$name")
+  build/tools/floe gate >"$out" 2>&1
+  local status=$?
+  local ok bad
+  ok=$(grep -cE '^  ok  ' "$out")
+  bad=$(grep -cE '^  FAIL' "$out")
+  if ((status != 0 && bad == 0)); then bad=1; fi
+  count "$name" "$ok" "$bad"
+  if ((bad > 0)); then grep -vE '^  ok  ' "$out" | tail -40 | sed 's/^/      /'; fi
+}
+
 log_dir=$(mktemp -d)
 echo "floe tests (logs in $log_dir)"
 
@@ -86,6 +100,7 @@ doctest_suite "walrus model (clang -O0, ASan+UBSan)" build-asan/tests/node/node_
   -tce="*sweep*,node recovery*,old behaviour*" \
   ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=1 \
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+doctest_suite "sweep runner and trace diff (gcc -O2)" build/tests/tools/tools_tests
 check "kernel under valgrind memcheck" \
   valgrind --error-exitcode=1 -q build/tests/kernel_tests --no-colors=true \
   -tce="*many fibers*,*loss drops*"
@@ -96,6 +111,8 @@ check "layering rules" tools/check_layering.sh
 check "layering self-test" tools/check_layering.sh --self-test
 check "same trace hashes: gcc -O2 vs clang ASan" tools/check_cross_build.sh
 check "main job: floe cluster on 2 seeds" build/tools/floe cluster --seeds 1..2 --epochs 3
+# The regression gate: every scenario on 100 seeds, the negative scenarios, determinism.
+gate_suite "floe gate (tools/gate.txt)"
 check "cli: bad input is a one-line error" tools/check_cli_errors.sh
 
 echo

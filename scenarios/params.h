@@ -1,0 +1,64 @@
+#pragma once
+// Typed scenario parameters. A scenario declares each parameter with a type, a default and a
+// range; `floe run --set key=value` overrides any of them, and a value of the wrong type or out
+// of range is a usage error, never a crash.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/time.h"
+
+namespace floe::scenarios {
+
+enum class ParamType : uint8_t { integer, duration, boolean };
+const char* param_type_name(ParamType type);
+
+struct ParamSpec {
+    std::string name;
+    ParamType type = ParamType::integer;
+    std::string default_value;  // in the same text form `--set` takes
+    int64_t min = 0;            // integer: the value; duration: nanoseconds; boolean: unused
+    int64_t max = 0;
+    std::string help;
+
+    static ParamSpec integer(std::string name, int64_t value, int64_t min, int64_t max,
+                             std::string help);
+    static ParamSpec duration(std::string name, sim::Duration value, sim::Duration min,
+                              sim::Duration max, std::string help);
+    static ParamSpec boolean(std::string name, bool value, std::string help);
+    std::string range_text() const;
+};
+
+// "30s", "500ms", "2m", "1h", "250us", "10ns" (an integer and a unit).
+bool parse_duration(std::string_view text, sim::Duration& out);
+std::string duration_text(sim::Duration duration);
+
+class Params {
+public:
+    explicit Params(std::vector<ParamSpec> specs);
+
+    // Applies "key=value". Returns an empty string or a one-line error naming the key, the
+    // expected type and the range.
+    std::string set(std::string_view assignment);
+
+    int64_t integer(std::string_view name) const;
+    sim::Duration duration(std::string_view name) const;
+    bool flag(std::string_view name) const;
+
+    const std::vector<ParamSpec>& specs() const { return specs_; }
+    // The overrides in the order given, as "key=value" (for the repro command).
+    const std::vector<std::string>& overrides() const { return overrides_; }
+
+private:
+    const ParamSpec& spec(std::string_view name, ParamType type) const;
+    std::string parse_into(const ParamSpec& spec, std::string_view text, int64_t& value) const;
+
+    std::vector<ParamSpec> specs_;
+    std::map<std::string, int64_t, std::less<>> values_;
+    std::vector<std::string> overrides_;
+};
+
+}  // namespace floe::scenarios

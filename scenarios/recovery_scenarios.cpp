@@ -1,0 +1,439 @@
+// Node-recovery scenarios beyond the four simtests: the #3407 checkpoint (resume, discard,
+// retry of a cancelled sync), #3412's shared sync waiter, #3453's readiness window, the
+// shard-sync fallback, WAL-1271, and leaving catch-up outside or newly inside the committee
+// (walrus-recovery-spec.md §2.2, §7.3, §8, §9.3, §9.5, §16). Each mirrors a fixed bug or a
+// transition; those listed with `catches` fail with the matching old-behaviour switch on.
+#include <algorithm>
+
+#include "scenarios/scenario_library.h"
+
+namespace floe::scenarios {
+
+using namespace sim::time_literals;
+
+namespace {
+
+void simtest_build(const Params&, sim::Rng&, ClusterConfig& config) {
+    simtest_cluster(config);
+}
+
+// #3407's configuration for a deterministic crash mid-pass: a checkpoint after every settled
+// blob, one sync at a time, so the 3rd start_sync comes after two settled, persisted blobs.
+void checkpoint_build(const Params&, sim::Rng&, ClusterConfig& config) {
+    simtest_cluster(config);
+    config.node.node_recovery.checkpoint_persist_interval = 1;
+    config.node.node_recovery.max_concurrent_blob_syncs_during_recovery = 1;
+}
+
+void one_sync_at_a_time_build(const Params&, sim::Rng&, ClusterConfig& config) {
+    simtest_cluster(config);
+    config.node.node_recovery.max_concurrent_blob_syncs_during_recovery = 1;
+}
+
+// Node 0 goes down at its next crash point after 60 s of workload for `down` (100 s: three
+// epoch changes), so it comes back lagging (§2.2).
+bool take_node0_down(Scenario& s, sim::Duration down = 100_s) {
+    s.sleep(60_s);
+    auto crashed = s.crash_at_next_crash_point(0, down);
+    const bool ok = s.wait_until("node 0 crashed at a crash point", 60_s, [&] { return *crashed; });
+    s.disarm_crash_points();
+    return ok;
+}
+
+bool wait_recovering(Scenario& s) {
+    return s.wait_until("node 0 is RecoveryInProgress", 240_s,
+                        [&] { return s.status_starts_with(0, "RecoveryInProgress"); });
+}
+
+bool wait_node0_recovered(Scenario& s) {
+    const bool ok = wait_recovered(s, 0, 400_s);
+    report_node0_recovery(s);
+    return ok;
+}
+
+int64_t hits(Scenario& s, const char* fail_point, NodeIndex node = 0) {
+    return static_cast<int64_t>(s.sim().fail_points().hits(fail_point, s.cluster().host(node)));
+}
+
+// --- #3407 ---------------------------------------------------------------------------------------
+
+void checkpoint_resume(Scenario& s) {
+    if (!take_node0_down(s)) {
+        return;
+    }
+    crash_at_nth_recovery_sync(s, 0, 3, 5_s);
+    if (!wait_node0_recovered(s)) {
+        return;
+    }
+    // The node itself asserts that no blob at or below the checkpoint is synced again.
+    s.check(hits(s, "fail_point_node_recovery_resumed_from_checkpoint") > 0,
+            "node 0's restarted recovery never resumed from its checkpoint (a full rescan)");
+    finish_with_convergence(s);
+}
+
+void checkpoint_discarded_on_shard_change(Scenario& s) {
+    const size_t initial = (s.sleep(1_s), owned_shard_count(s, 0));
+    if (!take_node0_down(s)) {
+        return;
+    }
+    // At the crash, a stake gives node 0 shards; the restarted task is held until the epoch
+    // change while recovering (§7.6) ran, so it compares a different owned-shard set.
+    crash_at_nth_recovery_sync(s, 0, 3, 5_s, [&s] {
+        s.stake(0, 3);
+        s.arm("start_node_recovery_entry",
+              sim::FailPointAction::hold_until(
+                  [&s] {
+                      return hits(s, "fail_point_shard_changes_in_new_epoch_while_recovering") > 0;
+                  },
+                  1_s)
+                  .only_on(s.cluster().host(0)));
+    });
+    if (!wait_node0_recovered(s)) {
+        return;
+    }
+    s.check(hits(s, "node_recovery_checkpoint_discarded") > 0,
+            "node 0 kept a checkpoint taken under other owned shards (invariant 20)");
+    s.check(owned_shard_count(s, 0) > initial, "node 0 gained no shard");
+    finish_with_convergence(s);
+}
+
+// Each retry delay of a blob is the initial backoff (a new pass or a first cancellation) or
+// double the previous one, capped (§9.3: 1, 2, 4 ... 30 s).
+void check_retry_backoff(Scenario& s, const walrus::NodeRecoveryStats& stats,
+                         const walrus::NodeRecoveryConfig& config) {
+    std::map<std::string, sim::Duration> last;
+    size_t longest = 0;
+    std::map<std::string, size_t> run;
+    for (const auto& [blob, delay] : stats.retry_delays) {
+        auto previous = last.find(blob);
+        const bool first = previous == last.end() || delay == config.retry_backoff_initial;
+        const sim::Duration expected =
+            first ? config.retry_backoff_initial
+                  : std::min(previous->second * 2, config.retry_backoff_max);
+        if (!s.check(delay == expected, fmt::format("retry of blob {} after {}, expected {}", blob,
+                                                    delay.to_string(), expected.to_string()))) {
+            return;
+        }
+        last[blob] = delay;
+        run[blob] = first ? 1 : run[blob] + 1;
+        longest = std::max(longest, run[blob]);
+    }
+    s.report("retries", static_cast<int64_t>(stats.retries));
+    s.report("longest_retry_run", static_cast<int64_t>(longest));
+}
+
+void cancelled_sync_retried(Scenario& s) {
+    if (!take_node0_down(s)) {
+        return;
+    }
+    // Most recovery syncs are cancelled (one at a time), so a blob is often cancelled several
+    // times in a row and its retries walk the backoff up to the cap.
+    s.arm("fail_point_recovery_blob_sync_cancelled",
+          sim::FailPointAction::inject_error()
+              .with_probability(static_cast<double>(s.integer("cancel-pct")) / 100.0)
+              .at_most(static_cast<uint64_t>(s.integer("cancellations")))
+              .only_on(s.cluster().host(0)));
+    if (!wait_node0_recovered(s)) {
+        return;
+    }
+    auto info = s.health(0);
+    if (!s.check(info.has_value(), "node 0 does not answer")) {
+        return;
+    }
+    s.check(info->recovery.retries > 0, "no cancelled recovery sync was retried");
+    check_retry_backoff(s, info->recovery, walrus::NodeRecoveryConfig{});
+    finish_with_convergence(s);
+}
+
+// --- #3412: two waiters on one blob sync ---------------------------------------------------------
+
+// Extends the newest live, non-deletable blob certified while node 0 was down (it lacks it), so
+// node 0's event path starts a sync of it. Returns its blob id.
+std::optional<walrus::BlobId> extend_a_blob_node0_lacks(Scenario& s) {
+    walrus::Chain& chain = s.cluster().chain();
+    std::vector<walrus::BlobCertified> candidates;
+    for (const walrus::ChainEvent& event : chain.events()) {
+        const auto* certified = std::get_if<walrus::BlobCertified>(&event.body);
+        if (certified != nullptr && !certified->is_extension && !certified->deletable &&
+            certified->certified_epoch + 2 < chain.current_epoch() &&
+            certified->certified_epoch + 4 >= chain.current_epoch()) {
+            candidates.push_back(*certified);
+        }
+    }
+    for (auto it = candidates.rbegin(); it != candidates.rend(); ++it) {
+        const auto object = chain.object(it->object_id);  // the client may have extended it
+        if (object.has_value() && object->end_epoch > chain.current_epoch() &&
+            chain.extend_blob(it->object_id, object->end_epoch + 2).ok()) {
+            s.mark(fmt::format("extend blob {}", it->blob_id.short_hex()));
+            return it->blob_id;
+        }
+    }
+    return std::nullopt;
+}
+
+void shared_sync_waiter(Scenario& s) {
+    auto hold = hold_recovery(s, 0);
+    if (!take_node0_down(s)) {
+        return;
+    }
+    if (!wait_recovering(s)) {
+        return;
+    }
+    // The event path's sync of the extended blob is slow (every sliver put sleeps 20 s), so the
+    // released recovery task subscribes to that same sync: two waiters on one sync.
+    s.arm("fail_point_recover_sliver_before_put_sliver",
+          sim::FailPointAction::sleep(20_s).only_on(s.cluster().host(0)));
+    const auto target = extend_a_blob_node0_lacks(s);
+    if (!target.has_value()) {
+        s.fail(sim::FailureClass::liveness, "no blob to extend for the shared waiter");
+        return;
+    }
+    s.sleep(2_s);
+    *hold = false;
+    s.mark("recovery released");
+    s.sleep(10_s);
+    s.disarm("fail_point_recover_sliver_before_put_sliver");
+    // The sync ended about 20 s after the extension; a recovery waiter still blocked on it is
+    // a lost wake-up.
+    s.sleep(15_s);
+    const auto stuck = s.blocked_fibers(0, "'recovery-wait " + target->short_hex() + "'");
+    if (!stuck.empty()) {
+        s.fail(sim::FailureClass::deadlock,
+               fmt::format("a finished blob sync left its waiter blocked: {}", stuck.front()));
+        return;
+    }
+    if (!wait_node0_recovered(s)) {
+        return;
+    }
+    finish_with_convergence(s);
+}
+
+// --- #3453: owned shards not created yet ---------------------------------------------------------
+
+void readiness_window(Scenario& s) {
+    auto hold = hold_recovery(s, 0);
+    if (!take_node0_down(s)) {
+        return;
+    }
+    if (!wait_recovering(s)) {
+        return;
+    }
+    const Epoch gain = s.next_shapeable_epoch();
+    s.stake(0, 3);
+    if (!s.wait_until("the epoch before the gain", 240_s, [&] { return s.epoch() + 1 >= gain; })) {
+        return;
+    }
+    // Node 0 goes down in epoch G-1 and is back once G is current: one epoch behind (not
+    // lagging), its latest committee owns shards it has not created, and it processes
+    // EpochChangeStart(G) 20 s late.
+    s.sleep(10_s);
+    s.kill(0);
+    if (!s.wait_until("the gain epoch", 240_s, [&] { return s.epoch() >= gain; })) {
+        return;
+    }
+    s.arm("epoch_change_start_entry",
+          sim::FailPointAction::sleep(20_s).once().only_on(s.cluster().host(0)));
+    // §9.1 step i: no recovery blob sync may start before the gained shards exist. Shards are
+    // created (create-cf-before) only when node 0 processes EpochChangeStart(G).
+    Counter created = s.counter("create-cf-before", 0);
+    auto early_syncs = std::make_shared<int64_t>(0);
+    s.arm("fail_point_node_recovery_start_sync", sim::FailPointAction::call([created, early_syncs] {
+                                                     if (created.value() == 0) {
+                                                         ++*early_syncs;
+                                                     }
+                                                 }).only_on(s.cluster().host(0)));
+    *hold = false;
+    s.mark("recovery released");
+    s.restart(0);
+    const bool recovered = wait_node0_recovered(s);
+    s.report("syncs_before_shards_existed", *early_syncs);
+    if (!s.check(*early_syncs == 0,
+                 fmt::format("node 0's recovery started {} blob syncs while a shard it owns did "
+                             "not exist yet (#3453)",
+                             *early_syncs)) ||
+        !recovered) {
+        return;
+    }
+    finish_with_convergence(s);
+}
+
+// --- shard sync: fallback and terminal failure
+// -----------------------------------------------------
+
+void shard_sync_source_crashed(Scenario& s) {
+    const size_t initial = (s.sleep(1_s), owned_shard_count(s, 0));
+    s.sleep(64_s);
+    const Epoch gain = s.next_shapeable_epoch();
+    s.stake(0, 3);
+    // Node 4 (the source of shard 12) goes down for 90 s once node 0 starts the transfer: no
+    // progress for the switch interval, so the sync falls back to per-blob recovery (§8).
+    auto fired = std::make_shared<bool>(false);
+    s.arm("fail_point_shard_sync_task_started",
+          sim::FailPointAction::call([&s, fired, gain] {
+              if (!*fired && s.cluster().chain().current_epoch() >= gain) {
+                  *fired = true;
+                  s.sim().restart(s.cluster().host(4), 90_s);
+              }
+          }).only_on(s.cluster().host(0)));
+    if (!s.wait_until("node 0 owns more shards, all Ready", 400_s,
+                      [&] { return owned_shard_count(s, 0) > initial && s.all_shards_ready(0); })) {
+        return;
+    }
+    auto info = s.health(0);
+    const uint64_t direct = info.has_value() ? info->direct_recoveries : 0;
+    s.report("direct_recoveries", static_cast<int64_t>(direct));
+    s.check(*fired, "node 4 was never crashed during the transfer");
+    s.check(direct > 0, "node 0 never fell back to per-blob recovery with its source down");
+    finish_with_convergence(s);
+}
+
+void shard_sync_fails(Scenario& s) {
+    const sim::HostId node0 = s.cluster().host(0);
+    s.arm("fail_point_fetch_sliver", sim::FailPointAction::inject_error().once().only_on(node0));
+    s.arm("fail_point_shard_sync_no_retry",
+          sim::FailPointAction::inject_error().once().only_on(node0));
+    s.sleep(65_s);
+    s.stake(0, 3);
+    if (!s.wait_until("node 0's shard sync failed for good", 240_s, [&] {
+            return s.sim().fail_points().fires("fail_point_shard_sync_no_retry") > 0;
+        })) {
+        return;
+    }
+    const Epoch failed_in = s.epoch();
+    if (!s.wait_until("three more epochs", 300_s, [&] { return s.epoch() >= failed_in + 3; })) {
+        return;
+    }
+    // WAL-1271: the shard stays InTransfer for good (§16 item 4), so node 0 must never again
+    // claim it holds all its data. (With the old behaviour the node's own assertion aborts.)
+    for (Epoch epoch = failed_in + 1; epoch <= s.epoch(); ++epoch) {
+        s.check(!s.chain().has_attested(0, epoch),
+                fmt::format("node 0 attested epoch {} with a shard sync failed (WAL-1271)", epoch));
+    }
+    const auto statuses = s.shard_statuses(0);
+    s.check(std::any_of(statuses.begin(), statuses.end(),
+                        [](const std::string& st) { return st.ends_with(":InTransfer"); }),
+            "node 0 has no shard left InTransfer after a terminal shard-sync failure");
+    s.stop_workload();
+}
+
+// --- leaving catch-up outside, or newly inside, the committee
+// -------------------------------------
+
+void leaves_committee(Scenario& s) {
+    s.sleep(60_s);
+    s.withdraw(0, s.chain().stake(0));
+    s.crash_at_next_crash_point(0, 100_s);
+    if (!s.wait_until("node 0 is Standby", 400_s, [&] { return s.status(0) == "Standby"; })) {
+        return;
+    }
+    s.report("catch_up_exits_not_member", hits(s, "catch_up_exit_not_member"));
+    s.check(hits(s, "catch_up_exit_not_member") == 1,
+            "node 0 did not leave catch-up as a non-member (T4)");
+    s.check(hits(s, "start_node_recovery_entry") == 0, "a non-member started node recovery");
+    finish_with_convergence(s);
+}
+
+void joins_committee(Scenario& s) {
+    s.withdraw(0, s.chain().stake(0));  // out of the committee from epoch 2: Standby
+    s.sleep(60_s);
+    auto killed_in = std::make_shared<Epoch>(0);
+    for (const std::string& name : crash_node_fail_points) {
+        s.arm(name, sim::FailPointAction::call([&s, killed_in] {
+                        if (*killed_in == 0) {
+                            *killed_in = s.cluster().chain().current_epoch();
+                            s.sim().kill(s.cluster().host(0));
+                        }
+                    }).only_on(s.cluster().host(0)));
+    }
+    if (!s.wait_until("node 0 killed at a crash point", 60_s, [&] { return *killed_in != 0; })) {
+        return;
+    }
+    for (const std::string& name : crash_node_fail_points) {
+        s.disarm(name);
+    }
+    // Staked one epoch change after the kill, node 0's first committee is at least two epochs
+    // past the one it was killed in: back then, it is lagging, and a member it was not before.
+    if (!s.wait_until("an epoch change", 120_s, [&] { return s.epoch() > *killed_in; })) {
+        return;
+    }
+    s.stake(0, 1);
+    if (!s.wait_until("node 0 in the committee", 240_s,
+                      [&] { return s.chain().current_committee().contains(0); })) {
+        return;
+    }
+    s.restart(0);
+    if (!s.wait_until("node 0 is Active", 400_s, [&] { return s.status(0) == "Active"; })) {
+        return;
+    }
+    s.report("catch_up_exits_new_member", hits(s, "catch_up_exit_new_member"));
+    s.check(hits(s, "catch_up_exit_new_member") == 1,
+            "node 0 did not leave catch-up as a new member (T5)");
+    finish_with_convergence(s);
+}
+
+ScenarioSpec spec(std::string name, std::string description, std::string mirrors,
+                  std::vector<std::string> catches,
+                  std::function<void(const Params&, sim::Rng&, ClusterConfig&)> build,
+                  std::function<void(Scenario&)> script, std::vector<ParamSpec> params = {}) {
+    return ScenarioSpec{.name = std::move(name),
+                        .description = std::move(description),
+                        .mirrors = std::move(mirrors),
+                        .params = std::move(params),
+                        .catches = std::move(catches),
+                        .build = std::move(build),
+                        .script = std::move(script)};
+}
+
+}  // namespace
+
+std::vector<ScenarioSpec> recovery_scenarios() {
+    return {
+        spec("checkpoint-resume",
+             "node 0 down 100 s; its recovery (checkpoint after every blob, one sync at a time) "
+             "crashes at the 3rd blob sync and must resume from the checkpoint, syncing no "
+             "settled blob again",
+             "PR #3407 (spec §9.3, §13.4)", {"rescan-recovery"}, checkpoint_build,
+             checkpoint_resume),
+        spec("checkpoint-discarded-on-shard-change",
+             "as checkpoint-resume, but node 0 gains shards at the crash: the restarted task "
+             "finds another owned-shard set and must discard the checkpoint",
+             "PR #3407 (spec §9.3, invariant 20)", {}, checkpoint_build,
+             checkpoint_discarded_on_shard_change),
+        spec("cancelled-sync-retried",
+             "node 0 down 100 s; recovery blob syncs are cancelled while their blob is still "
+             "needed: each must be retried with the 1, 2, 4 ... 30 s backoff",
+             "PR #3407 (spec §9.3)", {}, one_sync_at_a_time_build, cancelled_sync_retried,
+             {ParamSpec::integer("cancellations", 200, 1, 1000,
+                                 "at most this many recovery blob syncs cancelled"),
+              ParamSpec::integer("cancel-pct", 80, 1, 100,
+                                 "percent of recovery blob syncs cancelled")}),
+        spec("shared-sync-waiter",
+             "recovery and the event path wait on one blob sync of node 0: both must wake",
+             "PR #3412", {"notify-one-sync-waiter"}, simtest_build, shared_sync_waiter),
+        spec("readiness-window",
+             "node 0, recovering, gains shards and processes that epoch change 20 s late: "
+             "recovery must not sync blobs before the gained shards exist",
+             "PR #3453 (spec §9.1 step i)", {"no-shard-readiness-wait"}, simtest_build,
+             readiness_window),
+        spec("shard-sync-source-crashed",
+             "node 0 gains shards; the source of one is down 90 s, so that shard sync falls "
+             "back to per-blob recovery; node 0 still ends Active with every shard Ready",
+             "spec §8 (retry_switch_to_recovery_interval)", {}, simtest_build,
+             shard_sync_source_crashed),
+        spec("shard-sync-fails",
+             "node 0 gains shards and one shard sync fails for good: the shard stays "
+             "InTransfer and node 0 must never attest again",
+             "WAL-1271 (spec §16 item 4)", {"attest-after-failed-shard-sync"}, simtest_build,
+             shard_sync_fails),
+        spec("leaves-committee",
+             "node 0's stake is withdrawn as it goes down for 100 s: it catches up to an epoch "
+             "whose committee lacks it and must end Standby",
+             "spec §2.1 T4", {}, simtest_build, leaves_committee),
+        spec("joins-committee",
+             "node 0, outside the committee, is killed, staked while down and started once "
+             "its epoch is current: it leaves catch-up as a new member and ends Active",
+             "spec §2.1 T5", {}, simtest_build, joins_committee),
+    };
+}
+
+}  // namespace floe::scenarios

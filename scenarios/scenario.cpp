@@ -1,0 +1,339 @@
+#include "scenarios/scenario.h"
+
+#include <sstream>
+
+namespace floe::scenarios {
+
+using namespace sim::time_literals;
+
+Scenario::Scenario(sim::Simulation& sim, Cluster& cluster, sim::Runtime& world,
+                   const Params& params, std::map<std::string, int64_t>& reported)
+    : sim_(sim), cluster_(cluster), world_(world), params_(params), reported_(reported) {}
+
+bool Scenario::chance(uint32_t percent) {
+    return rng().below(100) < percent;
+}
+
+NodeIndex Scenario::node(NodeIndex index) const {
+    FLOE_ASSERT(index < cluster_.size(), "the scenario names node {} of {}", index,
+                cluster_.size());
+    return index;
+}
+
+std::vector<NodeIndex> Scenario::all_nodes() const {
+    std::vector<NodeIndex> nodes;
+    for (NodeIndex i = 0; i < cluster_.size(); ++i) {
+        nodes.push_back(i);
+    }
+    return nodes;
+}
+
+NodeIndex Scenario::random_node() {
+    return static_cast<NodeIndex>(rng().below(cluster_.size()));
+}
+
+// --- verbs ---------------------------------------------------------------------------------------
+
+void Scenario::crash(NodeIndex node, sim::Duration restart_after) {
+    mark(fmt::format("crash node{} for {}", node, restart_after.to_string()));
+    sim_.restart(host(node), restart_after);
+}
+
+std::shared_ptr<bool> Scenario::crash_at_next_crash_point(NodeIndex node,
+                                                          sim::Duration restart_after) {
+    auto fired = std::make_shared<bool>(false);
+    const sim::HostId target = host(node);
+    for (const std::string& name : crash_node_fail_points) {
+        arm(name, sim::FailPointAction::call([this, fired, target, restart_after] {
+                      if (!*fired) {
+                          *fired = true;
+                          sim_.restart(target, restart_after);
+                      }
+                  }).only_on(target));
+    }
+    return fired;
+}
+
+void Scenario::crash_repeatedly(NodeIndex node, sim::Instant until, sim::Duration down_min,
+                                sim::Duration down_max, sim::Duration live_min,
+                                sim::Duration live_max) {
+    // The simtests' callback form: every crash point hit checks the clock; the next crash is
+    // due once the node has lived its drawn time.
+    struct State {
+        sim::Instant next;
+        sim::Rng rng;
+    };
+    auto state = std::make_shared<State>(
+        State{now(), sim_.scheduler().make_rng(fmt::format("repeated-crashes-node{}", node))});
+    const sim::HostId target = host(node);
+    for (const std::string& name : crash_node_fail_points) {
+        arm(name, sim::FailPointAction::call([this, state, target, until, down_min, down_max,
+                                              live_min, live_max] {
+                      const sim::Instant t = sim_.scheduler().now();
+                      if (t >= until || t < state->next) {
+                          return;
+                      }
+                      const sim::Duration down = state->rng.uniform(down_min, down_max);
+                      state->next = t + down + state->rng.uniform(live_min, live_max);
+                      sim_.restart(target, down);
+                  }).only_on(target));
+    }
+}
+
+void Scenario::kill(NodeIndex node) {
+    mark(fmt::format("kill node{}", node));
+    sim_.kill(host(node));
+}
+
+void Scenario::restart(NodeIndex node) {
+    if (!is_up(node)) {
+        mark(fmt::format("start node{}", node));
+        sim_.start(host(node));
+    }
+}
+
+bool Scenario::is_up(NodeIndex node) const {
+    return sim_.scheduler().is_alive(host(node));
+}
+
+void Scenario::partition(const std::vector<NodeIndex>& side) {
+    std::vector<sim::HostId> inside;
+    std::vector<sim::HostId> outside{cluster_.client_host()};
+    for (NodeIndex i = 0; i < cluster_.size(); ++i) {
+        const bool in = std::find(side.begin(), side.end(), i) != side.end();
+        (in ? inside : outside).push_back(host(i));
+    }
+    mark(fmt::format("partition {} hosts from the rest", inside.size()));
+    sim_.net().partition(inside, outside);
+}
+
+void Scenario::heal() {
+    mark("heal the network");
+    sim_.net().heal_all();
+}
+
+void Scenario::arm(const std::string& fail_point, sim::FailPointAction action) {
+    sim_.fail_points().arm(fail_point, std::move(action));
+}
+
+void Scenario::disarm_crash_points() {
+    for (const std::string& name : crash_node_fail_points) {
+        disarm(name);
+    }
+}
+
+void Scenario::disarm(const std::string& fail_point) {
+    sim_.fail_points().disarm(fail_point);
+}
+
+Counter Scenario::counter(const std::string& fail_point, std::optional<NodeIndex> node) {
+    // Counts from now on, whatever the point is armed with later: the baseline is subtracted.
+    const sim::FailPoints& points = sim_.fail_points();
+    const std::optional<sim::HostId> on =
+        node.has_value() ? std::optional<sim::HostId>(host(*node)) : std::nullopt;
+    const uint64_t base = on.has_value() ? points.hits(fail_point, *on) : points.hits(fail_point);
+    // A live view of the kernel's per-host hit count, read on demand (no fiber, no events).
+    struct View {
+        const sim::FailPoints* points;
+        std::string name;
+        std::optional<sim::HostId> host;
+        uint64_t base;
+    };
+    auto view = std::make_shared<View>(View{&points, fail_point, on, base});
+    return Counter([view] {
+        const uint64_t now = view->host.has_value() ? view->points->hits(view->name, *view->host)
+                                                    : view->points->hits(view->name);
+        return now - view->base;
+    });
+}
+
+void Scenario::stake(NodeIndex node, uint64_t amount) {
+    mark(fmt::format("stake {} to node{}", amount, node));
+    cluster_.chain_service().add_stake(node, amount);
+}
+
+void Scenario::withdraw(NodeIndex node, uint64_t amount) {
+    mark(fmt::format("withdraw {} from node{}", amount, node));
+    cluster_.chain_service().withdraw_stake(node, amount);
+}
+
+void Scenario::start_workload() {
+    mark("start the workload");
+    cluster_.start_workload();
+}
+
+void Scenario::stop_workload() {
+    mark("stop the workload");
+    cluster_.stop_workload();
+}
+
+bool Scenario::wait_until_or_timeout(sim::Duration deadline,
+                                     const std::function<bool()>& predicate) {
+    const sim::Instant until = now() + deadline;
+    while (!predicate() && now() < until) {
+        sleep(1_s);
+    }
+    return predicate();
+}
+
+bool Scenario::wait_until(const std::string& what, sim::Duration deadline,
+                          const std::function<bool()>& predicate) {
+    const sim::Instant until = now() + deadline;
+    while (!predicate()) {
+        if (now() >= until) {
+            fail(sim::FailureClass::liveness,
+                 fmt::format("timed out after {} waiting until {}", deadline.to_string(), what));
+            return false;
+        }
+        sleep(1_s);
+    }
+    return true;
+}
+
+// --- observations --------------------------------------------------------------------------------
+
+std::string Scenario::status(NodeIndex node) {
+    auto info = health(node);
+    return info.has_value() ? info->node_status : std::string();
+}
+
+bool Scenario::status_starts_with(NodeIndex node, std::string_view prefix) {
+    return status(node).rfind(prefix, 0) == 0;
+}
+
+std::vector<std::string> Scenario::shard_statuses(NodeIndex node) {
+    std::vector<std::string> out;
+    if (auto info = health(node)) {
+        for (const walrus::ShardHealth& shard : info->owned_shards) {
+            out.push_back(fmt::format("{}:{}", shard.shard, shard.api_status));
+        }
+    }
+    return out;
+}
+
+bool Scenario::all_shards_ready(NodeIndex node) {
+    auto info = health(node);
+    if (!info.has_value()) {
+        return false;
+    }
+    for (const walrus::ShardHealth& shard : info->owned_shards) {
+        if (shard.api_status != "Ready") {
+            return false;
+        }
+    }
+    return true;
+}
+
+Epoch Scenario::next_shapeable_epoch() {
+    const walrus::Chain& c = chain();
+    const bool before_voting_end = c.state() == walrus::EpochState::change_sync ||
+                                   c.state() == walrus::EpochState::change_done;
+    return c.current_epoch() + (before_voting_end ? 1 : 2);
+}
+
+bool Scenario::check(bool condition, const std::string& message) {
+    if (!condition) {
+        fail(sim::FailureClass::invariant, message);
+    }
+    return condition;
+}
+
+std::vector<std::string> Scenario::blocked_fibers(NodeIndex node, std::string_view needle) const {
+    std::vector<std::string> out;
+    const std::string on_host = fmt::format("on host node{} ", node);
+    std::istringstream blocked(sim_.scheduler().describe_blocked_fibers());
+    for (std::string line; std::getline(blocked, line);) {
+        if (line.find(needle) != std::string::npos && line.find(on_host) != std::string::npos) {
+            out.push_back(line.substr(line.find_first_not_of(' ')));
+        }
+    }
+    return out;
+}
+
+// --- running -------------------------------------------------------------------------------------
+
+void simtest_cluster(ClusterConfig& config) {
+    config.weights = {1, 2, 3, 3, 4};
+    config.n_shards = 13;
+    config.epoch_duration = 30_s;
+    config.node.blob_recovery.monitor_interval = 5_s;
+    config.node.shard_sync.retry_min_backoff = 1_s;
+    config.node.shard_sync.retry_max_backoff = 3_s;
+    // A short no-progress interval, so a dead source switches a shard sync to direct recovery
+    // within the run; small batches, so a transfer spans many requests (crash points).
+    config.node.shard_sync.retry_switch_to_recovery_interval = 20_s;
+    config.node.shard_sync.sliver_count_per_sync_request = 8;
+}
+
+const ScenarioSpec* find_scenario(std::string_view name) {
+    for (const ScenarioSpec& spec : all_scenarios()) {
+        if (spec.name == name) {
+            return &spec;
+        }
+    }
+    return nullptr;
+}
+
+std::string repro_command(const ScenarioSpec& spec, const ScenarioRunOptions& options) {
+    std::string out = fmt::format("floe run {} --seed {}", spec.name, options.seed);
+    for (const std::string& set : options.sets) {
+        out += fmt::format(" --set {}", set);
+    }
+    for (const std::string& name : options.old.enabled()) {
+        out += fmt::format(" --old-behaviour {}", name);
+    }
+    return out;
+}
+
+namespace {
+
+FailPointSummary summarize_fail_points(const sim::FailPoints& points) {
+    FailPointSummary summary;
+    for (const auto& [name, stats] : points.stats()) {
+        summary.hits += stats.hits;
+        if (stats.armed_ever) {
+            (stats.hits > 0 ? summary.armed_hit : summary.armed_never).push_back(name);
+        }
+    }
+    return summary;
+}
+
+}  // namespace
+
+ScenarioResult run_scenario(const ScenarioSpec& spec, const ScenarioRunOptions& options,
+                            std::string& error) {
+    ScenarioResult out;
+    Params params(spec.params);
+    for (const std::string& set : options.sets) {
+        error = params.set(set);
+        if (!error.empty()) {
+            return out;
+        }
+    }
+    sim::SimulationConfig config;
+    config.seed = options.seed;
+    config.time_limit = sim::Instant::zero() + spec.time_limit;
+    sim::Simulation sim(config);
+    if (!options.trace_path.empty()) {
+        error = sim.trace().open_text(options.trace_path);
+        if (!error.empty()) {
+            return out;
+        }
+    }
+    ClusterConfig cluster_config;
+    sim::Rng build_rng(options.seed, "scenario-build");
+    spec.build(params, build_rng, cluster_config);
+    cluster_config.node.old = options.old;
+    cluster_config.data_dir = options.data_dir;
+    Cluster cluster(sim, cluster_config);
+    out.result = sim.run([&](sim::Runtime& world) {
+        cluster.start();
+        cluster.start_consistency_checker(world);
+        Scenario scenario(sim, cluster, world, params, out.reported);
+        spec.script(scenario);
+    });
+    out.fail_points = summarize_fail_points(sim.fail_points());
+    return out;
+}
+
+}  // namespace floe::scenarios

@@ -1,0 +1,186 @@
+#pragma once
+// The scenario vocabulary: what a scripted scenario says, in the words of Walrus's simtests
+// (walrus-recovery-spec.md §12, §13). A scenario is a name, a description, typed parameters, a
+// cluster builder and a script; the script runs on the world host with a `Scenario` in hand:
+//
+//     s.sleep(60_s);
+//     auto syncs = s.counter("fail_point_shard_sync_task_started", s.node(0));
+//     s.crash_at_next_crash_point(s.node(0), 60_s);
+//     s.wait_until("node 0 recovering", 4min, [&] { return s.status_starts_with(0, "Recovery"); });
+//     s.stake(s.node(0), 3);
+//     s.check(s.all_shards_ready(0), "node 0 has a shard that is not Ready");
+//
+// Every verb is deterministic: randomness comes from the run's seed ("scenario" stream), time is
+// virtual, and the verbs act through the kernel (fail points, host kill/restart, the network).
+
+#include <fmt/format.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "scenarios/cluster.h"
+#include "scenarios/params.h"
+
+namespace floe::scenarios {
+
+// A counter attached to a fail point (on one node or on all): counts the hits from the moment
+// it is attached. Cheap to copy; reads the live value.
+class Counter {
+public:
+    Counter() = default;
+    explicit Counter(std::function<uint64_t()> read) : read_(std::move(read)) {}
+    uint64_t value() const { return read_ ? read_() : 0; }
+
+private:
+    std::function<uint64_t()> read_;
+};
+
+class Scenario {
+public:
+    Scenario(sim::Simulation& sim, Cluster& cluster, sim::Runtime& world, const Params& params,
+             std::map<std::string, int64_t>& reported);
+
+    // --- parameters and randomness -------------------------------------------------------------
+    const Params& params() const { return params_; }
+    int64_t integer(std::string_view name) const { return params_.integer(name); }
+    sim::Duration duration(std::string_view name) const { return params_.duration(name); }
+    bool flag(std::string_view name) const { return params_.flag(name); }
+    sim::Rng& rng() { return world_.rng("scenario"); }
+    // True with probability percent/100, from the scenario stream.
+    bool chance(uint32_t percent);
+
+    // --- node selectors --------------------------------------------------------------------------
+    NodeIndex node(NodeIndex index) const;
+    std::vector<NodeIndex> all_nodes() const;
+    NodeIndex random_node();
+
+    // --- verbs -----------------------------------------------------------------------------------
+    void sleep(sim::Duration duration) { world_.sleep(duration); }
+    sim::Instant now() const { return world_.now(); }
+    // Crash now (all fibers unwound, memory dropped) and boot again after `restart_after`.
+    void crash(NodeIndex node, sim::Duration restart_after);
+    // simtests' crash_target_node: crash at the node's next DB write or event (the crash fail
+    // points of §11), once. Returns a flag that turns true when it struck.
+    std::shared_ptr<bool> crash_at_next_crash_point(NodeIndex node, sim::Duration restart_after);
+    // simtests' repeatedly_crash_target_node: until `until`, down U[down_min, down_max], then
+    // live U[live_min, live_max] before the next crash (each at the next crash fail point).
+    void crash_repeatedly(NodeIndex node, sim::Instant until, sim::Duration down_min,
+                          sim::Duration down_max, sim::Duration live_min, sim::Duration live_max);
+    void kill(NodeIndex node);     // down for good (until `restart`)
+    void restart(NodeIndex node);  // boot a node that is down
+    bool is_up(NodeIndex node) const;
+    // Nothing crosses between `side` and every other host (nodes, client); the chain stays
+    // reachable ("the chain is always available").
+    void partition(const std::vector<NodeIndex>& side);
+    void heal();
+    void disarm_crash_points();  // undoes crash_at_next_crash_point / crash_repeatedly
+    void arm(const std::string& fail_point, sim::FailPointAction action);
+    void disarm(const std::string& fail_point);
+    Counter counter(const std::string& fail_point, std::optional<NodeIndex> node = std::nullopt);
+    void stake(NodeIndex node, uint64_t amount);
+    void withdraw(NodeIndex node, uint64_t amount);
+    void start_workload();
+    void stop_workload();
+    // Polls `predicate` every second until it holds (true) or `deadline` of virtual time
+    // passed: then the run fails as a liveness failure naming `what`, and this returns false.
+    bool wait_until(const std::string& what, sim::Duration deadline,
+                    const std::function<bool()>& predicate);
+    // As wait_until, without failing: returns whether `predicate` came true in time.
+    bool wait_until_or_timeout(sim::Duration deadline, const std::function<bool()>& predicate);
+    // A free-form event in the trace ("recovery held", "stake added").
+    void mark(const std::string& text) { world_.mark(text); }
+
+    // --- observations ----------------------------------------------------------------------------
+    std::optional<walrus::HealthInfo> health(NodeIndex node) {
+        return cluster_.health(world_, node);
+    }
+    std::string status(NodeIndex node);  // "" if it does not answer
+    bool status_starts_with(NodeIndex node, std::string_view prefix);
+    std::vector<std::string> shard_statuses(NodeIndex node);
+    bool all_shards_ready(NodeIndex node);
+    Epoch epoch() { return cluster_.chain().current_epoch(); }
+    // The first epoch whose committee a stake move made now shapes (§1.1).
+    Epoch next_shapeable_epoch();
+    const walrus::Chain& chain() { return cluster_.chain(); }
+    Cluster& cluster() { return cluster_; }
+    sim::Simulation& sim() { return sim_; }
+
+    // --- checks ----------------------------------------------------------------------------------
+    // A failed check fails the run (invariant class) with the message; returns `condition`.
+    bool check(bool condition, const std::string& message);
+    void fail(sim::FailureClass failure, const std::string& message) {
+        sim_.fail(failure, message);
+    }
+    // Every node Active (Standby outside the committee), every shard Ready, every certified
+    // blob stored at every shard (the cluster's convergence check), within `deadline`.
+    void check_converged(sim::Duration deadline) { cluster_.check_converged(world_, deadline); }
+    // Fibers of `node` blocked on a wait whose name contains `needle` (lost wake-ups).
+    std::vector<std::string> blocked_fibers(NodeIndex node, std::string_view needle) const;
+
+    // --- results ---------------------------------------------------------------------------------
+    // A named number for the run's summary and JSON record.
+    void report(const std::string& key, int64_t value) { reported_[key] = value; }
+
+private:
+    sim::HostId host(NodeIndex node) const { return cluster_.host(node); }
+
+    sim::Simulation& sim_;
+    Cluster& cluster_;
+    sim::Runtime& world_;
+    const Params& params_;
+    std::map<std::string, int64_t>& reported_;  // outlives the run, so a failed run keeps it
+};
+
+struct ScenarioSpec {
+    std::string name;
+    std::string description;
+    std::string mirrors;  // the simtest or PR it mirrors, with the spec section
+    std::vector<ParamSpec> params;
+    // Old-behaviour switches under which this scenario must fail (it catches those bugs).
+    std::vector<std::string> catches;
+    sim::Duration time_limit = sim::Duration::minutes(90);
+    // The cluster builder: weights, shards, epoch length, config overrides.
+    std::function<void(const Params&, sim::Rng& build_rng, ClusterConfig&)> build;
+    std::function<void(Scenario&)> script;
+};
+
+// Every scenario floe ships, in a stable order.
+const std::vector<ScenarioSpec>& all_scenarios();
+const ScenarioSpec* find_scenario(std::string_view name);
+
+struct ScenarioRunOptions {
+    uint64_t seed = 1;
+    std::vector<std::string> sets;  // "key=value"
+    walrus::OldBehaviours old;
+    std::string trace_path;
+    std::string data_dir;
+};
+
+struct FailPointSummary {
+    std::vector<std::string> armed_hit;    // armed by the scenario and reached
+    std::vector<std::string> armed_never;  // armed and never reached
+    uint64_t hits = 0;                     // all hits of all points
+};
+
+struct ScenarioResult {
+    sim::RunResult result;
+    std::map<std::string, int64_t> reported;
+    FailPointSummary fail_points;
+};
+
+// Validates the options (unknown key, bad value: `error` set, nothing runs), then runs.
+ScenarioResult run_scenario(const ScenarioSpec& spec, const ScenarioRunOptions& options,
+                            std::string& error);
+
+// The command that reproduces a run.
+std::string repro_command(const ScenarioSpec& spec, const ScenarioRunOptions& options);
+
+// The simtests' cluster (§13 common setup): weights [1,2,3,3,4], 13 shards, 30 s epochs,
+// shard-sync retry backoff 1-3 s, blob-recovery monitor 5 s.
+void simtest_cluster(ClusterConfig& config);
+
+}  // namespace floe::scenarios

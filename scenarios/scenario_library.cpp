@@ -1,0 +1,128 @@
+#include "scenarios/scenario_library.h"
+
+#include <algorithm>
+
+namespace floe::scenarios {
+
+using namespace sim::time_literals;
+
+const std::vector<ScenarioSpec>& all_scenarios() {
+    static const std::vector<ScenarioSpec> scenarios = [] {
+        std::vector<ScenarioSpec> out = simtest_scenarios();
+        for (ScenarioSpec& spec : recovery_scenarios()) {
+            out.push_back(std::move(spec));
+        }
+        out.push_back(swarm_scenario());
+        return out;
+    }();
+    return scenarios;
+}
+
+void finish_with_convergence(Scenario& s, sim::Duration deadline) {
+    s.stop_workload();
+    s.cluster().check_committees();
+    s.check_converged(deadline);
+    s.report("final_epoch", static_cast<int64_t>(s.epoch()));
+}
+
+void report_node0_recovery(Scenario& s, NodeIndex node) {
+    const sim::FailPoints& points = s.sim().fail_points();
+    const sim::HostId host = s.cluster().host(node);
+    auto hits = [&](const char* name) { return static_cast<int64_t>(points.hits(name, host)); };
+    s.report("entered_catch_up", hits("catch_up_exit_not_member") +
+                                     hits("catch_up_exit_new_member") +
+                                     hits("catch_up_exit_continuing_member"));
+    s.report("recovery_task_starts", hits("start_node_recovery_entry"));
+    s.report("recovery_syncs_started", hits("fail_point_node_recovery_start_sync"));
+    s.report("recovery_blobs_scanned", hits("node_recovery_scan_blob"));
+    s.report("resumed_from_checkpoint", hits("fail_point_node_recovery_resumed_from_checkpoint"));
+    s.report("checkpoints_discarded", hits("node_recovery_checkpoint_discarded"));
+}
+
+size_t owned_shard_count(Scenario& s, NodeIndex node) {
+    auto info = s.health(node);
+    return info.has_value() ? info->owned_shards.size() : 0;
+}
+
+bool wait_recovered(Scenario& s, NodeIndex node, sim::Duration deadline) {
+    if (!s.wait_until(fmt::format("node {} is up", node), deadline,
+                      [&] { return s.is_up(node); })) {
+        return false;
+    }
+    s.sleep(sim::Duration::seconds(5));
+    return s.wait_until(
+        fmt::format("node {} is Active with every owned shard Ready", node), deadline, [&] {
+            auto info = s.health(node);
+            if (!info.has_value() || info->node_status != "Active" || info->recovery_running) {
+                return false;
+            }
+            return std::all_of(
+                info->owned_shards.begin(), info->owned_shards.end(),
+                [](const walrus::ShardHealth& shard) { return shard.api_status == "Ready"; });
+        });
+}
+
+ShardSyncWatch watch_shard_syncs(Scenario& s, NodeIndex node) {
+    ShardSyncWatch watch{s.counter("fail_point_shard_sync_task_started", node),
+                         s.counter("fail_point_shard_sync_task_finished", node),
+                         std::make_shared<uint64_t>(0)};
+    s.arm("fail_point_node_recovery_start_sync",
+          sim::FailPointAction::call([watch] {
+              if (watch.started.value() > watch.finished.value()) {
+                  ++*watch.ordering_violation;
+              }
+          }).only_on(s.cluster().host(node)));
+    return watch;
+}
+
+std::shared_ptr<bool> hold_recovery(Scenario& s, NodeIndex node) {
+    auto hold = std::make_shared<bool>(true);
+    s.arm("start_node_recovery_entry",
+          sim::FailPointAction::hold_until([hold] { return !*hold; }, 1_s)
+              .only_on(s.cluster().host(node)));
+    s.mark(fmt::format("recovery of node{} held", node));
+    return hold;
+}
+
+void crash_at_nth_recovery_sync(Scenario& s, NodeIndex node, int n, sim::Duration down,
+                                std::function<void()> before) {
+    auto count = std::make_shared<int>(0);
+    const sim::HostId host = s.cluster().host(node);
+    s.arm("fail_point_node_recovery_start_sync",
+          sim::FailPointAction::call([&s, count, n, host, down, before = std::move(before)] {
+              if (++*count != n) {
+                  return;
+              }
+              if (before) {
+                  before();
+              }
+              s.sim().restart(host, down);
+          }).only_on(host));
+}
+
+void check_sole_owner_of_its_shards(Scenario& s, NodeIndex node) {
+    auto mine = s.health(node);
+    if (!s.check(mine.has_value(), fmt::format("node {} does not answer", node))) {
+        return;
+    }
+    for (NodeIndex other : s.all_nodes()) {
+        if (other == node) {
+            continue;
+        }
+        auto theirs = s.health(other);
+        if (!theirs.has_value()) {
+            continue;
+        }
+        for (const walrus::ShardHealth& shard : mine->owned_shards) {
+            const bool listed = std::any_of(
+                theirs->owned_shards.begin(), theirs->owned_shards.end(),
+                [&](const walrus::ShardHealth& their) { return their.shard == shard.shard; });
+            if (!s.check(!listed, fmt::format("shard {} of node {} is also owned by node {}",
+                                              shard.shard, node, other))) {
+                return;
+            }
+        }
+    }
+}
+
+}  // namespace floe::scenarios

@@ -1,0 +1,52 @@
+#pragma once
+// Steps shared by the shipped scenarios (simtests.cpp, recovery_scenarios.cpp, swarm.cpp), and
+// the lists each of those files contributes to the registry.
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "scenarios/scenario.h"
+
+namespace floe::scenarios {
+
+std::vector<ScenarioSpec> simtest_scenarios();
+std::vector<ScenarioSpec> recovery_scenarios();
+ScenarioSpec swarm_scenario();
+
+// The end of every scenario: stop the workload, then every node must converge (Active, all
+// shards Ready, every certified blob stored everywhere) within the deadline; committees checked.
+void finish_with_convergence(Scenario& s, sim::Duration deadline = sim::Duration::seconds(300));
+
+// Node recovery of `node` over the whole run, counted at its fail points, into the report.
+void report_node0_recovery(Scenario& s, NodeIndex node = 0);
+
+size_t owned_shard_count(Scenario& s, NodeIndex node);
+
+// Waits until `node` is up and has processed events for a while (a restarted node reports its
+// persisted status until its first event shows it lagging), then until it is Active with every
+// owned shard Ready and no recovery task running. False (and the run failed) after `deadline`.
+bool wait_recovered(Scenario& s, NodeIndex node, sim::Duration deadline);
+
+// §13.3's counters on one node: shard syncs started and finished, and an ordering violation
+// counted when a recovery start_sync fires while a shard sync runs (arms
+// fail_point_node_recovery_start_sync).
+struct ShardSyncWatch {
+    Counter started;
+    Counter finished;
+    std::shared_ptr<uint64_t> ordering_violation;
+};
+ShardSyncWatch watch_shard_syncs(Scenario& s, NodeIndex node);
+
+// Holds every recovery task start of `node` at start_node_recovery_entry while *flag is true.
+std::shared_ptr<bool> hold_recovery(Scenario& s, NodeIndex node);
+
+// Crashes `node` for `down` at its `n`-th recovery start_sync (counted from now), after
+// running `before` (arms fail_point_node_recovery_start_sync).
+void crash_at_nth_recovery_sync(Scenario& s, NodeIndex node, int n, sim::Duration down,
+                                std::function<void()> before = {});
+
+// §13.4 step 7: no other node lists a shard of `node` among its owned shards.
+void check_sole_owner_of_its_shards(Scenario& s, NodeIndex node);
+
+}  // namespace floe::scenarios

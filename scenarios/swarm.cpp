@@ -1,0 +1,239 @@
+// swarm: the seed draws the cluster (size, weights, shards, epoch length), the workload pace and
+// a fault mix (crashes at the crash fail points or at once, partitions, message loss, latency
+// spikes, stake moves that gain and lose shards), kept within the fault budget: at most f
+// shards' worth of nodes down or cut off at once (f = (n_shards - 1) / 3). Then a liveness
+// phase heals every fault and every node must converge within a virtual deadline. Every
+// checker is on throughout (swarm testing: a different mix per seed finds what one fixed mix
+// never does).
+#include <algorithm>
+
+#include "scenarios/scenario_library.h"
+
+namespace floe::scenarios {
+
+using namespace sim::time_literals;
+
+namespace {
+
+struct FaultMix {
+    bool crashes = false;
+    bool partitions = false;
+    bool loss = false;
+    bool latency = false;
+    bool stake_moves = false;
+};
+
+void swarm_build(const Params&, sim::Rng& rng, ClusterConfig& config) {
+    const size_t nodes = 4 + rng.below(4);  // 4..7
+    config.weights.clear();
+    for (size_t i = 0; i < nodes; ++i) {
+        config.weights.push_back(1 + rng.below(5));
+    }
+    config.n_shards = static_cast<uint32_t>(std::max<uint64_t>(nodes, 10 + rng.below(11)));
+    config.epoch_duration = sim::Duration::seconds(static_cast<int64_t>(20 + rng.below(41)));
+    config.client.pace = sim::Duration::millis(static_cast<int64_t>(100 + rng.below(900)));
+    config.node.blob_recovery.monitor_interval = 5_s;
+    config.node.shard_sync.retry_min_backoff = 1_s;
+    config.node.shard_sync.retry_max_backoff = 3_s;
+    config.node.shard_sync.retry_switch_to_recovery_interval = 20_s;
+    config.node.shard_sync.sliver_count_per_sync_request = 8;
+    if (rng.below(5) == 0) {
+        config.node.node_recovery.max_concurrent_blob_syncs_during_recovery =
+            1 + static_cast<uint32_t>(rng.below(3));
+    }
+    if (rng.below(2) == 0) {
+        config.node.node_recovery.checkpoint_persist_interval =
+            1 + static_cast<uint32_t>(rng.below(10));
+    }
+}
+
+class Swarm {
+public:
+    explicit Swarm(Scenario& s) : s_(s), default_link_(s.sim().net().default_link()) {
+        sim::Rng& rng = s_.rng();
+        mix_.crashes = rng.below(100) < 85;
+        mix_.partitions = rng.below(100) < 40;
+        mix_.loss = rng.below(100) < 30;
+        mix_.latency = rng.below(100) < 30;
+        mix_.stake_moves = rng.below(100) < 50;
+        s_.report("nodes", static_cast<int64_t>(s_.cluster().size()));
+        s_.report("shards", s_.cluster().n_shards());
+        s_.report("mix_crashes", mix_.crashes);
+        s_.report("mix_partitions", mix_.partitions);
+        s_.report("mix_loss", mix_.loss);
+        s_.report("mix_latency", mix_.latency);
+        s_.report("mix_stake_moves", mix_.stake_moves);
+    }
+
+    void run(sim::Instant until) {
+        while (s_.now() < until) {
+            s_.sleep(s_.rng().uniform(5_s, 30_s));
+            end_expired_faults();
+            inject_one();
+        }
+        s_.report("faults", faults_);
+    }
+
+    // The liveness phase: every fault healed, every node up.
+    void heal_everything() {
+        s_.disarm_crash_points();
+        end_network_faults();
+        for (NodeIndex node : s_.all_nodes()) {
+            s_.restart(node);
+        }
+    }
+
+private:
+    // Shards a node holds now or at the next committee (a stake move may be taking effect).
+    uint32_t weight(NodeIndex node) {
+        const walrus::Chain& chain = s_.chain();
+        size_t shards = chain.current_committee().shards_of(node).size();
+        if (auto next = chain.next_committee()) {
+            shards = std::max(shards, next->shards_of(node).size());
+        }
+        return static_cast<uint32_t>(shards);
+    }
+
+    bool is_isolated(NodeIndex node) const { return isolated_node_ == node; }
+
+    bool within_budget(NodeIndex candidate) {
+        const uint32_t f = (s_.cluster().n_shards() - 1) / 3;
+        uint32_t out = weight(candidate);
+        for (NodeIndex node : s_.all_nodes()) {
+            if (node != candidate && (!s_.is_up(node) || is_isolated(node))) {
+                out += weight(node);
+            }
+        }
+        return out <= f;
+    }
+
+    void inject_one() {
+        sim::Rng& rng = s_.rng();
+        switch (rng.below(5)) {
+            case 0:
+            case 1: crash(rng); break;
+            case 2: partition(rng); break;
+            case 3: network(rng); break;
+            default: move_stake(rng); break;
+        }
+    }
+
+    void crash(sim::Rng& rng) {
+        if (!mix_.crashes) {
+            return;
+        }
+        const NodeIndex node = s_.random_node();
+        if (!s_.is_up(node) || is_isolated(node) || !within_budget(node)) {
+            return;
+        }
+        const sim::Duration down = rng.uniform(1_s, 40_s);
+        ++faults_;
+        if (rng.below(2) == 0) {
+            s_.crash(node, down);
+            return;
+        }
+        // At the node's next DB write or event: crash consistency (§11).
+        auto fired = s_.crash_at_next_crash_point(node, down);
+        s_.wait_until_or_timeout(10_s, [&] { return *fired; });
+        s_.disarm_crash_points();
+    }
+
+    void partition(sim::Rng& rng) {
+        if (!mix_.partitions || isolated_node_ != no_node) {
+            return;
+        }
+        const NodeIndex node = s_.random_node();
+        if (!s_.is_up(node) || !within_budget(node)) {
+            return;
+        }
+        ++faults_;
+        isolated_node_ = node;
+        network_fault_ends_ = s_.now() + rng.uniform(5_s, 45_s);
+        s_.partition({node});
+    }
+
+    void network(sim::Rng& rng) {
+        if ((!mix_.loss && !mix_.latency) || degraded_) {
+            return;
+        }
+        ++faults_;
+        degraded_ = true;
+        network_fault_ends_ = std::max(network_fault_ends_, s_.now() + rng.uniform(10_s, 40_s));
+        sim::LinkConfig link = default_link_;
+        if (mix_.loss) {
+            link.loss = 0.02 + 0.08 * rng.uniform01();
+        }
+        if (mix_.latency) {
+            link.latency = sim::LatencyModel::uniform(20_ms, rng.uniform(100_ms, 800_ms));
+        }
+        s_.mark(fmt::format("degrade links: loss {:.3f}", link.loss));
+        s_.sim().net().set_default_link(link);
+    }
+
+    void move_stake(sim::Rng& rng) {
+        if (!mix_.stake_moves) {
+            return;
+        }
+        const NodeIndex node = s_.random_node();
+        ++faults_;
+        if (rng.below(2) == 0 || s_.chain().stake(node) <= 1) {
+            s_.stake(node, 1 + rng.below(3));
+        } else {
+            s_.withdraw(node, 1);  // never to zero: every node stays a member
+        }
+    }
+
+    void end_expired_faults() {
+        if (s_.now() >= network_fault_ends_) {
+            end_network_faults();
+        }
+    }
+
+    void end_network_faults() {
+        if (isolated_node_ != no_node || degraded_) {
+            s_.heal();
+            s_.sim().net().set_default_link(default_link_);
+        }
+        isolated_node_ = no_node;
+        degraded_ = false;
+    }
+
+    Scenario& s_;
+    sim::LinkConfig default_link_;
+    FaultMix mix_;
+    static constexpr NodeIndex no_node = ~NodeIndex{0};
+    NodeIndex isolated_node_ = no_node;  // the node cut off by a partition, if any
+    bool degraded_ = false;
+    sim::Instant network_fault_ends_;
+    int64_t faults_ = 0;
+};
+
+void swarm(Scenario& s) {
+    Swarm swarm(s);
+    const sim::Duration epoch = s.cluster().epoch_duration();
+    swarm.run(s.now() + epoch * s.integer("epochs"));
+    s.mark("liveness phase");
+    swarm.heal_everything();
+    finish_with_convergence(s, s.duration("deadline"));
+}
+
+}  // namespace
+
+ScenarioSpec swarm_scenario() {
+    return ScenarioSpec{
+        .name = "swarm",
+        .description =
+            "the seed draws the cluster, workload pace and a fault mix (crashes, "
+            "partitions, loss, latency spikes, stake moves) within the fault budget; "
+            "then every fault heals and every node must converge",
+        .mirrors = "swarm testing (FoundationDB, TigerBeetle VOPR) over the Walrus model",
+        .params = {ParamSpec::integer("epochs", 8, 1, 200, "epochs of faults"),
+                   ParamSpec::duration("deadline", 600_s, 10_s, 14400_s,
+                                       "liveness phase: time for every node to converge")},
+        .catches = {},
+        .build = swarm_build,
+        .script = swarm,
+    };
+}
+
+}  // namespace floe::scenarios

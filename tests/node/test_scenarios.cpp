@@ -1,0 +1,148 @@
+// The scenario vocabulary (issue 6): typed parameters and their errors, the registry, and runs
+// through run_scenario (a run reproduces; a bad --set runs nothing). The 100-seed sweeps and the
+// negative scenarios run in `floe gate` (tools/gate.txt), each seed in its own process.
+#include <doctest/doctest.h>
+
+#include <set>
+#include <string>
+
+#include "node/old_behaviours.h"
+#include "scenarios/params.h"
+#include "scenarios/scenario.h"
+
+using namespace floe::scenarios;
+using namespace sim::time_literals;
+
+namespace {
+
+Params sample_params() {
+    return Params({ParamSpec::integer("epochs", 8, 1, 200, "epochs"),
+                   ParamSpec::duration("down", 60_s, 1_s, 1800_s, "downtime"),
+                   ParamSpec::boolean("faults", true, "faults on")});
+}
+
+}  // namespace
+
+TEST_CASE("params: defaults, typed overrides and the repro text") {
+    Params params = sample_params();
+    CHECK(params.integer("epochs") == 8);
+    CHECK(params.duration("down") == 60_s);
+    CHECK(params.flag("faults"));
+    CHECK(params.set("epochs=12").empty());
+    CHECK(params.set("down=1500ms").empty());
+    CHECK(params.set("faults=false").empty());
+    CHECK(params.integer("epochs") == 12);
+    CHECK(params.duration("down") == 1500_ms);
+    CHECK_FALSE(params.flag("faults"));
+    CHECK(params.overrides() ==
+          std::vector<std::string>{"epochs=12", "down=1500ms", "faults=false"});
+}
+
+TEST_CASE("params: every kind of bad value is a one-line error and changes nothing") {
+    Params params = sample_params();
+    CHECK(params.set("epochs=abc") == "epochs=abc is not an integer in 1..200");
+    CHECK(params.set("epochs=0") == "epochs=0 is not an integer in 1..200");
+    CHECK(params.set("epochs=201") == "epochs=201 is not an integer in 1..200");
+    CHECK(params.set("epochs=12x") == "epochs=12x is not an integer in 1..200");
+    CHECK(params.set("down=5") == "down=5 is not a duration in 1s..30m");
+    CHECK(params.set("down=2h") == "down=2h is not a duration in 1s..30m");
+    CHECK(params.set("faults=yes") == "faults=yes is not a boolean in true|false");
+    CHECK(params.set("epochs") == "--set takes key=value, got 'epochs'");
+    CHECK(params.set("=3") == "--set takes key=value, got '=3'");
+    CHECK(params.set("nokey=1") ==
+          "unknown parameter 'nokey' (this scenario has: epochs, down, faults)");
+    CHECK(params.integer("epochs") == 8);
+    CHECK(params.overrides().empty());
+}
+
+TEST_CASE("params: durations parse and print in the largest exact unit") {
+    sim::Duration d;
+    CHECK(parse_duration("250us", d));
+    CHECK(d == sim::Duration::micros(250));
+    CHECK(parse_duration("2m", d));
+    CHECK(d == 120_s);
+    CHECK_FALSE(parse_duration("", d));
+    CHECK_FALSE(parse_duration("s", d));
+    CHECK_FALSE(parse_duration("-1s", d));
+    CHECK_FALSE(parse_duration("1.5s", d));
+    CHECK_FALSE(parse_duration("99999999999999h", d));
+    CHECK(duration_text(120_s) == "2m");
+    CHECK(duration_text(1500_ms) == "1500ms");
+    CHECK(duration_text(0_s) == "0s");
+}
+
+TEST_CASE("scenarios: names are unique, documented, and name real switches") {
+    std::set<std::string> names;
+    std::set<std::string> switches_caught;
+    for (const ScenarioSpec& spec : all_scenarios()) {
+        CAPTURE(spec.name);
+        CHECK(names.insert(spec.name).second);
+        CHECK(!spec.description.empty());
+        CHECK(!spec.mirrors.empty());
+        CHECK(spec.build);
+        CHECK(spec.script);
+        CHECK(find_scenario(spec.name) == &spec);
+        for (const std::string& name : spec.catches) {
+            walrus::OldBehaviours old;
+            CHECK(old.set(name));
+            switches_caught.insert(name);
+        }
+        Params defaults(spec.params);  // every default parses within its range
+    }
+    CHECK(find_scenario("nosuch") == nullptr);
+    // Every old-behaviour switch is caught by at least one scenario.
+    for (const auto& info : walrus::old_behaviour_names()) {
+        CHECK_MESSAGE(switches_caught.contains(info.name), info.name);
+    }
+}
+
+TEST_CASE("scenarios: a bad --set is reported and runs nothing") {
+    ScenarioRunOptions options;
+    options.sets = {"epochs=0"};
+    std::string error;
+    const ScenarioResult result = run_scenario(*find_scenario("swarm"), options, error);
+    CHECK(error == "epochs=0 is not an integer in 1..200");
+    CHECK(result.result.trace_events == 0);
+}
+
+TEST_CASE("scenarios: one seed runs the same twice, another seed differently") {
+    ScenarioRunOptions options;
+    options.seed = 5;
+    options.sets = {"epochs=3"};
+    std::string error;
+    const ScenarioSpec& swarm = *find_scenario("swarm");
+    const ScenarioResult first = run_scenario(swarm, options, error);
+    REQUIRE(error.empty());
+    const ScenarioResult second = run_scenario(swarm, options, error);
+    options.seed = 6;
+    const ScenarioResult other = run_scenario(swarm, options, error);
+    INFO(first.result.message);
+    CHECK(first.result.passed());
+    CHECK(first.result.trace_hash == second.result.trace_hash);
+    CHECK(first.result.trace_events == second.result.trace_events);
+    CHECK(first.reported == second.reported);
+    CHECK(first.result.trace_hash != other.result.trace_hash);
+}
+
+TEST_CASE("scenarios: the repro command carries seed, overrides and switches") {
+    ScenarioRunOptions options;
+    options.seed = 42;
+    options.sets = {"epochs=3", "deadline=10m"};
+    REQUIRE(options.old.set("rescan-recovery"));
+    CHECK(repro_command(*find_scenario("swarm"), options) ==
+          "floe run swarm --seed 42 --set epochs=3 --set deadline=10m --old-behaviour "
+          "rescan-recovery");
+}
+
+TEST_CASE("scenario cancelled-sync-retried: retries follow the backoff (checked in the run)") {
+    ScenarioRunOptions options;
+    options.seed = 1;
+    std::string error;
+    const ScenarioResult result =
+        run_scenario(*find_scenario("cancelled-sync-retried"), options, error);
+    REQUIRE(error.empty());
+    INFO(result.result.message);
+    CHECK(result.result.passed());
+    CHECK(result.reported.at("retries") > 0);
+    CHECK(result.reported.at("longest_retry_run") >= 2);  // a 1 s retry, then a 2 s one
+}

@@ -1,0 +1,283 @@
+// The one-child-per-seed sweep runner, with real children: /bin/sh scripts that pass, fail,
+// abort, flood their pipes, or cannot be exec'd.
+#include <doctest/doctest.h>
+
+#include <stdlib.h>  // mkdtemp
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tools/child_sweep.h"
+
+using floe::tools::check_out_path;
+using floe::tools::run_sweep;
+using floe::tools::SeedJob;
+using floe::tools::SeedOutcome;
+using floe::tools::SweepOptions;
+using floe::tools::SweepSummary;
+using nlohmann::json;
+
+namespace {
+
+// A fresh directory under /tmp, removed with everything in it.
+struct ScratchDir {
+    ScratchDir() {
+        path = (std::filesystem::temp_directory_path() / "floe-sweep-XXXXXX").string();
+        REQUIRE(mkdtemp(path.data()) != nullptr);
+    }
+    ~ScratchDir() { std::filesystem::remove_all(path); }
+    std::string file(const std::string& name) const { return path + "/" + name; }
+    std::string path;
+};
+
+// The shell command that prints a child's result object on one line.
+std::string print_result(uint64_t seed, const std::string& outcome,
+                         const std::string& failure_class = "", const std::string& message = "") {
+    const json record{{"scenario", "x"},    {"seed", seed},
+                      {"outcome", outcome}, {"failure_class", failure_class},
+                      {"message", message}, {"repro", "r"},
+                      {"ops", 17}};
+    return "printf '%s\\n' '" + record.dump() + "'";
+}
+
+// ulimit -c 0: an aborting child must not leave a core file behind.
+SeedJob shell_job(uint64_t seed, const std::string& script) {
+    return SeedJob{seed,
+                   {"/bin/sh", "-c", "ulimit -c 0; " + script},
+                   "floe x --seed " + std::to_string(seed),
+                   "x"};
+}
+
+SweepOptions quiet(unsigned jobs = 1, const std::string& out_path = "") {
+    SweepOptions options;
+    options.jobs = jobs;
+    options.out_path = out_path;
+    options.progress = nullptr;
+    return options;
+}
+
+// Runs one seed that must fail, and returns how.
+SeedOutcome run_failing(const SeedJob& job) {
+    const SweepSummary summary = run_sweep({job}, quiet());
+    REQUIRE(summary.error.empty());
+    REQUIRE(summary.passed == 0);
+    REQUIRE(summary.failures.size() == 1);
+    return summary.failures.front();
+}
+
+std::vector<std::string> read_lines(const std::string& path) {
+    std::ifstream in(path);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) {
+        lines.push_back(line);
+    }
+    return lines;
+}
+
+// Everything a FILE* receives, for checking what the runner prints.
+struct CapturedOutput {
+    CapturedOutput() : file(open_memstream(&buffer, &size)) { REQUIRE(file != nullptr); }
+    ~CapturedOutput() {
+        if (file != nullptr) {
+            std::fclose(file);
+        }
+        std::free(buffer);
+    }
+    std::string text() {
+        std::fflush(file);
+        return std::string(buffer, size);
+    }
+    char* buffer = nullptr;
+    size_t size = 0;
+    std::FILE* file;
+};
+
+}  // namespace
+
+TEST_CASE("child sweep: a passing child is one passed seed, its record kept and extended") {
+    ScratchDir dir;
+    const std::string out = dir.file("results.jsonl");
+    const SweepSummary summary = run_sweep({shell_job(3, print_result(3, "pass"))}, quiet(1, out));
+    CHECK(summary.error.empty());
+    CHECK(summary.passed == 1);
+    CHECK(summary.failed == 0);
+    CHECK(summary.failures.empty());
+
+    const std::vector<std::string> lines = read_lines(out);
+    REQUIRE(lines.size() == 1);
+    const json record = json::parse(lines[0]);
+    CHECK(record["seed"] == 3);
+    CHECK(record["outcome"] == "pass");
+    CHECK(record["ops"] == 17);  // a field the runner knows nothing about survives
+    CHECK(record["exit_code"] == 0);
+    CHECK(record["wall_seconds"].get<double>() >= 0);
+    CHECK_FALSE(record.contains("stderr_tail"));
+}
+
+TEST_CASE("child sweep: a failing child keeps its class, message and repro") {
+    const SeedOutcome outcome = run_failing(
+        shell_job(4, print_result(4, "fail", "invariant", "balance went negative") + "; exit 1"));
+    CHECK_FALSE(outcome.passed);
+    CHECK(outcome.seed == 4);
+    CHECK(outcome.exit_code == 1);
+    CHECK(outcome.signal == 0);
+    CHECK(outcome.failure_class == "invariant");
+    CHECK(outcome.message == "balance went negative");
+    CHECK(outcome.repro == "floe x --seed 4");
+    const json record = json::parse(outcome.record);
+    CHECK(record["outcome"] == "fail");
+    CHECK(record["failure_class"] == "invariant");
+    CHECK(record["exit_code"] == 1);
+}
+
+TEST_CASE("child sweep: a child killed by SIGABRT is a crash with its stderr tail") {
+    const SeedOutcome outcome =
+        run_failing(shell_job(5,
+                              "echo starting >&2; echo 'assertion failed: x < 3' >&2; "
+                              "echo not-a-record; kill -ABRT $$"));
+    CHECK_FALSE(outcome.passed);
+    CHECK(outcome.failure_class == "crash");
+    CHECK(outcome.signal == 6);
+    CHECK(outcome.exit_code == -1);
+    CHECK(outcome.message == "killed by signal 6 (SIGABRT): assertion failed: x < 3");
+    const json record = json::parse(outcome.record);
+    CHECK(record["scenario"] == "x");
+    CHECK(record["seed"] == 5);
+    CHECK(record["outcome"] == "fail");
+    CHECK(record["failure_class"] == "crash");
+    CHECK(record["signal"] == 6);
+    CHECK(record["exit_code"] == -1);
+    CHECK(record["repro"] == "floe x --seed 5");
+    CHECK(record["stderr_tail"] == "starting\nassertion failed: x < 3");
+}
+
+TEST_CASE("child sweep: reporting a pass and then exiting non-zero is a failure") {
+    const SeedOutcome outcome = run_failing(shell_job(6, print_result(6, "pass") + "; exit 3"));
+    CHECK_FALSE(outcome.passed);
+    CHECK(outcome.exit_code == 3);
+    CHECK(outcome.failure_class == "crash");
+    CHECK(outcome.message == "exited with code 3 after reporting pass");
+    const json record = json::parse(outcome.record);
+    CHECK(record["outcome"] == "fail");  // the file agrees with the summary
+}
+
+TEST_CASE("child sweep: the last line starting with '{' is the result") {
+    const SeedOutcome outcome = run_failing(
+        shell_job(7, print_result(7, "pass") + "; " + print_result(7, "fail", "liveness", "stuck") +
+                         "; echo trailing log line; exit 1"));
+    CHECK(outcome.failure_class == "liveness");
+    CHECK(outcome.message == "stuck");
+}
+
+TEST_CASE("child sweep: a child that cannot be exec'd is a crash, not a dead sweep") {
+    const SeedOutcome outcome =
+        run_failing(SeedJob{8, {"/nonexistent/floe", "--seed", "8"}, "floe x --seed 8", "x"});
+    CHECK(outcome.failure_class == "crash");
+    CHECK(outcome.exit_code == 127);
+    CHECK(outcome.message ==
+          "exited with code 127 without a result line: cannot exec /nonexistent/floe: ENOENT");
+}
+
+TEST_CASE("child sweep: children flooding stdout and stderr do not block the sweep") {
+    // 1 MiB on each pipe is far beyond a pipe's buffer: unread, both children would block.
+    const std::string flood =
+        "head -c 1048576 /dev/zero | tr '\\0' o; echo; "
+        "head -c 1048576 /dev/zero | tr '\\0' e >&2; echo >&2; ";
+    const SweepSummary summary =
+        run_sweep({shell_job(1, flood + print_result(1, "pass")),
+                   shell_job(2, flood + "echo last words >&2; kill -ABRT $$")},
+                  quiet(2));
+    CHECK(summary.passed == 1);
+    REQUIRE(summary.failed == 1);
+    const json record = json::parse(summary.failures[0].record);
+    CHECK(summary.failures[0].message == "killed by signal 6 (SIGABRT): last words");
+    // The tail is a few lines, each cut short, not the megabyte before them.
+    const std::string tail = record["stderr_tail"];
+    CHECK(tail.size() < 2 * 1024);
+    CHECK(tail.starts_with("eeee"));
+    CHECK(tail.ends_with("\nlast words"));
+}
+
+TEST_CASE("child sweep: three at a time over ten seeds, every record written once") {
+    ScratchDir dir;
+    const std::string out = dir.file("results.jsonl");
+    std::vector<SeedJob> jobs;
+    for (uint64_t seed = 1; seed <= 10; ++seed) {
+        // Odd seeds fail; the sleep makes completion order differ from seed order.
+        const std::string result =
+            seed % 2 == 1 ? print_result(seed, "fail", "deadlock", "stuck") + "; exit 1"
+                          : print_result(seed, "pass");
+        jobs.push_back(shell_job(seed, "sleep 0.0" + std::to_string(10 - seed) + "; " + result));
+    }
+    const SweepSummary summary = run_sweep(jobs, quiet(3, out));
+    CHECK(summary.passed == 5);
+    CHECK(summary.failed == 5);
+    std::vector<uint64_t> failed_seeds;
+    for (const SeedOutcome& failure : summary.failures) {
+        failed_seeds.push_back(failure.seed);
+    }
+    CHECK(failed_seeds == std::vector<uint64_t>{1, 3, 5, 7, 9});
+
+    const std::vector<std::string> lines = read_lines(out);
+    REQUIRE(lines.size() == 10);
+    std::set<uint64_t> seeds;
+    for (const std::string& line : lines) {
+        const json record = json::parse(line);
+        const uint64_t seed = record["seed"];
+        seeds.insert(seed);
+        CHECK(record["outcome"] == (seed % 2 == 1 ? "fail" : "pass"));
+    }
+    CHECK(seeds == std::set<uint64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
+}
+
+TEST_CASE("child sweep: results are appended to an existing file") {
+    ScratchDir dir;
+    const std::string out = dir.file("results.jsonl");
+    std::ofstream(out) << "{\"old\":true}\n";
+    run_sweep({shell_job(2, print_result(2, "pass"))}, quiet(1, out));
+    const std::vector<std::string> lines = read_lines(out);
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[0] == "{\"old\":true}");
+    CHECK(json::parse(lines[1])["seed"] == 2);
+}
+
+TEST_CASE("child sweep: an unwritable results path is reported before anything runs") {
+    ScratchDir dir;
+    const std::string bad = dir.file("missing/results.jsonl");
+    CHECK(check_out_path(bad) == "cannot write results to " + bad + ": No such file or directory");
+
+    const std::string good = dir.file("results.jsonl");
+    CHECK(check_out_path(good).empty());
+    CHECK(std::filesystem::exists(good));
+
+    const std::string marker = dir.file("ran");
+    const SweepSummary summary = run_sweep({shell_job(1, "touch " + marker)}, quiet(1, bad));
+    CHECK(summary.error == check_out_path(bad));
+    CHECK(summary.passed + summary.failed == 0);
+    CHECK_FALSE(std::filesystem::exists(marker));
+}
+
+TEST_CASE("child sweep: plain progress lines off a terminal, and the failure blocks") {
+    CapturedOutput progress;
+    SweepOptions options = quiet();
+    options.progress = progress.file;
+    const SweepSummary summary =
+        run_sweep({shell_job(3, print_result(3, "pass")),
+                   shell_job(4, print_result(4, "fail", "invariant", "two leaders\nin epoch 5") +
+                                    "; exit 1")},
+                  options);
+    const std::string lines = progress.text();
+    CHECK(lines.starts_with("x seed 3 pass "));
+    CHECK(lines.find("\nx seed 4 FAIL invariant: two leaders\n") != std::string::npos);
+
+    CapturedOutput failures;
+    print_failures(summary, failures.file);
+    CHECK(failures.text() ==
+          "x seed 4 FAIL invariant\n  two leaders\n  in epoch 5\n  reproduce: floe x --seed 4\n");
+}

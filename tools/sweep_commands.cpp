@@ -1,0 +1,390 @@
+#include "tools/sweep_commands.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "tools/child_sweep.h"
+#include "tools/seed_range.h"
+#include "tools/trace_diff.h"
+
+namespace floe::tools {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+int usage(const std::string& message) {
+    fmt::print(stderr, "floe: {}\n", message);
+    return exit_usage;
+}
+
+std::vector<std::string> run_argv(const std::string& self, const std::string& scenario,
+                                  uint64_t seed, const std::vector<std::string>& sets,
+                                  const std::vector<std::string>& old_behaviours) {
+    std::vector<std::string> argv = {self,    "run", scenario, "--seed", std::to_string(seed),
+                                     "--json"};
+    for (const std::string& set : sets) {
+        argv.insert(argv.end(), {"--set", set});
+    }
+    for (const std::string& name : old_behaviours) {
+        argv.insert(argv.end(), {"--old-behaviour", name});
+    }
+    return argv;
+}
+
+std::string repro_of(const std::string& scenario, uint64_t seed,
+                     const std::vector<std::string>& sets,
+                     const std::vector<std::string>& old_behaviours) {
+    std::string out = fmt::format("floe run {} --seed {}", scenario, seed);
+    for (const std::string& set : sets) {
+        out += " --set " + set;
+    }
+    for (const std::string& name : old_behaviours) {
+        out += " --old-behaviour " + name;
+    }
+    return out;
+}
+
+// Every usage error of a sweep, found before any child runs.
+std::string check_sweep_args(const SweepArgs& args) {
+    if (args.all == !args.scenarios.empty()) {
+        return "give either scenario names or --all";
+    }
+    for (const std::string& name : args.scenarios) {
+        if (auto error = check_scenario_name(name); !error.empty()) {
+            return error;
+        }
+    }
+    if (auto error = check_old_behaviours(args.old_behaviours); !error.empty()) {
+        return error;
+    }
+    if (args.jobs < 1 || args.jobs > 256) {
+        return fmt::format("--jobs {} is not in 1..256", args.jobs);
+    }
+    if (!args.sets.empty() && args.scenarios.size() != 1) {
+        return "--set needs exactly one scenario (parameters differ between scenarios)";
+    }
+    if (!args.sets.empty()) {
+        RunArgs probe;
+        probe.scenario = args.scenarios.front();
+        probe.sets = args.sets;
+        std::string error;
+        (void)run_options(probe, 1, error);
+        if (!error.empty()) {
+            return error;
+        }
+    }
+    return args.out_path.empty() ? std::string() : check_out_path(args.out_path);
+}
+
+// "K/N" → (K, N) with 1 <= K <= N.
+bool parse_shard(const std::string& text, uint64_t& k, uint64_t& n) {
+    const size_t slash = text.find('/');
+    if (slash == std::string::npos) {
+        return false;
+    }
+    std::string error;
+    auto left = parse_seed_range(text.substr(0, slash), error);
+    auto right = parse_seed_range(text.substr(slash + 1), error);
+    if (!left || !right || left->count() != 1 || right->count() != 1) {
+        return false;
+    }
+    k = left->first;
+    n = right->first;
+    return k >= 1 && k <= n;
+}
+
+std::vector<std::string> scenario_names(const SweepArgs& args) {
+    if (!args.all) {
+        return args.scenarios;
+    }
+    std::vector<std::string> names;
+    for (const auto& spec : scenarios::all_scenarios()) {
+        names.push_back(spec.name);
+    }
+    return names;
+}
+
+// One row per scenario: seeds, passes, failures, mean virtual time, mean and max wall time per
+// seed, and the virtual/wall ratio.
+void print_table(const SweepSummary& summary) {
+    struct Row {
+        uint64_t seeds = 0, passed = 0;
+        double virtual_seconds = 0, wall = 0, max_wall = 0;
+        uint64_t slowest_seed = 0;
+    };
+    std::map<std::string, Row> rows;
+    std::vector<std::string> order;
+    for (const std::string& text : summary.records) {
+        const auto record = nlohmann::json::parse(text, nullptr, false);
+        if (record.is_discarded()) {
+            continue;
+        }
+        const std::string name = record.value("scenario", std::string("?"));
+        if (!rows.contains(name)) {
+            order.push_back(name);
+        }
+        Row& row = rows[name];
+        ++row.seeds;
+        row.passed += record.value("outcome", std::string()) == "pass" ? 1 : 0;
+        row.virtual_seconds += record.value("virtual_seconds", 0.0);
+        const double wall = record.value("run_wall_seconds", record.value("wall_seconds", 0.0));
+        row.wall += wall;
+        if (wall >= row.max_wall) {
+            row.max_wall = wall;
+            row.slowest_seed = record.value("seed", uint64_t{0});
+        }
+    }
+    std::sort(order.begin(), order.end());
+    fmt::print("\n  {:<50} {:>5} {:>6} {:>6} {:>10} {:>9} {:>9} {:>8}\n", "scenario", "seeds",
+               "passed", "failed", "virtual s", "wall s", "max wall", "speedup");
+    for (const std::string& name : order) {
+        const Row& row = rows[name];
+        const double n = static_cast<double>(row.seeds);
+        fmt::print("  {:<50} {:>5} {:>6} {:>6} {:>10.1f} {:>9.3f} {:>9.3f} {:>7.0f}x\n", name,
+                   row.seeds, row.passed, row.seeds - row.passed, row.virtual_seconds / n,
+                   row.wall / n, row.max_wall, row.wall > 0 ? row.virtual_seconds / row.wall : 0.0);
+    }
+    fmt::print("\n");
+}
+
+}  // namespace
+
+int sweep_command(const std::string& self, const SweepArgs& args) {
+    if (auto error = check_sweep_args(args); !error.empty()) {
+        return usage(error);
+    }
+    std::string error;
+    const auto seeds = parse_seed_range(args.seeds, error);
+    if (!seeds) {
+        return usage(error);
+    }
+    uint64_t shard_k = 1;
+    uint64_t shard_n = 1;
+    if (!args.shard.empty() && !parse_shard(args.shard, shard_k, shard_n)) {
+        return usage(fmt::format("--shard {} is not K/N with 1 <= K <= N", args.shard));
+    }
+    std::vector<SeedJob> jobs;
+    uint64_t index = 0;
+    for (const std::string& scenario : scenario_names(args)) {
+        for (uint64_t seed = seeds->first; seed <= seeds->last; ++seed, ++index) {
+            if (index % shard_n != shard_k - 1) {
+                continue;
+            }
+            jobs.push_back(
+                SeedJob{seed, run_argv(self, scenario, seed, args.sets, args.old_behaviours),
+                        repro_of(scenario, seed, args.sets, args.old_behaviours), scenario});
+        }
+    }
+    SweepOptions options;
+    options.jobs = args.jobs;
+    options.out_path = args.out_path;
+    options.title = args.all ? "all scenarios" : fmt::format("{}", fmt::join(args.scenarios, ","));
+    fmt::print(stderr, "floe sweep: {} runs ({}), {} at a time{}\n", jobs.size(), options.title,
+               args.jobs, args.out_path.empty() ? "" : ", results appended to " + args.out_path);
+    const SweepSummary summary = run_sweep(jobs, options);
+    if (!summary.error.empty()) {
+        return usage(summary.error);
+    }
+    print_table(summary);
+    print_failures(summary, stdout);
+    fmt::print("{} runs: {} passed, {} failed ({:.1f} s)\n", summary.passed + summary.failed,
+               summary.passed, summary.failed, summary.wall_seconds);
+    return summary.failed == 0 ? exit_pass : exit_seeds_failed;
+}
+
+// --- check-determinism ---------------------------------------------------------------------------
+
+namespace {
+
+// Two runs of one seed, each in its own process with its own text trace. Returns "" when their
+// trace hashes agree, else a report naming the first differing trace event.
+std::string compare_two_runs(const std::string& self, const std::string& scenario, uint64_t seed,
+                             const std::vector<std::string>& sets,
+                             const std::vector<std::string>& old_behaviours) {
+    const fs::path dir = fs::temp_directory_path() /
+                         fmt::format("floe-determinism-{}-{}-{}", scenario, seed, getpid());
+    fs::create_directories(dir);
+    std::vector<SeedJob> jobs;
+    for (const char* side : {"a", "b"}) {
+        auto argv = run_argv(self, scenario, seed, sets, old_behaviours);
+        argv.insert(argv.end(), {"--trace", (dir / (std::string(side) + ".log")).string()});
+        jobs.push_back(
+            SeedJob{seed, argv, repro_of(scenario, seed, sets, old_behaviours), scenario});
+    }
+    SweepOptions options;
+    options.jobs = 2;
+    options.progress = nullptr;
+    // A failing run is compared too: a failure must reproduce exactly as well. Equal text
+    // traces mean equal trace hashes (the hash folds the same events).
+    (void)run_sweep(jobs, options);
+    std::string report;
+    std::string error;
+    const auto divergence =
+        first_divergence((dir / "a.log").string(), (dir / "b.log").string(), 8, error);
+    if (!error.empty()) {
+        report = error;
+    } else if (!divergence->identical) {
+        std::FILE* mem = std::tmpfile();
+        print_divergence(*divergence, "run 1", "run 2", mem);
+        std::rewind(mem);
+        for (int c = std::fgetc(mem); c != EOF; c = std::fgetc(mem)) {
+            report.push_back(static_cast<char>(c));
+        }
+        std::fclose(mem);
+    }
+    fs::remove_all(dir);
+    return report;
+}
+
+}  // namespace
+
+int check_determinism_command(const std::string& self, const std::string& scenario, uint64_t seed,
+                              const std::vector<std::string>& sets,
+                              const std::vector<std::string>& old_behaviours) {
+    RunArgs probe{scenario, seed, sets, old_behaviours, "", "", true};
+    std::string error;
+    if (!run_options(probe, seed, error)) {
+        return usage(error);
+    }
+    const std::string report = compare_two_runs(self, scenario, seed, sets, old_behaviours);
+    if (!report.empty()) {
+        fmt::print("NONDETERMINISM: {} --seed {} ran differently twice\n{}", scenario, seed,
+                   report);
+        return exit_nondeterminism;
+    }
+    fmt::print("deterministic: {} --seed {} gave the same trace twice\n", scenario, seed);
+    return exit_pass;
+}
+
+// --- gate ----------------------------------------------------------------------------------------
+
+namespace {
+
+struct GateEntry {
+    std::string kind;  // pass | fail | determinism
+    std::string scenario;
+    std::string seeds;
+    std::string old_behaviour;  // fail only
+    int line = 0;
+};
+
+std::string parse_gate(const std::string& path, std::vector<GateEntry>& entries) {
+    std::ifstream in(path);
+    if (!in) {
+        return fmt::format("cannot read the gate list {}", path);
+    }
+    int number = 0;
+    for (std::string line; std::getline(in, line);) {
+        ++number;
+        line = line.substr(0, line.find('#'));
+        std::istringstream words(line);
+        GateEntry entry;
+        entry.line = number;
+        if (!(words >> entry.kind)) {
+            continue;
+        }
+        words >> entry.scenario >> entry.seeds;
+        if (entry.kind == "fail") {
+            words >> entry.old_behaviour;
+        }
+        std::string error;
+        const bool known =
+            entry.kind == "pass" || entry.kind == "fail" || entry.kind == "determinism";
+        if (!known || entry.seeds.empty() || !parse_seed_range(entry.seeds, error) ||
+            !check_scenario_name(entry.scenario).empty() ||
+            (entry.kind == "fail" && (entry.old_behaviour.empty() ||
+                                      !check_old_behaviours({entry.old_behaviour}).empty()))) {
+            return fmt::format(
+                "{}:{}: expected 'pass|determinism SCENARIO A..B' or 'fail "
+                "SCENARIO A..B OLD-BEHAVIOUR'",
+                path, number);
+        }
+        entries.push_back(entry);
+    }
+    return {};
+}
+
+// A negative entry passes when every seed fails with its switch on.
+bool run_gate_entry(const std::string& self, const GateEntry& entry, unsigned jobs) {
+    std::string error;
+    const auto seeds = *parse_seed_range(entry.seeds, error);
+    if (entry.kind == "determinism") {
+        bool all = true;
+        for (uint64_t seed = seeds.first; seed <= seeds.last; ++seed) {
+            const std::string report = compare_two_runs(self, entry.scenario, seed, {}, {});
+            if (!report.empty()) {
+                fmt::print("    {} --seed {} is not deterministic:\n{}", entry.scenario, seed,
+                           report);
+                all = false;
+            }
+        }
+        return all;
+    }
+    const std::vector<std::string> old = entry.kind == "fail"
+                                             ? std::vector<std::string>{entry.old_behaviour}
+                                             : std::vector<std::string>{};
+    std::vector<SeedJob> runs;
+    for (uint64_t seed = seeds.first; seed <= seeds.last; ++seed) {
+        runs.push_back(SeedJob{seed, run_argv(self, entry.scenario, seed, {}, old),
+                               repro_of(entry.scenario, seed, {}, old), entry.scenario});
+    }
+    SweepOptions options;
+    options.jobs = jobs;
+    options.progress = nullptr;
+    const SweepSummary summary = run_sweep(runs, options);
+    if (entry.kind == "pass") {
+        print_failures(summary, stdout);
+        return summary.failed == 0;
+    }
+    if (summary.passed > 0) {
+        fmt::print(
+            "    {} of {} seeds passed with --old-behaviour {}: the scenario misses the "
+            "bug it must catch\n",
+            summary.passed, seeds.count(), entry.old_behaviour);
+    }
+    return summary.passed == 0;
+}
+
+}  // namespace
+
+int gate_command(const std::string& self, const std::string& list_path, unsigned jobs) {
+    std::vector<GateEntry> entries;
+    if (auto error = parse_gate(list_path, entries); !error.empty()) {
+        return usage(error);
+    }
+    fmt::print("floe gate: {} checks from {}, {} runs at a time\n", entries.size(), list_path,
+               jobs);
+    uint64_t passed = 0;
+    uint64_t failed = 0;
+    for (const GateEntry& entry : entries) {
+        const std::string what =
+            fmt::format("{:<12} {:<50} {:<8} {}", entry.kind, entry.scenario, entry.seeds,
+                        entry.kind == "fail" ? "--old-behaviour " + entry.old_behaviour : "");
+        std::fflush(stdout);
+        const bool ok = run_gate_entry(self, entry, jobs);
+        (ok ? passed : failed) += 1;
+        fmt::print("  {}  {}\n", ok ? "ok  " : "FAIL", what);
+        std::fflush(stdout);
+    }
+    fmt::print("gate: {} checks, {} passed, {} failed\n", passed + failed, passed, failed);
+    return failed == 0 ? exit_pass : exit_seeds_failed;
+}
+
+int diff_command(const std::string& left, const std::string& right) {
+    std::string error;
+    const auto divergence = first_divergence(left, right, 8, error);
+    if (!divergence) {
+        return usage(error);
+    }
+    print_divergence(*divergence, left, right, stdout);
+    return divergence->identical ? exit_pass : exit_seeds_failed;
+}
+
+}  // namespace floe::tools

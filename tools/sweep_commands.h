@@ -1,0 +1,34 @@
+#pragma once
+// `floe sweep`, `floe check-determinism`, `floe gate` and `floe diff`: many runs, each seed in
+// its own child process (`floe run ... --json`), so an abort or a crash of one seed is a failed
+// seed, not a dead sweep.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tools/scenario_commands.h"
+
+namespace floe::tools {
+
+struct SweepArgs {
+    std::vector<std::string> scenarios;  // empty with all = true: every scenario
+    bool all = false;
+    std::string seeds = "1..10";
+    unsigned jobs = 1;
+    std::string shard;  // "K/N": this process runs the seeds whose index % N == K - 1
+    std::string out_path;
+    std::vector<std::string> sets;
+    std::vector<std::string> old_behaviours;
+};
+
+// `self` is the path of the floe executable (argv[0] resolved), exec'd for each seed.
+int sweep_command(const std::string& self, const SweepArgs& args);
+int check_determinism_command(const std::string& self, const std::string& scenario, uint64_t seed,
+                              const std::vector<std::string>& sets,
+                              const std::vector<std::string>& old_behaviours);
+// Runs the checked-in gate list (tools/gate.txt, or `list_path`).
+int gate_command(const std::string& self, const std::string& list_path, unsigned jobs);
+int diff_command(const std::string& left, const std::string& right);
+
+}  // namespace floe::tools
