@@ -94,10 +94,10 @@ doctest_suite "kernel (clang -O0, ASan+UBSan)" build-asan/tests/kernel_tests \
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 doctest_suite "walrus model (gcc -O2)" build/tests/node/node_tests
 # Under ASan at -O0 a node-recovery case (a 10-epoch cluster run) takes minutes and gigabytes, so
-# the recovery cases and the sweeps run in the gcc build only; check_cross_build.sh runs one
+# the recovery cases, the scenario runs and the sweeps run in the gcc build only; check_cross_build.sh runs one
 # recovery with a crash and a resume from its checkpoint in the ASan build.
 doctest_suite "walrus model (clang -O0, ASan+UBSan)" build-asan/tests/node/node_tests \
-  -tce="*sweep*,node recovery*,old behaviour*" \
+  -tce="*sweep*,node recovery*,old behaviour*,scenarios: one seed*,scenario *" \
   ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=1 \
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 doctest_suite "sweep runner and trace diff (gcc -O2)" build/tests/tools/tools_tests
