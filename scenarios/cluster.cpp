@@ -85,6 +85,26 @@ std::optional<walrus::HealthInfo> Cluster::health(sim::Runtime& world, NodeIndex
     return std::move(reply).value();
 }
 
+std::optional<BlobId> extend_recently_certified_blob(walrus::Chain& chain) {
+    std::vector<walrus::BlobCertified> candidates;
+    for (const walrus::ChainEvent& event : chain.events()) {
+        const auto* certified = std::get_if<walrus::BlobCertified>(&event.body);
+        if (certified != nullptr && !certified->is_extension && !certified->deletable &&
+            certified->certified_epoch + 2 < chain.current_epoch() &&
+            certified->certified_epoch + 4 >= chain.current_epoch()) {
+            candidates.push_back(*certified);
+        }
+    }
+    for (auto it = candidates.rbegin(); it != candidates.rend(); ++it) {
+        const auto object = chain.object(it->object_id);  // the client may have extended it
+        if (object.has_value() && object->end_epoch > chain.current_epoch() &&
+            chain.extend_blob(it->object_id, object->end_epoch + 2).ok()) {
+            return it->blob_id;
+        }
+    }
+    return std::nullopt;
+}
+
 // --- crashes -------------------------------------------------------------------------------------
 
 void Cluster::crash_nodes_randomly(sim::Runtime& world, sim::Instant until, CrashConfig crash) {

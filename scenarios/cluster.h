@@ -37,6 +37,11 @@ struct ClusterConfig {
     sim::Duration chain_latency = sim::Duration::millis(10);
 };
 
+// Extends, by two epochs, the newest live non-deletable blob first certified two to four epochs
+// ago (a node down for three epoch changes lacks it), so its storers sync it again. Returns its
+// blob id, or nullopt if there is none.
+std::optional<walrus::BlobId> extend_recently_certified_blob(walrus::Chain& chain);
+
 struct CrashConfig {
     double probability = 0.01;  // per hit of a crash fail point, like Walrus's simtests
     sim::Duration min_down = sim::Duration::seconds(1);

@@ -252,26 +252,10 @@ private:
         if (!wait_until_recovering(world)) {
             return;
         }
-        auto& chain = cluster_.chain();
-        std::vector<walrus::BlobCertified> candidates;
-        for (const walrus::ChainEvent& event : chain.events()) {
-            const auto* certified = std::get_if<walrus::BlobCertified>(&event.body);
-            if (certified != nullptr && !certified->is_extension && !certified->deletable &&
-                certified->certified_epoch + 2 < chain.current_epoch() &&
-                certified->certified_epoch + 4 >= chain.current_epoch()) {
-                candidates.push_back(*certified);
-            }
-        }
         sim_.fail_points().arm("fail_point_recover_sliver_before_put_sliver",
                                sim::FailPointAction::sleep(20_s).only_on(node0()));
-        std::optional<walrus::BlobCertified> target;
-        for (auto it = candidates.rbegin(); it != candidates.rend() && !target; ++it) {
-            const auto object = chain.object(it->object_id);  // the client may have extended it
-            if (object.has_value() && object->end_epoch > chain.current_epoch() &&
-                chain.extend_blob(it->object_id, object->end_epoch + 2).ok()) {
-                target = *it;
-            }
-        }
+        const std::optional<walrus::BlobId> target =
+            extend_recently_certified_blob(cluster_.chain());
         if (!target.has_value()) {
             sim_.fail(sim::FailureClass::liveness, "no blob to extend for the shared waiter");
             return;
@@ -283,7 +267,7 @@ private:
         // The sync ended about 20 s after the extension. A recovery waiter of that blob still
         // blocked now is a lost wake-up (unless an epoch change restarted the task meanwhile).
         world.sleep(15_s);
-        const std::string needle = "'recovery-wait " + target->blob_id.short_hex() + "'";
+        const std::string needle = "'recovery-wait " + target->short_hex() + "'";
         std::istringstream blocked(sim_.scheduler().describe_blocked_fibers());
         for (std::string line; std::getline(blocked, line);) {
             if (line.find(needle) != std::string::npos &&

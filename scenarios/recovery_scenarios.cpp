@@ -34,10 +34,7 @@ void one_sync_at_a_time_build(const Params&, sim::Rng&, ClusterConfig& config) {
 // epoch changes), so it comes back lagging (§2.2).
 bool take_node0_down(Scenario& s, sim::Duration down = 100_s) {
     s.sleep(60_s);
-    auto crashed = s.crash_at_next_crash_point(0, down);
-    const bool ok = s.wait_until("node 0 crashed at a crash point", 60_s, [&] { return *crashed; });
-    s.disarm_crash_points();
-    return ok;
+    return crash_at_crash_point_and_wait(s, 0, down);
 }
 
 bool wait_recovering(Scenario& s) {
@@ -72,7 +69,8 @@ void checkpoint_resume(Scenario& s) {
 }
 
 void checkpoint_discarded_on_shard_change(Scenario& s) {
-    const size_t initial = (s.sleep(1_s), owned_shard_count(s, 0));
+    s.sleep(1_s);
+    const size_t initial = owned_shard_count(s, 0);
     if (!take_node0_down(s)) {
         return;
     }
@@ -150,25 +148,11 @@ void cancelled_sync_retried(Scenario& s) {
 // Extends the newest live, non-deletable blob certified while node 0 was down (it lacks it), so
 // node 0's event path starts a sync of it. Returns its blob id.
 std::optional<walrus::BlobId> extend_a_blob_node0_lacks(Scenario& s) {
-    walrus::Chain& chain = s.cluster().chain();
-    std::vector<walrus::BlobCertified> candidates;
-    for (const walrus::ChainEvent& event : chain.events()) {
-        const auto* certified = std::get_if<walrus::BlobCertified>(&event.body);
-        if (certified != nullptr && !certified->is_extension && !certified->deletable &&
-            certified->certified_epoch + 2 < chain.current_epoch() &&
-            certified->certified_epoch + 4 >= chain.current_epoch()) {
-            candidates.push_back(*certified);
-        }
+    auto blob = extend_recently_certified_blob(s.cluster().chain());
+    if (blob.has_value()) {
+        s.mark(fmt::format("extend blob {}", blob->short_hex()));
     }
-    for (auto it = candidates.rbegin(); it != candidates.rend(); ++it) {
-        const auto object = chain.object(it->object_id);  // the client may have extended it
-        if (object.has_value() && object->end_epoch > chain.current_epoch() &&
-            chain.extend_blob(it->object_id, object->end_epoch + 2).ok()) {
-            s.mark(fmt::format("extend blob {}", it->blob_id.short_hex()));
-            return it->blob_id;
-        }
-    }
-    return std::nullopt;
+    return blob;
 }
 
 void shared_sync_waiter(Scenario& s) {
@@ -261,7 +245,8 @@ void readiness_window(Scenario& s) {
 // -----------------------------------------------------
 
 void shard_sync_source_crashed(Scenario& s) {
-    const size_t initial = (s.sleep(1_s), owned_shard_count(s, 0));
+    s.sleep(1_s);
+    const size_t initial = owned_shard_count(s, 0);
     s.sleep(64_s);
     const Epoch gain = s.next_shapeable_epoch();
     s.stake(0, 3);

@@ -6,9 +6,9 @@
 //     s.sleep(60_s);
 //     auto syncs = s.counter("fail_point_shard_sync_task_started", s.node(0));
 //     s.crash_at_next_crash_point(s.node(0), 60_s);
-//     s.wait_until("node 0 recovering", 4min, [&] { return s.status_starts_with(0, "Recovery"); });
-//     s.stake(s.node(0), 3);
-//     s.check(s.all_shards_ready(0), "node 0 has a shard that is not Ready");
+//     s.wait_until("node 0 recovering", 240_s, [&] { return s.status_starts_with(0, "Recovery");
+//     }); s.stake(s.node(0), 3); s.check(s.all_shards_ready(0), "node 0 has a shard that is not
+//     Ready");
 //
 // Every verb is deterministic: randomness comes from the run's seed ("scenario" stream), time is
 // virtual, and the verbs act through the kernel (fail points, host kill/restart, the network).

@@ -44,6 +44,14 @@ size_t owned_shard_count(Scenario& s, NodeIndex node) {
     return info.has_value() ? info->owned_shards.size() : 0;
 }
 
+bool crash_at_crash_point_and_wait(Scenario& s, NodeIndex node, sim::Duration down) {
+    auto crashed = s.crash_at_next_crash_point(node, down);
+    const bool ok = s.wait_until(fmt::format("node {} crashed at a crash point", node),
+                                 sim::Duration::seconds(60), [&] { return *crashed; });
+    s.disarm_crash_points();
+    return ok;
+}
+
 bool wait_recovered(Scenario& s, NodeIndex node, sim::Duration deadline) {
     if (!s.wait_until(fmt::format("node {} is up", node), deadline,
                       [&] { return s.is_up(node); })) {

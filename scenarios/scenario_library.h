@@ -23,6 +23,10 @@ void report_node0_recovery(Scenario& s, NodeIndex node = 0);
 
 size_t owned_shard_count(Scenario& s, NodeIndex node);
 
+// simtests' crash_target_node: `node` crashes at its next crash fail point for `down`; waits (at
+// most 60 s) until it struck, then disarms the points. False (and the run failed) if it never did.
+bool crash_at_crash_point_and_wait(Scenario& s, NodeIndex node, sim::Duration down);
+
 // Waits until `node` is up and has processed events for a while (a restarted node reports its
 // persisted status until its first event shows it lagging), then until it is Active with every
 // owned shard Ready and no recovery task running. False (and the run failed) after `deadline`.

@@ -34,21 +34,14 @@ bool expect_node0_recovered(Scenario& s, sim::Duration deadline) {
     return ok;
 }
 
-// crash_target_node(node0, down) on the crash fail points; waits until it struck.
-bool crash_node0(Scenario& s, sim::Duration down) {
-    auto crashed = s.crash_at_next_crash_point(0, down);
-    const bool ok = s.wait_until("node 0 crashed at a crash point", 60_s, [&] { return *crashed; });
-    s.disarm_crash_points();
-    return ok;
-}
-
 // §13.1 test_long_node_recovery.
 void long_node_recovery(Scenario& s) {
     s.sleep(60_s);
     // Step 3: the first recovery start anywhere sleeps (recovery longer than an epoch).
     s.arm("start_node_recovery_entry",
           sim::FailPointAction::sleep(s.duration("recovery-delay")).once());
-    if (!crash_node0(s, s.duration("down")) || !expect_node0_recovered(s, s.duration("deadline"))) {
+    if (!crash_at_crash_point_and_wait(s, 0, s.duration("down")) ||
+        !expect_node0_recovered(s, s.duration("deadline"))) {
         return;
     }
     finish_with_convergence(s);
@@ -91,7 +84,7 @@ void recovery_across_epoch_change_with_shard_gain(Scenario& s) {
     Counter recovering_path =
         s.counter("fail_point_shard_changes_in_new_epoch_while_recovering", 0);
     auto hold = hold_recovery(s, 0);
-    if (!crash_node0(s, 60_s)) {
+    if (!crash_at_crash_point_and_wait(s, 0, 60_s)) {
         return;
     }
     if (!s.wait_until("node 0 is RecoveryInProgress", 240_s,
@@ -125,7 +118,7 @@ void recovery_across_epoch_change_with_shard_gain(Scenario& s) {
 // checkpoint to resume from.
 void lagging_node_recovery(Scenario& s) {
     s.sleep(60_s);
-    if (!crash_node0(s, s.duration("down"))) {
+    if (!crash_at_crash_point_and_wait(s, 0, s.duration("down"))) {
         return;
     }
     s.stake(0, 3);
