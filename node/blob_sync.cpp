@@ -99,6 +99,9 @@ BlobSyncHandler::SyncGuard::~SyncGuard() {
 
 // §6.3 sync_blob_for_all_shards.
 void BlobSyncHandler::run_sync(const BlobId& blob, Epoch certified_epoch, SyncGuard& guard) {
+    const sim::TraceSpan span = rt_.span(
+        "blob-sync", fmt::format("blob={}{}", blob.short_hex(),
+                                 has_event_handle(blob, guard.generation) ? "" : " recovery"));
     // Race fix #2216: a sync dispatched just before entering catch-up must not run.
     if (env_.node_status().kind == NodeStatus::Kind::recovery_catch_up) {
         guard.finished = true;

@@ -1,5 +1,7 @@
 #include "node/chain_service.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 namespace walrus {
@@ -53,13 +55,30 @@ void ChainService::boot(sim::Runtime& rt) {
 // Sleeps until the next time-driven transition is due, or until an attestation or a stake move
 // may have changed what is due.
 void ChainService::drive(sim::Runtime& rt) {
+    std::optional<std::pair<Epoch, EpochState>> reported;
     while (true) {
         chain_.advance_time(rt.now());
+        report_epoch(rt, reported);
         const sim::Instant deadline = chain_.next_deadline();
         const sim::Duration wait =
             deadline.is_never() ? sim::Duration::forever() : deadline - rt.now();
         (void)changed_.wait(std::max(wait, sim::Duration::zero()));
     }
+}
+
+// The epoch and its phase as named states, for the timeline (epoch boundaries, §1.1 phases).
+// Every change wakes the drive loop (time or `changed_`), so it is seen at the instant it
+// happens.
+void ChainService::report_epoch(sim::Runtime& rt,
+                                std::optional<std::pair<Epoch, EpochState>>& reported) {
+    const std::pair<Epoch, EpochState> now{chain_.current_epoch(), chain_.state()};
+    if (!reported.has_value() || reported->first != now.first) {
+        rt.state("epoch", fmt::format("{}", now.first));
+    }
+    if (!reported.has_value() || *reported != now) {
+        rt.state("epoch-state", epoch_state_name(now.second));
+    }
+    reported = now;
 }
 
 BlobOpReply ChainService::blob_op(const BlobOp& op) {

@@ -6,6 +6,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "node/chain/chain.h"
@@ -34,6 +35,7 @@ public:
 
 private:
     void drive(sim::Runtime& rt);
+    void report_epoch(sim::Runtime& rt, std::optional<std::pair<Epoch, EpochState>>& reported);
     BlobOpReply blob_op(const BlobOp& op);
 
     Chain chain_;

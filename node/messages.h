@@ -31,6 +31,7 @@ inline const std::string blob_op = "chain.blob_op";
 inline const std::string store_blob = "node.store_blob";
 inline const std::string get_metadata = "node.get_metadata";
 inline const std::string get_sliver = "node.get_sliver";
+inline const std::string missing_slivers = "node.missing_slivers";
 inline const std::string recovery_symbols = "node.recovery_symbols";
 inline const std::string health = "node.health";
 inline const std::string consistency = "node.consistency";
@@ -104,6 +105,19 @@ struct GetMetadata {
     BlobId blob_id;
 };
 struct GetSliver {
+    BlobId blob_id;
+    ShardIndex shard = 0;
+    SliverType type = SliverType::primary;
+};
+
+// An operator's inventory check (the harness's final convergence check uses it): which of these
+// slivers does the node not hold? One request answers for many blobs and shards at one instant,
+// so the answer cannot straddle an epoch change the way thousands of get_sliver calls would.
+struct MissingSlivers {
+    std::vector<BlobId> blobs;
+    std::vector<ShardIndex> shards;
+};
+struct MissingSliver {
     BlobId blob_id;
     ShardIndex shard = 0;
     SliverType type = SliverType::primary;

@@ -104,6 +104,7 @@ void NodeRecoveryHandler::restart_recovery() {
 }
 
 void NodeRecoveryHandler::run(Epoch epoch) {
+    const sim::TraceSpan span = rt_.span("recovery", fmt::format("epoch={}", epoch));
     env_.wait_for_event_epoch();                              // §9.1 step a
     (void)rt_.fail_point_async("start_node_recovery_entry");  // §11: tests delay or hold it
     if (old_.rescan_recovery) {
@@ -172,6 +173,8 @@ bool NodeRecoveryHandler::checkpointed_pass(Epoch epoch) {
         return false;
     }
     ++stats_.passes;
+    const sim::TraceSpan span =
+        rt_.span("recovery-pass", fmt::format("pass={} checkpointed", stats_.passes));
     const std::vector<ShardIndex> owned_now = env_.owned_shards_at_latest();
     const std::set<ShardIndex> owned(owned_now.begin(), owned_now.end());
     const std::vector<ShardIndex> owned_list = as_vector(owned);
@@ -328,6 +331,8 @@ void NodeRecoveryHandler::rescan_passes(Epoch epoch) {
             return;
         }
         ++stats_.passes;
+        const sim::TraceSpan span =
+            rt_.span("recovery-pass", fmt::format("pass={} rescan", stats_.passes));
         Pass pass(rt_);
         bool has_more = false;
         auto blobs = storage_.certified_before_epoch(epoch, BlobBound::unbounded());

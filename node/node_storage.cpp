@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "sim/assert.h"
+#include "sim/runtime.h"
 
 namespace walrus {
 namespace {
@@ -48,6 +49,19 @@ NodeStorage::NodeStorage(std::unique_ptr<NodeStore> store) : store_(std::move(st
     if (latest.has_value()) {
         latest_blob_event_ = expect_ok(decode_u64(*latest), "decode latest blob event");
     }
+    // After a restart the timeline shows what the node rebuilt from its database.
+    report_status();
+    for (ShardIndex shard : store_->existing_shards()) {
+        report_shard_status(shard, shard_status(shard));
+    }
+}
+
+void NodeStorage::report_status() {
+    store_->runtime().state("node-status", status_.to_string());
+}
+
+void NodeStorage::report_shard_status(ShardIndex shard, ShardStatus status) {
+    store_->runtime().state(fmt::format("shard-{}", shard), shard_status_name(status));
 }
 
 sim::Result<sim::Unit, StoreError> NodeStorage::apply_blob_event(EventIndex index,
@@ -74,6 +88,7 @@ sim::Result<sim::Unit, StoreError> NodeStorage::set_status(const NodeStatus& nex
     auto written = store_->put(fixed(Cf::node_status), status_key, next.encode());
     if (written.ok()) {
         status_ = next;
+        report_status();
     }
     return written;
 }
@@ -228,7 +243,11 @@ sim::Result<sim::Unit, StoreError> NodeStorage::start_shard_sync(ShardIndex shar
         return put;
     }
     (void)batch.remove(shard_cf(Cf::shard_sync_progress, shard), progress_key);
-    return store_->write(batch);
+    auto written = store_->write(batch);
+    if (written.ok()) {
+        report_shard_status(shard, ShardStatus::active_sync);
+    }
+    return written;
 }
 
 sim::Result<sim::Unit, StoreError> NodeStorage::write_transfer_batch(
@@ -310,7 +329,11 @@ sim::Result<sim::Unit, StoreError> NodeStorage::finish_shard_sync(ShardIndex sha
         return put;
     }
     (void)batch.remove(shard_cf(Cf::shard_sync_progress, shard), progress_key);
-    return store_->write(batch);
+    auto written = store_->write(batch);
+    if (written.ok()) {
+        report_shard_status(shard, ShardStatus::active);
+    }
+    return written;
 }
 
 std::vector<std::pair<BlobId, Sliver>> NodeStorage::slivers_for_sync(ShardIndex shard,
@@ -358,6 +381,14 @@ sim::Result<sim::Unit, StoreError> NodeStorage::create_shard(ShardIndex shard, S
     return set_shard_status(shard, status);
 }
 
+sim::Result<sim::Unit, StoreError> NodeStorage::remove_shard(ShardIndex shard) {
+    auto dropped = store_->drop_shard(shard);
+    if (dropped.ok()) {
+        store_->runtime().state(fmt::format("shard-{}", shard), "");  // the lane ends
+    }
+    return dropped;
+}
+
 ShardStatus NodeStorage::shard_status(ShardIndex shard) const {
     if (!store_->has_shard(shard)) {
         return ShardStatus::none;
@@ -372,8 +403,12 @@ ShardStatus NodeStorage::shard_status(ShardIndex shard) const {
 
 sim::Result<sim::Unit, StoreError> NodeStorage::set_shard_status(ShardIndex shard,
                                                                  ShardStatus status) {
-    return store_->put(shard_cf(Cf::shard_status, shard), shard_status_key,
-                       std::string(1, static_cast<char>(status)));
+    auto written = store_->put(shard_cf(Cf::shard_status, shard), shard_status_key,
+                               std::string(1, static_cast<char>(status)));
+    if (written.ok()) {
+        report_shard_status(shard, status);
+    }
+    return written;
 }
 
 std::optional<Sliver> NodeStorage::sliver(ShardIndex shard, SliverType type,

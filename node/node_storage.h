@@ -118,7 +118,7 @@ public:
     Result<sim::Unit> remove_pending_recover(ShardIndex shard, SliverType type, const BlobId& blob);
     // End of a sync: Active and no progress, in one batch (only from ActiveSync/ActiveRecover).
     Result<sim::Unit> finish_shard_sync(ShardIndex shard);
-    Result<sim::Unit> remove_shard(ShardIndex shard) { return store_->drop_shard(shard); }
+    Result<sim::Unit> remove_shard(ShardIndex shard);
 
     // §8.5 server side: up to `count` slivers of `type` held by `shard`, of blobs certified
     // before `epoch`, in blob-id order from `start` (included). Missing ones are skipped.
@@ -130,6 +130,10 @@ public:
 
 private:
     static std::string key(const BlobId& blob);
+    // The node status and shard statuses as named states in the trace (Runtime::state), for
+    // the timeline; written after each successful write and once at startup.
+    void report_status();
+    void report_shard_status(ShardIndex shard, ShardStatus status);
     std::unique_ptr<NodeStore> store_;
     NodeStatus status_;
     EventIndex cursor_ = 0;

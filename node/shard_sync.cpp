@@ -121,6 +121,8 @@ void ShardSyncHandler::start_shard_sync_impl(ShardIndex shard) {
 }
 
 void ShardSyncHandler::per_shard_task(ShardIndex shard, Epoch epoch) {
+    const sim::TraceSpan span =
+        rt_.span("shard-sync", fmt::format("shard={} epoch={}", shard, epoch));
     ExponentialBackoff backoff(config_.retry_min_backoff, config_.retry_max_backoff);
     bool directly_recover = false;
     sim::Instant last_progress = rt_.now();
@@ -173,6 +175,8 @@ void ShardSyncHandler::per_shard_task(ShardIndex shard, Epoch epoch) {
 ShardSyncHandler::AttemptResult ShardSyncHandler::sync_shard_impl(ShardIndex shard, Epoch epoch,
                                                                   bool directly_recover) {
     sim::Permit permit = semaphore_.acquire();
+    const sim::TraceSpan span = rt_.span(
+        "shard-sync-attempt", fmt::format("shard={}{}", shard, directly_recover ? " direct" : ""));
     if (!storage_.has_shard(shard)) {
         return {Attempt::failed, false};  // removed meanwhile
     }

@@ -740,6 +740,20 @@ void StorageNode::serve() {
         method::get_sliver, [this](sim::HostId, GetSliver request) {
             return storage_.sliver(request.shard, request.type, request.blob_id);
         });
+    rt_.serve<MissingSlivers, std::vector<MissingSliver>>(
+        method::missing_slivers, [this](sim::HostId, const MissingSlivers& request) {
+            std::vector<MissingSliver> missing;
+            for (const BlobId& blob : request.blobs) {
+                for (ShardIndex shard : request.shards) {
+                    for (SliverType type : {SliverType::primary, SliverType::secondary}) {
+                        if (!storage_.sliver(shard, type, blob).has_value()) {
+                            missing.push_back({blob, shard, type});
+                        }
+                    }
+                }
+            }
+            return missing;
+        });
     rt_.serve<RecoverySymbolsRequest, std::vector<RecoverySymbol>>(
         method::recovery_symbols, [this](sim::HostId, RecoverySymbolsRequest request) {
             return handle_recovery_symbols(request);

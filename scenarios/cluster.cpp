@@ -19,6 +19,36 @@ const std::vector<std::string> crash_node_fail_points = {
     "process-event-after", "write-event-before", "write-event-after",
 };
 
+const std::vector<std::string> model_fail_points = {
+    "start_node_recovery_entry",
+    "fail_point_node_recovery_start_sync",
+    "fail_point_node_recovery_resumed_from_checkpoint",
+    "node_recovery_scan_blob",
+    "node_recovery_checkpoint_discarded",
+    "node_recovery_shard_not_ready",
+    "fail_point_shard_changes_in_new_epoch_while_recovering",
+    "fail-point-enter-recovery-mode",
+    "catch_up_exit_not_member",
+    "catch_up_exit_new_member",
+    "catch_up_exit_continuing_member",
+    "fail_point_recovery_blob_sync_cancelled",
+    "fail_point_process_event",
+    "fail_point_process_blob_certified_event",
+    "before-process-event-impl",
+    "epoch_change_start_entry",
+    "blocking_finishing_epoch_change_start",
+    "fail_point_shard_sync_task_started",
+    "fail_point_shard_sync_task_finished",
+    "fail_point_shard_sync_no_retry",
+    "fail_point_shard_sync_resumed_from_progress",
+    "fail_point_shard_sync_recover_blob",
+    "fail_point_direct_shard_sync_recovery",
+    "fail_point_sync_shard_return_error",
+    "fail_point_sync_shard_return_empty",
+    "fail_point_fetch_sliver",
+    "fail_point_recover_sliver_before_put_sliver",
+};
+
 Cluster::Cluster(sim::Simulation& sim, ClusterConfig config)
     : sim_(sim),
       config_(std::move(config)),
@@ -268,65 +298,107 @@ std::string Cluster::expected_status(NodeIndex node) {
 
 void Cluster::check_converged(sim::Runtime& world, sim::Duration deadline) {
     const sim::Instant until = world.now() + deadline;
-    std::string why;
-    while (true) {
-        why.clear();
-        for (NodeIndex node = 0; node < node_hosts_.size() && why.empty(); ++node) {
-            const auto health_info = health(world, node);
-            if (!health_info.has_value()) {
-                why = fmt::format("node {} does not answer", node);
-            } else if (health_info->node_status != expected_status(node)) {
-                why = fmt::format("node {} is {}, not {}", node, health_info->node_status,
-                                  expected_status(node));
-            } else if (health_info->shard_syncs_running > 0) {
-                why = fmt::format("node {} has {} shard-sync tasks running", node,
-                                  health_info->shard_syncs_running);
-            } else if (health_info->blob_syncs_in_progress > 0) {
-                why = fmt::format("node {} has {} blob syncs running", node,
-                                  health_info->blob_syncs_in_progress);
-            } else {
-                for (const walrus::ShardHealth& shard : health_info->owned_shards) {
-                    if (shard.api_status != "Ready") {
-                        why = fmt::format("node {} shard {} is {}", node, shard.shard,
-                                          shard.api_status);
-                    }
-                }
-            }
+    // An epoch change during the sliver check moves shards: wait for the new committee to
+    // settle and check again.
+    constexpr int max_epoch_changes = 5;
+    for (int round = 0; round < max_epoch_changes; ++round) {
+        if (const std::string why = wait_until_settled(world, until); !why.empty()) {
+            fail(fmt::format("the cluster did not converge within {}: {}", deadline.to_string(),
+                             why));
+            return;
         }
+        const SliverCheck check = check_all_slivers_stored(world);
+        if (!check.epoch_changed) {
+            if (!check.missing.empty()) {
+                fail(check.missing);
+            }
+            return;
+        }
+    }
+    fail(fmt::format("the sliver check was overtaken by {} epoch changes", max_epoch_changes));
+}
+
+// "" once every node is Active (Standby outside the committee) with its shards Ready and no
+// sync running; else, at `until`, why not.
+std::string Cluster::wait_until_settled(sim::Runtime& world, sim::Instant until) {
+    while (true) {
+        const std::string why = why_not_settled(world);
         if (why.empty() || world.now() >= until) {
-            break;
+            return why;
         }
         world.sleep(1_s);
     }
-    if (!why.empty()) {
-        fail(fmt::format("the cluster did not converge within {}: {}", deadline.to_string(), why));
-        return;
-    }
-    // Every blob certified now is stored at every shard of its owner.
-    const Epoch epoch = chain().current_epoch();
-    const walrus::Committee& committee = chain().current_committee();
-    for (const auto& [blob, info] : replay_blob_info(std::nullopt)) {
-        if (!info.is_certified(epoch)) {
-            continue;
+}
+
+std::string Cluster::why_not_settled(sim::Runtime& world) {
+    for (NodeIndex node = 0; node < node_hosts_.size(); ++node) {
+        const auto health_info = health(world, node);
+        if (!health_info.has_value()) {
+            return fmt::format("node {} does not answer", node);
         }
-        for (const walrus::CommitteeMember& member : committee.members) {
-            for (walrus::ShardIndex shard : member.shards) {
-                for (walrus::SliverType type :
-                     {walrus::SliverType::primary, walrus::SliverType::secondary}) {
-                    auto reply = world.call<std::optional<walrus::Sliver>>(
-                        node_hosts_[member.node], walrus::method::get_sliver,
-                        walrus::GetSliver{blob, shard, type}, 2_s);
-                    if (!reply.ok() || !reply.value().has_value()) {
-                        fail(fmt::format(
-                            "certified blob {} missing its {} sliver at shard {} of "
-                            "node {}",
-                            blob.short_hex(), walrus::sliver_type_name(type), shard, member.node));
-                        return;
-                    }
-                }
+        if (health_info->node_status != expected_status(node)) {
+            return fmt::format("node {} is {}, not {}", node, health_info->node_status,
+                               expected_status(node));
+        }
+        const Epoch epoch = chain().current_epoch();
+        if (health_info->event_epoch != epoch) {
+            return fmt::format("node {} has not processed the start of epoch {}", node, epoch);
+        }
+        const size_t events = chain().events().size();
+        if (health_info->persisted_cursor < events) {
+            return fmt::format("node {} has handled {} of {} chain events", node,
+                               health_info->persisted_cursor, events);
+        }
+        if (health_info->shard_syncs_running > 0) {
+            return fmt::format("node {} has {} shard-sync tasks running", node,
+                               health_info->shard_syncs_running);
+        }
+        if (health_info->blob_syncs_in_progress > 0) {
+            return fmt::format("node {} has {} blob syncs running", node,
+                               health_info->blob_syncs_in_progress);
+        }
+        for (const walrus::ShardHealth& shard : health_info->owned_shards) {
+            if (shard.api_status != "Ready") {
+                return fmt::format("node {} shard {} is {}", node, shard.shard, shard.api_status);
             }
         }
     }
+    return {};
+}
+
+// Every blob certified now is stored at every shard of its owner. One inventory request per
+// member, all at one epoch: a check made of thousands of single-sliver calls takes virtual
+// minutes and would compare nodes against a committee the chain has since replaced.
+Cluster::SliverCheck Cluster::check_all_slivers_stored(sim::Runtime& world) {
+    const Epoch epoch = chain().current_epoch();
+    const walrus::Committee committee = chain().current_committee();
+    std::vector<BlobId> certified;
+    for (const auto& [blob, info] : replay_blob_info(std::nullopt)) {
+        if (info.is_certified(epoch)) {
+            certified.push_back(blob);
+        }
+    }
+    SliverCheck out;
+    for (const walrus::CommitteeMember& member : committee.members) {
+        auto reply = world.call<std::vector<walrus::MissingSliver>>(
+            node_hosts_[member.node], walrus::method::missing_slivers,
+            walrus::MissingSlivers{certified, member.shards}, 2_s);
+        if (!reply.ok()) {
+            out.missing = fmt::format("node {} does not answer the sliver inventory: {}",
+                                      member.node, sim::rpc_error_name(reply.error()));
+            break;
+        }
+        if (!reply.value().empty()) {
+            const walrus::MissingSliver& first = reply.value().front();
+            out.missing = fmt::format(
+                "certified blob {} missing its {} sliver at shard {} of node {} ({} missing there)",
+                first.blob_id.short_hex(), walrus::sliver_type_name(first.type), first.shard,
+                member.node, reply.value().size());
+            break;
+        }
+    }
+    out.epoch_changed = chain().current_epoch() != epoch;
+    return out;
 }
 
 }  // namespace floe::scenarios

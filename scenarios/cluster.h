@@ -25,6 +25,9 @@ using walrus::NodeIndex;
 
 // §11/§12: the eleven DB-write and event-processing fail points.
 extern const std::vector<std::string> crash_node_fail_points;
+// Every other fail point the Walrus model passes (recovery, sync, epoch change, events); with
+// crash_node_fail_points, the whole set `floe list` shows and a sweep summary's coverage counts.
+extern const std::vector<std::string> model_fail_points;
 
 struct ClusterConfig {
     std::vector<uint64_t> weights = {1, 2, 3, 3, 4};
@@ -98,8 +101,15 @@ public:
     void check_converged(sim::Runtime& world, sim::Duration deadline);
 
 private:
+    struct SliverCheck {
+        bool epoch_changed = false;
+        std::string missing;  // the first missing sliver, or "" when none is
+    };
     void fail(const std::string& message);
     std::string expected_status(NodeIndex node);
+    std::string wait_until_settled(sim::Runtime& world, sim::Instant until);
+    std::string why_not_settled(sim::Runtime& world);
+    SliverCheck check_all_slivers_stored(sim::Runtime& world);
     std::map<walrus::BlobId, walrus::BlobInfo> replay_blob_info(std::optional<Epoch> until) const;
     uint64_t oracle_digest(Epoch epoch, uint64_t& count) const;
     void check_epoch(sim::Runtime& world, Epoch epoch);

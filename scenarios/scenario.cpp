@@ -291,6 +291,9 @@ FailPointSummary summarize_fail_points(const sim::FailPoints& points) {
     FailPointSummary summary;
     for (const auto& [name, stats] : points.stats()) {
         summary.hits += stats.hits;
+        if (stats.hits > 0) {
+            summary.reached[name] = stats.hits;
+        }
         if (stats.armed_ever) {
             (stats.hits > 0 ? summary.armed_hit : summary.armed_never).push_back(name);
         }
@@ -320,6 +323,12 @@ ScenarioResult run_scenario(const ScenarioSpec& spec, const ScenarioRunOptions& 
             return out;
         }
     }
+    if (options.timeline != nullptr) {
+        sim.trace().attach(*options.timeline);
+    }
+    if (!options.fold_trace) {
+        sim.trace().stop_folding();
+    }
     ClusterConfig cluster_config;
     sim::Rng build_rng(options.seed, "scenario-build");
     spec.build(params, build_rng, cluster_config);
@@ -332,6 +341,9 @@ ScenarioResult run_scenario(const ScenarioSpec& spec, const ScenarioRunOptions& 
         Scenario scenario(sim, cluster, world, params, out.reported);
         spec.script(scenario);
     });
+    if (options.timeline != nullptr) {
+        sim.trace().detach(*options.timeline);
+    }
     out.fail_points = summarize_fail_points(sim.fail_points());
     return out;
 }

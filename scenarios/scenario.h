@@ -24,6 +24,7 @@
 
 #include "scenarios/cluster.h"
 #include "scenarios/params.h"
+#include "sim/timeline.h"
 
 namespace floe::scenarios {
 
@@ -158,12 +159,19 @@ struct ScenarioRunOptions {
     walrus::OldBehaviours old;
     std::string trace_path;
     std::string data_dir;
+    // Attached to the run's trace for its whole length when set (the Perfetto file and the
+    // HTML report are rendered from it); the caller owns it.
+    sim::TimelineRecorder* timeline = nullptr;
+    // Benchmarks only: false stops the trace from the first event (no hash, no sinks), to
+    // measure what the fingerprint itself costs.
+    bool fold_trace = true;
 };
 
 struct FailPointSummary {
-    std::vector<std::string> armed_hit;    // armed by the scenario and reached
-    std::vector<std::string> armed_never;  // armed and never reached
-    uint64_t hits = 0;                     // all hits of all points
+    std::vector<std::string> armed_hit;       // armed by the scenario and reached
+    std::vector<std::string> armed_never;     // armed and never reached
+    uint64_t hits = 0;                        // all hits of all points
+    std::map<std::string, uint64_t> reached;  // every point reached at least once: its hits
 };
 
 struct ScenarioResult {

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 
 namespace sim {
 namespace {
@@ -9,7 +10,12 @@ namespace {
 // to print before the process dies. Nothing here feeds a simulation decision.
 std::string g_repro_command;
 std::string (*g_now_text)() = nullptr;
+std::function<void(const std::string&)> g_failure_hook;
 }  // namespace
+
+void set_failure_hook(std::function<void(const std::string&)> hook) {
+    g_failure_hook = std::move(hook);
+}
 
 void set_repro_context(std::string repro_command) {
     g_repro_command = std::move(repro_command);
@@ -29,6 +35,14 @@ void assertion_failed(std::string_view condition, std::string_view message, cons
         std::fprintf(stderr, "  reproduce: %s\n", g_repro_command.c_str());
     }
     std::fflush(stderr);
+    if (g_failure_hook) {
+        // Once: an assertion inside the hook must not recurse into it.
+        auto hook = std::move(g_failure_hook);
+        g_failure_hook = nullptr;
+        hook(fmt::format("assertion failed: {}{}{} at virtual time {}", condition,
+                         message.empty() ? "" : ": ", message, when));
+    }
+    std::fflush(nullptr);  // the text trace's tail, and anything else buffered
     std::abort();
 }
 

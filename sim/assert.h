@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,10 @@ namespace sim {
 // command that reproduces it. The kernel fills the virtual time itself.
 void set_repro_context(std::string repro_command);
 void set_repro_time_source(std::string (*now_text)());
+// Runs once when an assertion fails, after the message is printed and before the abort, with
+// a one-line description of the failure: the runner uses it to write the Perfetto file and the
+// HTML report of the run so far. Buffered output (the text trace) is flushed after it.
+void set_failure_hook(std::function<void(const std::string&)> hook);
 
 [[noreturn]] void assertion_failed(std::string_view condition, std::string_view message,
                                    const char* file, int line);

@@ -18,6 +18,29 @@
 
 namespace sim {
 
+class Runtime;
+
+// A unit of work in the trace, from construction to destruction: a crash that unwinds the fiber
+// ends the span there. Movable, so a function can return one.
+class TraceSpan {
+public:
+    TraceSpan() = default;
+    TraceSpan(Scheduler& scheduler, HostId host, uint64_t id, std::string name);
+    TraceSpan(TraceSpan&& other) noexcept;
+    TraceSpan& operator=(TraceSpan&& other) noexcept;
+    TraceSpan(const TraceSpan&) = delete;
+    TraceSpan& operator=(const TraceSpan&) = delete;
+    ~TraceSpan() { end(); }
+
+    void end();
+
+private:
+    Scheduler* scheduler_ = nullptr;
+    HostId host_ = 0;
+    uint64_t id_ = 0;
+    std::string name_;
+};
+
 class Runtime {
 public:
     Runtime(Scheduler& scheduler, Network& network, FailPoints& fail_points, HostId host)
@@ -58,6 +81,12 @@ public:
 
     // A free-form line in the trace (folded into the hash like any other event).
     void mark(std::string_view text);
+    // What this host is doing, for the trace, the Perfetto file and the HTML timeline: a named
+    // state's new value ("node-status", "Active"), and spans of work ("blob-sync", "blob=ab12").
+    // Folded into the hash; formatted only when a sink wants them. An empty value ends the
+    // state (a shard that was removed).
+    void state(std::string_view track, std::string_view value);
+    [[nodiscard]] TraceSpan span(std::string name, std::string_view details);
 
 private:
     Scheduler& scheduler_;

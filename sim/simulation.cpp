@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <utility>
+
 namespace sim {
 
 namespace {
@@ -31,6 +33,45 @@ Rng& Runtime::rng(std::string_view name) {
 void Runtime::mark(std::string_view text) {
     scheduler_.trace().event(TraceKind::mark, scheduler_.now(), host_, scheduler_.current_fiber(),
                              stable_hash(text), [&] { return std::string(text); });
+}
+
+void Runtime::state(std::string_view track, std::string_view value) {
+    scheduler_.trace().state(scheduler_.now(), host_, scheduler_.current_fiber(), track, value);
+}
+
+TraceSpan Runtime::span(std::string name, std::string_view details) {
+    const uint64_t id = scheduler_.trace().span_begin(scheduler_.now(), host_,
+                                                      scheduler_.current_fiber(), name, details);
+    return TraceSpan(scheduler_, host_, id, std::move(name));
+}
+
+TraceSpan::TraceSpan(Scheduler& scheduler, HostId host, uint64_t id, std::string name)
+    : scheduler_(&scheduler), host_(host), id_(id), name_(std::move(name)) {}
+
+TraceSpan::TraceSpan(TraceSpan&& other) noexcept
+    : scheduler_(std::exchange(other.scheduler_, nullptr)),
+      host_(other.host_),
+      id_(std::exchange(other.id_, 0)),
+      name_(std::move(other.name_)) {}
+
+TraceSpan& TraceSpan::operator=(TraceSpan&& other) noexcept {
+    if (this != &other) {
+        end();
+        scheduler_ = std::exchange(other.scheduler_, nullptr);
+        host_ = other.host_;
+        id_ = std::exchange(other.id_, 0);
+        name_ = std::move(other.name_);
+    }
+    return *this;
+}
+
+void TraceSpan::end() {
+    if (scheduler_ == nullptr || id_ == 0) {
+        return;
+    }
+    scheduler_->trace().span_end(scheduler_->now(), host_, scheduler_->current_fiber(), id_, name_);
+    scheduler_ = nullptr;
+    id_ = 0;
 }
 
 Simulation::Simulation(SimulationConfig config)

@@ -4,9 +4,17 @@
 // into one running 64-bit hash. Two runs with the same seed must end with the same hash on every
 // build; the first place they differ is found by diffing the optional text trace, which writes
 // the same decisions one per line: virtual time, host, fiber, kind, details.
+//
+// Besides scheduler decisions, hosts report what they are doing (Runtime::state and
+// Runtime::span): a named state that changed ("node-status" = "RecoveryCatchUp", "shard-17" =
+// "ActiveSync") and spans of work with a begin and an end (a blob sync, a recovery pass). These
+// fold into the hash like everything else, and TraceSinks — the text file, the timeline behind
+// the Perfetto file and the HTML report — receive the events they ask for. With no sink
+// attached, an event costs the folding and one test of a bit mask.
 
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,10 +36,42 @@ enum class TraceKind : uint8_t {
     message_delivered,
     message_dropped,
     fail_point_hit,
-    mark,  // free-form event a scenario or model wants in the trace
+    mark,        // free-form event a scenario or model wants in the trace
+    state,       // a host's named state took a new value
+    span_begin,  // a host started a unit of work
+    span_end,    // ... and finished it (or its fiber was unwound by a crash)
 };
+inline constexpr int trace_kind_count = static_cast<int>(TraceKind::span_end) + 1;
 
 std::string_view trace_kind_name(TraceKind kind);
+
+constexpr uint32_t trace_kind_bit(TraceKind kind) {
+    return 1u << static_cast<uint32_t>(kind);
+}
+inline constexpr uint32_t all_trace_kinds = (1u << trace_kind_count) - 1;
+
+// One event as a sink sees it. `details` is the text-trace detail; for state and span events
+// the structured parts are also given: `name` (the state's track or the span's name), `value`
+// (the state's new value or the span's details) and `span` (the span id).
+struct TraceRecord {
+    TraceKind kind;
+    Instant time;
+    uint32_t host;
+    std::string_view host_name;
+    uint64_t fiber;
+    std::string_view details;
+    std::string_view name;
+    std::string_view value;
+    uint64_t span = 0;
+};
+
+class TraceSink {
+public:
+    virtual ~TraceSink() = default;
+    // The kinds this sink receives, as trace_kind_bit()s. Read once, when the sink is attached.
+    virtual uint32_t wanted_kinds() const = 0;
+    virtual void record(const TraceRecord& record) = 0;
+};
 
 class Trace {
 public:
@@ -70,20 +110,35 @@ public:
             fold(detail);
         }
         ++events_;
-        if (text_ != nullptr) [[unlikely]] {
-            write_line(kind, now, host, fiber, text());
+        if ((wanted_ & trace_kind_bit(kind)) != 0) [[unlikely]] {
+            const std::string details = text();
+            dispatch(TraceRecord{kind, now, host, host_name(host), fiber, details, {}, {}, 0});
         }
     }
     void event(TraceKind kind, Instant now, uint32_t host, uint64_t fiber, uint64_t detail) {
         event(kind, now, host, fiber, detail, [] { return std::string(); });
     }
 
-    // Opens a text trace. Returns an error message (empty on success); never throws.
+    // A host's named state changed ("node-status" -> "Active").
+    void state(Instant now, uint32_t host, uint64_t fiber, std::string_view track,
+               std::string_view value);
+    // A unit of work began; returns its id (run-wide, in begin order) for span_end.
+    uint64_t span_begin(Instant now, uint32_t host, uint64_t fiber, std::string_view name,
+                        std::string_view details);
+    void span_end(Instant now, uint32_t host, uint64_t fiber, uint64_t span, std::string_view name);
+
+    // Sinks are not owned; they must outlive the run or be detached first.
+    void attach(TraceSink& sink);
+    void detach(TraceSink& sink);
+
+    // Opens a text trace (a sink owned by the trace). Returns an error message (empty on
+    // success); never throws.
     std::string open_text(const std::string& path);
     void close_text();
     bool text_enabled() const { return text_ != nullptr; }
-    // Host names for the text trace; index = host id.
+    // Host names for the sinks; index = host id.
     void set_host_name(uint32_t host, std::string name);
+    std::string_view host_name(uint32_t host) const;
 
     // After the run ends, shutdown unwinding must not change the result.
     void stop_folding() { folding_ = false; }
@@ -93,15 +148,17 @@ public:
     uint64_t rng_draws() const { return rng_draws_; }
 
 private:
-    void write_line(TraceKind kind, Instant now, uint32_t host, uint64_t fiber,
-                    const std::string& details);
+    void dispatch(const TraceRecord& record);
+    void recompute_wanted();
 
     uint64_t hash_ = 0x243f6a8885a308d3ULL;  // pi: any fixed non-zero start
     uint64_t events_ = 0;
     uint64_t rng_draws_ = 0;
     bool folding_ = true;
-    std::FILE* text_ = nullptr;
-    std::string text_buffer_;
+    uint32_t wanted_ = 0;  // union of the sinks' wanted kinds
+    uint64_t next_span_ = 1;
+    std::vector<TraceSink*> sinks_;
+    std::unique_ptr<TraceSink> text_;
     std::vector<std::string> host_names_;
 };
 

@@ -4,9 +4,15 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
+
+#include <stdlib.h>
 
 #include "scenarios/scenario.h"
+#include "sim/perfetto.h"
+#include "sim/timeline.h"
 #include "tools/bench_kernel.h"
+#include "tools/html_report.h"
 #include "tools/scenario_commands.h"
 
 namespace floe::tools {
@@ -19,22 +25,63 @@ struct ScenarioRow {
     double wall_mean = 0;
     double wall_max = 0;
     double virtual_mean = 0;
-    double events_per_s = 0;  // scheduler steps per wall second
+    double events_per_s = 0;   // scheduler steps per wall second
+    double unhashed_mean = 0;  // wall per seed with the trace stopped (no fingerprint at all)
+    double traced_mean = 0;    // wall per seed writing the text trace, Perfetto file and report
 };
 
-ScenarioRow bench_one(const scenarios::ScenarioSpec& spec, uint64_t seeds) {
+enum class TraceMode { off, unhashed, all_outputs };
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// One seed with every visual output on, as `floe run --trace --perfetto --report` writes them.
+double run_traced(const scenarios::ScenarioSpec& spec, uint64_t seed, const std::string& dir) {
+    scenarios::ScenarioRunOptions options;
+    options.seed = seed;
+    options.trace_path = dir + "/run.log";
+    sim::TimelineRecorder recorder;
+    options.timeline = &recorder;
+    std::string error;
+    const auto start = std::chrono::steady_clock::now();
+    const auto result = scenarios::run_scenario(spec, options, error);
+    const sim::Timeline timeline = recorder.finish(result.result.end_time);
+    ReportSummary summary;
+    summary.title = spec.name;
+    summary.passed = result.result.passed();
+    (void)sim::write_perfetto_json(timeline, dir + "/run.json");
+    (void)write_html_report(timeline, summary, dir + "/run.html");
+    return seconds_since(start);
+}
+
+double run_untraced(const scenarios::ScenarioSpec& spec, uint64_t seed) {
+    scenarios::ScenarioRunOptions options;
+    options.seed = seed;
+    options.fold_trace = false;
+    std::string error;
+    const auto start = std::chrono::steady_clock::now();
+    (void)scenarios::run_scenario(spec, options, error);
+    return seconds_since(start);
+}
+
+ScenarioRow bench_one(const scenarios::ScenarioSpec& spec, uint64_t seeds,
+                      const std::string& trace_dir) {
     ScenarioRow row{spec.name};
     double wall = 0;
     double virtual_seconds = 0;
     double steps = 0;
     for (uint64_t seed = 1; seed <= seeds; ++seed) {
+        if (!trace_dir.empty()) {
+            row.unhashed_mean += run_untraced(spec, seed) / static_cast<double>(seeds);
+            row.traced_mean += run_traced(spec, seed, trace_dir) / static_cast<double>(seeds);
+        }
         scenarios::ScenarioRunOptions options;
         options.seed = seed;
         std::string error;
         const auto start = std::chrono::steady_clock::now();
         const auto result = scenarios::run_scenario(spec, options, error);
-        const double seconds =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        const double seconds = seconds_since(start);
         row.passed += result.result.passed() ? 1 : 0;
         wall += seconds;
         row.wall_max = std::max(row.wall_max, seconds);
@@ -73,23 +120,51 @@ int bench_scenarios_command(const ScenarioBenchOptions& options) {
         }
     }
     const double raw = raw_events_per_second();
+    std::string trace_dir;
+    if (options.trace_cost) {
+        char pattern[] = "/tmp/floe-bench-XXXXXX";
+        if (mkdtemp(pattern) == nullptr) {
+            fmt::print(stderr, "floe: cannot create a temporary directory for the trace files\n");
+            return exit_usage;
+        }
+        trace_dir = pattern;
+    }
     fmt::print("floe bench scenarios: seeds 1..{} per scenario, one core, in process\n",
                options.seeds);
     fmt::print(
         "physical limit (raw timer + fiber switch loop, measured now): {:.2f} M events/s\n"
         "target: <= 0.5 s wall per seed for the four simtests\n\n",
         raw / 1e6);
-    fmt::print("  {:<50} {:>6} {:>10} {:>9} {:>9} {:>9} {:>10} {:>9}\n", "scenario", "passed",
+    if (options.trace_cost) {
+        fmt::print(
+            "trace cost: 'off' is a normal run (the hash only); 'unhashed' stops the trace at\n"
+            "the first event; 'on' writes the text trace, the Perfetto file and the HTML report\n"
+            "(target: on/off <= 2.0; off/unhashed ~ 1.0)\n\n");
+    }
+    fmt::print("  {:<50} {:>6} {:>10} {:>9} {:>9} {:>9} {:>10} {:>9}", "scenario", "passed",
                "virtual s", "wall s", "max wall", "speedup", "M events/s", "of limit");
+    if (options.trace_cost) {
+        fmt::print(" {:>9} {:>12} {:>7}", "on wall s", "off/unhashed", "on/off");
+    }
+    fmt::print("\n");
     for (const auto* spec : specs) {
         std::fprintf(stderr, "  running %s ...\r", spec->name.c_str());
-        const ScenarioRow row = bench_one(*spec, options.seeds);
-        fmt::print(
-            "  {:<50} {:>3}/{:<2} {:>10.1f} {:>9.3f} {:>9.3f} {:>8.0f}x {:>10.2f} {:>8.1f}%\n",
-            row.name, row.passed, options.seeds, row.virtual_mean, row.wall_mean, row.wall_max,
-            row.wall_mean > 0 ? row.virtual_mean / row.wall_mean : 0, row.events_per_s / 1e6,
-            raw > 0 ? 100 * row.events_per_s / raw : 0);
+        const ScenarioRow row = bench_one(*spec, options.seeds, trace_dir);
+        fmt::print("  {:<50} {:>3}/{:<2} {:>10.1f} {:>9.3f} {:>9.3f} {:>8.0f}x {:>10.2f} {:>8.1f}%",
+                   row.name, row.passed, options.seeds, row.virtual_mean, row.wall_mean,
+                   row.wall_max, row.wall_mean > 0 ? row.virtual_mean / row.wall_mean : 0,
+                   row.events_per_s / 1e6, raw > 0 ? 100 * row.events_per_s / raw : 0);
+        if (options.trace_cost) {
+            fmt::print(" {:>9.3f} {:>12.2f} {:>7.2f}", row.traced_mean,
+                       row.unhashed_mean > 0 ? row.wall_mean / row.unhashed_mean : 0,
+                       row.wall_mean > 0 ? row.traced_mean / row.wall_mean : 0);
+        }
+        fmt::print("\n");
         std::fflush(stdout);
+    }
+    if (!trace_dir.empty()) {
+        std::error_code ec;
+        std::filesystem::remove_all(trace_dir, ec);
     }
     return exit_pass;
 }

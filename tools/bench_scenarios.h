@@ -2,7 +2,9 @@
 // `floe bench scenarios`: wall time per seed and virtual/wall ratio of each shipped scenario at
 // the simtests' scale, on one core, beside the physical limit measured in the same run (the raw
 // fiber-switch loop of `floe bench kernel`): how many scheduler events per second a scenario
-// sustains against what the machine can do at all.
+// sustains against what the machine can do at all. With the trace cost on, each seed also runs
+// with its trace stopped (what the fingerprint costs when no output is asked for) and with the
+// text trace, the Perfetto file and the HTML report written (what seeing a run costs).
 
 #include <cstdint>
 #include <cstdio>
@@ -14,6 +16,7 @@ namespace floe::tools {
 struct ScenarioBenchOptions {
     std::vector<std::string> scenarios;  // empty: every shipped scenario
     uint64_t seeds = 5;                  // seeds 1..seeds per scenario
+    bool trace_cost = true;  // also time each seed with the trace stopped and with every output
 };
 
 int bench_scenarios_command(const ScenarioBenchOptions& options);

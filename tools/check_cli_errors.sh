@@ -45,6 +45,10 @@ expect_error "--set takes key=value" run swarm --seed 1 --set epochs
 expect_error "unknown old behaviour 'nosuch'" run swarm --seed 1 --old-behaviour nosuch
 expect_error "--seed" run swarm --seed abc
 expect_error "directory /nonexistent-dir does not exist" run swarm --seed 1 --trace /nonexistent-dir/t.log
+expect_error "directory /nonexistent-dir does not exist" run swarm --seed 1 --perfetto /nonexistent-dir/p.json
+expect_error "directory /nonexistent-dir does not exist" run swarm --seed 1 --report /nonexistent-dir/r.html
+expect_error "cannot read results file '/nonexistent-dir/r.jsonl'" sweep --summary /nonexistent-dir/r.jsonl
+expect_error "--seeds A\.\.B is required" sweep swarm
 expect_error "is not empty" run swarm --seed 1 --data-dir "$nonempty"
 expect_error "bad seed range '5\.\.1'" sweep swarm --seeds 5..1
 expect_error "cannot write results to /nonexistent-dir/r.jsonl" sweep swarm --seeds 1..2 --out /nonexistent-dir/r.jsonl
@@ -72,6 +76,31 @@ if ((kept >= 1 && kept < 50)); then
   echo "ok: an interrupted sweep kept $kept finished seeds"
 else
   echo "FAIL: an interrupted sweep kept $kept seeds"; status=1
+fi
+# ... and its summary reads them back.
+summary=$("$floe" sweep --summary "$out/r.jsonl")
+if [[ $? -eq 0 && $summary == *"joins-committee"* && $summary == *"never reached"* ]]; then
+  echo "ok: sweep --summary reads the interrupted sweep's results"
+else
+  echo "FAIL: sweep --summary printed: $summary"; status=1
+fi
+rm -rf "$out"
+
+# A failing seed turns into a text trace, a Perfetto file and an HTML report that show it.
+out=$(mktemp -d)
+"$floe" run shared-sync-waiter --seed 2 --old-behaviour notify-one-sync-waiter \
+  --trace "$out/run.log" --perfetto "$out/run.json" --report "$out/run.html" >/dev/null
+code=$?
+if ((code != 4)); then
+  echo "FAIL: the traced failing run exited with $code, not 4"; status=1
+elif ! grep -qE ' state node-status ' "$out/run.log" || ! grep -qE ' span-begin #[0-9]+ blob-sync ' "$out/run.log"; then
+  echo "FAIL: the text trace has no node-status states or blob-sync spans"; status=1
+elif ! python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); e=d["traceEvents"]; assert any(x.get("ph")=="X" and x.get("cat")=="node-status" for x in e); assert any(x.get("ph")=="b" for x in e)' "$out/run.json"; then
+  echo "FAIL: the Perfetto file does not parse or lacks node-status spans"; status=1
+elif ! grep -q 'FAIL (deadlock)' "$out/run.html"; then
+  echo "FAIL: the HTML report does not show the failure"; status=1
+else
+  echo "ok: a failing seed gives a text trace, a Perfetto file and an HTML report"
 fi
 rm -rf "$out"
 

@@ -20,6 +20,7 @@
 #include "tools/scenario_commands.h"
 #include "tools/seed_range.h"
 #include "tools/sweep_commands.h"
+#include "tools/sweep_summary.h"
 
 namespace {
 
@@ -184,6 +185,13 @@ std::string self_path(const char* argv0) {
     return ec ? std::string(argv0) : exe.string();
 }
 
+std::vector<std::string> known_fail_points() {
+    std::vector<std::string> out = floe::scenarios::crash_node_fail_points;
+    out.insert(out.end(), floe::scenarios::model_fail_points.begin(),
+               floe::scenarios::model_fail_points.end());
+    return out;
+}
+
 int run_bench_kernel(floe::tools::KernelBenchOptions options) {
     const auto report = floe::tools::run_kernel_bench(options, stderr);
     floe::tools::print_kernel_bench(options, report, stdout);
@@ -257,6 +265,10 @@ int main(int argc, char** argv) {
     run_cmd->add_option("--old-behaviour", run_args.old_behaviours,
                         "switch an old Walrus behaviour back on (repeatable)");
     run_cmd->add_option("--trace", run_args.trace_path, "write the text trace to this file");
+    run_cmd->add_option("--perfetto", run_args.perfetto_path,
+                        "write a Chrome trace-event JSON (ui.perfetto.dev, chrome://tracing)");
+    run_cmd->add_option("--report", run_args.report_path,
+                        "write a self-contained HTML timeline of the run");
     run_cmd->add_option("--data-dir", run_args.data_dir,
                         "each node's RocksDB under this new or empty directory (default: memory)");
     run_cmd->add_flag("--json", run_args.json, "print one JSON object instead of a summary");
@@ -267,8 +279,10 @@ int main(int argc, char** argv) {
         "sweep", "run scenarios over a seed range, each seed in its own process");
     sweep_cmd->add_option("scenarios", sweep.scenarios, "scenario names (or --all)");
     sweep_cmd->add_flag("--all", sweep.all, "every scenario");
-    sweep_cmd->add_option("--seeds", sweep.seeds, "an inclusive seed range A..B (or one seed)")
-        ->required();
+    sweep_cmd->add_option("--seeds", sweep.seeds, "an inclusive seed range A..B (or one seed)");
+    std::string summary_path;
+    sweep_cmd->add_option("--summary", summary_path,
+                          "summarize a results file (JSON Lines from --out) instead of running");
     sweep_cmd->add_option("--jobs,-j", sweep.jobs, "seeds running at once (default: cores)");
     sweep_cmd->add_option("--shard", sweep.shard, "K/N: run only the K-th of N slices");
     sweep_cmd->add_option("--out", sweep.out_path, "append one JSON object per seed here");
@@ -318,6 +332,9 @@ int main(int argc, char** argv) {
     bench_scenarios->add_option("names", bench_sc.scenarios, "scenarios (default: all)");
     bench_scenarios->add_option("--seeds", bench_sc.seeds, "seeds 1..N per scenario")
         ->check(CLI::Range(uint64_t{1}, uint64_t{10'000}));
+    bool no_trace_cost = false;
+    bench_scenarios->add_flag("--no-trace-cost", no_trace_cost,
+                              "skip the trace-off and trace-on timings (a third of the time)");
 
     try {
         app.parse(argc, argv);
@@ -359,6 +376,9 @@ int main(int argc, char** argv) {
         return floe::tools::run_command(run_args);
     }
     const std::string self = self_path(argv[0]);
+    if (sweep_cmd->parsed() && !summary_path.empty()) {
+        return floe::tools::sweep_summary_command(summary_path, known_fail_points(), stdout);
+    }
     if (sweep_cmd->parsed()) {
         return floe::tools::sweep_command(self, sweep);
     }
@@ -373,6 +393,7 @@ int main(int argc, char** argv) {
         return floe::tools::diff_command(diff_left, diff_right);
     }
     if (bench_scenarios->parsed()) {
+        bench_sc.trace_cost = !no_trace_cost;
         return floe::tools::bench_scenarios_command(bench_sc);
     }
     if (bench_kernel->parsed()) {

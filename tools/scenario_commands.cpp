@@ -11,6 +11,9 @@
 #include "node/old_behaviours.h"
 #include "scenarios/cluster.h"
 #include "sim/assert.h"
+#include "sim/perfetto.h"
+#include "sim/timeline.h"
+#include "tools/html_report.h"
 
 namespace floe::tools {
 
@@ -51,19 +54,16 @@ void list_scenarios(std::FILE* out) {
 void list_fail_points(std::FILE* out) {
     fmt::print(out, "\nCrash fail points (§11; crash_at_next_crash_point arms them all):\n  {}\n",
                fmt::join(scenarios::crash_node_fail_points, ", "));
-    fmt::print(out,
-               "Recovery and sync fail points a scenario can arm:\n"
-               "  start_node_recovery_entry, fail_point_node_recovery_start_sync,\n"
-               "  fail_point_node_recovery_resumed_from_checkpoint, node_recovery_scan_blob,\n"
-               "  node_recovery_checkpoint_discarded, node_recovery_shard_not_ready,\n"
-               "  fail_point_shard_changes_in_new_epoch_while_recovering,\n"
-               "  fail-point-enter-recovery-mode, catch_up_exit_not_member,\n"
-               "  catch_up_exit_new_member, catch_up_exit_continuing_member,\n"
-               "  fail_point_recovery_blob_sync_cancelled, fail_point_process_event,\n"
-               "  epoch_change_start_entry, fail_point_shard_sync_task_started,\n"
-               "  fail_point_shard_sync_task_finished, fail_point_shard_sync_no_retry,\n"
-               "  fail_point_shard_sync_resumed_from_progress, fail_point_fetch_sliver,\n"
-               "  fail_point_recover_sliver_before_put_sliver\n");
+    fmt::print(out, "Recovery, sync and event fail points a scenario can arm:\n");
+    std::string line;
+    for (const std::string& name : scenarios::model_fail_points) {
+        if (!line.empty() && line.size() + name.size() > 96) {
+            fmt::print(out, "  {}\n", line);
+            line.clear();
+        }
+        line += line.empty() ? name : ", " + name;
+    }
+    fmt::print(out, "  {}\n", line);
 }
 
 void list_old_behaviours(std::FILE* out) {
@@ -155,8 +155,10 @@ std::optional<scenarios::ScenarioRunOptions> run_options(const RunArgs& args, ui
     if (error.empty()) {
         error = check_old_behaviours(args.old_behaviours);
     }
-    if (error.empty()) {
-        error = check_output_file(args.trace_path);
+    for (const std::string* path : {&args.trace_path, &args.perfetto_path, &args.report_path}) {
+        if (error.empty()) {
+            error = check_output_file(*path);
+        }
     }
     if (error.empty()) {
         error = check_data_dir(args.data_dir);
@@ -216,6 +218,7 @@ nlohmann::json to_json(const ScenarioSpec& spec, uint64_t seed, const RunOutcome
         {"fail_points_armed_hit", run.result.fail_points.armed_hit},
         {"fail_points_armed_never_hit", run.result.fail_points.armed_never},
         {"fail_point_hits", run.result.fail_points.hits},
+        {"fail_points_reached", run.result.fail_points.reached},
     };
     nlohmann::json reported = nlohmann::json::object();
     for (const auto& [key, value] : run.result.reported) {
@@ -255,6 +258,71 @@ void print_summary(const ScenarioSpec& spec, uint64_t seed, const RunOutcome& ru
     fmt::print("  reproduce      {}\n", run.repro);
 }
 
+ReportSummary report_summary(const ScenarioSpec& spec, uint64_t seed, const RunOutcome& run) {
+    const sim::RunResult& r = run.result.result;
+    ReportSummary out;
+    out.title = fmt::format("{} --seed {}", spec.name, seed);
+    out.passed = r.passed();
+    out.rows.emplace_back("scenario", spec.name);
+    out.rows.emplace_back("mirrors", spec.mirrors);
+    out.rows.emplace_back("seed", std::to_string(seed));
+    out.rows.emplace_back("outcome", r.passed() ? "pass" : "FAIL (" + r.outcome() + ")");
+    if (!r.passed()) {
+        out.rows.emplace_back("failure", r.message);
+    }
+    out.rows.emplace_back("virtual time", r.end_time.to_string());
+    out.rows.emplace_back(
+        "events", fmt::format("{} trace events, {} scheduler steps", r.trace_events, r.steps));
+    out.rows.emplace_back("wall time", fmt::format("{:.3f} s", run.wall_seconds));
+    out.rows.emplace_back("trace hash", hex(r.trace_hash));
+    for (const auto& [key, value] : run.result.reported) {
+        out.rows.emplace_back(key, std::to_string(value));
+    }
+    const auto& points = run.result.fail_points;
+    out.rows.emplace_back(
+        "fail points armed and hit",
+        points.armed_hit.empty() ? "-" : fmt::format("{}", fmt::join(points.armed_hit, ", ")));
+    if (!points.armed_never.empty()) {
+        out.rows.emplace_back("armed, never hit",
+                              fmt::format("{}", fmt::join(points.armed_never, ", ")));
+    }
+    out.rows.emplace_back("reproduce", run.repro);
+    return out;
+}
+
+ReportSummary aborted_report_summary(const ScenarioSpec& spec, uint64_t seed,
+                                     const std::string& repro, const std::string& what) {
+    ReportSummary out;
+    out.title = fmt::format("{} --seed {}", spec.name, seed);
+    out.passed = false;
+    out.rows.emplace_back("scenario", spec.name);
+    out.rows.emplace_back("seed", std::to_string(seed));
+    out.rows.emplace_back("outcome", "FAIL (bug: the run aborted)");
+    out.rows.emplace_back("failure", what);
+    out.rows.emplace_back("reproduce", repro);
+    return out;
+}
+
+// The Perfetto file and the HTML report, each if asked for. False (after one line on stderr)
+// if one could not be written.
+bool write_visual_outputs(const RunArgs& args, const sim::Timeline& timeline,
+                          const ReportSummary& summary) {
+    bool ok = true;
+    if (!args.perfetto_path.empty()) {
+        if (auto error = sim::write_perfetto_json(timeline, args.perfetto_path); !error.empty()) {
+            fmt::print(stderr, "floe: {}\n", error);
+            ok = false;
+        }
+    }
+    if (!args.report_path.empty()) {
+        if (auto error = write_html_report(timeline, summary, args.report_path); !error.empty()) {
+            fmt::print(stderr, "floe: {}\n", error);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
 uint64_t draw_seed() {
     // The one place floe draws an unseeded number: a seed for a run the user did not seed. It
     // is printed (and in the repro command), so the run is reproducible all the same.
@@ -279,13 +347,32 @@ int run_command(const RunArgs& args) {
     if (!args.seed.has_value() && !args.json) {
         fmt::print("floe: no --seed given; drew seed {}\n", seed);
     }
+    const bool wants_timeline = !args.perfetto_path.empty() || !args.report_path.empty();
+    sim::TimelineRecorder timeline;
+    scenarios::ScenarioRunOptions run_opts = *options;
+    if (wants_timeline) {
+        run_opts.timeline = &timeline;
+        // A bug aborts the run: the files still show the run up to the failed assertion.
+        sim::set_failure_hook([&](const std::string& what) {
+            const sim::Timeline cut = timeline.finish(timeline.last_event());
+            ReportSummary summary = aborted_report_summary(spec, seed, run.repro, what);
+            (void)write_visual_outputs(args, cut, summary);
+        });
+    }
     const auto start = std::chrono::steady_clock::now();
-    run.result = scenarios::run_scenario(spec, *options, error);
+    run.result = scenarios::run_scenario(spec, run_opts, error);
     run.wall_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    sim::set_failure_hook(nullptr);
     if (!error.empty()) {
         fmt::print(stderr, "floe: {}\n", error);
         return exit_usage;
+    }
+    if (wants_timeline) {
+        const sim::Timeline finished = timeline.finish(run.result.result.end_time);
+        if (!write_visual_outputs(args, finished, report_summary(spec, seed, run))) {
+            return exit_usage;
+        }
     }
     if (args.json) {
         fmt::print("{}\n", to_json(spec, seed, run).dump());

@@ -31,6 +31,8 @@ struct RunArgs {
     std::vector<std::string> sets;
     std::vector<std::string> old_behaviours;
     std::string trace_path;
+    std::string perfetto_path;  // Chrome trace-event JSON for ui.perfetto.dev
+    std::string report_path;    // the self-contained HTML timeline
     std::string data_dir;
     bool json = false;  // print one JSON object (the sweep's child protocol) instead of a summary
 };

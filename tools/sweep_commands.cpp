@@ -160,6 +160,9 @@ int sweep_command(const std::string& self, const SweepArgs& args) {
     if (auto error = check_sweep_args(args); !error.empty()) {
         return usage(error);
     }
+    if (args.seeds.empty()) {
+        return usage("--seeds A..B is required (or --summary FILE to read results)");
+    }
     std::string error;
     const auto seeds = parse_seed_range(args.seeds, error);
     if (!seeds) {
@@ -246,7 +249,12 @@ bool same_trace_twice(const std::string& self, const std::string& scenario, uint
 int check_determinism_command(const std::string& self, const std::string& scenario, uint64_t seed,
                               const std::vector<std::string>& sets,
                               const std::vector<std::string>& old_behaviours) {
-    RunArgs probe{scenario, seed, sets, old_behaviours, "", "", true};
+    RunArgs probe;
+    probe.scenario = scenario;
+    probe.seed = seed;
+    probe.sets = sets;
+    probe.old_behaviours = old_behaviours;
+    probe.json = true;
     std::string error;
     if (!run_options(probe, seed, error)) {
         return usage(error);

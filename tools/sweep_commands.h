@@ -14,7 +14,7 @@ namespace floe::tools {
 struct SweepArgs {
     std::vector<std::string> scenarios;  // empty with all = true: every scenario
     bool all = false;
-    std::string seeds = "1..10";
+    std::string seeds;  // required unless summarizing
     unsigned jobs = 1;
     std::string shard;  // "K/N": this process runs the seeds whose index % N == K - 1
     std::string out_path;

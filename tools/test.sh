@@ -7,6 +7,7 @@ tools/setup.sh --asan || { echo "0 passed, 1 failed"; exit 1; }
 
 passed=0
 failed=0
+skipped=()
 failures=()
 
 count() {  # count SUITE PASSED FAILED
@@ -24,6 +25,24 @@ check() {  # check NAME COMMAND...: one test that passes when COMMAND exits 0
   local out
   out=$(log_file "$name")
   if "$@" >"$out" 2>&1; then
+    count "$name" 1 0
+  else
+    count "$name" 0 1
+    sed 's/^/      /' "$out" | tail -20
+  fi
+}
+
+check_or_skip() {  # like check, but exit code 77 is a skip, reported with its reason
+  local name=$1
+  shift
+  local out
+  out=$(log_file "$name")
+  "$@" >"$out" 2>&1
+  local status=$?
+  if ((status == 77)); then
+    skipped+=("$name: $(grep -m1 'SKIP' "$out")")
+    printf '  %-38s skipped: %s\n' "$name" "$(grep -m1 'SKIP' "$out")"
+  elif ((status == 0)); then
     count "$name" 1 0
   else
     count "$name" 0 1
@@ -101,6 +120,7 @@ doctest_suite "walrus model (clang -O0, ASan+UBSan)" build-asan/tests/node/node_
   ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=1 \
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 doctest_suite "sweep runner and trace diff (gcc -O2)" build/tests/tools/tools_tests
+doctest_suite "html report (gcc -O2)" build/tests/report/report_tests
 check "kernel under valgrind memcheck" \
   valgrind --error-exitcode=1 -q build/tests/kernel_tests --no-colors=true \
   -tce="*many fibers*,*loss drops*"
@@ -114,8 +134,12 @@ check "main job: floe cluster on 2 seeds" build/tools/floe cluster --seeds 1..2 
 # The regression gate: every scenario on 100 seeds, the negative scenarios, determinism.
 gate_suite "floe gate (tools/gate.txt)"
 check "cli: bad input is a one-line error" tools/check_cli_errors.sh
+# The HTML report opened in headless Chromium (Debian's package; installed by the check when
+# missing, skipped with the reason if it cannot be).
+check_or_skip "html report renders in Chromium" tools/check_html_report.sh build
 
 echo
 if ((failed > 0)); then echo "failed: ${failures[*]}"; fi
+for skip in "${skipped[@]}"; do echo "skipped (not counted as passed): $skip"; done
 echo "$passed passed, $failed failed"
 ((failed == 0))

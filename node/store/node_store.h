@@ -182,6 +182,7 @@ public:
     sim::Result<sim::Unit, StoreError> create_shard(ShardIndex shard);
     sim::Result<sim::Unit, StoreError> drop_shard(ShardIndex shard);
     std::vector<ShardIndex> existing_shards() const;  // ascending
+    sim::Runtime& runtime() const { return rt_; }
     bool has_shard(ShardIndex shard) const;
 
     // Writes. A shard column family of a missing shard gives StoreError::no_such_shard.

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/test_files.h"
 #include "tools/child_sweep.h"
 
 using floe::tools::check_out_path;
@@ -25,15 +26,8 @@ using nlohmann::json;
 
 namespace {
 
-// A fresh directory under /tmp, removed with everything in it.
-struct ScratchDir {
-    ScratchDir() {
-        path = (std::filesystem::temp_directory_path() / "floe-sweep-XXXXXX").string();
-        REQUIRE(mkdtemp(path.data()) != nullptr);
-    }
-    ~ScratchDir() { std::filesystem::remove_all(path); }
-    std::string file(const std::string& name) const { return path + "/" + name; }
-    std::string path;
+struct ScratchDir : floe::testing::ScratchDir {
+    ScratchDir() : floe::testing::ScratchDir("floe-sweep") {}
 };
 
 // The shell command that prints a child's result object on one line.
@@ -80,23 +74,7 @@ std::vector<std::string> read_lines(const std::string& path) {
     return lines;
 }
 
-// Everything a FILE* receives, for checking what the runner prints.
-struct CapturedOutput {
-    CapturedOutput() : file(open_memstream(&buffer, &size)) { REQUIRE(file != nullptr); }
-    ~CapturedOutput() {
-        if (file != nullptr) {
-            std::fclose(file);
-        }
-        std::free(buffer);
-    }
-    std::string text() {
-        std::fflush(file);
-        return std::string(buffer, size);
-    }
-    char* buffer = nullptr;
-    size_t size = 0;
-    std::FILE* file;
-};
+using floe::testing::CapturedOutput;
 
 }  // namespace
 
