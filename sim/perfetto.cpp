@@ -87,8 +87,9 @@ public:
         spans();
         instants();
         epochs();
-        out_ +=
-            "{\"ph\":\"M\",\"pid\":0,\"name\":\"process_sort_index\",\"args\":{\"sort_index\":0}}";
+        if (out_.ends_with(",\n")) {
+            out_.resize(out_.size() - 2);  // JSON allows no trailing comma
+        }
         out_ += "\n]}\n";
         return std::move(out_);
     }

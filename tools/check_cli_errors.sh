@@ -104,6 +104,26 @@ else
 fi
 rm -rf "$out"
 
+# A run that aborts on a node-side assertion still writes its report, its Perfetto file and its
+# whole text trace (up to the assertion).
+out=$(mktemp -d)
+"$floe" run shard-sync-fails --seed 1 --old-behaviour attest-after-failed-shard-sync \
+  --trace "$out/run.log" --perfetto "$out/run.json" --report "$out/run.html" >/dev/null 2>"$out/err"
+code=$?
+abort_time=$(grep -oE 'virtual time [0-9.]+s' "$out/err" | awk '{print $3}')
+if ((code != 134)); then
+  echo "FAIL: the aborting run exited with $code, not 134"; status=1
+elif ! grep -q 'FAIL (bug: the run aborted)' "$out/run.html" || ! grep -q 'WAL-1271' "$out/run.html"; then
+  echo "FAIL: the aborted run's report does not show the assertion"; status=1
+elif ! python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$out/run.json"; then
+  echo "FAIL: the aborted run's Perfetto file does not parse"; status=1
+elif [[ -z $abort_time || $(tail -1 "$out/run.log" | cut -d' ' -f1) != "$abort_time" ]]; then
+  echo "FAIL: the aborted run's text trace lost its tail: $(tail -1 "$out/run.log")"; status=1
+else
+  echo "ok: an aborted run still writes its report, Perfetto file and whole text trace"
+fi
+rm -rf "$out"
+
 # A failing run prints the command that reproduces it, and that command fails the same way.
 fail_line=$("$floe" run shared-sync-waiter --seed 2 --old-behaviour notify-one-sync-waiter | grep reproduce)
 if [[ $fail_line != *"floe run shared-sync-waiter --seed 2 --old-behaviour notify-one-sync-waiter"* ]]; then
