@@ -198,50 +198,7 @@ TEST_CASE("old behaviour attest-after-failed-shard-sync: a false epoch_sync_done
     CHECK(death.stderr_text.find("false epoch_sync_done, WAL-1271") != std::string::npos);
 }
 
-// --- sweeps (optimised build only; tools/test.sh leaves them out under sanitizers)
-// ----------------
-
-namespace {
-void sweep(RecoveryCase recovery, uint64_t seeds) {
-    const bool leaves = recovery == RecoveryCase::leaves_committee;
-    uint64_t passed = 0;
-    for (uint64_t seed = 1; seed <= seeds; ++seed) {
-        CAPTURE(seed);
-        const auto report = recover(recovery, seed);
-        INFO(report.result.message);
-        CHECK(report.result.passed());
-        CHECK(report.node0_status == (leaves ? "Standby" : "Active"));
-        if (leaves) {
-            CHECK(report.catch_up_exits_not_member == 1);
-        }
-        if (recovery == RecoveryCase::joins_committee) {
-            CHECK(report.catch_up_exits_new_member == 1);
-        }
-        passed += report.result.passed() ? 1 : 0;
-    }
-    CHECK(passed == seeds);
-}
-}  // namespace
-
-TEST_CASE("node recovery sweep: long-down, 100 seeds") {
-    sweep(RecoveryCase::long_down, 100);
-}
-TEST_CASE("node recovery sweep: crash during recovery resumes, 100 seeds") {
-    sweep(RecoveryCase::crash_during_recovery, 100);
-}
-TEST_CASE("node recovery sweep: owned-shard change discards the checkpoint, 100 seeds") {
-    sweep(RecoveryCase::shard_change_discards, 100);
-}
-TEST_CASE("node recovery sweep: shard gain while recovering, 100 seeds") {
-    sweep(RecoveryCase::gain_while_recovering, 100);
-}
-TEST_CASE("node recovery sweep: leaves the committee while down (T4), 100 seeds") {
-    sweep(RecoveryCase::leaves_committee, 100);
-}
-TEST_CASE("node recovery sweep: joins the committee while down (T5), 100 seeds") {
-    sweep(RecoveryCase::joins_committee, 100);
-}
-TEST_CASE("node recovery sweep: shared waiter and readiness window, 30 seeds each") {
-    sweep(RecoveryCase::shared_sync_waiter, 30);
-    sweep(RecoveryCase::readiness_window, 30);
-}
+// The 100-seed sweeps of these cases run as scenarios in the gate (tools/gate.txt:
+// long-node-recovery, checkpoint-resume, checkpoint-discarded-on-shard-change,
+// node-recovery-across-epoch-change-with-shard-gain, leaves-committee, joins-committee,
+// shared-sync-waiter, readiness-window), which check the same end states and counters.
