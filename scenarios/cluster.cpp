@@ -322,7 +322,7 @@ void Cluster::check_converged(sim::Runtime& world, sim::Duration deadline) {
 // sync running; else, at `until`, why not.
 std::string Cluster::wait_until_settled(sim::Runtime& world, sim::Instant until) {
     while (true) {
-        const std::string why = why_not_settled(world);
+        std::string why = why_not_settled(world);
         if (why.empty() || world.now() >= until) {
             return why;
         }

@@ -211,7 +211,7 @@ std::string write_perfetto_json(const Timeline& timeline, const std::string& pat
     const bool written = std::fwrite(json.data(), 1, json.size(), file) == json.size();
     const bool closed = std::fclose(file) == 0;
     if (!written || !closed || std::rename(tmp.c_str(), path.c_str()) != 0) {
-        const std::string error =
+        std::string error =
             fmt::format("cannot write Perfetto trace '{}': {}", path, std::strerror(errno));
         std::remove(tmp.c_str());
         return error;

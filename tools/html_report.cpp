@@ -1144,12 +1144,12 @@ std::string write_file(const std::string& path, const std::string& text) {
     const int write_errno = errno;
     const bool closed = std::fclose(file) == 0;
     if (!written || !closed) {
-        const std::string error = write_error(path, written ? errno : write_errno);
+        std::string error = write_error(path, written ? errno : write_errno);
         std::remove(tmp.c_str());
         return error;
     }
     if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        const std::string error = write_error(path, errno);
+        std::string error = write_error(path, errno);
         std::remove(tmp.c_str());
         return error;
     }

@@ -210,7 +210,7 @@ nlohmann::json to_json(const ScenarioSpec& spec, uint64_t seed, const RunOutcome
         {"failure_class", r.passed() ? "" : r.outcome()},
         {"message", r.message},
         {"repro", run.repro},
-        {"virtual_seconds", r.end_time.ns() / 1e9},
+        {"virtual_seconds", static_cast<double>(r.end_time.ns()) / 1e9},
         {"trace_events", r.trace_events},
         {"steps", r.steps},
         {"trace_hash", hex(r.trace_hash)},
@@ -230,7 +230,7 @@ nlohmann::json to_json(const ScenarioSpec& spec, uint64_t seed, const RunOutcome
 
 void print_summary(const ScenarioSpec& spec, uint64_t seed, const RunOutcome& run) {
     const sim::RunResult& r = run.result.result;
-    const double virtual_seconds = r.end_time.ns() / 1e9;
+    const double virtual_seconds = static_cast<double>(r.end_time.ns()) / 1e9;
     fmt::print("floe run {} --seed {}\n  {}\n\n", spec.name, seed, spec.mirrors);
     fmt::print("  outcome        {}\n", r.passed() ? "pass" : "FAIL (" + r.outcome() + ")");
     if (!r.passed()) {

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <string>
 
 #include "sim/perfetto.h"
@@ -118,6 +119,24 @@ TEST_CASE("timeline: the Perfetto JSON parses and holds processes, states, spans
         ends += ph == "e" ? 1 : 0;
         instants += ph == "i" ? 1 : 0;
     }
+    // What the viewers need: every async begin has an end of the same id and category, no
+    // complete event has a negative duration, and every event names a process.
+    std::map<uint64_t, std::string> open_spans;
+    for (const auto& e : json.at("traceEvents")) {
+        CHECK(e.contains("pid"));
+        const std::string ph = e.at("ph");
+        if (ph == "X") {
+            CHECK(e.at("dur").get<double>() >= 0);
+        } else if (ph == "b") {
+            open_spans[e.at("id").get<uint64_t>()] = e.at("cat");
+        } else if (ph == "e") {
+            const auto it = open_spans.find(e.at("id").get<uint64_t>());
+            REQUIRE(it != open_spans.end());
+            CHECK(it->second == e.at("cat"));
+            open_spans.erase(it);
+        }
+    }
+    CHECK(open_spans.empty());
     CHECK(process_names == 2);  // world and node
     CHECK(complete == static_cast<int>(t.states.size()));
     CHECK(begins == 4);  // two spans in each incarnation
