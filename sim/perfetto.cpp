@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -12,33 +14,15 @@
 namespace sim {
 namespace {
 
+// A JSON string literal. Marks and details are free text: invalid UTF-8 is replaced, not
+// passed through into a file the viewers would refuse.
 std::string json_string(std::string_view text) {
-    std::string out = "\"";
-    for (const char c : text) {
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\t': out += "\\t"; break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20) {
-                    out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-                } else {
-                    out.push_back(c);
-                }
-        }
-    }
-    out.push_back('"');
-    return out;
+    return nlohmann::json(std::string(text))
+        .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 // Virtual microseconds, exact to the nanosecond.
-std::string micros(Instant at) {
-    const int64_t ns = at.ns();
-    return fmt::format("{}.{:03}", ns / 1000, ns % 1000);
-}
-std::string micros(Duration d) {
-    const int64_t ns = d.ns();
+std::string micros(int64_t ns) {
     return fmt::format("{}.{:03}", ns / 1000, ns % 1000);
 }
 
@@ -134,8 +118,9 @@ private:
         for (const TimelineState& s : timeline_.states) {
             add(fmt::format(
                 R"({{"ph":"X","pid":{},"tid":{},"ts":{},"dur":{},"name":{},"cat":{},"args":{{"cut_by_crash":{}}}}})",
-                pid(s.host), tids_.at({s.host, s.track}), micros(s.begin), micros(s.end - s.begin),
-                json_string(s.value), json_string(s.track), s.cut_by_crash));
+                pid(s.host), tids_.at({s.host, s.track}), micros(s.begin.ns()),
+                micros((s.end - s.begin).ns()), json_string(s.value), json_string(s.track),
+                s.cut_by_crash));
         }
     }
 
@@ -146,13 +131,14 @@ private:
                 json_string(s.details.empty() ? s.name : s.name + " " + s.details);
             add(fmt::format(
                 R"({{"ph":"b","pid":{},"tid":{},"ts":{},"id":{},"cat":{},"name":{},"args":{{"details":{}}}}})",
-                pid(s.host), work_tid, micros(s.begin), s.id, name, label, json_string(s.details)));
+                pid(s.host), work_tid, micros(s.begin.ns()), s.id, name, label,
+                json_string(s.details)));
             const char* how = s.cut_by_crash  ? "cut by crash"
                               : s.open_at_end ? "open at end"
                                               : "done";
             add(fmt::format(
                 R"({{"ph":"e","pid":{},"tid":{},"ts":{},"id":{},"cat":{},"name":{},"args":{{"end":"{}"}}}})",
-                pid(s.host), work_tid, micros(s.end), s.id, name, label, how));
+                pid(s.host), work_tid, micros(s.end.ns()), s.id, name, label, how));
         }
     }
 
@@ -166,8 +152,8 @@ private:
                 i.kind == TimelineInstant::Kind::crash || i.kind == TimelineInstant::Kind::restart;
             add(fmt::format(
                 R"({{"ph":"i","pid":{},"tid":{},"ts":{},"s":"{}","name":{},"cat":"{}"}})",
-                pid(i.host), events_tid, micros(i.at), process_wide ? "p" : "t", json_string(name),
-                kind));
+                pid(i.host), events_tid, micros(i.at.ns()), process_wide ? "p" : "t",
+                json_string(name), kind));
         }
     }
 
@@ -185,7 +171,7 @@ private:
         for (const TimelineState* s : epochs) {
             add(fmt::format(
                 R"({{"ph":"i","pid":{},"tid":{},"ts":{},"s":"g","name":{},"cat":"epoch"}})",
-                pid(s->host), events_tid, micros(s->begin), json_string("epoch " + s->value)));
+                pid(s->host), events_tid, micros(s->begin.ns()), json_string("epoch " + s->value)));
         }
     }
 

@@ -83,8 +83,9 @@ public:
     void mark(std::string_view text);
     // What this host is doing, for the trace, the Perfetto file and the HTML timeline: a named
     // state's new value ("node-status", "Active"), and spans of work ("blob-sync", "blob=ab12").
-    // Folded into the hash; formatted only when a sink wants them. An empty value ends the
-    // state (a shard that was removed).
+    // Both are folded into the hash (so the caller's strings are always built); the trace line
+    // is formatted only when a sink wants it. An empty value ends the state (a shard that was
+    // removed).
     void state(std::string_view track, std::string_view value);
     [[nodiscard]] TraceSpan span(std::string name, std::string_view details);
 

@@ -105,11 +105,13 @@ void TimelineRecorder::close_state(uint32_t host, const std::string& track, Inst
 
 void TimelineRecorder::crash(uint32_t host, Instant at) {
     timeline_.instants.push_back({host, TimelineInstant::Kind::crash, "", at});
+    std::vector<std::string> tracks;
     for (auto it = open_states_.lower_bound({host, std::string()});
-         it != open_states_.end() && it->first.first == host;) {
-        timeline_.states.push_back(TimelineState{
-            host, it->first.second, std::move(it->second.value), it->second.begin, at, true});
-        it = open_states_.erase(it);
+         it != open_states_.end() && it->first.first == host; ++it) {
+        tracks.push_back(it->first.second);
+    }
+    for (const std::string& track : tracks) {
+        close_state(host, track, at, true);
     }
     open_states_[{host, "host"}] = OpenState{"down", at};
     for (auto it = open_spans_.begin(); it != open_spans_.end();) {

@@ -71,12 +71,9 @@ void Trace::state(Instant now, uint32_t host, uint64_t fiber, std::string_view t
     if (!folding_) {
         return;
     }
-    fold(static_cast<uint64_t>(now.ns()));
-    fold(static_cast<uint64_t>(TraceKind::state) | (static_cast<uint64_t>(host) << 8) |
-         (fiber << 32));
+    fold_event(TraceKind::state, now, host, fiber);
     fold(stable_hash(track));
     fold(stable_hash(value));
-    ++events_;
     if ((wanted_ & trace_kind_bit(TraceKind::state)) != 0) [[unlikely]] {
         const std::string details = fmt::format("{} {}", track, value);
         dispatch(TraceRecord{TraceKind::state, now, host, host_name(host), fiber, details, track,
@@ -90,12 +87,9 @@ uint64_t Trace::span_begin(Instant now, uint32_t host, uint64_t fiber, std::stri
         return 0;
     }
     const uint64_t id = next_span_++;
-    fold(static_cast<uint64_t>(now.ns()));
-    fold(static_cast<uint64_t>(TraceKind::span_begin) | (static_cast<uint64_t>(host) << 8) |
-         (fiber << 32));
+    fold_event(TraceKind::span_begin, now, host, fiber);
     fold(stable_hash(name));
     fold(stable_hash(details));
-    ++events_;
     if ((wanted_ & trace_kind_bit(TraceKind::span_begin)) != 0) [[unlikely]] {
         const std::string text = details.empty() ? fmt::format("#{} {}", id, name)
                                                  : fmt::format("#{} {} {}", id, name, details);
@@ -110,11 +104,8 @@ void Trace::span_end(Instant now, uint32_t host, uint64_t fiber, uint64_t span,
     if (!folding_ || span == 0) {
         return;
     }
-    fold(static_cast<uint64_t>(now.ns()));
-    fold(static_cast<uint64_t>(TraceKind::span_end) | (static_cast<uint64_t>(host) << 8) |
-         (fiber << 32));
+    fold_event(TraceKind::span_end, now, host, fiber);
     fold(span);
-    ++events_;
     if ((wanted_ & trace_kind_bit(TraceKind::span_end)) != 0) [[unlikely]] {
         const std::string text = fmt::format("#{} {}", span, name);
         dispatch(TraceRecord{

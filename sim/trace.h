@@ -102,14 +102,10 @@ public:
         if (!folding_) {
             return;
         }
-        // Two words for the common events (resumes and timers carry no detail): the time, and
-        // kind | host | fiber packed (fiber ids past 2^32 wrap, which only changes the mixing).
-        fold(static_cast<uint64_t>(now.ns()));
-        fold(static_cast<uint64_t>(kind) | (static_cast<uint64_t>(host) << 8) | (fiber << 32));
+        fold_event(kind, now, host, fiber);
         if (detail != 0) {
             fold(detail);
         }
-        ++events_;
         if ((wanted_ & trace_kind_bit(kind)) != 0) [[unlikely]] {
             const std::string details = text();
             dispatch(TraceRecord{kind, now, host, host_name(host), fiber, details, {}, {}, 0});
@@ -135,7 +131,6 @@ public:
     // success); never throws.
     std::string open_text(const std::string& path);
     void close_text();
-    bool text_enabled() const { return text_ != nullptr; }
     // Host names for the sinks; index = host id.
     void set_host_name(uint32_t host, std::string name);
     std::string_view host_name(uint32_t host) const;
@@ -148,6 +143,13 @@ public:
     uint64_t rng_draws() const { return rng_draws_; }
 
 private:
+    // Every event starts with two words (resumes and timers carry nothing more): the time, and
+    // kind | host | fiber packed (fiber ids past 2^32 wrap, which only changes the mixing).
+    void fold_event(TraceKind kind, Instant now, uint32_t host, uint64_t fiber) {
+        fold(static_cast<uint64_t>(now.ns()));
+        fold(static_cast<uint64_t>(kind) | (static_cast<uint64_t>(host) << 8) | (fiber << 32));
+        ++events_;
+    }
     void dispatch(const TraceRecord& record);
     void recompute_wanted();
 

@@ -172,6 +172,23 @@ TEST_CASE("timeline: state and span events change the trace hash, and tracing do
     CHECK(run(true, false) != run(false, false));
 }
 
+TEST_CASE("perfetto: free text with quotes, control characters and bad UTF-8 stays valid JSON") {
+    Timeline t;
+    t.hosts = {"world"};
+    const std::string text = std::string("say \"hi\"\n\x01 ") + "\xff\xfe end";
+    t.instants.push_back({0, TimelineInstant::Kind::mark, text, Instant::zero()});
+    const auto json = nlohmann::json::parse(perfetto_json(t));
+    bool found = false;
+    for (const auto& e : json.at("traceEvents")) {
+        if (e.at("ph") == "i") {
+            const std::string name = e.at("name");
+            found = name.find("say \"hi\"\n\x01 ") != std::string::npos &&
+                    name.find(" end") != std::string::npos;
+        }
+    }
+    CHECK(found);
+}
+
 TEST_CASE("perfetto: an unwritable path is a one-line error and leaves no file") {
     const Timeline t = record_crash_run();
     const std::string error = write_perfetto_json(t, "/nonexistent-dir/run.json");
