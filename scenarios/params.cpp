@@ -146,6 +146,11 @@ std::string Params::set(std::string_view assignment) {
         return fmt::format("--set takes key=value, got '{}'", assignment);
     }
     const std::string_view key = assignment.substr(0, eq);
+    for (const std::string& earlier : overrides_) {
+        if (std::string_view(earlier).substr(0, earlier.find('=')) == key) {
+            return fmt::format("--set {} given twice ('{}' and '{}')", key, earlier, assignment);
+        }
+    }
     for (const ParamSpec& spec : specs_) {
         if (spec.name == key) {
             int64_t value = 0;

@@ -43,7 +43,11 @@ expect_error "epochs=0 is not an integer in 1\.\.200" run swarm --seed 1 --set e
 expect_error "deadline=5 is not a duration" run swarm --seed 1 --set deadline=5
 expect_error "--set takes key=value" run swarm --seed 1 --set epochs
 expect_error "unknown old behaviour 'nosuch'" run swarm --seed 1 --old-behaviour nosuch
-expect_error "--seed" run swarm --seed abc
+expect_error "bad seed 'abc'" run swarm --seed abc
+expect_error "bad seed '-1'" run swarm --seed -1
+expect_error "bad seed '99999999999999999999999'" run swarm --seed 99999999999999999999999
+expect_error "bad seed '-1'" check-determinism swarm --seed -1
+expect_error "--set epochs given twice" run swarm --seed 1 --set epochs=2 --set epochs=3
 expect_error "directory /nonexistent-dir does not exist" run swarm --seed 1 --trace /nonexistent-dir/t.log
 expect_error "directory /nonexistent-dir does not exist" run swarm --seed 1 --perfetto /nonexistent-dir/p.json
 expect_error "directory /nonexistent-dir does not exist" run swarm --seed 1 --report /nonexistent-dir/r.html

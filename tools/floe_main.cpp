@@ -256,7 +256,8 @@ int main(int argc, char** argv) {
         "list", "scenarios with descriptions and parameters; fail points; old behaviours");
 
     floe::tools::RunArgs run_args;
-    uint64_t run_seed = 0;
+    // Seeds are read as text: CLI11 would wrap "-1" to 2^64-1 and saturate an overflow.
+    std::string run_seed;
     auto* run_cmd = app.add_subcommand("run", "run one scenario on one seed, with a summary");
     run_cmd->add_option("scenario", run_args.scenario, "scenario name (floe list)")->required();
     auto* run_seed_opt =
@@ -290,7 +291,7 @@ int main(int argc, char** argv) {
     sweep_cmd->add_option("--old-behaviour", sweep.old_behaviours, "switch an old behaviour on");
 
     std::string det_scenario;
-    uint64_t det_seed = 1;
+    std::string det_seed;
     std::vector<std::string> det_sets;
     std::vector<std::string> det_old;
     auto* det_cmd = app.add_subcommand(
@@ -371,7 +372,12 @@ int main(int argc, char** argv) {
     }
     if (run_cmd->parsed()) {
         if (run_seed_opt->count() > 0) {
-            run_args.seed = run_seed;
+            std::string error;
+            const auto seed = floe::tools::parse_one_seed(run_seed, error);
+            if (!seed) {
+                return fail_usage(error);
+            }
+            run_args.seed = *seed;
         }
         return floe::tools::run_command(run_args);
     }
@@ -383,7 +389,12 @@ int main(int argc, char** argv) {
         return floe::tools::sweep_command(self, sweep);
     }
     if (det_cmd->parsed()) {
-        return floe::tools::check_determinism_command(self, det_scenario, det_seed, det_sets,
+        std::string error;
+        const auto seed = floe::tools::parse_one_seed(det_seed, error);
+        if (!seed) {
+            return fail_usage(error);
+        }
+        return floe::tools::check_determinism_command(self, det_scenario, *seed, det_sets,
                                                       det_old);
     }
     if (gate_cmd->parsed()) {

@@ -19,6 +19,14 @@ std::optional<uint64_t> parse_seed(std::string_view text) {
 
 }  // namespace
 
+std::optional<uint64_t> parse_one_seed(std::string_view text, std::string& error) {
+    auto seed = parse_seed(text);
+    if (!seed) {
+        error = fmt::format("bad seed '{}': expected an unsigned integer below 2^64", text);
+    }
+    return seed;
+}
+
 std::optional<SeedRange> parse_seed_range(std::string_view text, std::string& error) {
     const size_t dots = text.find("..");
     const std::string_view first_text =
@@ -28,7 +36,7 @@ std::optional<SeedRange> parse_seed_range(std::string_view text, std::string& er
     const auto first = parse_seed(first_text);
     const auto last = parse_seed(last_text);
     if (!first || !last) {
-        error = fmt::format("bad seed range '{}': expected N or A..B with unsigned integers", text);
+        error = fmt::format("bad seed range '{}': expected N or A..B with unsigned integers below 2^64", text);
         return std::nullopt;
     }
     if (*first > *last) {
