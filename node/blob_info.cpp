@@ -115,8 +115,8 @@ std::optional<PermanentInfo> get_permanent(const std::string& in, size_t& offset
     return present ? std::optional<PermanentInfo>(PermanentInfo{count, end_epoch}) : std::nullopt;
 }
 
-constexpr size_t encoded_size = 1 + 4 + 1 + 4 + 4 + 9 + 9 + 1 + 4 + 4 + 4;
-constexpr char format_version = 1;
+constexpr size_t encoded_size = 1 + 4 + 1 + 4 + 4 + 9 + 9 + 1 + 4 + 4 + 4 + 9;
+constexpr char format_version = 2;
 
 }  // namespace
 
@@ -134,6 +134,9 @@ std::string BlobInfo::encode() const {
     put_u32(out, initial_certified_epoch.value_or(0));
     put_u32(out, latest_seen_deletable_registered_end_epoch);
     put_u32(out, latest_seen_deletable_certified_end_epoch);
+    out.push_back(latest_certify_event.has_value() ? 1 : 0);
+    put_u32(out, static_cast<uint32_t>(latest_certify_event.value_or(0) >> 32));
+    put_u32(out, static_cast<uint32_t>(latest_certify_event.value_or(0)));
     FLOE_ASSERT(out.size() == encoded_size + 1);
     return out;
 }
@@ -158,6 +161,12 @@ std::optional<BlobInfo> BlobInfo::decode(const std::string& bytes) {
     }
     info.latest_seen_deletable_registered_end_epoch = get_u32(bytes, offset);
     info.latest_seen_deletable_certified_end_epoch = get_u32(bytes, offset);
+    const bool has_event = bytes[offset++] != 0;
+    const uint64_t high = get_u32(bytes, offset);
+    const uint64_t event = (high << 32) | get_u32(bytes, offset);
+    if (has_event) {
+        info.latest_certify_event = event;
+    }
     return info;
 }
 

@@ -28,6 +28,11 @@ struct BlobInfo {
     std::optional<Epoch> initial_certified_epoch;
     Epoch latest_seen_deletable_registered_end_epoch = 0;
     Epoch latest_seen_deletable_certified_end_epoch = 0;
+    // The index of the latest BlobCertified event this node applied (Walrus keeps the event of
+    // the latest certified object in PermanentBlobInfo.event). Set by the node, not a merge
+    // operand: while it is at or after the node's persisted event cursor, the event path still
+    // owes the blob's sync (§5: the event is replayed after a crash).
+    std::optional<EventIndex> latest_certify_event;
 
     // §4.1: certified at epoch e while valid, first certified at or before e, and some
     // certified object (permanent, or a deletable one) has not expired at e.

@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-#include "node/old_behaviours.h"
+#include "node/behaviours.h"
 #include "sim/time.h"
 
 namespace walrus {
@@ -89,7 +89,7 @@ struct NodeConfig {
     ContractServiceConfig contract;
     GarbageCollectionConfig garbage_collection;
     sim::Duration blob_sync_db_error_retry = sim::Duration::zero();  // 30 s; 0 s in msim (§14)
-    OldBehaviours old;  // all off: the behaviour of #3407 + #3464
+    Behaviours old;  // all off: the behaviour of #3407 + #3464
 };
 
 }  // namespace walrus

@@ -67,7 +67,7 @@ private:
 NodeRecoveryHandler::NodeRecoveryHandler(sim::Runtime& rt, NodeStorage& storage,
                                          BlobSyncHandler& blob_sync, ShardSyncHandler& shard_sync,
                                          NodeRecoveryEnv& env, const NodeRecoveryConfig& config,
-                                         const OldBehaviours& old)
+                                         const Behaviours& old)
     : rt_(rt),
       storage_(storage),
       blob_sync_(blob_sync),

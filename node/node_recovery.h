@@ -45,7 +45,7 @@ class NodeRecoveryHandler {
 public:
     NodeRecoveryHandler(sim::Runtime& rt, NodeStorage& storage, BlobSyncHandler& blob_sync,
                         ShardSyncHandler& shard_sync, NodeRecoveryEnv& env,
-                        const NodeRecoveryConfig& config, const OldBehaviours& old);
+                        const NodeRecoveryConfig& config, const Behaviours& old);
     NodeRecoveryHandler(const NodeRecoveryHandler&) = delete;
     NodeRecoveryHandler& operator=(const NodeRecoveryHandler&) = delete;
     ~NodeRecoveryHandler();
@@ -83,7 +83,7 @@ private:
     ShardSyncHandler& shard_sync_;
     NodeRecoveryEnv& env_;
     NodeRecoveryConfig config_;
-    OldBehaviours old_;
+    Behaviours old_;
     std::optional<sim::JoinHandle<sim::Unit>> task_;
     NodeRecoveryStats stats_;
 };

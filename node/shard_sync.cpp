@@ -10,7 +10,7 @@ namespace walrus {
 
 ShardSyncHandler::ShardSyncHandler(sim::Runtime& rt, NodeStorage& storage, ShardSyncEnv& env,
                                    NodeIndex self, uint32_t n_shards, const Directory& directory,
-                                   const ShardSyncConfig& config)
+                                   const ShardSyncConfig& config, const Behaviours& behaviours)
     : rt_(rt),
       storage_(storage),
       env_(env),
@@ -18,6 +18,7 @@ ShardSyncHandler::ShardSyncHandler(sim::Runtime& rt, NodeStorage& storage, Shard
       n_shards_(n_shards),
       directory_(directory),
       config_(config),
+      behaviours_(behaviours),
       semaphore_(config.shard_sync_concurrency, "shard-sync"),
       count_(sim::watch_channel<size_t>(0, "shard-sync-count").first),
       count_rx_(count_.subscribe()) {}
@@ -180,6 +181,10 @@ ShardSyncHandler::AttemptResult ShardSyncHandler::sync_shard_impl(ShardIndex sha
     if (!storage_.has_shard(shard)) {
         return {Attempt::failed, false};  // removed meanwhile
     }
+    // The cursor this attempt starts from. Like Walrus's ShardSyncProgress it carries no epoch:
+    // after a restart at a later committee epoch the transfer resumes from it although the
+    // blobs below it were only those certified before the earlier epoch (finding F1).
+    const auto resumed_from = storage_.sync_progress(shard);
     const ShardStatus status = storage_.shard_status(shard);
     if (status == ShardStatus::active) {
         // §7.5 force-set it Active (the node left catch-up): node recovery fills it now.
@@ -216,7 +221,7 @@ ShardSyncHandler::AttemptResult ShardSyncHandler::sync_shard_impl(ShardIndex sha
     if (!recover_pending(shard) || !storage_.has_shard(shard)) {
         return {Attempt::failed, false};  // the shard was removed under the sync
     }
-    check_filled(shard, epoch);
+    check_filled(shard, epoch, resumed_from);
     FLOE_ASSERT(storage_.finish_shard_sync(shard).ok(), "finish shard sync");
     return {Attempt::success, true};
 }
@@ -303,7 +308,15 @@ void ShardSyncHandler::queue_everything_for_recovery(ShardIndex shard, Epoch epo
     }
 }
 
-// §8.5 step 4, recovery_any_missing_slivers. False if the shard was removed under it.
+// §8.5 step 4, recovery_any_missing_slivers: rounds of recover_missing_blobs, a minute apart,
+// until nothing is pending. False if the shard was removed under it.
+//
+// Within a round the pending slivers are recovered concurrently, at most
+// `max_concurrent_blob_recovery_during_shard_recovery` at a time (storage/shard.rs,
+// recover_missing_blobs). This matters beyond speed: a primary sliver of a blob held at exactly
+// n-f shards cannot be decoded after one holder is lost until a secondary sliver of the same
+// blob is recovered somewhere, so a one-at-a-time loop that starts with the primaries never
+// ends (docs/FINDINGS.md, class C).
 bool ShardSyncHandler::recover_pending(ShardIndex shard) {
     while (true) {
         if (!storage_.has_shard(shard)) {
@@ -318,42 +331,109 @@ bool ShardSyncHandler::recover_pending(ShardIndex shard) {
             return false;
         }
         const Epoch epoch = env_.current_committee_epoch();
+        sim::Semaphore permits(config_.max_concurrent_blob_recovery_during_shard_recovery,
+                               "shard-recovery");
+        sim::TaskGroup<PendingOutcome> round;
         for (const auto& [type, blob] : pending) {
-            const auto info = storage_.blob_info(blob);
-            const bool stored = storage_.sliver(shard, type, blob).has_value();
-            if (!stored && info.has_value() && info->is_certified(epoch)) {
-                (void)rt_.fail_point("fail_point_shard_sync_recover_blob");
-                const BlobMetadata metadata =
-                    env_.get_or_recover_metadata(blob, *info->initial_certified_epoch);
-                const uint32_t pair = pair_index(shard, n_shards_, blob);
-                const Sliver sliver = env_.recover_sliver_from_committee(metadata, pair, type);
-                if (!storage_.put_sliver(shard, blob, sliver).ok()) {
-                    return false;
-                }
-                ++stats_.recovered_slivers;
-            }
-            if (!storage_.remove_pending_recover(shard, type, blob).ok()) {
+            round.add(rt_.spawn(fmt::format("recover-pending {}", blob.short_hex()),
+                                [this, &permits, shard, type, blob, epoch] {
+                                    sim::Permit permit = permits.acquire();
+                                    return recover_one_pending(shard, type, blob, epoch);
+                                }));
+        }
+        bool kept = false;
+        for (const PendingOutcome outcome : round.join_all()) {
+            if (outcome == PendingOutcome::shard_removed) {
                 return false;
             }
+            kept = kept || outcome == PendingOutcome::kept;
+        }
+        if (kept) {
+            rt_.sleep(config_.recovery_round_sleep);  // the next round, a minute later
         }
     }
 }
 
+// recover_blob: an entry already stored or no longer certified is dropped ("already_stored",
+// "not_certified"); a blob retired while its sliver is being recovered is dropped too
+// ("blob_retired"); a recovered sliver is stored and its entry removed.
+ShardSyncHandler::PendingOutcome ShardSyncHandler::recover_one_pending(ShardIndex shard,
+                                                                       SliverType type,
+                                                                       const BlobId& blob,
+                                                                       Epoch epoch) {
+    const auto info = storage_.blob_info(blob);
+    const bool stored = storage_.sliver(shard, type, blob).has_value();
+    PendingOutcome outcome = PendingOutcome::dropped;
+    if (!stored && info.has_value() && info->is_certified(epoch)) {
+        (void)rt_.fail_point("fail_point_shard_sync_recover_blob");
+        const BlobMetadata metadata =
+            env_.get_or_recover_metadata(blob, *info->initial_certified_epoch);
+        const uint32_t pair = pair_index(shard, n_shards_, blob);
+        const auto sliver = env_.recover_sliver_unless_retired(metadata, pair, type);
+        if (sliver.has_value()) {
+            if (!storage_.put_sliver(shard, blob, *sliver).ok()) {
+                return PendingOutcome::shard_removed;
+            }
+            ++stats_.recovered_slivers;
+            outcome = PendingOutcome::recovered;
+        }
+    }
+    if (!storage_.remove_pending_recover(shard, type, blob).ok()) {
+        return PendingOutcome::shard_removed;
+    }
+    return outcome;
+}
+
+// The event path still owes a blob whose latest BlobCertified event is not complete at this node:
+// its blob sync runs, or the event is replayed after a restart (§5), and it fills every shard
+// owned at the event epoch. Walrus relies on this: a sync resumed after a crash targets the new
+// committee epoch but keeps its transfer cursor (storage/shard.rs, get_last_sync_status: the
+// progress carries no epoch), so blobs certified meanwhile with ids below the cursor are left
+// to their events (docs/FINDINGS.md, class A).
+bool ShardSyncHandler::owed_by_event_path(const BlobInfo& info) const {
+    return info.latest_certify_event.has_value() &&
+           *info.latest_certify_event >= storage_.event_cursor();
+}
+
 // Invariant 13: a shard becomes Active only once every blob certified before the sync epoch
-// (and still certified) is stored at it.
-void ShardSyncHandler::check_filled(ShardIndex shard, Epoch epoch) {
-    if (!storage_.has_shard(shard)) {
-        return;  // removed: nothing becomes Active
+// (and still certified) is stored at it or owed by the event path. Walrus does not check this;
+// it flips the shard Active after the transfer and the pending recoveries (storage/shard.rs,
+// start_sync_shard_before_epoch_impl).
+void ShardSyncHandler::check_filled(ShardIndex shard, Epoch epoch,
+                                    const std::optional<NodeStorage::SyncProgress>& resumed_from) {
+    const ShardStatus status = storage_.has_shard(shard) ? storage_.shard_status(shard)
+                                                         : ShardStatus::none;
+    if (status != ShardStatus::active_sync && status != ShardStatus::active_recover) {
+        // Removed, moved out (LockedToMove) or force-set Active by the full-recovery path (§7.5)
+        // meanwhile: this sync does not make the shard Active (§3.2), node recovery fills it.
+        return;
+    }
+    const NodeStatus node_status = storage_.status();
+    if (node_status.is_catching_up() || node_status.is_recovering()) {
+        // The shard flips Active all the same (Walrus does not stop shard syncs on entering
+        // catch-up), but node recovery now owns every certified blob of every owned shard: it
+        // scans them once the shard syncs are done (§7.5, §9.1 steps i and ii).
+        return;
     }
     const Epoch now = env_.current_committee_epoch();
     auto blobs = storage_.certified_before_epoch(epoch, BlobBound::unbounded());
     while (auto next = blobs.next()) {
-        if (!next->second.is_certified(now)) {
+        const BlobInfo& info = next->second;
+        if (!info.is_certified(now) || storage_.is_stored_at_shards(next->first, {shard}) ||
+            owed_by_event_path(info)) {
             continue;
         }
-        FLOE_ASSERT(storage_.is_stored_at_shards(next->first, {shard}),
-                    "shard {} about to become Active without blob {} (invariant 13)", shard,
-                    next->first.short_hex());
+        const BlobId& blob = next->first;
+        FLOE_FAIL(
+            "shard {} about to become Active without blob {} (invariant 13): certified at epoch "
+            "{} by event {} (complete: the node's event cursor is at {}), the sync targets epoch "
+            "{}{}",
+            shard, blob.short_hex(), *info.initial_certified_epoch,
+            info.latest_certify_event.value_or(0), storage_.event_cursor(), epoch,
+            resumed_from.has_value() ? fmt::format(", resumed its {} transfer after blob {}",
+                                                   sliver_type_name(resumed_from->type),
+                                                   resumed_from->last_synced.short_hex())
+                                     : std::string());
     }
 }
 

@@ -9,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include "node/behaviours.h"
 #include "node/config.h"
 #include "node/encoding.h"
 #include "node/messages.h"
@@ -24,8 +25,11 @@ public:
     virtual Epoch current_committee_epoch() = 0;
     virtual const Committee& committee_at(Epoch epoch) = 0;
     virtual BlobMetadata get_or_recover_metadata(const BlobId& blob, Epoch certified_epoch) = 0;
-    virtual Sliver recover_sliver_from_committee(const BlobMetadata& metadata, uint32_t pair,
-                                                 SliverType type) = 0;
+    // The sliver decoded from the committee's recovery symbols, retried until it decodes; nullopt
+    // once the blob is retired (deleted, invalidated or expired: Walrus's
+    // blob_retirement_notifier.execute_with_retirement_check around recover_sliver).
+    virtual std::optional<Sliver> recover_sliver_unless_retired(const BlobMetadata& metadata,
+                                                                uint32_t pair, SliverType type) = 0;
     virtual void attest(Epoch epoch) = 0;
 };
 
@@ -40,7 +44,8 @@ struct ShardSyncStats {
 class ShardSyncHandler {
 public:
     ShardSyncHandler(sim::Runtime& rt, NodeStorage& storage, ShardSyncEnv& env, NodeIndex self,
-                     uint32_t n_shards, const Directory& directory, const ShardSyncConfig& config);
+                     uint32_t n_shards, const Directory& directory, const ShardSyncConfig& config,
+                     const Behaviours& behaviours);
     ShardSyncHandler(const ShardSyncHandler&) = delete;
     ShardSyncHandler& operator=(const ShardSyncHandler&) = delete;
     ~ShardSyncHandler();
@@ -88,7 +93,12 @@ private:
                                  std::optional<BlobId> after);
     void queue_everything_for_recovery(ShardIndex shard, Epoch epoch);
     bool recover_pending(ShardIndex shard);
-    void check_filled(ShardIndex shard, Epoch epoch);
+    enum class PendingOutcome : uint8_t { recovered, dropped, kept, shard_removed };
+    PendingOutcome recover_one_pending(ShardIndex shard, SliverType type, const BlobId& blob,
+                                       Epoch epoch);
+    bool owed_by_event_path(const BlobInfo& info) const;
+    void check_filled(ShardIndex shard, Epoch epoch,
+                      const std::optional<NodeStorage::SyncProgress>& resumed_from);
 
     sim::Runtime& rt_;
     NodeStorage& storage_;
@@ -97,6 +107,7 @@ private:
     uint32_t n_shards_;
     Directory directory_;
     ShardSyncConfig config_;
+    Behaviours behaviours_;
     sim::Semaphore semaphore_;
     sim::WatchSender<size_t> count_;
     sim::WatchReceiver<size_t> count_rx_;

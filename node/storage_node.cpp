@@ -53,7 +53,7 @@ StorageNode::StorageNode(sim::Runtime& rt, const NodeContext& context,
       blob_sync_(rt, *this, context.config.blob_recovery,
                  context.config.old.notify_one_sync_waiter),
       shard_sync_(rt, storage_, *this, context.index, context.n_shards, context.directory,
-                  context.config.shard_sync),
+                  context.config.shard_sync, context.config.old),
       recovery_(rt, storage_, blob_sync_, shard_sync_, *this, context.config.node_recovery,
                 context.config.old) {}
 
@@ -189,6 +189,7 @@ void StorageNode::process_certified(const ChainEvent& event, const BlobCertified
     const BlobInfo info = update_blob_info(event, certified.blob_id, [&](BlobInfo& i) {
         i.apply_certify(certified.certified_epoch, certified.deletable, certified.end_epoch,
                         certified.is_extension);
+        i.latest_certify_event = event.index;
     });
     const Epoch epoch = event_epoch_.value_or(event.epoch);
     const NodeStatus status = storage_.status();
@@ -305,6 +306,10 @@ void StorageNode::execute_while_catching_up(Epoch epoch, EventHandle handle) {
         return;
     }
     (void)rt_.fail_point("catch_up_exit_continuing_member");
+    if (context_.config.old.clear_checkpoint_on_catch_up_exit) {
+        // F1's fix. A crash after this write leaves the node in catch-up, so T6 runs again.
+        must(storage_.clear_recovery_progress(), "clear recovery checkpoint");
+    }
     shard_changes_and_start_recovery(epoch, std::move(handle));  // T6
 }
 
@@ -641,29 +646,66 @@ void StorageNode::synchronize_blob(const BlobId& blob, Epoch certified_epoch,
         must(storage_.put_metadata(metadata), "metadata");
     }
     while (true) {
-        bool removed_meanwhile = false;
+        // recover_blob_slivers (blob_sync.rs): every shard at once, each under one sliver-pair
+        // permit, its primary and secondary sliver at once (try_join). A sliver that cannot be
+        // decoded yet must not hold back the other type, whose recovery may be what makes it
+        // decodable (docs/FINDINGS.md, class C).
+        sim::TaskGroup<bool> shards;
         for (ShardIndex shard : shards_now()) {
-            sim::Permit permit = sliver_permits.acquire();
-            const uint32_t pair = pair_index(shard, context_.n_shards, blob);
-            for (SliverType type : {SliverType::primary, SliverType::secondary}) {
-                if (!storage_.has_shard(shard) || storage_.sliver(shard, type, blob).has_value()) {
-                    continue;
-                }
-                const Sliver sliver = recover_sliver(metadata, pair, type);
-                (void)rt_.fail_point_async("fail_point_recover_sliver_before_put_sliver");
-                auto put = storage_.put_sliver(shard, blob, sliver);
-                if (!put.ok()) {
-                    FLOE_ASSERT(put.error() == StoreError::no_such_shard, "put sliver: {}",
-                                store_error_name(put.error()));
-                    removed_meanwhile = true;
-                }
-            }
+            shards.add(rt_.spawn(fmt::format("recover-slivers {}", shard),
+                                 [this, &sliver_permits, &metadata, shard] {
+                                     sim::Permit permit = sliver_permits.acquire();
+                                     return recover_pair(metadata, shard);
+                                 }));
         }
-        if (!removed_meanwhile) {
+        const std::vector<bool> removed = shards.join_all();
+        if (std::find(removed.begin(), removed.end(), true) == removed.end()) {
             return;
         }
         rt_.sleep(context_.config.blob_sync_db_error_retry);  // §6.4 step 3: then recompute
     }
+}
+
+// One shard's sliver pair of a blob sync; true if the shard was removed meanwhile (Walrus's
+// UnregisteredColumn).
+bool StorageNode::recover_pair(const BlobMetadata& metadata, ShardIndex shard) {
+    const BlobId& blob = metadata.blob_id;
+    const uint32_t pair = pair_index(shard, context_.n_shards, blob);
+    sim::TaskGroup<bool> types;
+    for (SliverType type : {SliverType::primary, SliverType::secondary}) {
+        if (!storage_.has_shard(shard) || storage_.sliver(shard, type, blob).has_value()) {
+            continue;
+        }
+        types.add(rt_.spawn(fmt::format("recover-sliver {}", sliver_type_name(type)),
+                            [this, &metadata, shard, pair, type] {
+                                // Bounded by the sync's cancellation (§16 item 11), not by
+                                // retirement.
+                                const Sliver sliver =
+                                    *recover_sliver(metadata, pair, type, [] { return false; });
+                                (void)rt_.fail_point_async(
+                                    "fail_point_recover_sliver_before_put_sliver");
+                                auto put = storage_.put_sliver(shard, metadata.blob_id, sliver);
+                                FLOE_ASSERT(put.ok() || put.error() == StoreError::no_such_shard,
+                                            "put sliver: {}", store_error_name(put.error()));
+                                return !put.ok();
+                            }));
+    }
+    const std::vector<bool> removed = types.join_all();
+    return std::find(removed.begin(), removed.end(), true) != removed.end();
+}
+
+// Walrus notifies retirement on BlobDeleted and InvalidBlobId events and at every epoch change
+// (blob_retirement_notifier.rs); a blob is retired when it is no longer certified at the
+// committee epoch. floe reads the blob info before each attempt instead of interrupting one.
+bool StorageNode::is_retired(const BlobId& blob) {
+    const auto info = storage_.blob_info(blob);
+    return !info.has_value() || !info->is_certified(current_committee_epoch());
+}
+
+std::optional<Sliver> StorageNode::recover_sliver_unless_retired(const BlobMetadata& metadata,
+                                                                 uint32_t pair, SliverType type) {
+    return recover_sliver(metadata, pair, type,
+                          [this, blob = metadata.blob_id] { return is_retired(blob); });
 }
 
 BlobMetadata StorageNode::recover_metadata(const BlobId& blob, Epoch certified_epoch) {
@@ -695,10 +737,15 @@ BlobMetadata StorageNode::recover_metadata(const BlobId& blob, Epoch certified_e
 // Collects recovery symbols from every committee member in parallel until enough distinct
 // shards answered, decodes, and checks the result against the metadata (§6.4). Retries with
 // backoff while too few peers answer.
-Sliver StorageNode::recover_sliver(const BlobMetadata& metadata, uint32_t pair, SliverType type) {
+std::optional<Sliver> StorageNode::recover_sliver(const BlobMetadata& metadata, uint32_t pair,
+                                                  SliverType type,
+                                                  const std::function<bool()>& retired) {
     ExponentialBackoff backoff(context_.config.committee.retry_interval_min,
                                context_.config.committee.retry_interval_max);
     while (true) {
+        if (retired()) {
+            return std::nullopt;
+        }
         const Committee& current = committee(current_committee_epoch());
         std::vector<sim::JoinHandle<std::vector<RecoverySymbol>>> requests;
         for (const CommitteeMember& member : current.members) {

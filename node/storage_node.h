@@ -57,10 +57,8 @@ public:
     Epoch current_committee_epoch() override;
     const Committee& committee_at(Epoch epoch) override { return committee(epoch); }
     BlobMetadata get_or_recover_metadata(const BlobId& blob, Epoch certified_epoch) override;
-    Sliver recover_sliver_from_committee(const BlobMetadata& metadata, uint32_t pair,
-                                         SliverType type) override {
-        return recover_sliver(metadata, pair, type);
-    }
+    std::optional<Sliver> recover_sliver_unless_retired(const BlobMetadata& metadata,
+                                                        uint32_t pair, SliverType type) override;
     void attest(Epoch epoch) override { attest_as(epoch, "shard-sync"); }
     // §7.8, invariant 4: within one incarnation, one component attests an epoch.
     void attest_as(Epoch epoch, const char* component);
@@ -116,7 +114,11 @@ private:
 
     // --- blob recovery (§6.4) ---
     BlobMetadata recover_metadata(const BlobId& blob, Epoch certified_epoch);
-    Sliver recover_sliver(const BlobMetadata& metadata, uint32_t pair, SliverType type);
+    // Retries until the sliver decodes, or until `retired()` (checked before every attempt).
+    std::optional<Sliver> recover_sliver(const BlobMetadata& metadata, uint32_t pair,
+                                         SliverType type, const std::function<bool()>& retired);
+    bool is_retired(const BlobId& blob);
+    bool recover_pair(const BlobMetadata& metadata, ShardIndex shard);
     void monitor_loop();
 
     // --- RPC handlers ---

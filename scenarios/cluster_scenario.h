@@ -74,7 +74,7 @@ struct ClusterScenarioOptions {
     ShardGain shard_gain = ShardGain::none;
     sim::Duration stake_at = sim::Duration::seconds(65);
     RecoveryCase recovery = RecoveryCase::none;
-    walrus::OldBehaviours old;
+    walrus::Behaviours old;
 };
 
 struct ClusterScenarioReport {

@@ -95,6 +95,26 @@ void checkpoint_discarded_on_shard_change(Scenario& s) {
     finish_with_convergence(s);
 }
 
+// Finding F1 (docs/FINDINGS.md): node 0 recovers with a checkpoint after every settled blob,
+// crashes at its 30th recovery sync (the checkpoint well into the blob-id space) and stays down
+// 100 s, three epoch changes. Blobs certified meanwhile reach it only as replayed events while it
+// catches up, which start no sync (§5, blob_event_processor.rs); leaving catch-up (T6) restarts
+// recovery, and #3407 resumes the checkpoint because the owned shards did not change. Blobs of the
+// downtime with ids below the checkpoint are never scanned: node 0 goes Active without them.
+// Fails on Walrus's #3407 branch; passes with --new-behaviour clear-checkpoint-on-catch-up-exit.
+void checkpoint_survives_catch_up(Scenario& s) {
+    if (!take_node0_down(s)) {
+        return;
+    }
+    crash_at_nth_recovery_sync(s, 0, 30, 100_s);
+    if (!wait_node0_recovered(s)) {
+        return;
+    }
+    s.report("resumed_from_checkpoint",
+             hits(s, "fail_point_node_recovery_resumed_from_checkpoint"));
+    finish_with_convergence(s);
+}
+
 // Each retry delay of a blob is the initial backoff (a new pass or a first cancellation) or
 // double the previous one, capped (§9.3: 1, 2, 4 ... 30 s).
 void check_retry_backoff(Scenario& s, const walrus::NodeRecoveryStats& stats,
@@ -359,12 +379,14 @@ void joins_committee(Scenario& s) {
 ScenarioSpec spec(std::string name, std::string description, std::string mirrors,
                   std::vector<std::string> catches,
                   std::function<void(const Params&, sim::Rng&, ClusterConfig&)> build,
-                  std::function<void(Scenario&)> script, std::vector<ParamSpec> params = {}) {
+                  std::function<void(Scenario&)> script, std::vector<ParamSpec> params = {},
+                  std::vector<std::string> fixed_by = {}) {
     return ScenarioSpec{.name = std::move(name),
                         .description = std::move(description),
                         .mirrors = std::move(mirrors),
                         .params = std::move(params),
                         .catches = std::move(catches),
+                        .fixed_by = std::move(fixed_by),
                         .build = std::move(build),
                         .script = std::move(script)};
 }
@@ -384,6 +406,12 @@ std::vector<ScenarioSpec> recovery_scenarios() {
              "finds another owned-shard set and must discard the checkpoint",
              "PR #3407 (spec §9.3, invariant 20)", {}, checkpoint_build,
              checkpoint_discarded_on_shard_change),
+        spec("checkpoint-survives-catch-up",
+             "as checkpoint-resume, but node 0 crashes at its 30th recovery sync and stays down "
+             "100 s: blobs certified meanwhile are replayed during catch-up without a sync, and "
+             "the resumed checkpoint skips those below it (Walrus finding F1, #3407)",
+             "PR #3407 (spec §9.3 soundness argument, §2.1 T6)", {}, checkpoint_build,
+             checkpoint_survives_catch_up, {}, {"clear-checkpoint-on-catch-up-exit"}),
         spec("cancelled-sync-retried",
              "node 0 down 100 s; recovery blob syncs are cancelled while their blob is still "
              "needed: each must be retried with the 1, 2, 4 ... 30 s backoff",

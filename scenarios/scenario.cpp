@@ -280,7 +280,7 @@ std::string repro_command(const ScenarioSpec& spec, const ScenarioRunOptions& op
         out += fmt::format(" --set {}", set);
     }
     for (const std::string& name : options.old.enabled()) {
-        out += fmt::format(" --old-behaviour {}", name);
+        out += fmt::format(" {} {}", walrus::behaviour_flag(name), name);
     }
     return out;
 }

@@ -155,6 +155,7 @@ std::vector<ScenarioSpec> simtest_scenarios() {
                    ParamSpec::duration("deadline", 180_s, 10_s, 7200_s,
                                        "time after the crash for node 0 to be Active")},
         .catches = {},
+        .fixed_by = {},
         .build =
             [](const Params& params, sim::Rng& rng, ClusterConfig& config) {
                 simtest_cluster(config);
@@ -176,6 +177,7 @@ std::vector<ScenarioSpec> simtest_scenarios() {
                    ParamSpec::duration("deadline", 180_s, 10_s, 7200_s,
                                        "time after the crash window for node 0 to be Active")},
         .catches = {},
+        .fixed_by = {},
         .build = [](const Params&, sim::Rng&, ClusterConfig& config) { simtest_cluster(config); },
         .script = recovery_in_progress_with_node_restart,
     });
@@ -189,6 +191,7 @@ std::vector<ScenarioSpec> simtest_scenarios() {
                    "PR #3464)",
         .params = {},
         .catches = {"force-active-gained-shards"},
+        .fixed_by = {},
         .build = [](const Params&, sim::Rng&, ClusterConfig& config) { simtest_cluster(config); },
         .script = recovery_across_epoch_change_with_shard_gain,
     });
@@ -202,6 +205,7 @@ std::vector<ScenarioSpec> simtest_scenarios() {
                    ParamSpec::duration("deadline", 300_s, 10_s, 7200_s,
                                        "time after the stake for node 0 to be Active")},
         .catches = {"rescan-recovery"},
+        .fixed_by = {},
         .build = checkpoint_every_blob,
         .script = lagging_node_recovery,
     });

@@ -231,6 +231,7 @@ ScenarioSpec swarm_scenario() {
                    ParamSpec::duration("deadline", 600_s, 10_s, 14400_s,
                                        "liveness phase: time for every node to converge")},
         .catches = {},
+        .fixed_by = {},
         .build = swarm_build,
         .script = swarm,
     };

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "sim/result.h"
 #include "sim/scheduler.h"
@@ -104,6 +105,36 @@ JoinHandle<TaskResult<F>> spawn(Scheduler& scheduler, HostId host, std::string n
         scheduler.spawn(host, std::move(name), std::move(run), std::move(on_exit), stack_size);
     return JoinHandle<T>(std::move(state));
 }
+
+// Children of one parent task that end with it: joined together, and aborted if the parent
+// unwinds first (an abort or a crash of its host), so none outlives the frame it borrows from.
+template <class T>
+class TaskGroup {
+public:
+    TaskGroup() = default;
+    TaskGroup(const TaskGroup&) = delete;
+    TaskGroup& operator=(const TaskGroup&) = delete;
+    ~TaskGroup() {
+        for (JoinHandle<T>& task : tasks_) {
+            task.abort();
+        }
+    }
+    void add(JoinHandle<T> task) { tasks_.push_back(std::move(task)); }
+    // Every child's value, in the order they were added; an aborted child is left out.
+    std::vector<T> join_all() {
+        std::vector<T> values;
+        for (JoinHandle<T>& task : tasks_) {
+            auto value = task.join();
+            if (value.ok()) {
+                values.push_back(std::move(value).value());
+            }
+        }
+        return values;
+    }
+
+private:
+    std::vector<JoinHandle<T>> tasks_;
+};
 
 // Spawns on the calling fiber's host.
 template <class F>

@@ -241,7 +241,7 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember(recovery_names));
     std::vector<std::string> old_behaviours;
     std::vector<std::string> old_names;
-    for (const auto& info : walrus::old_behaviour_names()) {
+    for (const auto& info : walrus::behaviour_switches()) {
         old_names.emplace_back(info.name);
     }
     cluster_cmd
@@ -263,8 +263,12 @@ int main(int argc, char** argv) {
     auto* run_seed_opt =
         run_cmd->add_option("--seed", run_seed, "the seed (default: drawn at random, printed)");
     run_cmd->add_option("--set", run_args.sets, "override a parameter: key=value (repeatable)");
-    run_cmd->add_option("--old-behaviour", run_args.old_behaviours,
+    std::vector<std::string> run_old;
+    std::vector<std::string> run_new;
+    run_cmd->add_option("--old-behaviour", run_old,
                         "switch an old Walrus behaviour back on (repeatable)");
+    run_cmd->add_option("--new-behaviour", run_new,
+                        "switch on a fix of a Walrus finding (repeatable; docs/FINDINGS.md)");
     run_cmd->add_option("--trace", run_args.trace_path, "write the text trace to this file");
     run_cmd->add_option("--perfetto", run_args.perfetto_path,
                         "write a Chrome trace-event JSON (ui.perfetto.dev, chrome://tracing)");
@@ -288,7 +292,10 @@ int main(int argc, char** argv) {
     sweep_cmd->add_option("--shard", sweep.shard, "K/N: run only the K-th of N slices");
     sweep_cmd->add_option("--out", sweep.out_path, "append one JSON object per seed here");
     sweep_cmd->add_option("--set", sweep.sets, "override a parameter (one scenario only)");
-    sweep_cmd->add_option("--old-behaviour", sweep.old_behaviours, "switch an old behaviour on");
+    std::vector<std::string> sweep_old;
+    std::vector<std::string> sweep_new;
+    sweep_cmd->add_option("--old-behaviour", sweep_old, "switch an old behaviour on");
+    sweep_cmd->add_option("--new-behaviour", sweep_new, "switch a fix of a Walrus finding on");
 
     std::string det_scenario;
     std::string det_seed;
@@ -299,7 +306,9 @@ int main(int argc, char** argv) {
     det_cmd->add_option("scenario", det_scenario, "scenario name")->required();
     det_cmd->add_option("--seed", det_seed, "the seed")->required();
     det_cmd->add_option("--set", det_sets, "override a parameter: key=value");
+    std::vector<std::string> det_new;
     det_cmd->add_option("--old-behaviour", det_old, "switch an old behaviour on");
+    det_cmd->add_option("--new-behaviour", det_new, "switch a fix of a Walrus finding on");
 
     std::string gate_list = "tools/gate.txt";
     unsigned gate_jobs = std::max(1u, std::thread::hardware_concurrency());
@@ -308,6 +317,10 @@ int main(int argc, char** argv) {
         "the regression gate: the checked-in (scenario, seeds) list, determinism, and "
         "every negative scenario failing with its switch on");
     gate_cmd->add_option("--list", gate_list, "the gate list (default tools/gate.txt)");
+    std::string gate_only;
+    gate_cmd
+        ->add_option("--only", gate_only, "run only the checks of this kind")
+        ->check(CLI::IsMember({"pass", "fail", "walrus", "determinism"}));
     gate_cmd->add_option("--jobs,-j", gate_jobs, "seeds running at once (default: cores)")
         ->check(CLI::Range(1u, 256u));
 
@@ -371,6 +384,10 @@ int main(int argc, char** argv) {
         return floe::tools::list_command(stdout);
     }
     if (run_cmd->parsed()) {
+        if (auto error = floe::tools::collect_behaviours(run_old, run_new, run_args.old_behaviours);
+            !error.empty()) {
+            return fail_usage(error);
+        }
         if (run_seed_opt->count() > 0) {
             std::string error;
             const auto seed = floe::tools::parse_one_seed(run_seed, error);
@@ -386,6 +403,10 @@ int main(int argc, char** argv) {
         return floe::tools::sweep_summary_command(summary_path, known_fail_points(), stdout);
     }
     if (sweep_cmd->parsed()) {
+        if (auto error = floe::tools::collect_behaviours(sweep_old, sweep_new, sweep.old_behaviours);
+            !error.empty()) {
+            return fail_usage(error);
+        }
         return floe::tools::sweep_command(self, sweep);
     }
     if (det_cmd->parsed()) {
@@ -394,11 +415,16 @@ int main(int argc, char** argv) {
         if (!seed) {
             return fail_usage(error);
         }
+        std::vector<std::string> det_switches;
+        if (error = floe::tools::collect_behaviours(det_old, det_new, det_switches);
+            !error.empty()) {
+            return fail_usage(error);
+        }
         return floe::tools::check_determinism_command(self, det_scenario, *seed, det_sets,
-                                                      det_old);
+                                                      det_switches);
     }
     if (gate_cmd->parsed()) {
-        return floe::tools::gate_command(self, gate_list, gate_jobs);
+        return floe::tools::gate_command(self, gate_list, gate_jobs, gate_only);
     }
     if (diff_cmd->parsed()) {
         return floe::tools::diff_command(diff_left, diff_right);

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "node/old_behaviours.h"
+#include "node/behaviours.h"
 #include "scenarios/cluster.h"
 #include "sim/assert.h"
 #include "sim/perfetto.h"
@@ -44,6 +44,12 @@ void list_scenarios(std::FILE* out) {
             fmt::print(out, "      fails with: --old-behaviour {}\n",
                        fmt::join(spec.catches, ", --old-behaviour "));
         }
+        if (!spec.fixed_by.empty()) {
+            fmt::print(out,
+                       "      a known failure of Walrus (docs/FINDINGS.md; not in sweep --all); "
+                       "passes with: --new-behaviour {}\n",
+                       fmt::join(spec.fixed_by, ", --new-behaviour "));
+        }
         for (const scenarios::ParamSpec& param : spec.params) {
             fmt::print(out, "      --set {}={}  ({} in {}) {}\n", param.name, param.default_value,
                        scenarios::param_type_name(param.type), param.range_text(), param.help);
@@ -66,10 +72,18 @@ void list_fail_points(std::FILE* out) {
     fmt::print(out, "  {}\n", line);
 }
 
-void list_old_behaviours(std::FILE* out) {
-    fmt::print(out, "\nOld behaviours (--old-behaviour NAME):\n");
-    for (const auto& info : walrus::old_behaviour_names()) {
-        fmt::print(out, "  {:<32} {}\n", info.name, info.description);
+void list_behaviours(std::FILE* out) {
+    fmt::print(out, "\nOld behaviours (--old-behaviour NAME): Walrus before a fix\n");
+    for (const auto& info : walrus::behaviour_switches()) {
+        if (info.kind == walrus::BehaviourKind::old_behaviour) {
+            fmt::print(out, "  {:<32} {}\n", info.name, info.description);
+        }
+    }
+    fmt::print(out, "\nNew behaviours (--new-behaviour NAME): fixes of Walrus findings\n");
+    for (const auto& info : walrus::behaviour_switches()) {
+        if (info.kind == walrus::BehaviourKind::new_behaviour) {
+            fmt::print(out, "  {:<32} {}\n", info.name, info.description);
+        }
     }
 }
 
@@ -78,7 +92,7 @@ void list_old_behaviours(std::FILE* out) {
 int list_command(std::FILE* out) {
     list_scenarios(out);
     list_fail_points(out);
-    list_old_behaviours(out);
+    list_behaviours(out);
     return exit_pass;
 }
 
@@ -96,19 +110,48 @@ std::string check_scenario_name(const std::string& name) {
                        fmt::join(names, ", "));
 }
 
-std::string check_old_behaviours(const std::vector<std::string>& names) {
-    walrus::OldBehaviours old;
+namespace {
+
+std::string check_kind(const std::vector<std::string>& names, walrus::BehaviourKind kind) {
+    const char* what = kind == walrus::BehaviourKind::old_behaviour ? "old" : "new";
     for (const std::string& name : names) {
-        if (!old.set(name)) {
-            std::vector<std::string> known;
-            for (const auto& info : walrus::old_behaviour_names()) {
+        const auto found = walrus::behaviour_kind(name);
+        if (found == kind) {
+            continue;
+        }
+        std::vector<std::string> known;
+        for (const auto& info : walrus::behaviour_switches()) {
+            if (info.kind == kind) {
                 known.emplace_back(info.name);
             }
-            return fmt::format("unknown old behaviour '{}' (known: {})", name,
-                               fmt::join(known, ", "));
+        }
+        return fmt::format("unknown {} behaviour '{}' (known: {})", what, name,
+                           fmt::join(known, ", "));
+    }
+    return {};
+}
+
+}  // namespace
+
+std::string check_behaviours(const std::vector<std::string>& names) {
+    for (const std::string& name : names) {
+        if (!walrus::behaviour_kind(name).has_value()) {
+            return check_kind({name}, walrus::BehaviourKind::old_behaviour);
         }
     }
     return {};
+}
+
+std::string collect_behaviours(const std::vector<std::string>& old_names,
+                               const std::vector<std::string>& new_names,
+                               std::vector<std::string>& out) {
+    std::string error = check_kind(old_names, walrus::BehaviourKind::old_behaviour);
+    if (error.empty()) {
+        error = check_kind(new_names, walrus::BehaviourKind::new_behaviour);
+    }
+    out.insert(out.end(), old_names.begin(), old_names.end());
+    out.insert(out.end(), new_names.begin(), new_names.end());
+    return error;
 }
 
 std::string check_output_file(const std::string& path) {
@@ -153,7 +196,7 @@ std::optional<scenarios::ScenarioRunOptions> run_options(const RunArgs& args, ui
                                                          std::string& error) {
     error = check_scenario_name(args.scenario);
     if (error.empty()) {
-        error = check_old_behaviours(args.old_behaviours);
+        error = check_behaviours(args.old_behaviours);
     }
     for (const std::string* path : {&args.trace_path, &args.perfetto_path, &args.report_path}) {
         if (error.empty()) {

@@ -29,7 +29,7 @@ struct RunArgs {
     std::string scenario;
     std::optional<uint64_t> seed;  // none: drawn at random and printed
     std::vector<std::string> sets;
-    std::vector<std::string> old_behaviours;
+    std::vector<std::string> old_behaviours;  // switch names of both kinds (node/behaviours.h)
     std::string trace_path;
     std::string perfetto_path;  // Chrome trace-event JSON for ui.perfetto.dev
     std::string report_path;    // the self-contained HTML timeline
@@ -42,7 +42,12 @@ int run_command(const RunArgs& args);
 
 // Usage checks shared by the commands; each returns "" or a one-line error.
 std::string check_scenario_name(const std::string& name);
-std::string check_old_behaviours(const std::vector<std::string>& names);
+std::string check_behaviours(const std::vector<std::string>& names);  // every name a known switch
+// Appends the switches named with --old-behaviour and --new-behaviour to `out`, each checked to
+// be of its flag's kind.
+std::string collect_behaviours(const std::vector<std::string>& old_names,
+                               const std::vector<std::string>& new_names,
+                               std::vector<std::string>& out);
 std::string check_output_file(const std::string& path);  // its directory exists and is writable
 std::string check_data_dir(const std::string& path);     // missing, or an empty writable directory
 // Builds validated run options (the --set values are checked against the scenario).

@@ -28,7 +28,9 @@ int check_determinism_command(const std::string& self, const std::string& scenar
                               const std::vector<std::string>& sets,
                               const std::vector<std::string>& old_behaviours);
 // Runs the checked-in gate list (tools/gate.txt, or `list_path`).
-int gate_command(const std::string& self, const std::string& list_path, unsigned jobs);
+// Runs the checks of `list_path` (only those of kind `only` when it is not empty).
+int gate_command(const std::string& self, const std::string& list_path, unsigned jobs,
+                 const std::string& only = {});
 int diff_command(const std::string& left, const std::string& right);
 
 }  // namespace floe::tools

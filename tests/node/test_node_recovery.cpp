@@ -15,14 +15,14 @@ using floe::scenarios::RecoveryCase;
 
 namespace {
 
-walrus::OldBehaviours old_behaviour(const char* name) {
-    walrus::OldBehaviours old;
+walrus::Behaviours old_behaviour(const char* name) {
+    walrus::Behaviours old;
     REQUIRE(old.set(name));
     return old;
 }
 
 ClusterScenarioReport recover(RecoveryCase recovery, uint64_t seed,
-                              walrus::OldBehaviours old = {}) {
+                              walrus::Behaviours old = {}) {
     floe::scenarios::ClusterScenarioOptions options;
     options.seed = seed;
     options.epochs = recovery == RecoveryCase::shard_sync_fails ? 6 : 10;

@@ -6,7 +6,7 @@
 #include <set>
 #include <string>
 
-#include "node/old_behaviours.h"
+#include "node/behaviours.h"
 #include "scenarios/params.h"
 #include "scenarios/scenario.h"
 
@@ -83,15 +83,19 @@ TEST_CASE("scenarios: names are unique, documented, and name real switches") {
         CHECK(spec.script);
         CHECK(find_scenario(spec.name) == &spec);
         for (const std::string& name : spec.catches) {
-            walrus::OldBehaviours old;
-            CHECK(old.set(name));
+            CHECK(walrus::behaviour_kind(name) == walrus::BehaviourKind::old_behaviour);
+            switches_caught.insert(name);
+        }
+        for (const std::string& name : spec.fixed_by) {
+            CHECK(walrus::behaviour_kind(name) == walrus::BehaviourKind::new_behaviour);
             switches_caught.insert(name);
         }
         Params defaults(spec.params);  // every default parses within its range
     }
     CHECK(find_scenario("nosuch") == nullptr);
-    // Every old-behaviour switch is caught by at least one scenario.
-    for (const auto& info : walrus::old_behaviour_names()) {
+    // Every old-behaviour switch is caught by at least one scenario, and every new-behaviour
+    // switch fixes the Walrus finding of at least one.
+    for (const auto& info : walrus::behaviour_switches()) {
         CHECK_MESSAGE(switches_caught.contains(info.name), info.name);
     }
 }

@@ -46,7 +46,8 @@ struct SyncRig final : ShardSyncEnv {
         (void)never.wait();  // blocks: keeps a RecoverMetadata launcher busy
         return BlobMetadata::compute(blob, 13);
     }
-    Sliver recover_sliver_from_committee(const BlobMetadata&, uint32_t, SliverType) override {
+    std::optional<Sliver> recover_sliver_unless_retired(const BlobMetadata&, uint32_t,
+                                                        SliverType) override {
         FLOE_UNREACHABLE("not in this rig");
     }
     void attest(Epoch) override {}
@@ -139,7 +140,8 @@ TEST_CASE("shard sync: the running-sync counter survives aborts and host kills (
         ShardSyncConfig config;
         config.retry_min_backoff = 1_s;
         config.retry_max_backoff = 2_s;
-        ShardSyncHandler handler(rt, storage, rig, 0, 13, Directory{0, {host, source}}, config);
+        ShardSyncHandler handler(rt, storage, rig, 0, 13, Directory{0, {host, source}}, config,
+                                 Behaviours{});
         count = handler.subscribe_count();
         handler.start_sync_shards({3});
         if (recover_metadata_mode) {

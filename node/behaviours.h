@@ -1,0 +1,61 @@
+#pragma once
+// Behaviour switches. floe's default is Walrus as it is: PRs #3407 + #3464
+// (walrus-recovery-spec.md §9.5), bugs included. Two kinds of switch, all off by default:
+//  - old behaviours (--old-behaviour): the node behaves as Walrus did before a fix, so a scenario
+//    can reproduce the bug that fix removed;
+//  - new behaviours (--new-behaviour): a fix Walrus does not have, for a Walrus bug floe found
+//    (docs/FINDINGS.md), so a Walrus engineer can watch the fix make the failing seed pass.
+// A safer model never goes in the default path: it would hide the bugs floe exists to find.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace walrus {
+
+struct Behaviours {
+    // --- old behaviours ---
+    // Before #3407: no checkpoint; every (re)start of recovery scans from the first blob id and
+    // repeats whole verification passes until one finds nothing to sync (TODO WAL-669, §9.1 c.iii).
+    bool rescan_recovery = false;
+    // Before #3412: a finished blob sync wakes only one waiter (an Arc<Notify> with notify_one);
+    // a second waiter on the same blob blocks forever (§6.2).
+    bool notify_one_sync_waiter = false;
+    // Before #3464: an epoch change while recovering reuses the full-recovery path (§7.5):
+    // gained shards are force-set Active and filled by per-blob recovery instead of shard sync,
+    // and the recovery task does not wait for running shard syncs (§9.2).
+    bool force_active_gained_shards = false;
+    // Before #3453: recovery scans while a shard owned at the latest committee does not exist
+    // locally yet (§9.1 step i, §15 #3430/#3431).
+    bool no_shard_readiness_wait = false;
+    // WAL-1271 (§15, §16 item 4): a terminally failed shard sync leaves its shard ActiveSync with
+    // no running task, and the next attester attests epoch_sync_done anyway.
+    bool attest_after_failed_shard_sync = false;
+
+    // --- new behaviours (fixes of docs/FINDINGS.md) ---
+    // Finding F1 (#3407): leaving catch-up as a continuing member (T6) clears the recovery
+    // checkpoint. #3407 resumes any checkpoint whose owned shards match, whatever its epoch,
+    // trusting the event path with every blob certified since; catch-up skips those syncs.
+    bool clear_checkpoint_on_catch_up_exit = false;
+
+    // Sets the switch called `name` (the names of behaviour_switches()); false if unknown.
+    bool set(std::string_view name, bool on = true);
+    std::vector<std::string> enabled() const;
+    bool operator==(const Behaviours&) const = default;
+};
+
+enum class BehaviourKind : uint8_t { old_behaviour, new_behaviour };
+
+struct BehaviourInfo {
+    const char* name;
+    BehaviourKind kind;
+    const char* description;
+};
+const std::vector<BehaviourInfo>& behaviour_switches();
+// The kind of the switch called `name`; nullopt if there is none.
+std::optional<BehaviourKind> behaviour_kind(std::string_view name);
+// "--old-behaviour" or "--new-behaviour": how a command line names the switch.
+const char* behaviour_flag(std::string_view name);
+
+}  // namespace walrus
