@@ -331,13 +331,14 @@ bool ShardSyncHandler::recover_pending(ShardIndex shard) {
             return false;
         }
         const Epoch epoch = env_.current_committee_epoch();
-        sim::Semaphore permits(config_.max_concurrent_blob_recovery_during_shard_recovery,
-                               "shard-recovery");
+        // Shared with the children: none may borrow this frame, which an unwind may end first.
+        auto permits = std::make_shared<sim::Semaphore>(
+            config_.max_concurrent_blob_recovery_during_shard_recovery, "shard-recovery");
         sim::TaskGroup<PendingOutcome> round;
         for (const auto& [type, blob] : pending) {
             round.add(rt_.spawn(fmt::format("recover-pending {}", blob.short_hex()),
-                                [this, &permits, shard, type, blob, epoch] {
-                                    sim::Permit permit = permits.acquire();
+                                [this, permits, shard, type, blob, epoch] {
+                                    sim::Permit permit = permits->acquire();
                                     return recover_one_pending(shard, type, blob, epoch);
                                 }));
         }

@@ -653,7 +653,7 @@ void StorageNode::synchronize_blob(const BlobId& blob, Epoch certified_epoch,
         sim::TaskGroup<bool> shards;
         for (ShardIndex shard : shards_now()) {
             shards.add(rt_.spawn(fmt::format("recover-slivers {}", shard),
-                                 [this, &sliver_permits, &metadata, shard] {
+                                 [this, &sliver_permits, metadata, shard] {
                                      sim::Permit permit = sliver_permits.acquire();
                                      return recover_pair(metadata, shard);
                                  }));
@@ -677,7 +677,7 @@ bool StorageNode::recover_pair(const BlobMetadata& metadata, ShardIndex shard) {
             continue;
         }
         types.add(rt_.spawn(fmt::format("recover-sliver {}", sliver_type_name(type)),
-                            [this, &metadata, shard, pair, type] {
+                            [this, metadata, shard, pair, type] {
                                 // Bounded by the sync's cancellation (§16 item 11), not by
                                 // retirement.
                                 const Sliver sliver =

@@ -330,6 +330,28 @@ std::string Cluster::wait_until_settled(sim::Runtime& world, sim::Instant until)
     }
 }
 
+// What the fibers of the work that did not finish wait on (the deadlock report's words), so a
+// reader of a liveness failure starts from the stuck fiber.
+std::string Cluster::waiting_fibers(NodeIndex node, const std::vector<std::string>& prefixes) {
+    std::string fibers = sim_.scheduler().describe_blocked_fibers_of(node_hosts_[node], prefixes);
+    if (fibers.empty()) {
+        return " (no such fiber is blocked)";
+    }
+    // The first few, so the message stays one readable line.
+    constexpr size_t shown = 4;
+    size_t cut = 0;
+    size_t count = 0;
+    for (size_t at = 0; (at = fibers.find("; ", at)) != std::string::npos; at += 2) {
+        if (++count == shown) {
+            cut = at;
+        }
+    }
+    if (cut > 0) {
+        fibers = fmt::format("{}; and {} more", fibers.substr(0, cut), count + 1 - shown);
+    }
+    return " (" + fibers + ")";
+}
+
 std::string Cluster::why_not_settled(sim::Runtime& world) {
     for (NodeIndex node = 0; node < node_hosts_.size(); ++node) {
         const auto health_info = health(world, node);
@@ -337,25 +359,39 @@ std::string Cluster::why_not_settled(sim::Runtime& world) {
             return fmt::format("node {} does not answer", node);
         }
         if (health_info->node_status != expected_status(node)) {
-            return fmt::format("node {} is {}, not {}", node, health_info->node_status,
-                               expected_status(node));
+            return fmt::format(
+                "node {} is {}, not {}{}", node, health_info->node_status, expected_status(node),
+                health_info->status.is_recovering()
+                    ? waiting_fibers(node, {"node-recovery", "recovery", "shard-sync"})
+                    : std::string());
         }
         const Epoch epoch = chain().current_epoch();
         if (health_info->event_epoch != epoch) {
-            return fmt::format("node {} has not processed the start of epoch {}", node, epoch);
+            return fmt::format("node {} has not processed the start of epoch {}{}", node, epoch,
+                               waiting_fibers(node, {"events", "epoch-change-finisher"}));
         }
         const size_t events = chain().events().size();
         if (health_info->persisted_cursor < events) {
-            return fmt::format("node {} has handled {} of {} chain events", node,
-                               health_info->persisted_cursor, events);
+            return fmt::format("node {} has handled {} of {} chain events{}", node,
+                               health_info->persisted_cursor, events,
+                               waiting_fibers(node, {"events", "epoch-change-finisher", "recover-sliver"}));
         }
         if (health_info->shard_syncs_running > 0) {
-            return fmt::format("node {} has {} shard-sync tasks running", node,
-                               health_info->shard_syncs_running);
+            std::string shards;
+            for (const walrus::ShardHealth& shard : health_info->owned_shards) {
+                if (shard.api_status != "Ready") {
+                    shards += fmt::format("{}shard {} {}", shards.empty() ? "" : ", ", shard.shard,
+                                          shard.api_status);
+                }
+            }
+            return fmt::format("node {} has {} shard-sync tasks running [{}]{}", node,
+                               health_info->shard_syncs_running, shards,
+                               waiting_fibers(node, {"shard-sync", "recover-pending"}));
         }
         if (health_info->blob_syncs_in_progress > 0) {
-            return fmt::format("node {} has {} blob syncs running", node,
-                               health_info->blob_syncs_in_progress);
+            return fmt::format("node {} has {} blob syncs running{}", node,
+                               health_info->blob_syncs_in_progress,
+                               waiting_fibers(node, {"recover-sliver", "recover-pending"}));
         }
         for (const walrus::ShardHealth& shard : health_info->owned_shards) {
             if (shard.api_status != "Ready") {

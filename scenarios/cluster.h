@@ -109,6 +109,7 @@ private:
     std::string expected_status(NodeIndex node);
     std::string wait_until_settled(sim::Runtime& world, sim::Instant until);
     std::string why_not_settled(sim::Runtime& world);
+    std::string waiting_fibers(NodeIndex node, const std::vector<std::string>& prefixes);
     SliverCheck check_all_slivers_stored(sim::Runtime& world);
     std::map<walrus::BlobId, walrus::BlobInfo> replay_blob_info(std::optional<Epoch> until) const;
     uint64_t oracle_digest(Epoch epoch, uint64_t& count) const;

@@ -746,6 +746,33 @@ std::string Scheduler::describe_blocked_fibers() const {
     return report;
 }
 
+std::string Scheduler::describe_blocked_fibers_of(HostId host,
+                                                  const std::vector<std::string>& prefixes) const {
+    std::vector<const Fiber*> blocked;
+    for (const auto& fiber : fibers_) {
+        const bool named = prefixes.empty() ||
+                           std::any_of(prefixes.begin(), prefixes.end(), [&](const std::string& p) {
+                               return fiber->name.starts_with(p);
+                           });
+        if (fiber->state == FiberState::blocked && fiber->host == host && named) {
+            blocked.push_back(fiber.get());
+        }
+    }
+    std::sort(blocked.begin(), blocked.end(),
+              [](const Fiber* a, const Fiber* b) { return a->id < b->id; });
+    std::string report;
+    for (const Fiber* fiber : blocked) {
+        fmt::format_to(std::back_inserter(report), "{}f{} '{}' waits on {} '{}'{}",
+                       report.empty() ? "" : "; ", fiber->id, fiber->name,
+                       fiber->waiting_on.primitive,
+                       fiber->waiting_on.name != nullptr ? *fiber->waiting_on.name : std::string(),
+                       fiber->wait_deadline.is_never()
+                           ? std::string()
+                           : fmt::format(" until {}", fiber->wait_deadline.to_string()));
+    }
+    return report;
+}
+
 FLOE_HOT_INLINE void Scheduler::dispatch(const Event& event) {
     switch (event.kind()) {
         case EventKind::run_fiber: {

@@ -185,6 +185,10 @@ public:
 
     // The deadlock report: every blocked fiber, its host, the primitive and its name.
     std::string describe_blocked_fibers() const;
+    // The same for one host's fibers whose names start with one of `prefixes` (all when empty),
+    // one "f12 'name' waits on kind 'what' [until T]" per fiber, joined by "; ".
+    std::string describe_blocked_fibers_of(HostId host,
+                                           const std::vector<std::string>& prefixes) const;
 
 private:
     struct Fiber;
