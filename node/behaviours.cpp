@@ -23,6 +23,9 @@ bool Behaviours::*member_of(std::string_view name) {
     if (name == "clear-checkpoint-on-catch-up-exit") {
         return &Behaviours::clear_checkpoint_on_catch_up_exit;
     }
+    if (name == "resync-regained-active-shards") {
+        return &Behaviours::resync_regained_active_shards;
+    }
     return nullptr;
 }
 
@@ -46,7 +49,12 @@ const std::vector<BehaviourInfo>& behaviour_switches() {
          "attester attests anyway"},
         {"clear-checkpoint-on-catch-up-exit", new_behaviour,
          "fix of finding F1 (#3407): leaving catch-up clears the recovery checkpoint, whose "
-         "blobs certified since were skipped by the catch-up's event replay"},
+         "blobs certified since were skipped by the catch-up's event replay",
+         "walrus_finding_f1_checkpoint_across_catch_up"},
+        {"resync-regained-active-shards", new_behaviour,
+         "fix of finding F2: a gained shard found Active locally (kept since the node left the "
+         "committee through catch-up) is synced again, not taken as synced",
+         "walrus_finding_f2_regained_shard_active"},
     };
     return names;
 }

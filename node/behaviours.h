@@ -38,6 +38,10 @@ struct Behaviours {
     // checkpoint. #3407 resumes any checkpoint whose owned shards match, whatever its epoch,
     // trusting the event path with every blob certified since; catch-up skips those syncs.
     bool clear_checkpoint_on_catch_up_exit = false;
+    // Finding F2: a gained shard that exists locally with status Active (kept from before the
+    // node left the committee through catch-up, T4, which neither locks nor removes shards) is
+    // synced again (ActiveSync, progress cleared) instead of being taken as synced.
+    bool resync_regained_active_shards = false;
 
     // Sets the switch called `name` (the names of behaviour_switches()); false if unknown.
     bool set(std::string_view name, bool on = true);
@@ -51,6 +55,9 @@ struct BehaviourInfo {
     const char* name;
     BehaviourKind kind;
     const char* description;
+    // New behaviours: the fail point the model hits where the finding's condition arises, so a
+    // failed seed that reached it can be re-run with the fix (`floe sweep --explain`).
+    const char* condition = nullptr;
 };
 const std::vector<BehaviourInfo>& behaviour_switches();
 // The kind of the switch called `name`; nullopt if there is none.

@@ -306,6 +306,10 @@ void StorageNode::execute_while_catching_up(Epoch epoch, EventHandle handle) {
         return;
     }
     (void)rt_.fail_point("catch_up_exit_continuing_member");
+    if (storage_.recovery_progress().has_value()) {
+        // The #3407 checkpoint outlived a catch-up, whose event replay started no sync.
+        (void)rt_.fail_point("walrus_finding_f1_checkpoint_across_catch_up");
+    }
     if (context_.config.old.clear_checkpoint_on_catch_up_exit) {
         // F1's fix. A crash after this write leaves the node in catch-up, so T6 runs again.
         must(storage_.clear_recovery_progress(), "clear recovery checkpoint");
@@ -355,8 +359,16 @@ void StorageNode::create_new_shards_and_start_sync(const std::vector<ShardIndex>
     }
     // Recorded here, before the finisher can complete the event: a crash after that must still
     // find these shards to resume (restart_syncs resumes ActiveSync shards).
+    // A gained shard can already exist Active: one kept since the node left the committee
+    // through catch-up (T4 touches no shard). Walrus takes it as synced (shard_sync.rs,
+    // start_new_shard_sync: "shard has already been synced; skipping sync"), finding F2.
+    const bool resync_active = context_.config.old.resync_regained_active_shards;
     for (ShardIndex shard : gained) {
-        if (storage_.shard_status(shard) != ShardStatus::active && !shard_sync_.is_syncing(shard)) {
+        const bool active = storage_.shard_status(shard) == ShardStatus::active;
+        if (active) {
+            (void)rt_.fail_point("walrus_finding_f2_regained_shard_active");
+        }
+        if ((!active || resync_active) && !shard_sync_.is_syncing(shard)) {
             must(storage_.start_shard_sync(shard), "record_start_shard_sync");
         }
     }

@@ -47,6 +47,10 @@ const std::vector<std::string> model_fail_points = {
     "fail_point_sync_shard_return_empty",
     "fail_point_fetch_sliver",
     "fail_point_recover_sliver_before_put_sliver",
+    // Conditions of the Walrus findings (docs/FINDINGS.md): a seed that fails after reaching one
+    // is a candidate for that finding; tools/deep.sh re-runs it with the fix switch to tell.
+    "walrus_finding_f1_checkpoint_across_catch_up",
+    "walrus_finding_f2_regained_shard_active",
 };
 
 Cluster::Cluster(sim::Simulation& sim, ClusterConfig config)

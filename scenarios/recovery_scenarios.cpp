@@ -376,6 +376,53 @@ void joins_committee(Scenario& s) {
     finish_with_convergence(s);
 }
 
+// Finding F2 (docs/FINDINGS.md): node 0's stake is withdrawn and it is killed; it restarts at the
+// start of an epoch two or more past the one it was killed in, catches up and leaves catch-up
+// outside the committee (T4: Standby, its shards untouched). Staked back at once, it rejoins at
+// the very next epoch change and gains its old shard again: the shard exists and is Active, so
+// Walrus neither recreates nor syncs it, and every blob certified while node 0 was out is missing.
+// Passes with --new-behaviour resync-regained-active-shards.
+void rejoin_keeps_stale_shard(Scenario& s) {
+    s.sleep(60_s);
+    const uint64_t stake = s.chain().stake(0);
+    s.withdraw(0, stake);
+    auto killed_in = std::make_shared<Epoch>(0);
+    for (const std::string& name : crash_node_fail_points) {
+        s.arm(name, sim::FailPointAction::call([&s, killed_in] {
+                        if (*killed_in == 0) {
+                            *killed_in = s.cluster().chain().current_epoch();
+                            s.sim().kill(s.cluster().host(0));
+                        }
+                    }).only_on(s.cluster().host(0)));
+    }
+    if (!s.wait_until("node 0 killed at a crash point", 60_s, [&] { return *killed_in != 0; })) {
+        return;
+    }
+    for (const std::string& name : crash_node_fail_points) {
+        s.disarm(name);
+    }
+    // Two epoch changes later node 0 lags and is out of the committee; it restarts as the next
+    // epoch starts, so it leaves catch-up before that epoch selects the next committee.
+    if (!s.wait_until("two epoch changes", 240_s, [&] { return s.epoch() >= *killed_in + 2; })) {
+        return;
+    }
+    const Epoch restart_at = s.epoch() + 1;
+    if (!s.wait_until("an epoch starts", 120_s, [&] { return s.epoch() >= restart_at; })) {
+        return;
+    }
+    s.arm("catch_up_exit_not_member",
+          sim::FailPointAction::call([&s, stake] { s.stake(0, stake); })
+              .only_on(s.cluster().host(0)));
+    s.restart(0);
+    if (!s.wait_until("node 0 left catch-up as a non-member (T4)", 60_s,
+                      [&] { return s.status(0) == "Standby"; }) ||
+        !s.wait_until("node 0 is Active again", 400_s,
+                      [&] { return s.status(0) == "Active"; })) {
+        return;
+    }
+    finish_with_convergence(s);
+}
+
 ScenarioSpec spec(std::string name, std::string description, std::string mirrors,
                   std::vector<std::string> catches,
                   std::function<void(const Params&, sim::Rng&, ClusterConfig&)> build,
@@ -442,6 +489,12 @@ std::vector<ScenarioSpec> recovery_scenarios() {
              "node 0's stake is withdrawn as it goes down for 100 s: it catches up to an epoch "
              "whose committee lacks it and must end Standby",
              "spec §2.1 T4", {}, simtest_build, leaves_committee),
+        spec("rejoin-keeps-stale-shard",
+             "node 0 leaves catch-up outside the committee (T4) and is staked back at once: it "
+             "rejoins at the next epoch change with its old shard still Active, which Walrus "
+             "neither recreates nor syncs (Walrus finding F2)",
+             "spec §2.1 T4 and T9, §7.4, §8.3 (start_new_shard_sync skips Active shards)", {},
+             simtest_build, rejoin_keeps_stale_shard, {}, {"resync-regained-active-shards"}),
         spec("joins-committee",
              "node 0, outside the committee, is killed, staked while down and started once "
              "its epoch is current: it leaves catch-up as a new member and ends Active",

@@ -288,6 +288,10 @@ int main(int argc, char** argv) {
     std::string summary_path;
     sweep_cmd->add_option("--summary", summary_path,
                           "summarize a results file (JSON Lines from --out) instead of running");
+    std::string explain_path;
+    sweep_cmd->add_option("--explain", explain_path,
+                          "re-run each failed seed of a results file that reached a Walrus "
+                          "finding's condition with its fix; list what stays unexplained");
     sweep_cmd->add_option("--jobs,-j", sweep.jobs, "seeds running at once (default: cores)");
     sweep_cmd->add_option("--shard", sweep.shard, "K/N: run only the K-th of N slices");
     sweep_cmd->add_option("--out", sweep.out_path, "append one JSON object per seed here");
@@ -399,6 +403,9 @@ int main(int argc, char** argv) {
         return floe::tools::run_command(run_args);
     }
     const std::string self = self_path(argv[0]);
+    if (sweep_cmd->parsed() && !explain_path.empty()) {
+        return floe::tools::explain_command(self, explain_path, sweep.jobs);
+    }
     if (sweep_cmd->parsed() && !summary_path.empty()) {
         return floe::tools::sweep_summary_command(summary_path, known_fail_points(), stdout);
     }

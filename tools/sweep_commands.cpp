@@ -5,13 +5,16 @@
 
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "node/behaviours.h"
 #include "tools/child_sweep.h"
 #include "tools/seed_range.h"
+#include "tools/sweep_summary.h"
 #include "tools/trace_diff.h"
 
 namespace floe::tools {
@@ -431,6 +434,87 @@ int gate_command(const std::string& self, const std::string& list_path, unsigned
                "(docs/FINDINGS.md)\n",
                walrus_known);
     return failed == 0 ? exit_pass : exit_seeds_failed;
+}
+
+// --- explain -------------------------------------------------------------------------------------
+
+namespace {
+
+// The record's repro command as the argv of a child run: "floe run ..." with this executable,
+// --json, and the extra switch.
+std::vector<std::string> rerun_argv(const std::string& self, const std::string& repro,
+                                    const std::string& fix) {
+    std::istringstream words(repro);
+    std::vector<std::string> argv;
+    for (std::string word; words >> word;) {
+        argv.push_back(argv.empty() ? self : word);
+    }
+    argv.insert(argv.end(), {"--json", walrus::behaviour_flag(fix), fix});
+    return argv;
+}
+
+}  // namespace
+
+int explain_command(const std::string& self, const std::string& results_path, unsigned jobs) {
+    std::ifstream in(results_path);
+    if (!in) {
+        return usage(fmt::format("cannot read {}", results_path));
+    }
+    const SweepResults results = parse_sweep_results(in, results_path, stderr);
+    std::vector<SeedJob> reruns;
+    uint64_t failed = 0;
+    for (const SweepRecord& record : results.records) {
+        if (record.passed) {
+            continue;
+        }
+        ++failed;
+        for (const walrus::BehaviourInfo& info : walrus::behaviour_switches()) {
+            if (info.condition == nullptr || record.repro.rfind("floe run ", 0) != 0 ||
+                std::find(record.reached.begin(), record.reached.end(), info.condition) ==
+                    record.reached.end()) {
+                continue;
+            }
+            reruns.push_back(SeedJob{record.seed.value_or(0),
+                                     rerun_argv(self, record.repro, info.name),
+                                     fmt::format("{} {} {}", record.repro,
+                                                 walrus::behaviour_flag(info.name), info.name),
+                                     record.scenario});
+        }
+    }
+    SweepOptions options;
+    options.jobs = jobs;
+    options.progress = nullptr;
+    const SweepSummary rerun = run_sweep(reruns, options);
+    std::set<std::string> explained;            // "scenario seed"
+    std::map<std::string, std::string> fix_of;  // "scenario seed" -> its passing re-run
+    for (const SeedJob& job : reruns) {
+        const bool still_failing =
+            std::any_of(rerun.failures.begin(), rerun.failures.end(), [&](const SeedOutcome& o) {
+                return o.seed == job.seed && o.scenario == job.scenario && o.repro == job.repro;
+            });
+        const std::string key = fmt::format("{} {}", job.scenario, job.seed);
+        if (!still_failing && !explained.contains(key)) {
+            explained.insert(key);
+            fix_of[key] = job.repro;
+        }
+    }
+    fmt::print("floe sweep --explain {}: {} failed seeds\n", results_path, failed);
+    for (const auto& [key, command] : fix_of) {
+        fmt::print("  explained  {:<40} passes with: {}\n", key, command);
+    }
+    uint64_t open = 0;
+    for (const SweepRecord& record : results.records) {
+        const std::string key = fmt::format("{} {}", record.scenario, record.seed.value_or(0));
+        if (record.passed || explained.contains(key)) {
+            continue;
+        }
+        ++open;
+        fmt::print("  UNEXPLAINED {:<39} {}\n      reproduce: {}\n", key,
+                   record.message.substr(0, record.message.find('\n')), record.repro);
+    }
+    fmt::print("explain: {} failed, {} explained by Walrus findings, {} unexplained\n", failed,
+               explained.size(), open);
+    return open == 0 ? exit_pass : exit_seeds_failed;
 }
 
 int diff_command(const std::string& left, const std::string& right) {

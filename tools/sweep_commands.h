@@ -27,10 +27,13 @@ int sweep_command(const std::string& self, const SweepArgs& args);
 int check_determinism_command(const std::string& self, const std::string& scenario, uint64_t seed,
                               const std::vector<std::string>& sets,
                               const std::vector<std::string>& old_behaviours);
-// Runs the checked-in gate list (tools/gate.txt, or `list_path`).
 // Runs the checks of `list_path` (only those of kind `only` when it is not empty).
 int gate_command(const std::string& self, const std::string& list_path, unsigned jobs,
                  const std::string& only = {});
+// `floe sweep --explain results.jsonl`: each failed seed that reached the condition of a Walrus
+// finding (docs/FINDINGS.md) is run again with that finding's fix switch; a seed that then
+// passes is explained by the finding. Exit 0 when every failure is explained.
+int explain_command(const std::string& self, const std::string& results_path, unsigned jobs);
 int diff_command(const std::string& left, const std::string& right);
 
 }  // namespace floe::tools
