@@ -335,6 +335,9 @@ ScenarioResult run_scenario(const ScenarioSpec& spec, const ScenarioRunOptions& 
     cluster_config.node.old = options.old;
     cluster_config.data_dir = options.data_dir;
     Cluster cluster(sim, cluster_config);
+    if (options.live_fail_points != nullptr) {
+        *options.live_fail_points = [&sim] { return summarize_fail_points(sim.fail_points()); };
+    }
     out.result = sim.run([&](sim::Runtime& world) {
         cluster.start();
         cluster.start_consistency_checker(world);
@@ -345,6 +348,9 @@ ScenarioResult run_scenario(const ScenarioSpec& spec, const ScenarioRunOptions& 
         sim.trace().detach(*options.timeline);
     }
     out.fail_points = summarize_fail_points(sim.fail_points());
+    if (options.live_fail_points != nullptr) {
+        *options.live_fail_points = nullptr;
+    }
     return out;
 }
 

@@ -271,6 +271,25 @@ nlohmann::json to_json(const ScenarioSpec& spec, uint64_t seed, const RunOutcome
     return out;
 }
 
+// The record of a run a failed assertion aborts: a bug, with what the run reached so far.
+void print_aborted_record(const ScenarioSpec& spec, uint64_t seed, const std::string& repro,
+                          const std::string& what,
+                          const std::function<scenarios::FailPointSummary()>& live) {
+    nlohmann::json out = {
+        {"scenario", spec.name}, {"seed", seed},       {"outcome", "fail"},
+        {"failure_class", "invariant"}, {"message", what}, {"repro", repro},
+    };
+    if (live) {
+        const scenarios::FailPointSummary points = live();
+        out["fail_points_armed_hit"] = points.armed_hit;
+        out["fail_points_armed_never_hit"] = points.armed_never;
+        out["fail_point_hits"] = points.hits;
+        out["fail_points_reached"] = points.reached;
+    }
+    fmt::print("{}\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    std::fflush(stdout);
+}
+
 void print_summary(const ScenarioSpec& spec, uint64_t seed, const RunOutcome& run) {
     const sim::RunResult& r = run.result.result;
     const double virtual_seconds = static_cast<double>(r.end_time.ns()) / 1e9;
@@ -393,15 +412,23 @@ int run_command(const RunArgs& args) {
     const bool wants_timeline = !args.perfetto_path.empty() || !args.report_path.empty();
     sim::TimelineRecorder timeline;
     scenarios::ScenarioRunOptions run_opts = *options;
+    std::function<scenarios::FailPointSummary()> live_fail_points;
+    run_opts.live_fail_points = &live_fail_points;
     if (wants_timeline) {
         run_opts.timeline = &timeline;
-        // A bug aborts the run: the files still show the run up to the failed assertion.
-        sim::set_failure_hook([&](const std::string& what) {
+    }
+    // A bug aborts the run: the files still show the run up to the failed assertion, and a
+    // sweep's child still reports what it reached (`floe sweep --explain` reads it).
+    sim::set_failure_hook([&](const std::string& what) {
+        if (wants_timeline) {
             const sim::Timeline cut = timeline.finish(timeline.last_event());
             ReportSummary summary = aborted_report_summary(spec, seed, run.repro, what);
             (void)write_visual_outputs(args, cut, summary);
-        });
-    }
+        }
+        if (args.json) {
+            print_aborted_record(spec, seed, run.repro, what, live_fail_points);
+        }
+    });
     const auto start = std::chrono::steady_clock::now();
     run.result = scenarios::run_scenario(spec, run_opts, error);
     run.wall_seconds =
