@@ -223,6 +223,7 @@ void StorageNode::process_epoch_change_start(const ChainEvent& event, Epoch epoc
                                              EventHandle handle) {
     (void)rt_.fail_point_async("epoch_change_start_entry");
     FLOE_ASSERT(epoch != 0, "EpochChangeStart(0)");
+    epoch_change_started_.insert(epoch);  // invariant 4: a new attestation round for `epoch`
     if (finisher_.has_value()) {
         (void)finisher_->join();  // §7.2 step 3: the previous shard removal finishes first
         finisher_.reset();
@@ -566,7 +567,8 @@ void StorageNode::claim_attestation(Epoch epoch, const char* component) {
                 "node {}: {} attests epoch {} while a shard it owns is not Active (false "
                 "epoch_sync_done, WAL-1271)",
                 context_.index, component, epoch);
-    const auto [it, first] = attester_of_.emplace(epoch, component);
+    const bool in_round = epoch_change_started_.contains(epoch);
+    const auto [it, first] = attester_of_.emplace(std::pair{epoch, in_round}, component);
     FLOE_ASSERT(first || std::string_view(it->second) == component,
                 "node {}: both {} and {} attest epoch {} (§7.8: exactly one attester)",
                 context_.index, it->second, component, epoch);

@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "node/blob_sync.h"
@@ -138,7 +139,13 @@ private:
     std::map<Epoch, Committee> committees_;
     std::map<Epoch, ConsistencyReport> consistency_;
     std::vector<Epoch> to_attest_;
-    std::map<Epoch, const char*> attester_of_;
+    // Invariant 4, scoped to one processing of EpochChangeStart(E): keyed by (E, whether this
+    // incarnation had begun processing EpochChangeStart(E) when the claim was made). Work resumed
+    // at startup (restart_syncs, at the latest committee epoch) may attest E before the replayed
+    // EpochChangeStart(E) routes the attestation afresh; Walrus re-sends then too, and the chain
+    // drops the duplicate (EDuplicateSyncDone / LatestAttestedIsMoreRecent).
+    std::map<std::pair<Epoch, bool>, const char*> attester_of_;
+    std::set<Epoch> epoch_change_started_;
     sim::Notify attest_wakeup_{"attester"};
     Epoch committee_epoch_ = 0;  // the committee service's epoch (§5): latest EpochChangeStart
     BlobSyncHandler blob_sync_;
