@@ -140,6 +140,9 @@ struct HealthInfo {
     std::optional<Epoch> event_epoch;
     EventIndex persisted_cursor = 0;
     std::vector<ShardHealth> owned_shards;  // owned at the latest committee
+    // Every shard whose storage exists here, owned or not (§3.3 `exist`): a lost shard stays
+    // until the finisher removes it (§7.7), so this must be within owned(E-1) ∪ owned(E).
+    std::vector<ShardIndex> existing_shards;
     size_t blob_syncs_in_progress = 0;
     // Shard sync since this incarnation booted (§8).
     size_t shard_syncs_running = 0;

@@ -947,6 +947,7 @@ HealthInfo StorageNode::handle_health() {
     info.direct_recoveries = shard_sync_.stats().direct_recoveries;
     info.recovery = recovery_.stats();
     info.recovery_running = recovery_.is_running();
+    info.existing_shards = storage_.existing_shards();
     for (const auto& [outcome, count] : event_sync_outcomes_) {
         (outcome == SyncOutcome::success     ? info.event_syncs_succeeded
          : outcome == SyncOutcome::cancelled ? info.event_syncs_cancelled
