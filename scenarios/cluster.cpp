@@ -47,6 +47,9 @@ const std::vector<std::string> model_fail_points = {
     "fail_point_sync_shard_return_empty",
     "fail_point_fetch_sliver",
     "fail_point_recover_sliver_before_put_sliver",
+    // floe's own, around each column family a shard removal drops (node/store/node_store.cpp).
+    "drop-cf-before",
+    "drop-cf-after",
     // Conditions of the Walrus findings (docs/FINDINGS.md): a seed that fails after reaching one
     // is a candidate for that finding; tools/deep.sh re-runs it with the fix switch to tell.
     "walrus_finding_f1_checkpoint_across_catch_up",
@@ -250,6 +253,12 @@ uint64_t Cluster::oracle_digest(Epoch epoch, uint64_t& count) const {
     }
     count = digest.count;
     return digest.value;
+}
+
+uint64_t Cluster::certified_before_count(Epoch epoch) const {
+    uint64_t count = 0;
+    (void)oracle_digest(epoch, count);
+    return count;
 }
 
 void Cluster::check_epoch(sim::Runtime& world, Epoch epoch) {

@@ -33,6 +33,11 @@ size_t shard_index_of(Cf cf) {
     return static_cast<size_t>(cf) - static_cast<size_t>(Cf::shard_primary);
 }
 
+// A fail point armed with inject_error: the store call returns StoreError::injected.
+bool injected(sim::Runtime& rt, std::string_view point) {
+    return rt.fail_point(point) == sim::FailPointOutcome::inject_error;
+}
+
 rocksdb::Slice slice(std::string_view bytes) {
     return {bytes.data(), bytes.size()};
 }
@@ -423,6 +428,11 @@ sim::Result<sim::Unit, StoreError> NodeStore::create_shard(ShardIndex shard) {
     return sim::Unit{};
 }
 
+// Walrus drops a shard's five column families one by one (ShardStorage::delete_shard_storage)
+// and its drop_cf passes no fail point. floe brackets each drop with drop-cf-before/after, its
+// own points (not among the simtests' crash points, so random crashes never pick them), so that
+// a scenario can crash the finisher halfway through a removal: the next open completes the
+// half-dropped shard (see open) and the replayed EpochChangeStart removes it again (§7.7).
 sim::Result<sim::Unit, StoreError> NodeStore::drop_shard(ShardIndex shard) {
     auto it = shards_.find(shard);
     if (it == shards_.end()) {
@@ -434,6 +444,9 @@ sim::Result<sim::Unit, StoreError> NodeStore::drop_shard(ShardIndex shard) {
         if (handle == nullptr) {
             continue;
         }
+        if (injected(rt_, "drop-cf-before")) {
+            return sim::Err{StoreError::injected};
+        }
         const rocksdb::Status status = db_->DropColumnFamily(handle);
         if (!status.ok()) {
             return sim::Err{error_of(status)};
@@ -442,6 +455,9 @@ sim::Result<sim::Unit, StoreError> NodeStore::drop_shard(ShardIndex shard) {
         live_cf_ids_.erase(handle->GetID());
         (void)db_->DestroyColumnFamilyHandle(handle);
         handle = nullptr;
+        if (injected(rt_, "drop-cf-after")) {
+            return sim::Err{StoreError::injected};  // this one is gone; a retry drops the rest
+        }
     }
     shards_.erase(it);
     return sim::Unit{};
@@ -478,10 +494,6 @@ std::vector<std::string> NodeStore::column_family_names() const {
 // that did not happen (and must therefore be idempotent about).
 
 namespace {
-
-bool injected(sim::Runtime& rt, std::string_view point) {
-    return rt.fail_point(point) == sim::FailPointOutcome::inject_error;
-}
 
 rocksdb::WriteOptions write_options(const StoreOptions& options) {
     rocksdb::WriteOptions write;

@@ -10,10 +10,12 @@
 //   put     put-cf-before     Put       put-cf-after
 //   remove  delete-cf-before  Delete    delete-cf-after
 //   write   batch-write-before  Write   batch-write-after
-// and every shard column family creation is preceded by create-cf-before. A fail point armed
-// with `crash` unwinds the caller (sim::Unwind propagates out of these calls; the store's
-// destructor closes the database), `inject_error` makes the call return StoreError::injected
-// without writing. Crashing at these points is the simtests' crash-consistency check (§12).
+// and every shard column family creation is preceded by create-cf-before. Each column family a
+// shard removal drops is bracketed by drop-cf-before/after: floe's own points (Walrus's drop_cf
+// has none), not among the simtests' crash points. A fail point armed with `crash` unwinds the
+// caller (sim::Unwind propagates out of these calls; the store's destructor closes the
+// database), `inject_error` makes the call return StoreError::injected without writing.
+// Crashing at these points is the simtests' crash-consistency check (§12).
 //
 // Keys and values are raw bytes; keys sort in unsigned byte order (RocksDB's default
 // comparator), so numbers used as keys go through encode_u64.

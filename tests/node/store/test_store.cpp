@@ -507,6 +507,19 @@ TEST_CASE("store: injected errors at a *-before point write nothing; at *-after 
         CHECK(store->create_shard(9).error() == StoreError::injected);
         CHECK(store->column_family_names().size() == 1 + 5);  // nothing created
 
+        // A removal stopped before its first drop keeps the shard; one stopped after it leaves a
+        // shard that no longer exists (a column family is gone), and a retry drops the rest.
+        CHECK(ok(store->create_shard(3)));
+        inject("drop-cf-before");
+        CHECK(store->drop_shard(3).error() == StoreError::injected);
+        CHECK(store->has_shard(3));
+        inject("drop-cf-after");
+        CHECK(store->drop_shard(3).error() == StoreError::injected);
+        CHECK_FALSE(store->has_shard(3));
+        CHECK(store->column_family_names().size() == 1 + 5 + 4);
+        CHECK(ok(store->drop_shard(3)));
+        CHECK(store->column_family_names().size() == 1 + 5);
+
         // Once each: everything proceeds again.
         CHECK(ok(store->put(status_cf, "k2", "v")));
         CHECK(ok(store->create_shard(9)));
@@ -516,9 +529,9 @@ TEST_CASE("store: injected errors at a *-before point write nothing; at *-after 
         rt.sleep(1_s);
     });
     CHECK(result.passed());
-    for (const char* point :
-         {"put-cf-before", "put-cf-after", "delete-cf-before", "delete-cf-after",
-          "batch-write-before", "batch-write-after", "create-cf-before"}) {
+    for (const char* point : {"put-cf-before", "put-cf-after", "delete-cf-before",
+                              "delete-cf-after", "batch-write-before", "batch-write-after",
+                              "create-cf-before", "drop-cf-before", "drop-cf-after"}) {
         CHECK_MESSAGE(sim.fail_points().fires(point) == 1, point);
     }
 }
@@ -603,6 +616,30 @@ TEST_CASE("store: a crash at create-cf-before; reopening completes a half-create
         CHECK(result.passed());
         CHECK(boots == 2);
         CHECK(verified);
+    }
+}
+
+TEST_CASE("store: a crash halfway through drop_shard; reopening completes the shard") {
+    const CfRef status{Cf::shard_status, 6};
+    const auto prepare = [status](NodeStore& store) {
+        CHECK(ok(store.create_shard(6)));
+        CHECK(ok(store.put(status, "", "locked")));
+    };
+    const auto drop = [](NodeStore& store) { (void)store.drop_shard(6); };
+    SUBCASE("drop-cf-before the first column family: the shard is whole") {
+        run_crash_case({"drop-cf-before", prepare, drop, [status](NodeStore& store) {
+                            CHECK(store.existing_shards() == std::vector<ShardIndex>{6});
+                            CHECK(read(store, status, "") == "locked");
+                        }});
+    }
+    SUBCASE("drop-cf-after the first: open recreates it, the others keep their data") {
+        run_crash_case({"drop-cf-after", prepare, drop, [status](NodeStore& store) {
+                            CHECK(store.existing_shards() == std::vector<ShardIndex>{6});
+                            CHECK(store.column_family_names().size() == 1 + 5 + 5);
+                            CHECK(read(store, status, "") == "locked");
+                            CHECK(ok(store.drop_shard(6)));  // the removal, redone
+                            CHECK(store.existing_shards().empty());
+                        }});
     }
 }
 
