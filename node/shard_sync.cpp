@@ -33,7 +33,14 @@ ShardSyncHandler::~ShardSyncHandler() {
 
 ShardSyncHandler::CountGuard::CountGuard(ShardSyncHandler& handler) : handler_(handler) {
     handler_.count_.send_modify([](size_t& count) { ++count; });
-    (void)handler_.rt_.fail_point("fail_point_shard_sync_task_started");
+    try {
+        (void)handler_.rt_.fail_point("fail_point_shard_sync_task_started");
+    } catch (...) {
+        // A crash armed here unwinds out of the constructor, and a guard never constructed is
+        // never destroyed: give its count back, or the dying handler finds a task outliving it.
+        handler_.count_.send_modify([](size_t& count) { --count; });
+        throw;
+    }
 }
 
 ShardSyncHandler::CountGuard::~CountGuard() {
