@@ -83,6 +83,10 @@ public:
     // node down (at most f shards' worth with the default weights).
     void crash_nodes_randomly(sim::Runtime& world, sim::Instant until, CrashConfig crash);
 
+    // Blobs first certified before `epoch` and still certified at it, by the chain's history
+    // up to EpochChangeStart(epoch): what a shard sync targeting `epoch` fetches (§4.2, §8.5).
+    uint64_t certified_before_count(Epoch epoch) const;
+
     // --- checkers (§10, §12) ---
     // Runs in the background: after each epoch change, every node's consistency report must
     // agree with the chain's history and with the other nodes.

@@ -12,6 +12,9 @@ const std::vector<ScenarioSpec>& all_scenarios() {
         for (ScenarioSpec& spec : recovery_scenarios()) {
             out.push_back(std::move(spec));
         }
+        for (ScenarioSpec& spec : shard_move_scenarios()) {
+            out.push_back(std::move(spec));
+        }
         out.push_back(swarm_scenario());
         return out;
     }();

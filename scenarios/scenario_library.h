@@ -1,6 +1,7 @@
 #pragma once
-// Steps shared by the shipped scenarios (simtests.cpp, recovery_scenarios.cpp, swarm.cpp), and
-// the lists each of those files contributes to the registry.
+// Steps shared by the shipped scenarios (simtests.cpp, recovery_scenarios.cpp,
+// shard_move_scenarios.cpp, swarm.cpp), and the lists each of those files contributes to the
+// registry.
 
 #include <functional>
 #include <memory>
@@ -12,6 +13,7 @@ namespace floe::scenarios {
 
 std::vector<ScenarioSpec> simtest_scenarios();
 std::vector<ScenarioSpec> recovery_scenarios();
+std::vector<ScenarioSpec> shard_move_scenarios();
 ScenarioSpec swarm_scenario();
 
 // The end of every scenario: stop the workload, then every node must converge (Active, all
