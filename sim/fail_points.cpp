@@ -131,6 +131,9 @@ FailPointOutcome FailPoints::hit_impl(std::string_view name, bool may_suspend) {
     if (action.max_fires == 0 || (action.host.has_value() && *action.host != host)) {
         return FailPointOutcome::proceed;
     }
+    if (action.condition && !action.condition()) {
+        return FailPointOutcome::proceed;
+    }
     if (!rng_.bernoulli(action.probability)) {
         return FailPointOutcome::proceed;
     }

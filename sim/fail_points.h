@@ -8,10 +8,11 @@
 //   sleep         suspend the caller for a while (async only)
 //   hold          suspend until release(name) (async only)
 //   hold_until    suspend until a predicate holds, polled every `poll` (async only)
-// Each action can be limited to one host, fire with a seeded probability (stream
-// "failpoints"; drawn only where the point is armed, so arming one point does not shift other
-// streams) and fire a bounded number of times. Hits are counted per name and host; armed names
-// that were never hit are reportable.
+// Each action can be limited to one host and to the hits where a condition holds (Walrus's
+// fail_point_if!: the scenario decides per hit from what it observes), fire with a seeded
+// probability (stream "failpoints"; drawn only where the point is armed and the filters pass,
+// so arming one point does not shift other streams) and fire a bounded number of times. Hits
+// are counted per name and host; armed names that were never hit are reportable.
 
 #include <functional>
 #include <map>
@@ -34,6 +35,7 @@ struct FailPointAction {
     std::function<bool()> predicate;
     Duration duration = Duration::zero();  // sleep length, restart delay, or poll interval
     std::optional<HostId> host;            // fire only on this host
+    std::function<bool()> condition;       // fire only on hits where it returns true
     double probability = 1.0;
     uint64_t max_fires = UINT64_MAX;
 
@@ -48,6 +50,13 @@ struct FailPointAction {
 
     FailPointAction&& only_on(HostId h) && {
         host = h;
+        return std::move(*this);
+    }
+    // The condition runs at each hit that passes the host filter, in the hitting fiber; it must
+    // not suspend, nor arm or disarm this point (the action it belongs to is in use). A hit it
+    // rejects proceeds, draws nothing and does not count as a fire.
+    FailPointAction&& only_when(std::function<bool()> c) && {
+        condition = std::move(c);
         return std::move(*this);
     }
     FailPointAction&& with_probability(double p) && {

@@ -203,3 +203,25 @@ TEST_CASE("fail points: armed names never hit are reported") {
     CHECK(result.passed());
     CHECK(sim.fail_points().armed_never_hit() == std::vector<std::string>{"unreached"});
 }
+
+TEST_CASE("fail points: a condition picks the hits that fire; rejected hits are not fires") {
+    Simulation sim(SimulationConfig{});
+    std::vector<int> injected;
+    auto result = sim.run([&](Runtime& rt) {
+        int hit = 0;
+        // Every third hit, at most twice: the bound counts fires, not the rejected hits.
+        sim.fail_points().arm(
+            "picky",
+            FailPointAction::inject_error().only_when([&] { return ++hit % 3 == 0; }).at_most(2));
+        for (int i = 1; i <= 12; ++i) {
+            if (rt.fail_point("picky") == FailPointOutcome::inject_error) {
+                injected.push_back(i);
+            }
+        }
+        CHECK(hit == 6);  // not asked again once the bound is spent
+    });
+    CHECK(result.passed());
+    CHECK(injected == std::vector<int>{3, 6});
+    CHECK(sim.fail_points().hits("picky") == 12);
+    CHECK(sim.fail_points().fires("picky") == 2);
+}
