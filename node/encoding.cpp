@@ -1,12 +1,20 @@
 #include "node/encoding.h"
 
 #include <map>
+#include <set>
 
 #include "sim/assert.h"
 #include "sim/rng.h"
 
 namespace walrus {
 namespace {
+
+// §1, §6.4, §17, in the spec's own terms and apart from EncodingParams: rebuilding a primary
+// sliver takes n - f recovery symbols, a secondary n - 2f.
+uint32_t spec_recovery_threshold(SliverType type, uint32_t n_shards) {
+    const uint32_t f = max_faulty(n_shards);
+    return type == SliverType::primary ? n_shards - f : n_shards - 2 * f;
+}
 
 uint64_t mix(uint64_t a, uint64_t b) {
     sim::SplitMix64 mixer{a ^ (b * 0x9e3779b97f4a7c15ULL)};
@@ -151,6 +159,18 @@ std::optional<Sliver> decode_sliver(const BlobId& blob, uint32_t target_pair,
         }
         decoded = candidate;
     }
+    // Counted again from the raw symbols against the spec's threshold, so a decoder that accepts
+    // too few distinct sources (a wrong threshold, shards counted twice) aborts the run rather
+    // than store a sliver no RedStuff decoder could have rebuilt.
+    std::set<ShardIndex> sources;
+    for (const RecoverySymbol& symbol : symbols) {
+        sources.insert(symbol.source_shard);
+    }
+    FLOE_ASSERT(sources.size() >= spec_recovery_threshold(target_type, params.n_shards),
+                "{} sliver {} of blob {} decoded from {} distinct source shards, fewer than the "
+                "{} needed (§6.4)",
+                sliver_type_name(target_type), target_pair, blob.short_hex(), sources.size(),
+                spec_recovery_threshold(target_type, params.n_shards));
     return Sliver{target_pair, target_type, *decoded};
 }
 

@@ -93,6 +93,7 @@ void NodeRecoveryHandler::start_node_recovery(Epoch epoch) {
         task_.reset();
     }
     ++stats_.tasks_started;
+    target_ = epoch;
     task_ = rt_.spawn(fmt::format("node-recovery {}", epoch), [this, epoch] { run(epoch); });
 }
 
@@ -369,6 +370,12 @@ void NodeRecoveryHandler::rescan_passes(Epoch epoch) {
 // §9.1 step e / §9.3 step 9 (invariants 3, 16, 22): Active only from exactly
 // RecoveryInProgress(E), and the checkpoint goes with it.
 void NodeRecoveryHandler::complete(Epoch epoch) {
+    // §9.1 step 1: a task is aborted and awaited before its successor starts, so only the task
+    // started last gets here; a superseded one (invariant 3) must never set Active or attest.
+    FLOE_ASSERT(epoch == target_,
+                "a superseded recovery task for epoch {} completes while the task for epoch {} "
+                "runs (invariant 3)",
+                epoch, target_);
     const NodeStatus status = storage_.status();
     if (!(status == NodeStatus::recovery_in_progress(epoch))) {
         return;  // a newer epoch change, a drop from the committee, or catch-up took over

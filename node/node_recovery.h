@@ -85,6 +85,7 @@ private:
     NodeRecoveryConfig config_;
     Behaviours old_;
     std::optional<sim::JoinHandle<sim::Unit>> task_;
+    Epoch target_ = 0;  // the target of the task started last
     NodeRecoveryStats stats_;
 };
 
