@@ -157,7 +157,7 @@ void NodeRecoveryHandler::wait_for_shard_syncs() {
 void NodeRecoveryHandler::record_retry(const BlobId& blob, sim::Duration delay) {
     ++stats_.retries;
     if (stats_.retry_delays.size() < NodeRecoveryStats::max_retry_delays) {
-        stats_.retry_delays.emplace_back(blob.short_hex(), delay);
+        stats_.retry_delays.push_back({blob.short_hex(), delay, stats_.passes});
     }
 }
 

@@ -4,7 +4,6 @@
 
 #include <cstdint>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "sim/time.h"
@@ -23,10 +22,16 @@ struct NodeRecoveryStats {
     uint64_t checkpoints_discarded = 0;  // the owned shards had changed (invariant 20)
     uint64_t checkpoints_persisted = 0;
     uint64_t completed = 0;  // T8
-    // The first retries of Cancelled-but-needed syncs: (blob, delay), in the order scheduled;
-    // scenarios check the 1, 2, 4 ... 30 s backoff per blob.
+    // The first retries of Cancelled-but-needed syncs, in the order scheduled; scenarios check
+    // the 1, 2, 4 ... 30 s backoff per blob. The backoff lives in one pass (§9.3), so a retry
+    // carries its pass: a blob's delays start again from 1 s only in a new pass.
+    struct RetryDelay {
+        std::string blob;  // short hex
+        sim::Duration delay;
+        uint64_t pass = 0;  // `passes` when it was scheduled
+    };
     static constexpr size_t max_retry_delays = 64;
-    std::vector<std::pair<std::string, sim::Duration>> retry_delays;
+    std::vector<RetryDelay> retry_delays;
 };
 
 }  // namespace walrus

@@ -115,31 +115,6 @@ void checkpoint_survives_catch_up(Scenario& s) {
     finish_with_convergence(s);
 }
 
-// Each retry delay of a blob is the initial backoff (a new pass or a first cancellation) or
-// double the previous one, capped (§9.3: 1, 2, 4 ... 30 s).
-void check_retry_backoff(Scenario& s, const walrus::NodeRecoveryStats& stats,
-                         const walrus::NodeRecoveryConfig& config) {
-    std::map<std::string, sim::Duration> last;
-    size_t longest = 0;
-    std::map<std::string, size_t> run;
-    for (const auto& [blob, delay] : stats.retry_delays) {
-        auto previous = last.find(blob);
-        const bool first = previous == last.end() || delay == config.retry_backoff_initial;
-        const sim::Duration expected =
-            first ? config.retry_backoff_initial
-                  : std::min(previous->second * 2, config.retry_backoff_max);
-        if (!s.check(delay == expected, fmt::format("retry of blob {} after {}, expected {}", blob,
-                                                    delay.to_string(), expected.to_string()))) {
-            return;
-        }
-        last[blob] = delay;
-        run[blob] = first ? 1 : run[blob] + 1;
-        longest = std::max(longest, run[blob]);
-    }
-    s.report("retries", static_cast<int64_t>(stats.retries));
-    s.report("longest_retry_run", static_cast<int64_t>(longest));
-}
-
 void cancelled_sync_retried(Scenario& s) {
     if (!take_node0_down(s)) {
         return;

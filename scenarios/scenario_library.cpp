@@ -1,6 +1,8 @@
 #include "scenarios/scenario_library.h"
 
 #include <algorithm>
+#include <map>
+#include <utility>
 
 namespace floe::scenarios {
 
@@ -134,6 +136,45 @@ void check_sole_owner_of_its_shards(Scenario& s, NodeIndex node) {
             }
         }
     }
+}
+
+RetryRuns retry_runs(const walrus::NodeRecoveryStats& stats,
+                     const walrus::NodeRecoveryConfig& config) {
+    struct Run {
+        sim::Duration last;
+        size_t length = 0;
+        size_t capped = 0;
+    };
+    std::map<std::pair<uint64_t, std::string>, Run> runs;  // by (pass, blob)
+    RetryRuns out;
+    for (const walrus::NodeRecoveryStats::RetryDelay& retry : stats.retry_delays) {
+        const auto [it, first] = runs.try_emplace({retry.pass, retry.blob});
+        Run& run = it->second;
+        const sim::Duration expected =
+            first ? config.retry_backoff_initial : std::min(run.last * 2, config.retry_backoff_max);
+        if (retry.delay != expected) {
+            out.violation = fmt::format(
+                "retry {} of blob {} in recovery pass {} after {}, expected {}", run.length + 1,
+                retry.blob, retry.pass, retry.delay.to_string(), expected.to_string());
+            return out;
+        }
+        run.last = retry.delay;
+        ++run.length;
+        run.capped += retry.delay == config.retry_backoff_max ? 1 : 0;
+        out.longest = std::max(out.longest, run.length);
+        out.most_capped = std::max(out.most_capped, run.capped);
+    }
+    return out;
+}
+
+RetryRuns check_retry_backoff(Scenario& s, const walrus::NodeRecoveryStats& stats,
+                              const walrus::NodeRecoveryConfig& config) {
+    RetryRuns runs = retry_runs(stats, config);
+    s.check(runs.violation.empty(), runs.violation);
+    s.report("retries", static_cast<int64_t>(stats.retries));
+    s.report("longest_retry_run", static_cast<int64_t>(runs.longest));
+    s.report("capped_retry_run", static_cast<int64_t>(runs.most_capped));
+    return runs;
 }
 
 }  // namespace floe::scenarios

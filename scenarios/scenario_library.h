@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "scenarios/scenario.h"
@@ -54,5 +55,21 @@ void crash_at_nth_recovery_sync(Scenario& s, NodeIndex node, int n, sim::Duratio
 
 // §13.4 step 7: no other node lists a shard of `node` among its owned shards.
 void check_sole_owner_of_its_shards(Scenario& s, NodeIndex node);
+
+// Node recovery's retry delays against #3407's backoff (§9.3, invariant 21). The backoff lives in
+// one pass and a blob retries only until it settles, which ends its part in that pass: so per
+// blob and pass the delays must run initial, then double the previous one, capped (1, 2, 4, 8,
+// 16, 30, 30 ... s), with no restart in between.
+struct RetryRuns {
+    std::string violation;   // the first retry off that rule, or ""
+    size_t longest = 0;      // the most retries of one blob in one pass
+    size_t most_capped = 0;  // the most of those at the cap
+};
+RetryRuns retry_runs(const walrus::NodeRecoveryStats& stats,
+                     const walrus::NodeRecoveryConfig& config);
+// retry_runs, failing the run on a violation; reports retries, longest_retry_run and
+// capped_retry_run.
+RetryRuns check_retry_backoff(Scenario& s, const walrus::NodeRecoveryStats& stats,
+                              const walrus::NodeRecoveryConfig& config);
 
 }  // namespace floe::scenarios
