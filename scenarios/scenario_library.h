@@ -15,6 +15,7 @@ namespace floe::scenarios {
 std::vector<ScenarioSpec> simtest_scenarios();
 std::vector<ScenarioSpec> recovery_scenarios();
 std::vector<ScenarioSpec> shard_move_scenarios();
+std::vector<ScenarioSpec> coverage_scenarios();
 ScenarioSpec swarm_scenario();
 
 // The end of every scenario: stop the workload, then every node must converge (Active, all
