@@ -342,7 +342,11 @@ bool ShardSyncHandler::recover_pending(ShardIndex shard) {
         auto permits = std::make_shared<sim::Semaphore>(
             config_.max_concurrent_blob_recovery_during_shard_recovery, "shard-recovery");
         sim::TaskGroup<PendingOutcome> round;
-        for (const auto& [type, blob] : pending) {
+        for (const auto& entry : pending) {
+            // Named copies: a lambda cannot capture structured bindings before C++20's P1091,
+            // which clang 14 lacks.
+            const SliverType type = entry.first;
+            const BlobId blob = entry.second;
             round.add(rt_.spawn(fmt::format("recover-pending {}", blob.short_hex()),
                                 [this, permits, shard, type, blob, epoch] {
                                     sim::Permit permit = permits->acquire();
