@@ -413,8 +413,8 @@ bool ShardSyncHandler::owed_by_event_path(const BlobInfo& info) const {
 // start_sync_shard_before_epoch_impl).
 void ShardSyncHandler::check_filled(ShardIndex shard, Epoch epoch,
                                     const std::optional<NodeStorage::SyncProgress>& resumed_from) {
-    const ShardStatus status = storage_.has_shard(shard) ? storage_.shard_status(shard)
-                                                         : ShardStatus::none;
+    const ShardStatus status =
+        storage_.has_shard(shard) ? storage_.shard_status(shard) : ShardStatus::none;
     if (status != ShardStatus::active_sync && status != ShardStatus::active_recover) {
         // Removed, moved out (LockedToMove) or force-set Active by the full-recovery path (§7.5)
         // meanwhile: this sync does not make the shard Active (§3.2), node recovery fills it.

@@ -690,19 +690,18 @@ bool StorageNode::recover_pair(const BlobMetadata& metadata, ShardIndex shard) {
         if (!storage_.has_shard(shard) || storage_.sliver(shard, type, blob).has_value()) {
             continue;
         }
-        types.add(rt_.spawn(fmt::format("recover-sliver {}", sliver_type_name(type)),
-                            [this, metadata, shard, pair, type] {
-                                // Bounded by the sync's cancellation (§16 item 11), not by
-                                // retirement.
-                                const Sliver sliver =
-                                    *recover_sliver(metadata, pair, type, [] { return false; });
-                                (void)rt_.fail_point_async(
-                                    "fail_point_recover_sliver_before_put_sliver");
-                                auto put = storage_.put_sliver(shard, metadata.blob_id, sliver);
-                                FLOE_ASSERT(put.ok() || put.error() == StoreError::no_such_shard,
-                                            "put sliver: {}", store_error_name(put.error()));
-                                return !put.ok();
-                            }));
+        types.add(rt_.spawn(
+            fmt::format("recover-sliver {}", sliver_type_name(type)),
+            [this, metadata, shard, pair, type] {
+                // Bounded by the sync's cancellation (§16 item 11), not by
+                // retirement.
+                const Sliver sliver = *recover_sliver(metadata, pair, type, [] { return false; });
+                (void)rt_.fail_point_async("fail_point_recover_sliver_before_put_sliver");
+                auto put = storage_.put_sliver(shard, metadata.blob_id, sliver);
+                FLOE_ASSERT(put.ok() || put.error() == StoreError::no_such_shard, "put sliver: {}",
+                            store_error_name(put.error()));
+                return !put.ok();
+            }));
     }
     const std::vector<bool> removed = types.join_all();
     return std::find(removed.begin(), removed.end(), true) != removed.end();

@@ -58,8 +58,8 @@ public:
     Epoch current_committee_epoch() override;
     const Committee& committee_at(Epoch epoch) override { return committee(epoch); }
     BlobMetadata get_or_recover_metadata(const BlobId& blob, Epoch certified_epoch) override;
-    std::optional<Sliver> recover_sliver_unless_retired(const BlobMetadata& metadata,
-                                                        uint32_t pair, SliverType type) override;
+    std::optional<Sliver> recover_sliver_unless_retired(const BlobMetadata& metadata, uint32_t pair,
+                                                        SliverType type) override;
     void attest(Epoch epoch) override { attest_as(epoch, "shard-sync"); }
     // §7.8, invariant 4: within one incarnation, one component attests an epoch.
     void attest_as(Epoch epoch, const char* component);

@@ -385,9 +385,10 @@ std::string Cluster::why_not_settled(sim::Runtime& world) {
         }
         const size_t events = chain().events().size();
         if (health_info->persisted_cursor < events) {
-            return fmt::format("node {} has handled {} of {} chain events{}", node,
-                               health_info->persisted_cursor, events,
-                               waiting_fibers(node, {"events", "epoch-change-finisher", "recover-sliver"}));
+            return fmt::format(
+                "node {} has handled {} of {} chain events{}", node, health_info->persisted_cursor,
+                events,
+                waiting_fibers(node, {"events", "epoch-change-finisher", "recover-sliver"}));
         }
         if (health_info->shard_syncs_running > 0) {
             std::string shards;

@@ -385,14 +385,13 @@ void rejoin_keeps_stale_shard(Scenario& s) {
     if (!s.wait_until("an epoch starts", 120_s, [&] { return s.epoch() >= restart_at; })) {
         return;
     }
-    s.arm("catch_up_exit_not_member",
-          sim::FailPointAction::call([&s, stake] { s.stake(0, stake); })
-              .only_on(s.cluster().host(0)));
+    s.arm("catch_up_exit_not_member", sim::FailPointAction::call([&s, stake] {
+                                          s.stake(0, stake);
+                                      }).only_on(s.cluster().host(0)));
     s.restart(0);
     if (!s.wait_until("node 0 left catch-up as a non-member (T4)", 60_s,
                       [&] { return s.status(0) == "Standby"; }) ||
-        !s.wait_until("node 0 is Active again", 400_s,
-                      [&] { return s.status(0) == "Active"; })) {
+        !s.wait_until("node 0 is Active again", 400_s, [&] { return s.status(0) == "Active"; })) {
         return;
     }
     finish_with_convergence(s);

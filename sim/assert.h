@@ -41,7 +41,7 @@ void set_failure_hook(std::function<void(const std::string&)> hook);
                             __LINE__)
 
 // A check written as a branch: the model found a violation and says which, in full.
-#define FLOE_FAIL(...)                                                                           \
+#define FLOE_FAIL(...)                                                                            \
     ::sim::assertion_failed("check failed", ::sim::detail::assert_message(__VA_ARGS__), __FILE__, \
                             __LINE__)
 

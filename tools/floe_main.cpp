@@ -322,8 +322,7 @@ int main(int argc, char** argv) {
         "every negative scenario failing with its switch on");
     gate_cmd->add_option("--list", gate_list, "the gate list (default tools/gate.txt)");
     std::string gate_only;
-    gate_cmd
-        ->add_option("--only", gate_only, "run only the checks of this kind")
+    gate_cmd->add_option("--only", gate_only, "run only the checks of this kind")
         ->check(CLI::IsMember({"pass", "fail", "walrus", "determinism"}));
     gate_cmd->add_option("--jobs,-j", gate_jobs, "seeds running at once (default: cores)")
         ->check(CLI::Range(1u, 256u));
@@ -410,7 +409,8 @@ int main(int argc, char** argv) {
         return floe::tools::sweep_summary_command(summary_path, known_fail_points(), stdout);
     }
     if (sweep_cmd->parsed()) {
-        if (auto error = floe::tools::collect_behaviours(sweep_old, sweep_new, sweep.old_behaviours);
+        if (auto error =
+                floe::tools::collect_behaviours(sweep_old, sweep_new, sweep.old_behaviours);
             !error.empty()) {
             return fail_usage(error);
         }

@@ -276,7 +276,7 @@ void print_aborted_record(const ScenarioSpec& spec, uint64_t seed, const std::st
                           const std::string& what,
                           const std::function<scenarios::FailPointSummary()>& live) {
     nlohmann::json out = {
-        {"scenario", spec.name}, {"seed", seed},       {"outcome", "fail"},
+        {"scenario", spec.name},        {"seed", seed},    {"outcome", "fail"},
         {"failure_class", "invariant"}, {"message", what}, {"repro", repro},
     };
     if (live) {

@@ -36,7 +36,8 @@ std::optional<SeedRange> parse_seed_range(std::string_view text, std::string& er
     const auto first = parse_seed(first_text);
     const auto last = parse_seed(last_text);
     if (!first || !last) {
-        error = fmt::format("bad seed range '{}': expected N or A..B with unsigned integers below 2^64", text);
+        error = fmt::format(
+            "bad seed range '{}': expected N or A..B with unsigned integers below 2^64", text);
         return std::nullopt;
     }
     if (*first > *last) {

@@ -3,9 +3,9 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -323,8 +323,8 @@ std::string parse_gate(const std::string& path, std::vector<GateEntry>& entries)
             entry.sets.push_back(set);
         }
         std::string error;
-        const bool known = entry.kind == "pass" || entry.kind == "fail" ||
-                           entry.kind == "walrus" || entry.kind == "determinism";
+        const bool known = entry.kind == "pass" || entry.kind == "fail" || entry.kind == "walrus" ||
+                           entry.kind == "determinism";
         const auto kind = walrus::behaviour_kind(entry.old_behaviour);
         const auto wanted = entry.kind == "fail" ? walrus::BehaviourKind::old_behaviour
                                                  : walrus::BehaviourKind::new_behaviour;
@@ -412,8 +412,8 @@ int gate_command(const std::string& self, const std::string& list_path, unsigned
     uint64_t failed = 0;
     uint64_t walrus_known = 0;
     for (const GateEntry& entry : entries) {
-        std::string what = fmt::format("{:<12} {:<50} {:<8}", entry.kind, entry.scenario,
-                                       entry.seeds);
+        std::string what =
+            fmt::format("{:<12} {:<50} {:<8}", entry.kind, entry.scenario, entry.seeds);
         if (entry.kind == "fail") {
             what += " --old-behaviour " + entry.old_behaviour;
         } else if (entry.kind == "walrus") {
@@ -430,9 +430,10 @@ int gate_command(const std::string& self, const std::string& list_path, unsigned
         std::fflush(stdout);
     }
     fmt::print("gate: {} checks, {} passed, {} failed\n", passed + failed, passed, failed);
-    fmt::print("gate: {} known Walrus failures reproduced and fixed by their switch "
-               "(docs/FINDINGS.md)\n",
-               walrus_known);
+    fmt::print(
+        "gate: {} known Walrus failures reproduced and fixed by their switch "
+        "(docs/FINDINGS.md)\n",
+        walrus_known);
     return failed == 0 ? exit_pass : exit_seeds_failed;
 }
 
@@ -474,11 +475,10 @@ int explain_command(const std::string& self, const std::string& results_path, un
                     record.reached.end()) {
                 continue;
             }
-            reruns.push_back(SeedJob{record.seed.value_or(0),
-                                     rerun_argv(self, record.repro, info.name),
-                                     fmt::format("{} {} {}", record.repro,
-                                                 walrus::behaviour_flag(info.name), info.name),
-                                     record.scenario});
+            reruns.push_back(SeedJob{
+                record.seed.value_or(0), rerun_argv(self, record.repro, info.name),
+                fmt::format("{} {} {}", record.repro, walrus::behaviour_flag(info.name), info.name),
+                record.scenario});
         }
     }
     SweepOptions options;

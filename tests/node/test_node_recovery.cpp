@@ -21,8 +21,7 @@ walrus::Behaviours old_behaviour(const char* name) {
     return old;
 }
 
-ClusterScenarioReport recover(RecoveryCase recovery, uint64_t seed,
-                              walrus::Behaviours old = {}) {
+ClusterScenarioReport recover(RecoveryCase recovery, uint64_t seed, walrus::Behaviours old = {}) {
     floe::scenarios::ClusterScenarioOptions options;
     options.seed = seed;
     options.epochs = recovery == RecoveryCase::shard_sync_fails ? 6 : 10;
