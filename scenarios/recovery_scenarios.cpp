@@ -299,6 +299,27 @@ void shard_sync_fails(Scenario& s) {
 // --- leaving catch-up outside, or newly inside, the committee
 // -------------------------------------
 
+// Kills node 0 (no restart) at its next crash point; the epoch it was killed in, or 0 (the run
+// failed) if that did not happen within a minute.
+Epoch kill_node0_at_crash_point(Scenario& s) {
+    auto killed_in = std::make_shared<Epoch>(0);
+    for (const std::string& name : crash_node_fail_points) {
+        s.arm(name, sim::FailPointAction::call([&s, killed_in] {
+                        if (*killed_in == 0) {
+                            *killed_in = s.cluster().chain().current_epoch();
+                            s.sim().kill(s.cluster().host(0));
+                        }
+                    }).only_on(s.cluster().host(0)));
+    }
+    if (!s.wait_until("node 0 killed at a crash point", 60_s, [&] { return *killed_in != 0; })) {
+        return 0;
+    }
+    for (const std::string& name : crash_node_fail_points) {
+        s.disarm(name);
+    }
+    return *killed_in;
+}
+
 void leaves_committee(Scenario& s) {
     s.sleep(60_s);
     s.withdraw(0, s.chain().stake(0));
@@ -316,24 +337,13 @@ void leaves_committee(Scenario& s) {
 void joins_committee(Scenario& s) {
     s.withdraw(0, s.chain().stake(0));  // out of the committee from epoch 2: Standby
     s.sleep(60_s);
-    auto killed_in = std::make_shared<Epoch>(0);
-    for (const std::string& name : crash_node_fail_points) {
-        s.arm(name, sim::FailPointAction::call([&s, killed_in] {
-                        if (*killed_in == 0) {
-                            *killed_in = s.cluster().chain().current_epoch();
-                            s.sim().kill(s.cluster().host(0));
-                        }
-                    }).only_on(s.cluster().host(0)));
-    }
-    if (!s.wait_until("node 0 killed at a crash point", 60_s, [&] { return *killed_in != 0; })) {
+    const Epoch killed_in = kill_node0_at_crash_point(s);
+    if (killed_in == 0) {
         return;
-    }
-    for (const std::string& name : crash_node_fail_points) {
-        s.disarm(name);
     }
     // Staked one epoch change after the kill, node 0's first committee is at least two epochs
     // past the one it was killed in: back then, it is lagging, and a member it was not before.
-    if (!s.wait_until("an epoch change", 120_s, [&] { return s.epoch() > *killed_in; })) {
+    if (!s.wait_until("an epoch change", 120_s, [&] { return s.epoch() > killed_in; })) {
         return;
     }
     s.stake(0, 1);
@@ -361,24 +371,13 @@ void rejoin_keeps_stale_shard(Scenario& s) {
     s.sleep(60_s);
     const uint64_t stake = s.chain().stake(0);
     s.withdraw(0, stake);
-    auto killed_in = std::make_shared<Epoch>(0);
-    for (const std::string& name : crash_node_fail_points) {
-        s.arm(name, sim::FailPointAction::call([&s, killed_in] {
-                        if (*killed_in == 0) {
-                            *killed_in = s.cluster().chain().current_epoch();
-                            s.sim().kill(s.cluster().host(0));
-                        }
-                    }).only_on(s.cluster().host(0)));
-    }
-    if (!s.wait_until("node 0 killed at a crash point", 60_s, [&] { return *killed_in != 0; })) {
+    const Epoch killed_in = kill_node0_at_crash_point(s);
+    if (killed_in == 0) {
         return;
-    }
-    for (const std::string& name : crash_node_fail_points) {
-        s.disarm(name);
     }
     // Two epoch changes later node 0 lags and is out of the committee; it restarts as the next
     // epoch starts, so it leaves catch-up before that epoch selects the next committee.
-    if (!s.wait_until("two epoch changes", 240_s, [&] { return s.epoch() >= *killed_in + 2; })) {
+    if (!s.wait_until("two epoch changes", 240_s, [&] { return s.epoch() >= killed_in + 2; })) {
         return;
     }
     const Epoch restart_at = s.epoch() + 1;
