@@ -10,7 +10,7 @@ namespace walrus {
 
 ShardSyncHandler::ShardSyncHandler(sim::Runtime& rt, NodeStorage& storage, ShardSyncEnv& env,
                                    NodeIndex self, uint32_t n_shards, const Directory& directory,
-                                   const ShardSyncConfig& config, const Behaviours& behaviours)
+                                   const ShardSyncConfig& config)
     : rt_(rt),
       storage_(storage),
       env_(env),
@@ -18,7 +18,6 @@ ShardSyncHandler::ShardSyncHandler(sim::Runtime& rt, NodeStorage& storage, Shard
       n_shards_(n_shards),
       directory_(directory),
       config_(config),
-      behaviours_(behaviours),
       semaphore_(config.shard_sync_concurrency, "shard-sync"),
       count_(sim::watch_channel<size_t>(0, "shard-sync-count").first),
       count_rx_(count_.subscribe()) {}
@@ -188,9 +187,10 @@ ShardSyncHandler::AttemptResult ShardSyncHandler::sync_shard_impl(ShardIndex sha
     if (!storage_.has_shard(shard)) {
         return {Attempt::failed, false};  // removed meanwhile
     }
-    // The cursor this attempt starts from. Like Walrus's ShardSyncProgress it carries no epoch:
-    // after a restart at a later committee epoch the transfer resumes from it although the
-    // blobs below it were only those certified before the earlier epoch (finding F1).
+    // The cursor this attempt starts from, for invariant 13's message. Like Walrus's
+    // ShardSyncProgress it carries no epoch: after a restart at a later committee epoch the
+    // transfer resumes from it, and blobs certified meanwhile below it are left to their events
+    // (docs/FINDINGS.md, class A).
     const auto resumed_from = storage_.sync_progress(shard);
     const ShardStatus status = storage_.shard_status(shard);
     if (status == ShardStatus::active) {
@@ -315,8 +315,8 @@ void ShardSyncHandler::queue_everything_for_recovery(ShardIndex shard, Epoch epo
     }
 }
 
-// §8.5 step 4, recovery_any_missing_slivers: rounds of recover_missing_blobs, a minute apart,
-// until nothing is pending. False if the shard was removed under it.
+// §8.5 step 4, recovery_any_missing_slivers: rounds of recover_missing_blobs until nothing is
+// pending. False if the shard was removed under it.
 //
 // Within a round the pending slivers are recovered concurrently, at most
 // `max_concurrent_blob_recovery_during_shard_recovery` at a time (storage/shard.rs,
@@ -353,15 +353,13 @@ bool ShardSyncHandler::recover_pending(ShardIndex shard) {
                                     return recover_one_pending(shard, type, blob, epoch);
                                 }));
         }
-        bool kept = false;
+        // Walrus keeps an entry whose recovery errs for the next round, a minute later
+        // (`recovery_round_sleep`); floe's sliver recovery retries until it decodes or the blob
+        // retires, so every entry of a round ends recovered or dropped.
         for (const PendingOutcome outcome : round.join_all()) {
             if (outcome == PendingOutcome::shard_removed) {
                 return false;
             }
-            kept = kept || outcome == PendingOutcome::kept;
-        }
-        if (kept) {
-            rt_.sleep(config_.recovery_round_sleep);  // the next round, a minute later
         }
     }
 }

@@ -9,7 +9,6 @@
 #include <optional>
 #include <vector>
 
-#include "node/behaviours.h"
 #include "node/config.h"
 #include "node/encoding.h"
 #include "node/messages.h"
@@ -44,8 +43,7 @@ struct ShardSyncStats {
 class ShardSyncHandler {
 public:
     ShardSyncHandler(sim::Runtime& rt, NodeStorage& storage, ShardSyncEnv& env, NodeIndex self,
-                     uint32_t n_shards, const Directory& directory, const ShardSyncConfig& config,
-                     const Behaviours& behaviours);
+                     uint32_t n_shards, const Directory& directory, const ShardSyncConfig& config);
     ShardSyncHandler(const ShardSyncHandler&) = delete;
     ShardSyncHandler& operator=(const ShardSyncHandler&) = delete;
     ~ShardSyncHandler();
@@ -93,7 +91,7 @@ private:
                                  std::optional<BlobId> after);
     void queue_everything_for_recovery(ShardIndex shard, Epoch epoch);
     bool recover_pending(ShardIndex shard);
-    enum class PendingOutcome : uint8_t { recovered, dropped, kept, shard_removed };
+    enum class PendingOutcome : uint8_t { recovered, dropped, shard_removed };
     PendingOutcome recover_one_pending(ShardIndex shard, SliverType type, const BlobId& blob,
                                        Epoch epoch);
     bool owed_by_event_path(const BlobInfo& info) const;
@@ -107,7 +105,6 @@ private:
     uint32_t n_shards_;
     Directory directory_;
     ShardSyncConfig config_;
-    Behaviours behaviours_;
     sim::Semaphore semaphore_;
     sim::WatchSender<size_t> count_;
     sim::WatchReceiver<size_t> count_rx_;

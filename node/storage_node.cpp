@@ -53,7 +53,7 @@ StorageNode::StorageNode(sim::Runtime& rt, const NodeContext& context,
       blob_sync_(rt, *this, context.config.blob_recovery,
                  context.config.old.notify_one_sync_waiter),
       shard_sync_(rt, storage_, *this, context.index, context.n_shards, context.directory,
-                  context.config.shard_sync, context.config.old),
+                  context.config.shard_sync),
       recovery_(rt, storage_, blob_sync_, shard_sync_, *this, context.config.node_recovery,
                 context.config.old) {}
 

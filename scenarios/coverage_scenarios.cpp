@@ -555,47 +555,37 @@ void recovery_at_decoding_threshold(Scenario& s) {
     finish_with_convergence(s);
 }
 
-ScenarioSpec spec(std::string name, std::string description, std::string mirrors,
-                  std::function<void(const Params&, sim::Rng&, ClusterConfig&)> build,
-                  std::function<void(Scenario&)> script, std::vector<ParamSpec> params = {}) {
-    return ScenarioSpec{.name = std::move(name),
-                        .description = std::move(description),
-                        .mirrors = std::move(mirrors),
-                        .params = std::move(params),
-                        .catches = {},
-                        .fixed_by = {},
-                        .build = std::move(build),
-                        .script = std::move(script)};
-}
-
 }  // namespace
 
 std::vector<ScenarioSpec> coverage_scenarios() {
     return {
-        spec("retry-backoff-cap",
-             "node 0 lags two epochs (120 s by default) and recovers one sync at a time; every "
-             "recovery "
-             "sync of one long-lived blob is cancelled until its retries went 1, 2, 4, 8, 16, 30, "
-             "30 s in one pass, then it syncs",
-             "PR #3407 (spec §9.3 step 5, invariant 21)", long_epoch_build, retry_backoff_cap,
-             {ParamSpec::duration("epoch", 120_s, 90_s, 600_s,
-                                  "epoch duration: a retry run to the cap must fit in one")}),
-        spec("recovery-superseded-by-epoch-change",
-             "node 0 lags two epochs; its recovery pass for E has blob syncs in flight (sliver "
-             "puts held) when node 0 moves to RecoveryInProgress(E+1) with the same shards: the "
-             "old pass must neither set Active nor attest E, the new one attests E+1",
-             "PR #3464 (spec §7.6, §9.1 steps 1 and e, invariant 3)", epoch_build,
-             recovery_superseded_by_epoch_change,
-             {ParamSpec::duration("epoch", 60_s, 30_s, 600_s, "epoch duration")}),
-        spec("recovery-at-decoding-threshold",
-             "node 0 is cut off from nodes 1 and 2 (5 shards) and the client: a blob written then "
-             "has 8 reachable sources for node 0's primary sliver, one short of n - f = 9; the "
-             "sync stores the secondary (n - 2f) but must wait for the primary until node 1 is "
-             "reachable again",
-             "spec §6.4 and §17 (primary n - f, secondary n - 2f recovery symbols)",
-             threshold_build, recovery_at_decoding_threshold,
-             {ParamSpec::duration("window", 60_s, 10_s, 600_s,
-                                  "how long the primary sliver must stay unrecovered")}),
+        scripted_spec(
+            "retry-backoff-cap",
+            "node 0 lags two epochs (120 s by default) and recovers one sync at a time; every "
+            "recovery "
+            "sync of one long-lived blob is cancelled until its retries went 1, 2, 4, 8, 16, 30, "
+            "30 s in one pass, then it syncs",
+            "PR #3407 (spec §9.3 step 5, invariant 21)", long_epoch_build, retry_backoff_cap,
+            {ParamSpec::duration("epoch", 120_s, 90_s, 600_s,
+                                 "epoch duration: a retry run to the cap must fit in one")}),
+        scripted_spec(
+            "recovery-superseded-by-epoch-change",
+            "node 0 lags two epochs; its recovery pass for E has blob syncs in flight (sliver "
+            "puts held) when node 0 moves to RecoveryInProgress(E+1) with the same shards: the "
+            "old pass must neither set Active nor attest E, the new one attests E+1",
+            "PR #3464 (spec §7.6, §9.1 steps 1 and e, invariant 3)", epoch_build,
+            recovery_superseded_by_epoch_change,
+            {ParamSpec::duration("epoch", 60_s, 30_s, 600_s, "epoch duration")}),
+        scripted_spec(
+            "recovery-at-decoding-threshold",
+            "node 0 is cut off from nodes 1 and 2 (5 shards) and the client: a blob written then "
+            "has 8 reachable sources for node 0's primary sliver, one short of n - f = 9; the "
+            "sync stores the secondary (n - 2f) but must wait for the primary until node 1 is "
+            "reachable again",
+            "spec §6.4 and §17 (primary n - f, secondary n - 2f recovery symbols)", threshold_build,
+            recovery_at_decoding_threshold,
+            {ParamSpec::duration("window", 60_s, 10_s, 600_s,
+                                 "how long the primary sliver must stay unrecovered")}),
     };
 }
 

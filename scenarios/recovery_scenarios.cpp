@@ -401,14 +401,9 @@ ScenarioSpec spec(std::string name, std::string description, std::string mirrors
                   std::function<void(const Params&, sim::Rng&, ClusterConfig&)> build,
                   std::function<void(Scenario&)> script, std::vector<ParamSpec> params = {},
                   std::vector<std::string> fixed_by = {}) {
-    return ScenarioSpec{.name = std::move(name),
-                        .description = std::move(description),
-                        .mirrors = std::move(mirrors),
-                        .params = std::move(params),
-                        .catches = std::move(catches),
-                        .fixed_by = std::move(fixed_by),
-                        .build = std::move(build),
-                        .script = std::move(script)};
+    return scripted_spec(std::move(name), std::move(description), std::move(mirrors),
+                         std::move(build), std::move(script), std::move(params), std::move(catches),
+                         std::move(fixed_by));
 }
 
 }  // namespace

@@ -26,6 +26,20 @@ const std::vector<ScenarioSpec>& all_scenarios() {
     return scenarios;
 }
 
+ScenarioSpec scripted_spec(std::string name, std::string description, std::string mirrors,
+                           std::function<void(const Params&, sim::Rng&, ClusterConfig&)> build,
+                           std::function<void(Scenario&)> script, std::vector<ParamSpec> params,
+                           std::vector<std::string> catches, std::vector<std::string> fixed_by) {
+    return ScenarioSpec{.name = std::move(name),
+                        .description = std::move(description),
+                        .mirrors = std::move(mirrors),
+                        .params = std::move(params),
+                        .catches = std::move(catches),
+                        .fixed_by = std::move(fixed_by),
+                        .build = std::move(build),
+                        .script = std::move(script)};
+}
+
 void finish_with_convergence(Scenario& s, sim::Duration deadline) {
     s.stop_workload();
     s.cluster().check_committees();

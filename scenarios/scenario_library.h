@@ -18,6 +18,14 @@ std::vector<ScenarioSpec> shard_move_scenarios();
 std::vector<ScenarioSpec> coverage_scenarios();
 ScenarioSpec swarm_scenario();
 
+// A scripted scenario's spec; `catches` and `fixed_by` as in ScenarioSpec.
+ScenarioSpec scripted_spec(std::string name, std::string description, std::string mirrors,
+                           std::function<void(const Params&, sim::Rng&, ClusterConfig&)> build,
+                           std::function<void(Scenario&)> script,
+                           std::vector<ParamSpec> params = {},
+                           std::vector<std::string> catches = {},
+                           std::vector<std::string> fixed_by = {});
+
 // The end of every scenario: stop the workload, then every node must converge (Active, all
 // shards Ready, every certified blob stored everywhere) within the deadline; committees checked.
 void finish_with_convergence(Scenario& s, sim::Duration deadline = sim::Duration::seconds(300));

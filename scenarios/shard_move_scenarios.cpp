@@ -370,19 +370,6 @@ void finisher_crash_during_shard_removal(Scenario& s) {
     finish_with_convergence(s);
 }
 
-ScenarioSpec spec(std::string name, std::string description, std::string mirrors,
-                  std::function<void(const Params&, sim::Rng&, ClusterConfig&)> build,
-                  std::function<void(Scenario&)> script, std::vector<ParamSpec> params) {
-    return ScenarioSpec{.name = std::move(name),
-                        .description = std::move(description),
-                        .mirrors = std::move(mirrors),
-                        .params = std::move(params),
-                        .catches = {},
-                        .fixed_by = {},
-                        .build = std::move(build),
-                        .script = std::move(script)};
-}
-
 ParamSpec down_param() {
     return ParamSpec::duration("down", 5_s, 1_s, 60_s, "how long the crashed node stays down");
 }
@@ -395,29 +382,32 @@ void simtest_build(const Params&, sim::Rng&, ClusterConfig& config) {
 
 std::vector<ScenarioSpec> shard_move_scenarios() {
     return {
-        spec("gainer-crash-mid-transfer",
-             "node 0 gains shards and crashes right after its Nth shard-transfer batch; restarted "
-             "in the same epoch, it must resume from its persisted progress, fetch at most one "
-             "pass of slivers in all, and have every shard Ready before the next epoch change",
-             "spec §8.5 (shard_sync_progress), §8.6 restart_syncs, invariant 14",
-             mid_transfer_build, gainer_crash_mid_transfer,
-             {ParamSpec::integer("batches", 6, 1, 1000,
-                                 "transfer batches node 0 writes before it crashes"),
-              ParamSpec::integer("batch-size", 4, 1, 1000, "sliver_count_per_sync_request"),
-              ParamSpec::duration("epoch", 90_s, 30_s, 600_s, "epoch duration"), down_param()}),
-        spec("gainer-crash-at-shard-sync-start",
-             "node 0 gains shards and crashes at a shard-sync task start of that epoch (the "
-             "launcher's or a per-shard task's, by the seed); restarted, it must end Active with "
-             "every shard Ready",
-             "spec §8.2 (SyncTaskCountGuard), §8.6 restart_syncs", simtest_build,
-             gainer_crash_at_shard_sync_start, {down_param()}),
-        spec("finisher-crash-during-shard-removal",
-             "a node loses a shard to node 0 and crashes while the finisher drops its column "
-             "families an epoch later; restarted, it must hold only shards owned in the previous "
-             "or the current epoch before the next epoch change",
-             "spec §7.7 (finisher), §3.2 shard removal, invariant 6", removal_build,
-             finisher_crash_during_shard_removal,
-             {ParamSpec::duration("epoch", 60_s, 30_s, 600_s, "epoch duration"), down_param()}),
+        scripted_spec(
+            "gainer-crash-mid-transfer",
+            "node 0 gains shards and crashes right after its Nth shard-transfer batch; restarted "
+            "in the same epoch, it must resume from its persisted progress, fetch at most one "
+            "pass of slivers in all, and have every shard Ready before the next epoch change",
+            "spec §8.5 (shard_sync_progress), §8.6 restart_syncs, invariant 14", mid_transfer_build,
+            gainer_crash_mid_transfer,
+            {ParamSpec::integer("batches", 6, 1, 1000,
+                                "transfer batches node 0 writes before it crashes"),
+             ParamSpec::integer("batch-size", 4, 1, 1000, "sliver_count_per_sync_request"),
+             ParamSpec::duration("epoch", 90_s, 30_s, 600_s, "epoch duration"), down_param()}),
+        scripted_spec(
+            "gainer-crash-at-shard-sync-start",
+            "node 0 gains shards and crashes at a shard-sync task start of that epoch (the "
+            "launcher's or a per-shard task's, by the seed); restarted, it must end Active with "
+            "every shard Ready",
+            "spec §8.2 (SyncTaskCountGuard), §8.6 restart_syncs", simtest_build,
+            gainer_crash_at_shard_sync_start, {down_param()}),
+        scripted_spec(
+            "finisher-crash-during-shard-removal",
+            "a node loses a shard to node 0 and crashes while the finisher drops its column "
+            "families an epoch later; restarted, it must hold only shards owned in the previous "
+            "or the current epoch before the next epoch change",
+            "spec §7.7 (finisher), §3.2 shard removal, invariant 6", removal_build,
+            finisher_crash_during_shard_removal,
+            {ParamSpec::duration("epoch", 60_s, 30_s, 600_s, "epoch duration"), down_param()}),
     };
 }
 

@@ -140,8 +140,7 @@ TEST_CASE("shard sync: the running-sync counter survives aborts and host kills (
         ShardSyncConfig config;
         config.retry_min_backoff = 1_s;
         config.retry_max_backoff = 2_s;
-        ShardSyncHandler handler(rt, storage, rig, 0, 13, Directory{0, {host, source}}, config,
-                                 Behaviours{});
+        ShardSyncHandler handler(rt, storage, rig, 0, 13, Directory{0, {host, source}}, config);
         count = handler.subscribe_count();
         handler.start_sync_shards({3});
         if (recover_metadata_mode) {
