@@ -2,59 +2,50 @@
 
 namespace walrus {
 
-namespace {
-
-bool Behaviours::*member_of(std::string_view name) {
-    if (name == "rescan-recovery") {
-        return &Behaviours::rescan_recovery;
-    }
-    if (name == "notify-one-sync-waiter") {
-        return &Behaviours::notify_one_sync_waiter;
-    }
-    if (name == "force-active-gained-shards") {
-        return &Behaviours::force_active_gained_shards;
-    }
-    if (name == "no-shard-readiness-wait") {
-        return &Behaviours::no_shard_readiness_wait;
-    }
-    if (name == "attest-after-failed-shard-sync") {
-        return &Behaviours::attest_after_failed_shard_sync;
-    }
-    if (name == "clear-checkpoint-on-catch-up-exit") {
-        return &Behaviours::clear_checkpoint_on_catch_up_exit;
-    }
-    if (name == "resync-regained-active-shards") {
-        return &Behaviours::resync_regained_active_shards;
-    }
-    return nullptr;
-}
-
-}  // namespace
-
 const std::vector<BehaviourInfo>& behaviour_switches() {
     using enum BehaviourKind;
+    using B = Behaviours;
     static const std::vector<BehaviourInfo> names = {
-        {"rescan-recovery", old_behaviour,
+        {"rescan-recovery", old_behaviour, &B::rescan_recovery,
          "before #3407: no recovery checkpoint; every start rescans from the first blob id and "
          "repeats verification passes (WAL-669)"},
-        {"notify-one-sync-waiter", old_behaviour,
+        {"notify-one-sync-waiter", old_behaviour, &B::notify_one_sync_waiter,
          "before #3412: a finished blob sync wakes one waiter; a second waiter blocks forever"},
-        {"force-active-gained-shards", old_behaviour,
+        {"force-active-gained-shards", old_behaviour, &B::force_active_gained_shards,
          "before #3464: an epoch change while recovering force-sets gained shards Active and "
          "fills them per blob, with no wait for shard syncs"},
-        {"no-shard-readiness-wait", old_behaviour,
+        {"no-shard-readiness-wait", old_behaviour, &B::no_shard_readiness_wait,
          "before #3453: recovery scans while an owned shard does not exist yet"},
-        {"attest-after-failed-shard-sync", old_behaviour,
-         "WAL-1271: a terminally failed shard sync leaves its shard ActiveSync and the next "
-         "attester attests anyway"},
-        {"clear-checkpoint-on-catch-up-exit", new_behaviour,
+        {"clear-checkpoint-on-catch-up-exit", new_behaviour, &B::clear_checkpoint_on_catch_up_exit,
          "fix of finding F1 (#3407): leaving catch-up clears the recovery checkpoint, whose "
          "blobs certified since were skipped by the catch-up's event replay",
          "walrus_finding_f1_checkpoint_across_catch_up"},
-        {"resync-regained-active-shards", new_behaviour,
+        {"resync-regained-active-shards", new_behaviour, &B::resync_regained_active_shards,
          "fix of finding F2: a gained shard found Active locally (kept since the node left the "
          "committee through catch-up) is synced again, not taken as synced",
          "walrus_finding_f2_regained_shard_active"},
+        {"head-attestation-rules", new_behaviour, &B::head_attestation_rules,
+         "HEAD's attestation owner plus a WAL-1271 guard: no finisher attestation while a shard "
+         "sync runs or an owned shard is not Active; the shard-sync task attests the current "
+         "epoch (#3464: the finisher attests whenever no shard was gained)",
+         "walrus_false_sync_done_attested"},
+        {"record-shard-sync-before-finisher", new_behaviour, &B::record_shard_sync_before_finisher,
+         "gained shards are recorded ActiveSync before the finisher may complete the epoch "
+         "change (#3464 records them in the launcher task, possibly after)",
+         "walrus_finding_f3_gained_shard_without_sync_status"},
+        {"active-shard-sync-is-success", new_behaviour, &B::active_shard_sync_is_success,
+         "a shard sync finding its shard Active succeeds (#3464 asserts, WAL-903)",
+         "walrus_panic_active_shard_sync"},
+        {"blob-sync-skips-missing-shards", new_behaviour, &B::blob_sync_skips_missing_shards,
+         "a blob sync skips owned shards not created locally yet (#3464 panics)",
+         "walrus_panic_blob_sync_missing_shard"},
+        {"any-epoch-shard-assignment", new_behaviour, &B::any_epoch_shard_assignment,
+         "shard assignment is known at any epoch (#3464's owned_shards_at_epoch knows the "
+         "committee epoch and the one before; a blob sync asking for another panics)",
+         "walrus_panic_unknown_shard_assignment_epoch"},
+        {"checkpoint-every-n-settled", new_behaviour, &B::checkpoint_every_n_settled,
+         "the #3407 checkpoint is persisted every N settled blobs and Skipped blobs stay "
+         "blockers (#3407: when the settled prefix advanced by N, Skipped blobs dropped)"},
     };
     return names;
 }
@@ -74,18 +65,19 @@ const char* behaviour_flag(std::string_view name) {
 }
 
 bool Behaviours::set(std::string_view name, bool on) {
-    bool Behaviours::*member = member_of(name);
-    if (member == nullptr) {
-        return false;
+    for (const BehaviourInfo& info : behaviour_switches()) {
+        if (info.name == name) {
+            this->*info.member = on;
+            return true;
+        }
     }
-    this->*member = on;
-    return true;
+    return false;
 }
 
 std::vector<std::string> Behaviours::enabled() const {
     std::vector<std::string> out;
     for (const BehaviourInfo& info : behaviour_switches()) {
-        if (this->*member_of(info.name)) {
+        if (this->*info.member) {
             out.emplace_back(info.name);
         }
     }

@@ -29,10 +29,6 @@ struct Behaviours {
     // Before #3453: recovery scans while a shard owned at the latest committee does not exist
     // locally yet (§9.1 step i, §15 #3430/#3431).
     bool no_shard_readiness_wait = false;
-    // WAL-1271 (§15, §16 item 4): a terminally failed shard sync leaves its shard ActiveSync with
-    // no running task, and the next attester attests epoch_sync_done anyway.
-    bool attest_after_failed_shard_sync = false;
-
     // --- new behaviours (fixes of docs/FINDINGS.md) ---
     // Finding F1 (#3407): leaving catch-up as a continuing member (T6) clears the recovery
     // checkpoint. #3407 resumes any checkpoint whose owned shards match, whatever its epoch,
@@ -42,6 +38,32 @@ struct Behaviours {
     // node left the committee through catch-up, T4, which neither locks nor removes shards) is
     // synced again (ActiveSync, progress cleared) instead of being taken as synced.
     bool resync_regained_active_shards = false;
+
+    // --- new behaviours: floe's earlier, safer-than-#3464 model, kept so a run can compare ---
+    // HEAD's attestation owner (epoch_change/plan.rs) plus floe's WAL-1271 guard: the finisher
+    // leaves the attestation to shard sync while any shard sync runs, attests only with every
+    // owned shard Active and the node Active; the shard-sync task attests the current committee
+    // epoch and not while catching up. #3464: the finisher attests when no shard was gained
+    // (`!gained && member && committee epoch == E`), the shard-sync task attests its spawn epoch.
+    bool head_attestation_rules = false;
+    // Gained shards are recorded ActiveSync before the finisher can complete EpochChangeStart.
+    // #3464 records them in the launcher task (start_new_shard_sync), which can run after the
+    // finisher completed the event: a crash in between leaves a gained shard with no status
+    // that restart_syncs never resumes.
+    bool record_shard_sync_before_finisher = false;
+    // A shard sync that finds its shard Active counts as a success. #3464 asserts (WAL-903,
+    // storage/shard.rs start_sync_shard_before_epoch_impl) and the node panics.
+    bool active_shard_sync_is_success = false;
+    // A blob sync skips owned shards that do not exist locally. #3464 panics ("shard is managed
+    // by this node", blob_sync.rs recover_sliver).
+    bool blob_sync_skips_missing_shards = false;
+    // Shard assignment is known at any epoch. #3464's owned_shards_at_epoch only knows the
+    // committee epoch and the one before; a blob sync asking for another panics (#2216, #2567).
+    bool any_epoch_shard_assignment = false;
+    // The #3407 checkpoint is persisted every N settled blobs and a Skipped blob stays a
+    // blocker. #3407 persists when the settled prefix advanced by N blob ids (spec §16.1) and
+    // drops Skipped blobs from the blockers.
+    bool checkpoint_every_n_settled = false;
 
     // Sets the switch called `name` (the names of behaviour_switches()); false if unknown.
     bool set(std::string_view name, bool on = true);
@@ -54,6 +76,7 @@ enum class BehaviourKind : uint8_t { old_behaviour, new_behaviour };
 struct BehaviourInfo {
     const char* name;
     BehaviourKind kind;
+    bool Behaviours::*member;
     const char* description;
     // New behaviours: the fail point the model hits where the finding's condition arises, so a
     // failed seed that reached it can be re-run with the fix (`floe sweep --explain`).

@@ -197,8 +197,10 @@ bool NodeRecoveryHandler::checkpointed_pass(Epoch epoch) {
             resumed = decision.resume_after;
             break;
     }
-    SettleCursor cursor(resumed, config_.checkpoint_persist_interval,
-                        RecoveryBackoff{config_.retry_backoff_initial, config_.retry_backoff_max});
+    SettleCursor cursor(
+        resumed, config_.checkpoint_persist_interval,
+        RecoveryBackoff{config_.retry_backoff_initial, config_.retry_backoff_max},
+        old_.checkpoint_every_n_settled ? CheckpointRule::settled_count : CheckpointRule::pr_3407);
     auto persist = [&](const std::optional<BlobId>& checkpoint) {
         if (!checkpoint.has_value()) {
             return;
@@ -239,8 +241,15 @@ bool NodeRecoveryHandler::checkpointed_pass(Epoch epoch) {
     auto blobs = storage_.certified_before_epoch(epoch, bound);
     bool scan_done = false;
     while (!aborted) {
-        while (auto result = pass.try_next()) {  // step a
+        while (!aborted) {  // step a; #3407 stops draining at the first Skipped
+            auto result = pass.try_next();
+            if (!result.has_value()) {
+                break;
+            }
             handle(*result);
+        }
+        if (aborted) {
+            break;  // nothing more is issued
         }
         for (const BlobId& blob : cursor.take_due_retries(rt_.now())) {  // step b
             const auto info = storage_.blob_info(blob);

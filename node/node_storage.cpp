@@ -85,6 +85,9 @@ std::string NodeStorage::key(const BlobId& blob) {
 sim::Result<sim::Unit, StoreError> NodeStorage::set_status(const NodeStatus& next) {
     FLOE_ASSERT(status_.can_transition_to(next), "illegal node status transition {} -> {} (§2.1)",
                 status_.to_string(), next.to_string());
+    if (status_write_check_) {
+        status_write_check_(next);
+    }
     auto written = store_->put(fixed(Cf::node_status), status_key, next.encode());
     if (written.ok()) {
         status_ = next;

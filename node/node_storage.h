@@ -5,6 +5,7 @@
 // WriteBatch. Every write passes the RocksDB fail points, so a crash can strike before or after
 // any of them.
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -54,6 +55,10 @@ public:
     // §2: Standby when absent (T1). Writing asserts the §2.1 legal table (invariant 1).
     NodeStatus status() const { return status_; }
     Result<sim::Unit> set_status(const NodeStatus& next);
+    // Runs before every status write (the node's checks of who may write what, invariant 2).
+    void set_status_write_check(std::function<void(const NodeStatus& next)> check) {
+        status_write_check_ = std::move(check);
+    }
 
     // §5: the first event index not known to be complete.
     EventIndex event_cursor() const { return cursor_; }
@@ -136,6 +141,7 @@ private:
     void report_shard_status(ShardIndex shard, ShardStatus status);
     std::unique_ptr<NodeStore> store_;
     NodeStatus status_;
+    std::function<void(const NodeStatus&)> status_write_check_;
     EventIndex cursor_ = 0;
     std::optional<EventIndex> latest_blob_event_;
 };

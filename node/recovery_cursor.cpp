@@ -19,10 +19,24 @@ ResumeDecision resume_decision(const std::optional<NodeRecoveryProgress>& checkp
     return {ResumeDecision::Kind::resume, checkpoint->last_settled};
 }
 
+uint64_t blob_id_distance(const BlobId& a, const BlobId& b) {
+    auto prefix = [](const BlobId& id) {
+        uint64_t value = 0;
+        for (size_t i = 0; i < 8; ++i) {
+            value = (value << 8U) | id.bytes[i];
+        }
+        return value;
+    };
+    const uint64_t from = prefix(a);
+    const uint64_t to = prefix(b);
+    return to > from ? to - from : 0;
+}
+
 SettleCursor::SettleCursor(std::optional<BlobId> resumed_from, uint32_t persist_interval,
-                           RecoveryBackoff backoff)
+                           RecoveryBackoff backoff, CheckpointRule rule)
     : persist_interval_(persist_interval),
       backoff_(backoff),
+      rule_(rule),
       last_settled_(resumed_from),
       last_persisted_(resumed_from),
       scan_pos_(resumed_from) {
@@ -110,7 +124,9 @@ std::optional<sim::Instant> SettleCursor::cancelled(const BlobId& blob, bool sti
 void SettleCursor::abandon(const BlobId& blob) {
     const bool erased = in_flight_.erase(blob) == 1;
     FLOE_ASSERT(erased, "outcome of blob {} that is not in flight", blob.short_hex());
-    abandoned_.insert(blob);
+    if (rule_ == CheckpointRule::settled_count) {
+        abandoned_.insert(blob);
+    }
 }
 
 std::vector<BlobId> SettleCursor::take_due_retries(sim::Instant now) {
@@ -157,7 +173,14 @@ std::optional<BlobId> SettleCursor::take_checkpoint_to_persist() {
     }
     const bool first = !last_persisted_.has_value();
     const bool forward = first || *last_persisted_ < *candidate;
-    if (!forward || (!first && settled_since_persist_ < persist_interval_)) {
+    if (!forward) {
+        return std::nullopt;
+    }
+    const uint64_t advanced = first ? UINT64_MAX
+                              : rule_ == CheckpointRule::pr_3407
+                                  ? blob_id_distance(*last_persisted_, *candidate)
+                                  : settled_since_persist_;
+    if (advanced < persist_interval_) {
         return std::nullopt;
     }
     last_persisted_ = candidate;

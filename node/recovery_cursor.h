@@ -11,10 +11,16 @@
 //  - the retry backoff of a Cancelled-but-still-needed blob: 1, 2, 4, 8, 16, 30, 30 … s, reset
 //    when the blob settles (invariant 21).
 //
-// Persisting: floe counts settled blobs between two persists (`persist_interval`). The PR uses
-// the distance between the first 8 bytes of the two blob ids as big-endian integers instead
-// (§16 item 1). That distance depends on how ids happen to be spread and can stay below the
-// interval for a long run of settled blobs. The count bounds the work a crash can lose.
+// Persisting (§16 item 1): #3407 persists when the candidate's blob-id prefix advanced by at least
+// `persist_interval` past the last persisted one (the first 8 bytes of each id as a big-endian
+// integer, saturating difference: node_recovery.rs blob_id_distance). That distance depends on
+// how ids happen to be spread: with random 256-bit ids and an interval far below 2^64 it is
+// almost always met, so #3407 persists at nearly every step. floe's earlier rule, kept as the new
+// behaviour checkpoint-every-n-settled, counts settled blobs instead.
+//
+// Skipped (§9.3 step 5): #3407 drops the blob from in_flight and aborts; finalize then persists
+// the eligible checkpoint, which may lie past the skipped blob. The new behaviour keeps it as a
+// blocker.
 
 #include <cstdint>
 #include <map>
@@ -44,6 +50,14 @@ struct ResumeDecision {
 ResumeDecision resume_decision(const std::optional<NodeRecoveryProgress>& checkpoint,
                                const std::set<ShardIndex>& owned_shards);
 
+enum class CheckpointRule : uint8_t {
+    pr_3407,        // prefix distance >= interval; a Skipped blob stops blocking
+    settled_count,  // >= interval settled blobs since the last persist; Skipped still blocks
+};
+
+// node_recovery.rs blob_id_distance: prefix(b) - prefix(a), saturating at zero.
+uint64_t blob_id_distance(const BlobId& a, const BlobId& b);
+
 struct RecoveryBackoff {
     sim::Duration initial = sim::Duration::seconds(1);
     sim::Duration max = sim::Duration::seconds(30);
@@ -53,7 +67,7 @@ class SettleCursor {
 public:
     // `resumed_from`: the checkpoint the pass resumed from (everything up to it is settled).
     SettleCursor(std::optional<BlobId> resumed_from, uint32_t persist_interval,
-                 RecoveryBackoff backoff = {});
+                 RecoveryBackoff backoff = {}, CheckpointRule rule = CheckpointRule::settled_count);
 
     // The scan reached `blob` (ascending order).
     void scanned(const BlobId& blob);
@@ -74,16 +88,17 @@ public:
         due_.erase(blob);
         retry_backoff_.erase(blob);
     }
-    // A sync ended Skipped: the pass aborts (§9.3 step 5). The blob stays unfinished for the
-    // checkpoint: the PR drops it from in_flight, after which eligible_checkpoint() may return a
-    // scan position past a blob that was never synced, and a later resume skips it for good.
+    // A sync ended Skipped: the pass aborts (§9.3 step 5). Under the PR's rule the blob simply
+    // leaves in_flight, after which eligible_checkpoint() may return a scan position past a blob
+    // that was never synced, and a later resume skips it for good; under settled_count it stays
+    // unfinished for the checkpoint.
     void abandon(const BlobId& blob);
     std::optional<sim::Instant> next_retry_deadline() const;
 
     // §9.3 step 7: what may be persisted now.
     std::optional<BlobId> eligible_checkpoint() const;
-    // Whether to persist now (the first time, then every persist_interval settled blobs); marks
-    // it persisted when true.
+    // Whether to persist now (the first time, then by the rule's interval); marks it persisted
+    // when true.
     std::optional<BlobId> take_checkpoint_to_persist();
     // At the end of a pass (or an abort): persist whatever is eligible, regardless of interval.
     std::optional<BlobId> take_final_checkpoint();
@@ -104,6 +119,7 @@ private:
 
     uint32_t persist_interval_;
     RecoveryBackoff backoff_;
+    CheckpointRule rule_;
     std::set<BlobId> in_flight_;
     std::set<BlobId> abandoned_;  // Skipped: never settled in this pass
     std::set<BlobId> due_;        // taken from retry_pending, not yet re-issued or settled

@@ -5,12 +5,13 @@
 #include <exception>
 
 #include "node/backoff.h"
+#include "node/walrus_panic.h"
 
 namespace walrus {
 
 ShardSyncHandler::ShardSyncHandler(sim::Runtime& rt, NodeStorage& storage, ShardSyncEnv& env,
                                    NodeIndex self, uint32_t n_shards, const Directory& directory,
-                                   const ShardSyncConfig& config)
+                                   const ShardSyncConfig& config, const Behaviours& behaviours)
     : rt_(rt),
       storage_(storage),
       env_(env),
@@ -18,6 +19,7 @@ ShardSyncHandler::ShardSyncHandler(sim::Runtime& rt, NodeStorage& storage, Shard
       n_shards_(n_shards),
       directory_(directory),
       config_(config),
+      behaviours_(behaviours),
       semaphore_(config.shard_sync_concurrency, "shard-sync"),
       count_(sim::watch_channel<size_t>(0, "shard-sync-count").first),
       count_rx_(count_.subscribe()) {}
@@ -46,6 +48,12 @@ ShardSyncHandler::CountGuard::~CountGuard() {
     // Invariant 11: never negative; decremented on every end, abort and crash unwind included.
     FLOE_ASSERT(handler_.count_.borrow() > 0, "shard-sync task count below zero");
     handler_.count_.send_modify([](size_t& count) { --count; });
+    // Invariant 12: zero is never observable while a launcher has per-shard tasks still to
+    // spawn (its own guard, taken before it is spawned, holds the count up).
+    FLOE_ASSERT(handler_.count_.borrow() > 0 || !handler_.launcher_pending_ ||
+                    std::uncaught_exceptions() > 0,  // a crash unwinds everything
+                "the shard-sync count reached zero while a launcher had syncs to start "
+                "(invariant 12)");
     if (std::uncaught_exceptions() == 0) {
         // Not while unwinding: a fail point armed with a crash would throw from a destructor.
         (void)handler_.rt_.fail_point("fail_point_shard_sync_task_finished");
@@ -66,9 +74,11 @@ void ShardSyncHandler::start_sync_shards(std::vector<ShardIndex> shards) {
     // Invariant 12: the guard exists before the launcher is spawned, so nobody can observe zero
     // running syncs between "shards gained" and "per-shard tasks spawned".
     auto guard = std::make_shared<CountGuard>(*this);
+    launcher_pending_ = true;
     launcher_ = rt_.spawn("shard-sync-launcher",
                           [this, shards = std::move(shards), guard = std::move(guard)]() mutable {
                               launcher(std::move(shards));
+                              launcher_pending_ = false;  // every per-shard task is spawned
                           });
 }
 
@@ -138,18 +148,25 @@ void ShardSyncHandler::per_shard_task(ShardIndex shard, Epoch epoch) {
         if (result.outcome == Attempt::success) {
             break;
         }
-        if (result.outcome != Attempt::failed && rt_.fail_point("fail_point_shard_sync_no_retry") ==
-                                                     sim::FailPointOutcome::inject_error) {
-            // §11: the sync gives up. Its entry stays in the map (only successes remove
-            // themselves, §16 item 4) and its shard stays ActiveSync/ActiveRecover.
-            ++stats_.terminal_failures;
-            return;
-        }
         if (result.outcome == Attempt::failed) {
             if (!storage_.has_shard(shard)) {
                 in_progress_.erase(shard);  // removed meanwhile: nothing left to sync
             }
             return;  // otherwise left in the map: nothing attests until a restart (§8.4)
+        }
+        // sync_shard_impl (msim builds): the fail point turns any error into Success, "to
+        // simulate a reboot": the entry leaves the map and the last one out attests, while
+        // the shard stays ActiveSync/ActiveRecover until restart_syncs resumes it.
+        if (rt_.fail_point("fail_point_shard_sync_no_retry") ==
+            sim::FailPointOutcome::inject_error) {
+            ++stats_.no_retry_exits;
+            break;
+        }
+        // handle_sync_error: a non-retryable error during direct recovery ends the sync for
+        // good (Failed): its entry stays in the map and its shard keeps its status (§8.4).
+        if (result.outcome == Attempt::retry_force_recovery && directly_recover) {
+            ++stats_.terminal_failures;
+            return;
         }
         ++stats_.retries;
         rt_.sleep(backoff.next(rt_.rng(fmt::format("shard-sync-{}", shard))));
@@ -161,17 +178,25 @@ void ShardSyncHandler::per_shard_task(ShardIndex shard, Epoch epoch) {
              rt_.now() - last_progress > config_.retry_switch_to_recovery_interval)) {
             directly_recover = true;
             ++stats_.direct_recoveries;
-            (void)rt_.fail_point("fail_point_direct_shard_sync_recovery");
         }
     }
     in_progress_.erase(shard);
-    // §7.8: the task whose success empties the map attests — unless the node is recovering,
-    // where only the recovery task attests (#3464).
-    // The finisher of any later epoch change left its attestation to shard sync while this
-    // task ran, so the current epoch is the one to attest (HEAD's rule; the spec's task attests
-    // its own, possibly older, epoch and the current one would never be attested).
+    attest_if_last(epoch);
+}
+
+// §7.8: the task whose success empties the map attests, unless the node is recovering, where
+// only the recovery task attests (#3464). #3464's task attests the epoch it was spawned for
+// (start_shard_sync_impl: current_committee_epoch at spawn). The new behaviour
+// head-attestation-rules attests the current epoch instead, and not while catching up: under
+// HEAD's plan the finisher of any later epoch change left its attestation to this task.
+void ShardSyncHandler::attest_if_last(Epoch epoch) {
     const NodeStatus status = storage_.status();
-    if (in_progress_.empty() && !status.is_recovering() && !status.is_catching_up()) {
+    if (!in_progress_.empty() || status.is_recovering()) {
+        return;
+    }
+    if (!behaviours_.head_attestation_rules) {
+        env_.attest(epoch);
+    } else if (!status.is_catching_up()) {
         env_.attest(std::max(epoch, env_.current_committee_epoch()));
     }
 }
@@ -192,14 +217,22 @@ ShardSyncHandler::AttemptResult ShardSyncHandler::sync_shard_impl(ShardIndex sha
     // transfer resumes from it, and blobs certified meanwhile below it are left to their events
     // (docs/FINDINGS.md, class A).
     const auto resumed_from = storage_.sync_progress(shard);
+    if (directly_recover) {
+        (void)rt_.fail_point("fail_point_direct_shard_sync_recovery");  // §11
+    }
     const ShardStatus status = storage_.shard_status(shard);
-    if (status == ShardStatus::active) {
+    if (status == ShardStatus::active && behaviours_.active_shard_sync_is_success) {
         // §7.5 force-set it Active (the node left catch-up): node recovery fills it now.
         return {Attempt::success, false};
     }
-    FLOE_ASSERT(status == ShardStatus::active_sync || status == ShardStatus::active_recover ||
-                    status == ShardStatus::locked_to_move,
-                "shard {} synced in status {}", shard, shard_status_name(status));
+    if (status != ShardStatus::active_sync && status != ShardStatus::active_recover &&
+        status != ShardStatus::locked_to_move) {
+        (void)rt_.fail_point("walrus_panic_active_shard_sync");
+        WALRUS_PANIC("storage/shard.rs start_sync_shard_before_epoch_impl, WAL-903",
+                     "unexpected shard status at the beginning of a shard sync: shard {} is {}",
+                     shard, shard_status_name(status));
+    }
+    bool made_progress = false;
     if (status != ShardStatus::active_recover) {
         if (directly_recover) {
             queue_everything_for_recovery(shard, epoch);
@@ -208,7 +241,6 @@ ShardSyncHandler::AttemptResult ShardSyncHandler::sync_shard_impl(ShardIndex sha
             if (progress.has_value()) {
                 (void)rt_.fail_point("fail_point_shard_sync_resumed_from_progress");  // §8.6
             }
-            bool made_progress = false;
             for (SliverType type : {SliverType::primary, SliverType::secondary}) {
                 if (progress.has_value() && progress->type > type) {
                     continue;  // that phase is done
@@ -225,7 +257,11 @@ ShardSyncHandler::AttemptResult ShardSyncHandler::sync_shard_impl(ShardIndex sha
             }
         }
     }
-    if (!recover_pending(shard) || !storage_.has_shard(shard)) {
+    const PendingResult pending = recover_pending(shard);
+    if (pending == PendingResult::injected_error) {
+        return {Attempt::retry_force_recovery, made_progress};
+    }
+    if (pending == PendingResult::shard_removed || !storage_.has_shard(shard)) {
         return {Attempt::failed, false};  // the shard was removed under the sync
     }
     check_filled(shard, epoch, resumed_from);
@@ -243,10 +279,8 @@ ShardSyncHandler::AttemptResult ShardSyncHandler::transfer_phase(ShardIndex shar
         epoch, after.has_value() ? BlobBound::excluded(*after) : BlobBound::unbounded());
     auto next = blobs.next();
     bool made_progress = false;
+    uint64_t scan_count = 0;  // slivers fetched in this phase of this attempt (msim only)
     while (next.has_value()) {
-        if (rt_.fail_point("fail_point_fetch_sliver") == sim::FailPointOutcome::inject_error) {
-            return {Attempt::retry, made_progress};  // injected transfer failure, retryable
-        }
         const NodeIndex source = env_.committee_at(epoch - 1).owner_of(shard);
         auto reply =
             rt_.call<SyncShardReply>(directory_.nodes[source], method::sync_shard,
@@ -266,6 +300,10 @@ ShardSyncHandler::AttemptResult ShardSyncHandler::transfer_phase(ShardIndex shar
         }
         if (answer.slivers.empty()) {
             break;
+        }
+        scan_count += answer.slivers.size();
+        if (const auto injected = fetch_sliver_failure(type, scan_count)) {
+            return {*injected, made_progress};  // the fetched batch is not written
         }
         std::vector<std::pair<BlobId, Sliver>> slivers;
         std::vector<BlobId> pending;
@@ -300,6 +338,28 @@ ShardSyncHandler::AttemptResult ShardSyncHandler::transfer_phase(ShardIndex shar
     return {Attempt::success, made_progress};
 }
 
+// storage/shard.rs inject_failure, after each fetched batch: the fail point's argument
+// (sliver type, trigger_at, retryable) fails the phase of that type once `trigger_at` slivers
+// were fetched, with "fetch_sliver simulated sync failure, retryable: X" — a retryable one is
+// retried plainly (handle_sync_error), another forces direct recovery. Armed as a plain error,
+// the point fails this batch, retryably. Args: {0 primary | 1 secondary, trigger_at, 0 | 1}.
+std::optional<ShardSyncHandler::Attempt> ShardSyncHandler::fetch_sliver_failure(
+    SliverType type, uint64_t scan_count) {
+    const auto args = rt_.fail_point_arg("fail_point_fetch_sliver");
+    if (!args.has_value()) {
+        return std::nullopt;
+    }
+    if (args->empty()) {
+        return Attempt::retry;
+    }
+    FLOE_ASSERT(args->size() == 3, "fail_point_fetch_sliver takes (type, trigger_at, retryable)");
+    const SliverType trigger_type = (*args)[0] == 0 ? SliverType::primary : SliverType::secondary;
+    if (trigger_type != type || (*args)[1] > scan_count) {
+        return std::nullopt;
+    }
+    return (*args)[2] != 0 ? Attempt::retry : Attempt::retry_force_recovery;
+}
+
 void ShardSyncHandler::queue_everything_for_recovery(ShardIndex shard, Epoch epoch) {
     for (SliverType type : {SliverType::primary, SliverType::secondary}) {
         std::vector<BlobId> all;
@@ -315,8 +375,9 @@ void ShardSyncHandler::queue_everything_for_recovery(ShardIndex shard, Epoch epo
     }
 }
 
-// §8.5 step 4, recovery_any_missing_slivers: rounds of recover_missing_blobs until nothing is
-// pending. False if the shard was removed under it.
+// §8.5 step 4, recovery_any_missing_slivers: nothing to do when nothing is pending; otherwise
+// fail_point_shard_sync_recovery, the shard goes ActiveRecover, fail_point_after_start_recovery
+// may fail the attempt, and rounds of recover_missing_blobs run until nothing is pending.
 //
 // Within a round the pending slivers are recovered concurrently, at most
 // `max_concurrent_blob_recovery_during_shard_recovery` at a time (storage/shard.rs,
@@ -324,19 +385,30 @@ void ShardSyncHandler::queue_everything_for_recovery(ShardIndex shard, Epoch epo
 // n-f shards cannot be decoded after one holder is lost until a secondary sliver of the same
 // blob is recovered somewhere, so a one-at-a-time loop that starts with the primaries never
 // ends (docs/FINDINGS.md, class C).
-bool ShardSyncHandler::recover_pending(ShardIndex shard) {
+ShardSyncHandler::PendingResult ShardSyncHandler::recover_pending(ShardIndex shard) {
+    bool first_round = true;
     while (true) {
         if (!storage_.has_shard(shard)) {
-            return false;
+            return PendingResult::shard_removed;
         }
         const auto pending = storage_.pending_recover(shard);
         if (pending.empty()) {
-            return true;
+            return PendingResult::done;
+        }
+        if (first_round) {
+            (void)rt_.fail_point("fail_point_shard_sync_recovery");  // §11
         }
         if (storage_.shard_status(shard) == ShardStatus::active_sync &&
             !storage_.set_shard_status(shard, ShardStatus::active_recover).ok()) {
-            return false;
+            return PendingResult::shard_removed;
         }
+        // §11 (msim builds): "sync shard simulated sync failure after start recovery", an
+        // Internal error: handle_sync_error forces direct recovery, or gives up if direct.
+        if (first_round && rt_.fail_point("fail_point_after_start_recovery") ==
+                               sim::FailPointOutcome::inject_error) {
+            return PendingResult::injected_error;
+        }
+        first_round = false;
         const Epoch epoch = env_.current_committee_epoch();
         // Shared with the children: none may borrow this frame, which an unwind may end first.
         auto permits = std::make_shared<sim::Semaphore>(
@@ -358,7 +430,7 @@ bool ShardSyncHandler::recover_pending(ShardIndex shard) {
         // retires, so every entry of a round ends recovered or dropped.
         for (const PendingOutcome outcome : round.join_all()) {
             if (outcome == PendingOutcome::shard_removed) {
-                return false;
+                return PendingResult::shard_removed;
             }
         }
     }
@@ -464,6 +536,10 @@ void ShardSyncHandler::restart_syncs() {
         }
         if (status == ShardStatus::active_sync || status == ShardStatus::active_recover) {
             start_shard_sync_impl(shard);
+        } else if (status == ShardStatus::none) {
+            // A shard created for a gain whose sync start was never recorded (finding F3):
+            // restart_syncs leaves it to the replayed EpochChangeStart, if any is replayed.
+            (void)rt_.fail_point("walrus_finding_f3_gained_shard_without_sync_status");
         }
     }
 }

@@ -9,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include "node/behaviours.h"
 #include "node/config.h"
 #include "node/encoding.h"
 #include "node/messages.h"
@@ -37,13 +38,15 @@ struct ShardSyncStats {
     uint64_t recovered_slivers = 0;  // per-blob recovery of pending slivers
     uint64_t direct_recoveries = 0;  // syncs that switched to direct recovery
     uint64_t retries = 0;
-    uint64_t terminal_failures = 0;  // fail_point_shard_sync_no_retry
+    uint64_t terminal_failures = 0;  // handle_sync_error -> Failed: direct recovery failed too
+    uint64_t no_retry_exits = 0;     // fail_point_shard_sync_no_retry: an error taken as Success
 };
 
 class ShardSyncHandler {
 public:
     ShardSyncHandler(sim::Runtime& rt, NodeStorage& storage, ShardSyncEnv& env, NodeIndex self,
-                     uint32_t n_shards, const Directory& directory, const ShardSyncConfig& config);
+                     uint32_t n_shards, const Directory& directory, const ShardSyncConfig& config,
+                     const Behaviours& behaviours = {});
     ShardSyncHandler(const ShardSyncHandler&) = delete;
     ShardSyncHandler& operator=(const ShardSyncHandler&) = delete;
     ~ShardSyncHandler();
@@ -75,6 +78,9 @@ private:
     private:
         ShardSyncHandler& handler_;
     };
+    // An attempt's result as sync_shard_impl sees it: Ok, an error handle_sync_error retries
+    // plainly (network, source behind, unauthorized, a retryable injected fault), an error it
+    // retries with direct recovery (or gives up on, if already direct), or the shard removed.
     enum class Attempt : uint8_t { success, retry, retry_force_recovery, failed };
     struct AttemptResult {
         Attempt outcome = Attempt::success;
@@ -86,11 +92,14 @@ private:
     void start_new_shard_sync(ShardIndex shard);
     void start_shard_sync_impl(ShardIndex shard);
     void per_shard_task(ShardIndex shard, Epoch epoch);
+    void attest_if_last(Epoch epoch);
     AttemptResult sync_shard_impl(ShardIndex shard, Epoch epoch, bool directly_recover);
     AttemptResult transfer_phase(ShardIndex shard, Epoch epoch, SliverType type,
                                  std::optional<BlobId> after);
     void queue_everything_for_recovery(ShardIndex shard, Epoch epoch);
-    bool recover_pending(ShardIndex shard);
+    enum class PendingResult : uint8_t { done, shard_removed, injected_error };
+    PendingResult recover_pending(ShardIndex shard);
+    std::optional<Attempt> fetch_sliver_failure(SliverType type, uint64_t scan_count);
     enum class PendingOutcome : uint8_t { recovered, dropped, shard_removed };
     PendingOutcome recover_one_pending(ShardIndex shard, SliverType type, const BlobId& blob,
                                        Epoch epoch);
@@ -105,10 +114,14 @@ private:
     uint32_t n_shards_;
     Directory directory_;
     ShardSyncConfig config_;
+    Behaviours behaviours_;
     sim::Semaphore semaphore_;
     sim::WatchSender<size_t> count_;
     sim::WatchReceiver<size_t> count_rx_;
     std::optional<sim::JoinHandle<sim::Unit>> launcher_;
+    // From start_sync_shards until the launcher has spawned its per-shard tasks (invariant 12).
+    // A launcher aborted by the next start_sync_shards hands its work over to the new one.
+    bool launcher_pending_ = false;
     std::map<ShardIndex, sim::JoinHandle<sim::Unit>> in_progress_;
     ShardSyncStats stats_;
 };

@@ -11,6 +11,7 @@
 #include "node/chain/events.h"
 #include "node/overloaded.h"
 #include "node/shard_diff.h"
+#include "node/walrus_panic.h"
 
 namespace walrus {
 
@@ -53,7 +54,7 @@ StorageNode::StorageNode(sim::Runtime& rt, const NodeContext& context,
       blob_sync_(rt, *this, context.config.blob_recovery,
                  context.config.old.notify_one_sync_waiter),
       shard_sync_(rt, storage_, *this, context.index, context.n_shards, context.directory,
-                  context.config.shard_sync),
+                  context.config.shard_sync, context.config.old),
       recovery_(rt, storage_, blob_sync_, shard_sync_, *this, context.config.node_recovery,
                 context.config.old) {}
 
@@ -82,6 +83,15 @@ void StorageNode::run() {
 // --- events --------------------------------------------------------------------------------------
 
 void StorageNode::event_loop() {
+    event_task_ = rt_.current_task();
+    // Invariant 2: Active is entered only by recovery completion (T8) and metadata recovery
+    // (T10), never by the epoch-change handler, which runs on this task.
+    storage_.set_status_write_check([this](const NodeStatus& next) {
+        FLOE_ASSERT(!next.is_active() || rt_.current_task() != event_task_,
+                    "node {}: the event-processing task sets the node Active (invariant 2: only "
+                    "T8 and T10 may)",
+                    context_.index);
+    });
     EventIndex next = storage_.event_cursor();  // replay everything after the persisted cursor
     while (true) {
         std::vector<ChainEvent> events = read_events(next);
@@ -183,25 +193,31 @@ void StorageNode::process_blob_event(const ChainEvent& event, EventHandle handle
                event.body);
 }
 
+// blob_event_processor.rs process_blob_certified_event: skipped when the blob is not certified at
+// the committee epoch, the node catches up, or the blob is stored at every shard owned at the
+// event epoch (not checked while the event epoch is unknown, just after a start); otherwise a
+// blob sync for the event's epoch. The §11 jitter point comes after those checks.
 void StorageNode::process_certified(const ChainEvent& event, const BlobCertified& certified,
                                     EventHandle handle) {
-    (void)rt_.fail_point_async("fail_point_process_blob_certified_event");  // §11: jitter
     const BlobInfo info = update_blob_info(event, certified.blob_id, [&](BlobInfo& i) {
         i.apply_certify(certified.certified_epoch, certified.deletable, certified.end_epoch,
                         certified.is_extension);
         i.latest_certify_event = event.index;
     });
-    const Epoch epoch = event_epoch_.value_or(event.epoch);
-    const NodeStatus status = storage_.status();
-    const bool syncs_allowed = !status.is_catching_up() && status.kind != NodeStatus::Kind::standby;
-    if (!syncs_allowed || !info.is_certified(epoch) ||
-        storage_.is_stored_at_shards(certified.blob_id, owned_shards_at(epoch))) {
+    const bool skip = rt_.fail_point("skip_non_extension_certified_event_triggered_blob_sync") ==
+                          sim::FailPointOutcome::inject_error &&
+                      !certified.is_extension;
+    if (skip || !info.is_certified(current_committee_epoch()) ||
+        storage_.status().is_catching_up() ||
+        (event_epoch_.has_value() &&
+         storage_.is_stored_at_shards(certified.blob_id, owned_shards_at(*event_epoch_)))) {
         handle.complete();
         return;
     }
+    (void)rt_.fail_point_async("fail_point_process_blob_certified_event");  // §11: jitter
     watch_event_sync(
         certified.blob_id,
-        blob_sync_.start_sync(certified.blob_id, *info.initial_certified_epoch, std::move(handle)));
+        blob_sync_.start_sync(certified.blob_id, certified.certified_epoch, std::move(handle)));
 }
 
 // The event path subscribes to the sync it started or joined and counts its outcome (health
@@ -230,9 +246,11 @@ void StorageNode::process_epoch_change_start(const ChainEvent& event, Epoch epoc
     }
     if (storage_.status().is_catching_up()) {
         execute_while_catching_up(epoch, std::move(handle));
-    } else if (epoch < latest_chain_epoch()) {
-        // begin_committee_change(E) = EpochIsLess: the chain is already past E; this node no
-        // longer knows what happened in between (T3 b).
+    } else if (epoch != current_committee_epoch() && epoch < latest_chain_epoch()) {
+        // begin_committee_change(E) (committee_service.rs): E equal to the tracked committee
+        // epoch is EpochIsTheSameAsCurrent, executed without asking the chain (a node restarted
+        // at E whose cursor is before EpochChangeStart(E)); otherwise EpochIsLess when the
+        // chain is already past E: this node no longer knows what happened in between (T3 b).
         (void)rt_.fail_point("fail-point-enter-recovery-mode");
         enter_recovery_mode();
         execute_while_catching_up(epoch, std::move(handle));
@@ -358,18 +376,22 @@ void StorageNode::create_new_shards_and_start_sync(const std::vector<ShardIndex>
     if (joining) {
         must(storage_.set_status(NodeStatus::recover_metadata()), "status");  // T9 / T5
     }
-    // Recorded here, before the finisher can complete the event: a crash after that must still
-    // find these shards to resume (restart_syncs resumes ActiveSync shards).
+    // #3464 records the sync's start (ActiveSync) in the launcher task (shard_sync.rs,
+    // start_new_shard_sync), which may run after the finisher completed the event; a crash in
+    // between leaves a gained shard that restart_syncs never resumes. The new behaviour records
+    // it here, before the finisher exists.
     // A gained shard can already exist Active: one kept since the node left the committee
     // through catch-up (T4 touches no shard). Walrus takes it as synced (shard_sync.rs,
     // start_new_shard_sync: "shard has already been synced; skipping sync"), finding F2.
-    const bool resync_active = context_.config.old.resync_regained_active_shards;
+    const Behaviours& behaviours = context_.config.old;
     for (ShardIndex shard : gained) {
         const bool active = storage_.shard_status(shard) == ShardStatus::active;
         if (active) {
             (void)rt_.fail_point("walrus_finding_f2_regained_shard_active");
         }
-        if ((!active || resync_active) && !shard_sync_.is_syncing(shard)) {
+        const bool record = active ? behaviours.resync_regained_active_shards
+                                   : behaviours.record_shard_sync_before_finisher;
+        if (record && !shard_sync_.is_syncing(shard)) {
             must(storage_.start_shard_sync(shard), "record_start_shard_sync");
         }
     }
@@ -391,10 +413,12 @@ void StorageNode::shard_changes_in_sync(Epoch epoch, EventHandle handle, bool jo
     const ShardDiff diff = diff_at(epoch);
     create_new_shards_and_start_sync(diff.gained, joining);
     lock_shards(diff.to_lock);
-    // §7.8 (as HEAD has it): while any shard sync runs, shard sync owns the attestation.
+    // §7.8: #3464 leaves the attestation to shard sync when shards were gained; HEAD also while
+    // any older shard sync still runs.
+    const bool head_rules = context_.config.old.head_attestation_rules;
     start_finisher(std::move(handle), epoch, diff.to_remove,
-                   !diff.gained.empty() || shard_sync_.has_sync_in_progress(),
-                   committee(epoch).contains(context_.index));
+                   !diff.gained.empty() || (head_rules && shard_sync_.has_sync_in_progress()),
+                   committee(epoch).contains(context_.index), diff.gained);
 }
 
 // §7.5: leaving catch-up as a continuing member. The shard history in between is lost, so every
@@ -419,7 +443,7 @@ void StorageNode::restart_recovery_and_finish(Epoch epoch, EventHandle handle,
                                               const std::vector<ShardIndex>& to_remove) {
     recovery_.start_node_recovery(epoch);
     if (!to_remove.empty()) {
-        start_finisher(std::move(handle), epoch, to_remove, true, true);
+        start_finisher(std::move(handle), epoch, to_remove, true, true, {});
     } else {
         handle.complete();
     }
@@ -445,34 +469,63 @@ void StorageNode::shard_changes_while_recovering(Epoch epoch, EventHandle handle
 // member), removes the shards unowned for two epochs, and only then completes the event, so the
 // cursor cannot pass EpochChangeStart before the removal is durable.
 void StorageNode::start_finisher(EventHandle handle, Epoch epoch, std::vector<ShardIndex> to_remove,
-                                 bool ongoing_shard_sync, bool member) {
+                                 bool ongoing_shard_sync, bool member,
+                                 std::vector<ShardIndex> gained) {
     auto shared_handle = std::make_shared<EventHandle>(std::move(handle));
-    finisher_ = rt_.spawn(
-        "epoch-change-finisher",
-        [this, shared_handle, epoch, member, ongoing_shard_sync, to_remove = std::move(to_remove)] {
-            (void)rt_.fail_point_async("blocking_finishing_epoch_change_start");
-            // WAL-1271: a terminally failed shard sync leaves its shard ActiveSync with no
-            // task running; attesting then would be false. The old behaviour attests anyway.
-            const bool shards_ready = context_.config.old.attest_after_failed_shard_sync ||
-                                      all_owned_shards_active(epoch);
-            if (!ongoing_shard_sync && member && committee_epoch_ == epoch &&
-                storage_.status().is_active() && shards_ready) {
-                // Submitted before the event completes (§7.7): once the cursor passes
-                // EpochChangeStart nothing would replay it, so a queued attestation lost in a
-                // crash would be lost for good.
-                claim_attestation(epoch, "finisher");
-                submit_attestation(epoch);
-            }
-            // §7.7: retried forever with backoff 10 s → 5 min (an injected write error, say).
-            ExponentialBackoff backoff(context_.config.epoch_change.finisher_backoff_min,
-                                       context_.config.epoch_change.finisher_backoff_max);
-            for (ShardIndex shard : to_remove) {
-                while (!storage_.remove_shard(shard).ok()) {
-                    rt_.sleep(backoff.next(rt_.rng("finisher-retry")));
-                }
-            }
-            shared_handle->complete();
-        });
+    // start_epoch_change_finisher.rs captures the committees when it is started.
+    const Epoch committee_epoch = current_committee_epoch();
+    finisher_ =
+        rt_.spawn("epoch-change-finisher",
+                  [this, shared_handle, epoch, member, ongoing_shard_sync, committee_epoch,
+                   to_remove = std::move(to_remove), gained = std::move(gained)] {
+                      (void)rt_.fail_point_async("blocking_finishing_epoch_change_start");
+                      if (!ongoing_shard_sync && member && committee_epoch == epoch &&
+                          finisher_may_attest(epoch)) {
+                          // Submitted before the event completes (§7.7): once the cursor passes
+                          // EpochChangeStart nothing would replay it, so a queued attestation lost
+                          // in a crash would be lost for good.
+                          claim_attestation(epoch, "finisher");
+                          submit_attestation(epoch);
+                      }
+                      // §7.7: retried forever with backoff 10 s → 5 min (an injected write error,
+                      // say).
+                      ExponentialBackoff backoff(context_.config.epoch_change.finisher_backoff_min,
+                                                 context_.config.epoch_change.finisher_backoff_max);
+                      for (ShardIndex shard : to_remove) {
+                          while (!storage_.remove_shard(shard).ok()) {
+                              rt_.sleep(backoff.next(rt_.rng("finisher-retry")));
+                          }
+                      }
+                      note_unrecorded_gained_shards(gained);
+                      shared_handle->complete();
+                  });
+}
+
+// #3464's finisher checks only `!gained && member && committee epoch == E`. HEAD's plan (the
+// new behaviour) also waits for the node to be Active with every owned shard Active: a
+// terminally failed shard sync leaves its shard ActiveSync with no task running (WAL-1271),
+// and an older shard sync may still run.
+bool StorageNode::finisher_may_attest(Epoch epoch) {
+    const bool ready = storage_.status().is_active() && all_owned_shards_active(epoch);
+    if (context_.config.old.head_attestation_rules) {
+        return ready;
+    }
+    if (!ready) {
+        (void)rt_.fail_point("walrus_false_sync_done_attested");
+    }
+    return true;
+}
+
+// The race of record-shard-sync-before-finisher: the event completes while a gained shard has
+// no sync status yet, so a crash from here on leaves it to nobody (restart_syncs resumes only
+// ActiveSync/ActiveRecover shards).
+void StorageNode::note_unrecorded_gained_shards(const std::vector<ShardIndex>& gained) {
+    for (ShardIndex shard : gained) {
+        if (storage_.has_shard(shard) && storage_.shard_status(shard) == ShardStatus::none) {
+            (void)rt_.fail_point("walrus_finding_f3_gained_shard_without_sync_status");
+            return;
+        }
+    }
 }
 
 // §12 BlobInfoConsistencyCheck, from the node's side.
@@ -520,6 +573,25 @@ const Committee& StorageNode::committee(Epoch epoch) {
         }
         rt_.sleep(backoff.next(rt_.rng("committee-retry")));
     }
+}
+
+// owned_shards_at_epoch (node.rs) knows the committee epoch and the one before it only.
+bool StorageNode::shard_assignment_known(Epoch epoch) {
+    const Epoch committee_epoch = current_committee_epoch();
+    return context_.config.old.any_epoch_shard_assignment || epoch == committee_epoch ||
+           epoch + 1 == committee_epoch;
+}
+
+// recover_blob_slivers: owned_shards_at_epoch(event epoch), or a panic ("shard assignment must
+// be found at the certified epoch"): why a node two epochs behind must cancel its syncs.
+std::vector<ShardIndex> StorageNode::shards_for_blob_sync(Epoch event_epoch) {
+    if (!shard_assignment_known(event_epoch)) {
+        (void)rt_.fail_point("walrus_panic_unknown_shard_assignment_epoch");
+        WALRUS_PANIC("blob_sync.rs recover_blob_slivers",
+                     "node {}: shard assignment must be found at epoch {} (committee epoch {})",
+                     context_.index, event_epoch, current_committee_epoch());
+    }
+    return owned_shards_at(event_epoch);
 }
 
 std::vector<ShardIndex> StorageNode::owned_shards_at(Epoch epoch) {
@@ -632,9 +704,11 @@ void StorageNode::monitor_loop() {
     }
 }
 
-// §6.4 BlobSynchronizer::run. The shard set is recomputed from the event epoch on every pass,
-// and a shard removed meanwhile (the spec's UnregisteredColumn) is skipped: a long-starved sync
-// may outlive an epoch change that dropped one of its shards.
+// §6.4 BlobSynchronizer::run. The shard set is recomputed from the event epoch on every pass
+// (recover_blob_slivers); a shard removed while its sliver is being written (Walrus's
+// UnregisteredColumn) makes the pass retry. A shard owned at the event epoch that does not exist
+// when its sliver recovery starts makes Walrus panic (blob_sync.rs recover_sliver); the new
+// behaviour blob-sync-skips-missing-shards skips it instead.
 void StorageNode::synchronize_blob(const BlobId& blob, Epoch certified_epoch,
                                    sim::Semaphore& sliver_permits) {
     FLOE_ASSERT(event_epoch_.has_value(), "blob sync before the event epoch is known");
@@ -642,16 +716,20 @@ void StorageNode::synchronize_blob(const BlobId& blob, Epoch certified_epoch,
     // one dispatched later ends Skipped before it gets here).
     FLOE_ASSERT(!storage_.status().is_catching_up(),
                 "blob {} synced while catching up (invariant 9)", blob.short_hex());
+    const bool skip_missing = context_.config.old.blob_sync_skips_missing_shards;
     auto shards_now = [&] {
         std::vector<ShardIndex> shards;
-        for (ShardIndex shard : owned_shards_at(*event_epoch_)) {
-            if (storage_.has_shard(shard)) {
+        for (ShardIndex shard : shards_for_blob_sync(*event_epoch_)) {
+            if (!skip_missing || storage_.has_shard(shard)) {
                 shards.push_back(shard);
             }
         }
         return shards;
     };
-    if (storage_.is_stored_at_shards(blob, shards_now())) {
+    // Step 1: an unknown shard assignment only logs here (is_stored_at_all_shards_at_epoch's
+    // error); a missing shard is "not stored".
+    if (shard_assignment_known(*event_epoch_) &&
+        storage_.is_stored_at_shards(blob, owned_shards_at(*event_epoch_))) {
         return;
     }
     BlobMetadata metadata = storage_.metadata(blob).value_or(BlobMetadata{});
@@ -665,11 +743,12 @@ void StorageNode::synchronize_blob(const BlobId& blob, Epoch certified_epoch,
         // decoded yet must not hold back the other type, whose recovery may be what makes it
         // decodable (docs/FINDINGS.md, class C).
         sim::TaskGroup<bool> shards;
+        const Epoch pass_epoch = *event_epoch_;
         for (ShardIndex shard : shards_now()) {
             shards.add(rt_.spawn(fmt::format("recover-slivers {}", shard),
-                                 [this, &sliver_permits, metadata, shard] {
+                                 [this, &sliver_permits, metadata, shard, pass_epoch] {
                                      sim::Permit permit = sliver_permits.acquire();
-                                     return recover_pair(metadata, shard);
+                                     return recover_pair(metadata, shard, pass_epoch);
                                  }));
         }
         const std::vector<bool> removed = shards.join_all();
@@ -682,8 +761,15 @@ void StorageNode::synchronize_blob(const BlobId& blob, Epoch certified_epoch,
 
 // One shard's sliver pair of a blob sync; true if the shard was removed meanwhile (Walrus's
 // UnregisteredColumn).
-bool StorageNode::recover_pair(const BlobMetadata& metadata, ShardIndex shard) {
+bool StorageNode::recover_pair(const BlobMetadata& metadata, ShardIndex shard, Epoch pass_epoch) {
     const BlobId& blob = metadata.blob_id;
+    if (!storage_.has_shard(shard) && !context_.config.old.blob_sync_skips_missing_shards) {
+        (void)rt_.fail_point("walrus_panic_blob_sync_missing_shard");
+        WALRUS_PANIC("blob_sync.rs recover_sliver",
+                     "node {}: shard {} is managed by this node (owned at event epoch {}) but has "
+                     "no storage; blob {}",
+                     context_.index, shard, event_epoch_.value_or(0), blob.short_hex());
+    }
     const uint32_t pair = pair_index(shard, context_.n_shards, blob);
     sim::TaskGroup<bool> types;
     for (SliverType type : {SliverType::primary, SliverType::secondary}) {
@@ -692,11 +778,12 @@ bool StorageNode::recover_pair(const BlobMetadata& metadata, ShardIndex shard) {
         }
         types.add(rt_.spawn(
             fmt::format("recover-sliver {}", sliver_type_name(type)),
-            [this, metadata, shard, pair, type] {
+            [this, metadata, shard, pair, type, pass_epoch] {
                 // Bounded by the sync's cancellation (§16 item 11), not by
                 // retirement.
                 const Sliver sliver = *recover_sliver(metadata, pair, type, [] { return false; });
                 (void)rt_.fail_point_async("fail_point_recover_sliver_before_put_sliver");
+                check_blob_sync_target(metadata.blob_id, shard, pass_epoch);
                 auto put = storage_.put_sliver(shard, metadata.blob_id, sliver);
                 FLOE_ASSERT(put.ok() || put.error() == StoreError::no_such_shard, "put sliver: {}",
                             store_error_name(put.error()));
@@ -705,6 +792,20 @@ bool StorageNode::recover_pair(const BlobMetadata& metadata, ShardIndex shard) {
     }
     const std::vector<bool> removed = types.join_all();
     return std::find(removed.begin(), removed.end(), true) != removed.end();
+}
+
+// Invariant 10: a blob sync writes slivers only for shards owned at the event epoch its pass
+// took the shard set from (§6.4: the event epoch, not the committee epoch, whose new shards
+// may not exist yet), and that epoch is the node's event epoch or the one before.
+void StorageNode::check_blob_sync_target(const BlobId& blob, ShardIndex shard, Epoch pass_epoch) {
+    const std::vector<ShardIndex> owned = owned_shards_at(pass_epoch);
+    FLOE_ASSERT(std::find(owned.begin(), owned.end(), shard) != owned.end(),
+                "node {}: blob sync of {} writes shard {}, not owned at event epoch {} "
+                "(invariant 10)",
+                context_.index, blob.short_hex(), shard, pass_epoch);
+    FLOE_ASSERT(event_epoch_.has_value() && pass_epoch <= *event_epoch_,
+                "node {}: blob sync of {} targets epoch {} ahead of the event epoch (invariant 10)",
+                context_.index, blob.short_hex(), pass_epoch);
 }
 
 // Walrus notifies retirement on BlobDeleted and InvalidBlobId events and at every epoch change
@@ -895,18 +996,19 @@ std::vector<RecoverySymbol> StorageNode::handle_recovery_symbols(
     return symbols;
 }
 
-// §8.5 server side. The server's current committee epoch is the epoch of the last
-// EpochChangeStart it processed (its committee service moves there, §7.2). A LockedToMove shard
-// still serves: it is the sync source for the node that gained it.
+// §8.5 server side (node.rs sync_shard). Requests are checked against the committee service's
+// epoch: the latest chain epoch at startup, moved at the start of each EpochChangeStart's
+// processing (§7.2) — not the event epoch, so a restarted or busy source still serves. A
+// LockedToMove shard still serves: it is the sync source for the node that gained it.
 SyncShardReply StorageNode::handle_sync_shard(const SyncShardRequest& request) {
     SyncShardReply reply;
-    reply.server_epoch = event_epoch_.value_or(0);
+    reply.server_epoch = current_committee_epoch();
     if (rt_.fail_point("fail_point_sync_shard_return_error") ==
         sim::FailPointOutcome::inject_error) {
         reply.error = SyncShardError::injected;
         return reply;
     }
-    if (!event_epoch_.has_value() || request.epoch != *event_epoch_) {
+    if (request.epoch != reply.server_epoch) {
         reply.error = SyncShardError::invalid_epoch;
         return reply;
     }
@@ -952,11 +1054,10 @@ HealthInfo StorageNode::handle_health() {
          : outcome == SyncOutcome::cancelled ? info.event_syncs_cancelled
                                              : info.event_syncs_skipped) += count;
     }
-    if (event_epoch_.has_value()) {
-        for (ShardIndex shard : owned_shards_at(*event_epoch_)) {
-            const ShardStatus status = storage_.shard_status(shard);
-            info.owned_shards.push_back(ShardHealth{shard, status, shard_api_status(status)});
-        }
+    // health_info's shard_detail.owned: the shards of the latest committee.
+    for (ShardIndex shard : owned_shards_at(current_committee_epoch())) {
+        const ShardStatus status = storage_.shard_status(shard);
+        info.owned_shards.push_back(ShardHealth{shard, status, shard_api_status(status)});
     }
     return info;
 }

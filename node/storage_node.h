@@ -102,13 +102,17 @@ private:
     bool all_owned_shards_active(Epoch epoch);
     void watch_event_sync(const BlobId& blob, SyncWaiter waiter);
     void start_finisher(EventHandle handle, Epoch epoch, std::vector<ShardIndex> to_remove,
-                        bool ongoing_shard_sync, bool member);
+                        bool ongoing_shard_sync, bool member, std::vector<ShardIndex> gained);
+    bool finisher_may_attest(Epoch epoch);
+    void note_unrecorded_gained_shards(const std::vector<ShardIndex>& gained);
     void report_consistency(Epoch epoch);
 
     // --- committees ---
     const Committee& committee(Epoch epoch);  // waits until the chain knows it
     std::optional<Epoch> event_epoch() const { return event_epoch_; }
     std::vector<ShardIndex> owned_shards_at(Epoch epoch);
+    bool shard_assignment_known(Epoch epoch);
+    std::vector<ShardIndex> shards_for_blob_sync(Epoch event_epoch);
 
     // --- attestation (§1.1 contract service) ---
     void attester_loop();
@@ -119,7 +123,8 @@ private:
     std::optional<Sliver> recover_sliver(const BlobMetadata& metadata, uint32_t pair,
                                          SliverType type, const std::function<bool()>& retired);
     bool is_retired(const BlobId& blob);
-    bool recover_pair(const BlobMetadata& metadata, ShardIndex shard);
+    bool recover_pair(const BlobMetadata& metadata, ShardIndex shard, Epoch pass_epoch);
+    void check_blob_sync_target(const BlobId& blob, ShardIndex shard, Epoch pass_epoch);
     void monitor_loop();
 
     // --- RPC handlers ---
@@ -147,6 +152,7 @@ private:
     std::map<std::pair<Epoch, bool>, const char*> attester_of_;
     std::set<Epoch> epoch_change_started_;
     sim::Notify attest_wakeup_{"attester"};
+    sim::FiberId event_task_ = 0;
     Epoch committee_epoch_ = 0;  // the committee service's epoch (§5): latest EpochChangeStart
     BlobSyncHandler blob_sync_;
     ShardSyncHandler shard_sync_;

@@ -46,7 +46,10 @@ const std::vector<std::string> model_fail_points = {
     "fail_point_sync_shard_return_error",
     "fail_point_sync_shard_return_empty",
     "fail_point_fetch_sliver",
+    "fail_point_shard_sync_recovery",
+    "fail_point_after_start_recovery",
     "fail_point_recover_sliver_before_put_sliver",
+    "skip_non_extension_certified_event_triggered_blob_sync",
     // floe's own, around each column family a shard removal drops (node/store/node_store.cpp).
     "drop-cf-before",
     "drop-cf-after",
@@ -54,7 +57,26 @@ const std::vector<std::string> model_fail_points = {
     // is a candidate for that finding; tools/deep.sh re-runs it with the fix switch to tell.
     "walrus_finding_f1_checkpoint_across_catch_up",
     "walrus_finding_f2_regained_shard_active",
+    // Where #3464 does what floe's earlier model did not (the --new-behaviour switches of
+    // node/behaviours.h name them as their conditions); the walrus_panic_ ones end the run.
+    "walrus_false_sync_done_attested",
+    "walrus_finding_f3_gained_shard_without_sync_status",
+    "walrus_panic_active_shard_sync",
+    "walrus_panic_blob_sync_missing_shard",
+    "walrus_panic_unknown_shard_assignment_epoch",
 };
+
+// As Walrus's own shard-sync unit tests do it (node.rs, sync_shard_shard_recovery_restart):
+// the first transfer batch fails non-retryably, so the sync switches to direct recovery, whose
+// recovery phase then fails too; handle_sync_error gives up (Failed).
+void arm_terminal_shard_sync_failure(sim::FailPoints& points, sim::HostId node) {
+    points.arm("fail_point_fetch_sliver",
+               sim::FailPointAction::arg({/*primary*/ 0, /*trigger_at*/ 1, /*retryable*/ 0})
+                   .once()
+                   .only_on(node));
+    points.arm("fail_point_after_start_recovery",
+               sim::FailPointAction::inject_error().once().only_on(node));
+}
 
 Cluster::Cluster(sim::Simulation& sim, ClusterConfig config)
     : sim_(sim),

@@ -29,6 +29,10 @@ extern const std::vector<std::string> crash_node_fail_points;
 // crash_node_fail_points, the whole set `floe list` shows and a sweep summary's coverage counts.
 extern const std::vector<std::string> model_fail_points;
 
+// Makes `node`'s next shard sync fail for good (handle_sync_error -> Failed, §8.4); it has
+// failed once fail_point_after_start_recovery fired.
+void arm_terminal_shard_sync_failure(sim::FailPoints& points, sim::HostId node);
+
 struct ClusterConfig {
     std::vector<uint64_t> weights = {1, 2, 3, 3, 4};
     uint32_t n_shards = 13;

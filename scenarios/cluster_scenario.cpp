@@ -338,13 +338,10 @@ private:
 
     // WAL-1271: the first transfer batch of node 0's gained shards fails and the sync gives up.
     void shard_sync_fails(sim::Runtime& world) {
-        sim_.fail_points().arm("fail_point_fetch_sliver",
-                               sim::FailPointAction::inject_error().once().only_on(node0()));
-        sim_.fail_points().arm("fail_point_shard_sync_no_retry",
-                               sim::FailPointAction::inject_error().once().only_on(node0()));
+        arm_terminal_shard_sync_failure(sim_.fail_points(), node0());
         world.sleep(65_s);
         (void)stake_for_gain();
-        while (sim_.fail_points().fires("fail_point_shard_sync_no_retry") == 0) {
+        while (sim_.fail_points().fires("fail_point_after_start_recovery") == 0) {
             world.sleep(1_s);
         }
         failure_epoch_ = cluster_.chain().current_epoch();

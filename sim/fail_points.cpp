@@ -46,6 +46,13 @@ FailPointAction FailPointAction::hold_until(std::function<bool()> predicate, Dur
     return action;
 }
 
+FailPointAction FailPointAction::arg(FailPointArgs values) {
+    FailPointAction action;
+    action.kind = Kind::arg;
+    action.args = std::move(values);
+    return action;
+}
+
 FailPoints::FailPoints(Scheduler& scheduler)
     : scheduler_(scheduler), rng_(scheduler.make_rng("failpoints")) {}
 
@@ -107,14 +114,25 @@ bool FailPoints::is_armed(std::string_view name) const {
 }
 
 FailPointOutcome FailPoints::hit(std::string_view name) {
-    return hit_impl(name, false);
+    return hit_impl(name, false, nullptr);
 }
 
 FailPointOutcome FailPoints::hit_async(std::string_view name) {
-    return hit_impl(name, true);
+    return hit_impl(name, true, nullptr);
 }
 
-FailPointOutcome FailPoints::hit_impl(std::string_view name, bool may_suspend) {
+std::optional<FailPointArgs> FailPoints::hit_arg(std::string_view name) {
+    // Any sync action may arm an arg site: `arg` hands its values over, `error` hands none (the
+    // site's default fault), the others act as anywhere else and hand nothing.
+    FailPointArgs args;
+    if (hit_impl(name, false, &args) != FailPointOutcome::inject_error) {
+        return std::nullopt;
+    }
+    return args;
+}
+
+FailPointOutcome FailPoints::hit_impl(std::string_view name, bool may_suspend,
+                                      FailPointArgs* args) {
     const HostId host = scheduler_.current_host();
     auto stats = stats_.find(name);
     if (stats == stats_.end()) {
@@ -142,10 +160,10 @@ FailPointOutcome FailPoints::hit_impl(std::string_view name, bool may_suspend) {
     scheduler_.trace().event(TraceKind::fail_point_hit, scheduler_.now(), host,
                              scheduler_.current_fiber(), stable_hash(name),
                              [&] { return std::string(name); });
-    return fire(armed, may_suspend);
+    return fire(armed, may_suspend, args);
 }
 
-FailPointOutcome FailPoints::fire(Armed& armed, bool may_suspend) {
+FailPointOutcome FailPoints::fire(Armed& armed, bool may_suspend, FailPointArgs* args) {
     // Copy what the action needs: a callback may re-arm or disarm this very point.
     const FailPointAction action = armed.action;
     FLOE_ASSERT(may_suspend || !action.suspends(),
@@ -178,6 +196,12 @@ FailPointOutcome FailPoints::fire(Armed& armed, bool may_suspend) {
             scheduler_.block(queues, Instant::never(), WaitSite{"failpoint-hold", &armed.name});
             return FailPointOutcome::proceed;
         }
+        case FailPointAction::Kind::arg:
+            FLOE_ASSERT(args != nullptr,
+                        "fail point '{}' is armed with values but its call site takes none",
+                        armed.name);
+            *args = action.args;
+            return FailPointOutcome::inject_error;  // hit_arg: "values handed over"
         case FailPointAction::Kind::hold_until:
             while (!action.predicate()) {
                 scheduler_.sleep(action.duration);

@@ -8,6 +8,8 @@
 //   sleep         suspend the caller for a while (async only)
 //   hold          suspend until release(name) (async only)
 //   hold_until    suspend until a predicate holds, polled every `poll` (async only)
+//   arg           hand values to an arg call site (Walrus's fail_point_arg!); other sites
+//                 must not be armed with it
 // Each action can be limited to one host and to the hits where a condition holds (Walrus's
 // fail_point_if!: the scenario decides per hit from what it observes), fire with a seeded
 // probability (stream "failpoints"; drawn only where the point is armed and the filters pass,
@@ -27,12 +29,15 @@
 namespace sim {
 
 enum class FailPointOutcome : uint8_t { proceed, inject_error };
+// What an `arg` action hands to its call site; the site gives the values their meaning.
+using FailPointArgs = std::vector<uint64_t>;
 
 struct FailPointAction {
-    enum class Kind : uint8_t { callback, error, crash, sleep, hold, hold_until };
+    enum class Kind : uint8_t { callback, error, crash, sleep, hold, hold_until, arg };
     Kind kind = Kind::callback;
     std::function<void()> callback;
     std::function<bool()> predicate;
+    FailPointArgs args;
     Duration duration = Duration::zero();  // sleep length, restart delay, or poll interval
     std::optional<HostId> host;            // fire only on this host
     std::function<bool()> condition;       // fire only on hits where it returns true
@@ -47,6 +52,7 @@ struct FailPointAction {
     static FailPointAction hold();
     static FailPointAction hold_until(std::function<bool()> predicate,
                                       Duration poll = Duration::millis(10));
+    static FailPointAction arg(FailPointArgs values);
 
     FailPointAction&& only_on(HostId h) && {
         host = h;
@@ -100,6 +106,9 @@ public:
     // Call sites. The sync form asserts that the armed action does not suspend.
     FailPointOutcome hit(std::string_view name);
     FailPointOutcome hit_async(std::string_view name);
+    // An arg call site (sync): the values of an `arg` action, or no values for an `error`
+    // action (the site's default fault); nullopt when nothing fired or another action ran.
+    std::optional<FailPointArgs> hit_arg(std::string_view name);
 
     uint64_t hits(std::string_view name) const;
     uint64_t hits(std::string_view name, HostId host) const;
@@ -116,8 +125,8 @@ private:
         size_t held_count = 0;
         std::string name;
     };
-    FailPointOutcome hit_impl(std::string_view name, bool may_suspend);
-    FailPointOutcome fire(Armed& armed, bool may_suspend);
+    FailPointOutcome hit_impl(std::string_view name, bool may_suspend, FailPointArgs* args);
+    FailPointOutcome fire(Armed& armed, bool may_suspend, FailPointArgs* args);
 
     Scheduler& scheduler_;
     Rng rng_;

@@ -74,7 +74,13 @@ public:
         network_.serve<Req, Resp>(host_, method, std::move(handler));
     }
 
+    // The running task (Walrus's tokio::task::id): lets a checker tell which task writes.
+    FiberId current_task() const { return scheduler_.current_fiber(); }
+
     FailPointOutcome fail_point(std::string_view name) { return fail_points_.hit(name); }
+    std::optional<FailPointArgs> fail_point_arg(std::string_view name) {
+        return fail_points_.hit_arg(name);
+    }
     FailPointOutcome fail_point_async(std::string_view name) {
         return fail_points_.hit_async(name);
     }

@@ -111,7 +111,7 @@ rm -rf "$out"
 # A run that aborts on a node-side assertion still writes its report, its Perfetto file and its
 # whole text trace (up to the assertion).
 out=$(mktemp -d)
-"$floe" run shard-sync-fails --seed 1 --old-behaviour attest-after-failed-shard-sync \
+"$floe" run shard-sync-fails --seed 1 \
   --trace "$out/run.log" --perfetto "$out/run.json" --report "$out/run.html" >/dev/null 2>"$out/err"
 code=$?
 abort_time=$(grep -oE 'virtual time [0-9.]+s' "$out/err" | awk '{print $3}')

@@ -225,3 +225,25 @@ TEST_CASE("fail points: a condition picks the hits that fire; rejected hits are 
     CHECK(sim.fail_points().hits("picky") == 12);
     CHECK(sim.fail_points().fires("picky") == 2);
 }
+
+TEST_CASE("fail points: arg sites get an arg action's values, an error's none, others nothing") {
+    Simulation sim(SimulationConfig{});
+    auto result = sim.run([&](Runtime& rt) {
+        CHECK_FALSE(rt.fail_point_arg("fetch").has_value());  // unarmed
+        sim.fail_points().arm("fetch", FailPointAction::arg({0, 7, 1}).once());
+        const auto args = rt.fail_point_arg("fetch");
+        REQUIRE(args.has_value());
+        CHECK(*args == FailPointArgs{0, 7, 1});
+        CHECK_FALSE(rt.fail_point_arg("fetch").has_value());  // fired once
+        sim.fail_points().arm("fetch", FailPointAction::inject_error().once());
+        const auto plain = rt.fail_point_arg("fetch");
+        REQUIRE(plain.has_value());
+        CHECK(plain->empty());
+        int calls = 0;
+        sim.fail_points().arm("fetch", FailPointAction::call([&] { ++calls; }));
+        CHECK_FALSE(rt.fail_point_arg("fetch").has_value());
+        CHECK(calls == 1);
+    });
+    CHECK(result.passed());
+    CHECK(sim.fail_points().fires("fetch") == 3);
+}

@@ -156,6 +156,54 @@ TEST_CASE("recovery: a Skipped blob stays below the checkpoint of the aborted pa
     CHECK(cursor.take_final_checkpoint() == id(10));
 }
 
+// #3407 (§9.3 steps 5 and 7, §16 item 1): the Skipped blob leaves the blockers, so the aborted
+// pass persists a scan position past a blob that was never synced.
+TEST_CASE("recovery, #3407 rule: a Skipped blob no longer blocks the checkpoint") {
+    SettleCursor cursor(std::nullopt, 1, RecoveryBackoff{}, CheckpointRule::pr_3407);
+    cursor.scanned(id(10));
+    cursor.settle(id(10));
+    cursor.scanned(id(20));
+    cursor.start(id(20));
+    cursor.scanned(id(30));
+    cursor.settle(id(30));
+    cursor.abandon(id(20));
+    CHECK(cursor.eligible_checkpoint() == id(30));
+    CHECK(cursor.take_final_checkpoint() == id(30));
+}
+
+TEST_CASE("recovery, #3407 rule: persist when the blob-id prefix advanced by the interval") {
+    // Prefix distance: the first 8 bytes as a big-endian integer, saturating.
+    BlobId low;
+    BlobId high;
+    high.bytes[7] = 5;
+    CHECK(blob_id_distance(low, high) == 5);
+    CHECK(blob_id_distance(high, low) == 0);
+    high.bytes[8] = 0xff;  // beyond the prefix: no distance
+    CHECK(blob_id_distance(low, high) == 5);
+    CHECK(blob_id_distance(id(1), id(2)) == (uint64_t{1} << 56U));
+
+    auto at = [](uint8_t prefix_low_byte) {
+        BlobId blob;
+        blob.bytes[7] = prefix_low_byte;
+        return blob;
+    };
+    SettleCursor cursor(std::nullopt, 10, RecoveryBackoff{}, CheckpointRule::pr_3407);
+    cursor.scanned(at(1));
+    cursor.settle(at(1));
+    CHECK(cursor.take_checkpoint_to_persist() == at(1));  // the first one always
+    for (uint8_t b = 2; b <= 10; ++b) {  // nine settled blobs, prefix advanced by 9
+        cursor.scanned(at(b));
+        cursor.settle(at(b));
+    }
+    CHECK_FALSE(cursor.take_checkpoint_to_persist().has_value());
+    cursor.scanned(at(11));
+    cursor.settle(at(11));  // advanced by 10: due, after ten blobs here
+    CHECK(cursor.take_checkpoint_to_persist() == at(11));
+    cursor.scanned(at(200));
+    cursor.settle(at(200));  // one blob, a long way in id space: due at once
+    CHECK(cursor.take_checkpoint_to_persist() == at(200));
+}
+
 // Table-driven: sequences of scan/settle/start/outcome events, with the settled cursor and the
 // eligible checkpoint after each step (invariants 17 and 22).
 TEST_CASE("recovery: settle cursor table — in flight, retries, out-of-order, cancellations") {
