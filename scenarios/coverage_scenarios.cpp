@@ -163,7 +163,7 @@ bool lag_node(Scenario& s, NodeIndex node) {
 // No extensions: extending the target re-certifies it, and the event path's sync (which the
 // cancellation fail point spares) stores it in the middle of its retry run.
 void long_epoch_build(const Params& params, sim::Rng&, ClusterConfig& config) {
-    simtest_cluster(config);
+    short_shard_sync_cluster(config);
     config.epoch_duration = params.duration("epoch");
     config.node.node_recovery.max_concurrent_blob_syncs_during_recovery = 1;
     config.client.extend_probability = 0.0;
@@ -266,7 +266,7 @@ void retry_backoff_cap(Scenario& s) {
 // --- recovery-superseded-by-epoch-change ---------------------------------------------------------
 
 void epoch_build(const Params& params, sim::Rng&, ClusterConfig& config) {
-    simtest_cluster(config);
+    short_shard_sync_cluster(config);
     config.epoch_duration = params.duration("epoch");
 }
 
@@ -367,7 +367,7 @@ void recovery_superseded_by_epoch_change(Scenario& s) {
 // A clogged peer costs a recovery attempt its request timeout; 5 s instead of 45 s lets the
 // waiting window span several of the 1, 2, 4 ... s retries of the sliver recovery.
 void threshold_build(const Params&, sim::Rng&, ClusterConfig& config) {
-    simtest_cluster(config);
+    short_shard_sync_cluster(config);
     config.node.committee.sliver_request_timeout = 5_s;
 }
 

@@ -14,19 +14,19 @@ using namespace sim::time_literals;
 namespace {
 
 void simtest_build(const Params&, sim::Rng&, ClusterConfig& config) {
-    simtest_cluster(config);
+    short_shard_sync_cluster(config);
 }
 
 // #3407's configuration for a deterministic crash mid-pass: a checkpoint after every settled
 // blob, one sync at a time, so the 3rd start_sync comes after two settled, persisted blobs.
 void checkpoint_build(const Params&, sim::Rng&, ClusterConfig& config) {
-    simtest_cluster(config);
+    short_shard_sync_cluster(config);
     config.node.node_recovery.checkpoint_persist_interval = 1;
     config.node.node_recovery.max_concurrent_blob_syncs_during_recovery = 1;
 }
 
 void one_sync_at_a_time_build(const Params&, sim::Rng&, ClusterConfig& config) {
-    simtest_cluster(config);
+    short_shard_sync_cluster(config);
     config.node.node_recovery.max_concurrent_blob_syncs_during_recovery = 1;
 }
 

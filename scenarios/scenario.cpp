@@ -54,11 +54,10 @@ std::shared_ptr<bool> Scenario::crash_at_next_crash_point(NodeIndex node,
     return fired;
 }
 
-void Scenario::crash_repeatedly(NodeIndex node, sim::Instant until, sim::Duration down_min,
-                                sim::Duration down_max, sim::Duration live_min,
-                                sim::Duration live_max) {
-    // The simtests' callback form: every crash point hit checks the clock; the next crash is
-    // due once the node has lived its drawn time.
+void Scenario::crash_repeatedly(NodeIndex node, sim::Instant until, const NodeCrashConfig& crash) {
+    // The simtests' callback form (walrus-simtest test_utils.rs, repeatedly_crash_target_node):
+    // every crash point hit checks the clock; none after `until`; the next crash is due once the
+    // node has been down and then lived its drawn time; both drawn in whole seconds.
     struct State {
         sim::Instant next;
         sim::Rng rng;
@@ -67,14 +66,16 @@ void Scenario::crash_repeatedly(NodeIndex node, sim::Instant until, sim::Duratio
         State{now(), sim_.scheduler().make_rng(fmt::format("repeated-crashes-node{}", node))});
     const sim::HostId target = host(node);
     for (const std::string& name : crash_node_fail_points) {
-        arm(name, sim::FailPointAction::call([this, state, target, until, down_min, down_max,
-                                              live_min, live_max] {
+        arm(name, sim::FailPointAction::call([this, state, target, until, crash] {
                       const sim::Instant t = sim_.scheduler().now();
-                      if (t >= until || t < state->next) {
+                      if (t > until || t < state->next) {
                           return;
                       }
-                      const sim::Duration down = state->rng.uniform(down_min, down_max);
-                      state->next = t + down + state->rng.uniform(live_min, live_max);
+                      const sim::Duration down = sim::Duration::seconds(
+                          state->rng.range(crash.min_crash_secs, crash.max_crash_secs));
+                      state->next = t + down +
+                                    sim::Duration::seconds(
+                                        state->rng.range(crash.min_live_secs, crash.max_live_secs));
                       sim_.restart(target, down);
                   }).only_on(target));
     }
@@ -253,12 +254,20 @@ std::vector<std::string> Scenario::blocked_fibers(NodeIndex node, std::string_vi
 // --- running -------------------------------------------------------------------------------------
 
 void simtest_cluster(ClusterConfig& config) {
+    // Walrus's simtest node config (test_utils.rs `storage_node_config()` at fb097a2262, which
+    // SimStorageNodeHandle's config is built on): only the retry backoff and the monitor
+    // interval differ from the defaults; the switch to direct recovery stays at 12 h and a
+    // transfer request asks for 1000 slivers.
     config.weights = {1, 2, 3, 3, 4};
     config.n_shards = 13;
     config.epoch_duration = 30_s;
     config.node.blob_recovery.monitor_interval = 5_s;
     config.node.shard_sync.retry_min_backoff = 1_s;
     config.node.shard_sync.retry_max_backoff = 3_s;
+}
+
+void short_shard_sync_cluster(ClusterConfig& config) {
+    simtest_cluster(config);
     // A short no-progress interval, so a dead source switches a shard sync to direct recovery
     // within the run; small batches, so a transfer spans many requests (crash points).
     config.node.shard_sync.retry_switch_to_recovery_interval = 20_s;

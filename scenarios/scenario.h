@@ -40,6 +40,14 @@ private:
     std::function<uint64_t()> read_;
 };
 
+// walrus-simtest's NodeCrashConfig: the bounds, in whole seconds, of repeated crashes.
+struct NodeCrashConfig {
+    int64_t min_crash_secs = 0;
+    int64_t max_crash_secs = 0;
+    int64_t min_live_secs = 0;
+    int64_t max_live_secs = 0;
+};
+
 class Scenario {
 public:
     Scenario(sim::Simulation& sim, Cluster& cluster, sim::Runtime& world, const Params& params,
@@ -67,10 +75,10 @@ public:
     // simtests' crash_target_node: crash at the node's next DB write or event (the crash fail
     // points of §11), once. Returns a flag that turns true when it struck.
     std::shared_ptr<bool> crash_at_next_crash_point(NodeIndex node, sim::Duration restart_after);
-    // simtests' repeatedly_crash_target_node: until `until`, down U[down_min, down_max], then
-    // live U[live_min, live_max] before the next crash (each at the next crash fail point).
-    void crash_repeatedly(NodeIndex node, sim::Instant until, sim::Duration down_min,
-                          sim::Duration down_max, sim::Duration live_min, sim::Duration live_max);
+    // simtests' repeatedly_crash_target_node: until `until` (inclusive), down for a whole number
+    // of seconds drawn from [min_crash_secs, max_crash_secs], then live [min_live_secs,
+    // max_live_secs] s before the next crash (each at the next crash fail point).
+    void crash_repeatedly(NodeIndex node, sim::Instant until, const NodeCrashConfig& crash);
     void kill(NodeIndex node);     // down for good (until `restart`)
     void restart(NodeIndex node);  // boot a node that is down
     bool is_up(NodeIndex node) const;
@@ -195,7 +203,14 @@ ScenarioResult run_scenario(const ScenarioSpec& spec, const ScenarioRunOptions& 
 std::string repro_command(const ScenarioSpec& spec, const ScenarioRunOptions& options);
 
 // The simtests' cluster (§13 common setup): weights [1,2,3,3,4], 13 shards, 30 s epochs,
-// shard-sync retry backoff 1-3 s, blob-recovery monitor 5 s.
+// shard-sync retry backoff 1-3 s, blob-recovery monitor 5 s; everything else at the §14
+// defaults, as in Walrus (switch to direct recovery after 12 h, 1000 slivers per request).
 void simtest_cluster(ClusterConfig& config);
+
+// simtest_cluster with floe's shard-sync overrides for the scenarios beyond the four simtests:
+// a shard sync without progress switches to direct recovery after 20 s (so a dead source is
+// left within the run), and a transfer request asks for 8 slivers (so a transfer spans many
+// requests, and crash points).
+void short_shard_sync_cluster(ClusterConfig& config);
 
 }  // namespace floe::scenarios

@@ -125,7 +125,7 @@ bool wait_ready_within_epoch(Scenario& s, NodeIndex node, Epoch epoch) {
 // --- gainer-crash-mid-transfer -------------------------------------------------------------------
 
 void mid_transfer_build(const Params& params, sim::Rng&, ClusterConfig& config) {
-    simtest_cluster(config);
+    short_shard_sync_cluster(config);
     // Long enough for the crash, the restart and the rest of the transfer in the gain epoch.
     config.epoch_duration = params.duration("epoch");
     // Small batches: the transfer of a shard spans dozens of requests, so a crash after a few
@@ -261,7 +261,7 @@ void gainer_crash_at_shard_sync_start(Scenario& s) {
 // --- finisher-crash-during-shard-removal ---------------------------------------------------------
 
 void removal_build(const Params& params, sim::Rng&, ClusterConfig& config) {
-    simtest_cluster(config);
+    short_shard_sync_cluster(config);
     config.epoch_duration = params.duration("epoch");
 }
 
@@ -375,7 +375,7 @@ ParamSpec down_param() {
 }
 
 void simtest_build(const Params&, sim::Rng&, ClusterConfig& config) {
-    simtest_cluster(config);
+    short_shard_sync_cluster(config);
 }
 
 }  // namespace

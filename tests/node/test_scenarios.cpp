@@ -3,12 +3,15 @@
 // negative scenarios run in `floe gate` (tools/gate.txt), each seed in its own process.
 #include <doctest/doctest.h>
 
+#include <fstream>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "node/behaviours.h"
 #include "scenarios/params.h"
 #include "scenarios/scenario.h"
+#include "tests/test_files.h"
 
 using namespace floe::scenarios;
 using namespace sim::time_literals;
@@ -149,4 +152,33 @@ TEST_CASE("scenario cancelled-sync-retried: retries follow the backoff (checked 
     CHECK(result.result.passed());
     CHECK(result.reported.at("retries") > 0);
     CHECK(result.reported.at("longest_retry_run") >= 2);  // a 1 s retry, then a 2 s one
+}
+
+TEST_CASE("scenario recovery-in-progress-with-node-restart: repeated crashes last whole seconds") {
+    // walrus-simtest's repeatedly_crash_target_node draws its down and live times as whole
+    // seconds (§13.2: down 1-3 s); the first crash is the 60 s one at fail_point_process_event.
+    floe::testing::ScratchDir dir;
+    ScenarioRunOptions options;
+    options.seed = 1;
+    options.trace_path = dir.file("trace.txt");
+    std::string error;
+    const ScenarioResult result =
+        run_scenario(*find_scenario("recovery-in-progress-with-node-restart"), options, error);
+    REQUIRE(error.empty());
+    INFO(result.result.message);
+    CHECK(result.result.passed());
+    std::vector<std::string> delays;
+    std::ifstream trace(options.trace_path);
+    for (std::string line; std::getline(trace, line);) {
+        const auto at = line.find(" host-restart delay=");
+        if (line.find(" node0 ") != std::string::npos && at != std::string::npos) {
+            delays.push_back(line.substr(at + std::string(" host-restart delay=").size()));
+        }
+    }
+    REQUIRE(delays.size() >= 2);
+    CHECK(delays.front() == "60.000s");
+    for (size_t i = 1; i < delays.size(); ++i) {
+        INFO(delays[i]);
+        CHECK((delays[i] == "1.000s" || delays[i] == "2.000s" || delays[i] == "3.000s"));
+    }
 }
