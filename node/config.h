@@ -37,7 +37,6 @@ struct NodeRecoveryConfig {
     sim::Duration shard_not_created_backoff_min = sim::Duration::seconds(1);   // #3453
     sim::Duration shard_not_created_backoff_max = sim::Duration::seconds(60);  // #3453
     // How often the recovery task polls for the first processed event (§9.1 step a).
-    sim::Duration event_epoch_poll = sim::Duration::millis(100);
 };
 
 struct ShardSyncConfig {

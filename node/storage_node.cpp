@@ -134,6 +134,7 @@ void StorageNode::process_event(const ChainEvent& event) {
     check_if_lagging(event);
     if (!event_epoch_.has_value() && !std::holds_alternative<EpochChangeStart>(event.body)) {
         event_epoch_ = event.epoch;  // §5: at startup, the first non-EpochChangeStart event
+        event_epoch_known_.set();
     }
     std::visit(Overloaded{
                    [&](const EpochChangeStart& start) {
@@ -259,6 +260,7 @@ void StorageNode::process_epoch_change_start(const ChainEvent& event, Epoch epoc
         execute_in_sync(epoch, std::move(handle));
     }
     event_epoch_ = epoch;  // §7.2 step 9: blob syncs now target the shards owned at E
+    event_epoch_known_.set();
     // §7.2 step 10: not when reprocessing. A blob event after this one already applied means
     // the blob info is ahead of this point in the history.
     if (!storage_.blob_event_applied(event.index)) {
@@ -626,10 +628,10 @@ bool StorageNode::all_owned_shards_active(Epoch epoch) {
     return true;
 }
 
+// current_event_epoch (node.rs) awaits the event epoch's watch channel: the recovery task
+// resumes in the same instant the first event sets it.
 void StorageNode::wait_for_event_epoch() {
-    while (!event_epoch_.has_value()) {
-        rt_.sleep(context_.config.node_recovery.event_epoch_poll);
-    }
+    (void)event_epoch_known_.wait();
 }
 
 void StorageNode::claim_attestation(Epoch epoch, const char* component) {

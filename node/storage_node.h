@@ -152,6 +152,7 @@ private:
     std::map<std::pair<Epoch, bool>, const char*> attester_of_;
     std::set<Epoch> epoch_change_started_;
     sim::Notify attest_wakeup_{"attester"};
+    sim::Event event_epoch_known_{"event-epoch"};
     sim::FiberId event_task_ = 0;
     Epoch committee_epoch_ = 0;  // the committee service's epoch (§5): latest EpochChangeStart
     BlobSyncHandler blob_sync_;

@@ -162,7 +162,7 @@ void lagging_node_recovery(Scenario& s) {
     // counter, then sleep 150 s.
     auto crashed = s.crash_at_next_crash_point(0, s.duration("down"));
     s.stake(0, 3);
-    crash_at_nth_recovery_sync(s, 0, 1, 5_s);
+    crash_at_nth_recovery_sync(s, 0, s.integer("crash-at-sync"), 5_s);
     Counter resumed = s.counter("fail_point_node_recovery_resumed_from_checkpoint", 0);
     const sim::Instant armed = s.now();
     const bool struck =
@@ -176,7 +176,9 @@ void lagging_node_recovery(Scenario& s) {
         return;
     }
     check_sole_owner_of_its_shards(s, 0);
-    if (!s.check(resumed.value() > 0,
+    s.report("resumed_from_checkpoint", static_cast<int64_t>(resumed.value()));
+    if (s.flag("expect-resume") &&
+        !s.check(resumed.value() > 0,
                  "node 0's recovery never resumed from a persisted checkpoint after the "
                  "in-recovery crash")) {
         return;
@@ -264,8 +266,15 @@ std::vector<ScenarioSpec> simtest_scenarios() {
                    ParamSpec::duration("down", 120_s, 1_s, 1800_s, "how long node 0 stays down"),
                    ParamSpec::duration("check-after", 150_s, 10_s, 7200_s,
                                        "the fixed sleep from arming the fail points to the "
-                                       "checks")},
-        .catches = {"rescan-recovery"},
+                                       "checks"),
+                   ParamSpec::integer("crash-at-sync", 1, 1, 1000,
+                                      "the recovery start_sync node 0 crashes at (Walrus: the "
+                                      "1st, before anything is persisted: docs/FINDINGS.md F3)"),
+                   ParamSpec::boolean("expect-resume", true,
+                                      "assert, as #3407's test does, that node 0 resumed from a "
+                                      "checkpoint (a race Walrus's test loses on about half its "
+                                      "runs: docs/FINDINGS.md F3)")},
+        .catches = {},
         .fixed_by = {},
         .build = lagging_node_build,
         .script = lagging_node_recovery,
