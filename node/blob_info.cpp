@@ -85,6 +85,47 @@ void BlobInfo::apply_invalidate(Epoch epoch) {
     }
 }
 
+void BlobInfo::apply(const BlobInfoMergeOperand& operand) {
+    switch (operand.kind) {
+        case BlobInfoMergeOperand::Kind::mark_metadata_stored: mark_metadata_stored(); return;
+        case BlobInfoMergeOperand::Kind::mark_invalid: apply_invalidate(operand.epoch); return;
+        case BlobInfoMergeOperand::Kind::register_blob:
+            apply_register(operand.deletable, operand.end_epoch);
+            return;
+        case BlobInfoMergeOperand::Kind::certify:
+            apply_certify(operand.epoch, operand.deletable, operand.end_epoch,
+                          operand.is_extension);
+            latest_certify_event = operand.event;
+            return;
+        case BlobInfoMergeOperand::Kind::delete_blob: apply_delete(operand.was_certified); return;
+    }
+    FLOE_UNREACHABLE("bad blob info operand kind {}", static_cast<int>(operand.kind));
+}
+
+bool BlobInfo::try_apply(const BlobInfoMergeOperand& operand) {
+    // Exactly the conditions the apply_* functions assert, checked first so that apply() below
+    // never fails (an assertion would touch the simulator from RocksDB's thread).
+    switch (operand.kind) {
+        case BlobInfoMergeOperand::Kind::mark_metadata_stored:
+        case BlobInfoMergeOperand::Kind::mark_invalid:
+        case BlobInfoMergeOperand::Kind::register_blob: break;
+        case BlobInfoMergeOperand::Kind::certify:
+            if (operand.is_extension && operand.deletable) {
+                return false;
+            }
+            break;
+        case BlobInfoMergeOperand::Kind::delete_blob:
+            if (count_deletable_total == 0 ||
+                (operand.was_certified && count_deletable_certified == 0)) {
+                return false;
+            }
+            break;
+        default: return false;
+    }
+    apply(operand);
+    return true;
+}
+
 namespace {
 
 void put_u32(std::string& out, uint32_t value) {
@@ -93,7 +134,7 @@ void put_u32(std::string& out, uint32_t value) {
     }
 }
 
-uint32_t get_u32(const std::string& in, size_t& offset) {
+uint32_t get_u32(std::string_view in, size_t& offset) {
     uint32_t value = 0;
     for (size_t i = 0; i < 4; ++i) {
         value = (value << 8) | static_cast<uint8_t>(in[offset + i]);
@@ -108,7 +149,7 @@ void put_permanent(std::string& out, const std::optional<PermanentInfo>& info) {
     put_u32(out, info ? info->end_epoch : 0);
 }
 
-std::optional<PermanentInfo> get_permanent(const std::string& in, size_t& offset) {
+std::optional<PermanentInfo> get_permanent(std::string_view in, size_t& offset) {
     const bool present = in[offset++] != 0;
     const uint32_t count = get_u32(in, offset);
     const uint32_t end_epoch = get_u32(in, offset);
@@ -117,6 +158,12 @@ std::optional<PermanentInfo> get_permanent(const std::string& in, size_t& offset
 
 constexpr size_t encoded_size = 1 + 4 + 1 + 4 + 4 + 9 + 9 + 1 + 4 + 4 + 4 + 9;
 constexpr char format_version = 2;
+
+// An operand: kind, flags (deletable, is_extension, was_certified), epoch, end epoch, event.
+constexpr size_t operand_size = 1 + 1 + 4 + 4 + 8;
+constexpr uint8_t flag_deletable = 1;
+constexpr uint8_t flag_extension = 2;
+constexpr uint8_t flag_was_certified = 4;
 
 }  // namespace
 
@@ -141,7 +188,7 @@ std::string BlobInfo::encode() const {
     return out;
 }
 
-std::optional<BlobInfo> BlobInfo::decode(const std::string& bytes) {
+std::optional<BlobInfo> BlobInfo::decode(std::string_view bytes) {
     if (bytes.size() != encoded_size + 1 || bytes[0] != format_version) {
         return std::nullopt;
     }
@@ -168,6 +215,97 @@ std::optional<BlobInfo> BlobInfo::decode(const std::string& bytes) {
         info.latest_certify_event = event;
     }
     return info;
+}
+
+BlobInfoMergeOperand BlobInfoMergeOperand::mark_invalid(Epoch epoch) {
+    BlobInfoMergeOperand operand;
+    operand.kind = Kind::mark_invalid;
+    operand.epoch = epoch;
+    return operand;
+}
+
+BlobInfoMergeOperand BlobInfoMergeOperand::register_blob(bool deletable, Epoch end_epoch) {
+    BlobInfoMergeOperand operand;
+    operand.kind = Kind::register_blob;
+    operand.deletable = deletable;
+    operand.end_epoch = end_epoch;
+    return operand;
+}
+
+BlobInfoMergeOperand BlobInfoMergeOperand::certify(Epoch epoch, bool deletable, Epoch end_epoch,
+                                                   bool is_extension, EventIndex event) {
+    BlobInfoMergeOperand operand;
+    operand.kind = Kind::certify;
+    operand.epoch = epoch;
+    operand.deletable = deletable;
+    operand.end_epoch = end_epoch;
+    operand.is_extension = is_extension;
+    operand.event = event;
+    return operand;
+}
+
+BlobInfoMergeOperand BlobInfoMergeOperand::delete_blob(bool was_certified) {
+    BlobInfoMergeOperand operand;
+    operand.kind = Kind::delete_blob;
+    operand.was_certified = was_certified;
+    return operand;
+}
+
+std::string BlobInfoMergeOperand::encode() const {
+    std::string out;
+    out.reserve(operand_size);
+    out.push_back(static_cast<char>(kind));
+    out.push_back(static_cast<char>((deletable ? flag_deletable : 0) |
+                                    (is_extension ? flag_extension : 0) |
+                                    (was_certified ? flag_was_certified : 0)));
+    put_u32(out, epoch);
+    put_u32(out, end_epoch);
+    put_u32(out, static_cast<uint32_t>(event >> 32));
+    put_u32(out, static_cast<uint32_t>(event));
+    return out;
+}
+
+std::optional<BlobInfoMergeOperand> BlobInfoMergeOperand::decode(std::string_view bytes) {
+    if (bytes.size() != operand_size) {
+        return std::nullopt;
+    }
+    const auto kind = static_cast<uint8_t>(bytes[0]);
+    const auto flags = static_cast<uint8_t>(bytes[1]);
+    if (kind < static_cast<uint8_t>(Kind::mark_metadata_stored) ||
+        kind > static_cast<uint8_t>(Kind::delete_blob) ||
+        (flags & ~(flag_deletable | flag_extension | flag_was_certified)) != 0) {
+        return std::nullopt;
+    }
+    BlobInfoMergeOperand operand;
+    operand.kind = static_cast<Kind>(kind);
+    operand.deletable = (flags & flag_deletable) != 0;
+    operand.is_extension = (flags & flag_extension) != 0;
+    operand.was_certified = (flags & flag_was_certified) != 0;
+    size_t offset = 2;
+    operand.epoch = get_u32(bytes, offset);
+    operand.end_epoch = get_u32(bytes, offset);
+    const uint64_t high = get_u32(bytes, offset);
+    operand.event = (high << 32) | get_u32(bytes, offset);
+    return operand;
+}
+
+std::optional<std::string> merge_blob_info(std::optional<std::string_view> existing,
+                                           const std::vector<std::string_view>& operands) {
+    BlobInfo info;
+    if (existing.has_value()) {
+        auto decoded = BlobInfo::decode(*existing);
+        if (!decoded.has_value()) {
+            return std::nullopt;
+        }
+        info = *decoded;
+    }
+    for (std::string_view bytes : operands) {
+        const auto operand = BlobInfoMergeOperand::decode(bytes);
+        if (!operand.has_value() || !info.try_apply(*operand)) {
+            return std::nullopt;
+        }
+    }
+    return info.encode();
 }
 
 }  // namespace walrus

@@ -64,12 +64,13 @@ void NodeStorage::report_shard_status(ShardIndex shard, ShardStatus status) {
     store_->runtime().state(fmt::format("shard-{}", shard), shard_status_name(status));
 }
 
-sim::Result<sim::Unit, StoreError> NodeStorage::apply_blob_event(EventIndex index,
-                                                                 const BlobId& blob,
-                                                                 const BlobInfo& info) {
+sim::Result<sim::Unit, StoreError> NodeStorage::apply_blob_event(
+    EventIndex index, const BlobId& blob, const BlobInfoMergeOperand& operand) {
     FLOE_ASSERT(!blob_event_applied(index), "blob event {} applied twice", index);
+    // Only a check (the merge operator cannot assert): what is written is the operand, not this.
+    blob_info(blob).value_or(BlobInfo{}).apply(operand);
     WriteBatch batch(*store_);
-    (void)batch.put(fixed(Cf::blob_info), key(blob), info.encode());
+    (void)batch.merge(fixed(Cf::blob_info), key(blob), operand.encode());
     (void)batch.put(fixed(Cf::event_cursor), latest_blob_event_key, encode_u64(index));
     auto written = store_->write(batch);
     if (written.ok()) {
@@ -368,9 +369,8 @@ std::optional<BlobMetadata> NodeStorage::metadata(const BlobId& blob) const {
 sim::Result<sim::Unit, StoreError> NodeStorage::put_metadata(const BlobMetadata& metadata) {
     WriteBatch batch(*store_);
     (void)batch.put(fixed(Cf::metadata), key(metadata.blob_id), metadata.encode());
-    BlobInfo info = blob_info(metadata.blob_id).value_or(BlobInfo{});
-    info.mark_metadata_stored();
-    (void)batch.put(fixed(Cf::blob_info), key(metadata.blob_id), info.encode());
+    (void)batch.merge(fixed(Cf::blob_info), key(metadata.blob_id),
+                      BlobInfoMergeOperand::mark_metadata_stored().encode());
     return store_->write(batch);
 }
 
@@ -447,9 +447,8 @@ sim::Result<sim::Unit, StoreError> NodeStorage::put_blob(
                         encode_sliver_value(pair.second));
     }
     (void)batch.put(fixed(Cf::metadata), blob_key, metadata.encode());
-    BlobInfo info = blob_info(metadata.blob_id).value_or(BlobInfo{});
-    info.mark_metadata_stored();
-    (void)batch.put(fixed(Cf::blob_info), blob_key, info.encode());
+    (void)batch.merge(fixed(Cf::blob_info), blob_key,
+                      BlobInfoMergeOperand::mark_metadata_stored().encode());
     return store_->write(batch);
 }
 

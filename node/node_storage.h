@@ -64,22 +64,30 @@ public:
     EventIndex event_cursor() const { return cursor_; }
     Result<sim::Unit> set_event_cursor(EventIndex next);
 
+    // Blob info is never read, changed and written back: every change is a merge operand that
+    // RocksDB folds into the record in write order (blob_info.h, merge_blob_info), so a write
+    // cannot undo one that landed between another writer's read and its write.
     std::optional<BlobInfo> blob_info(const BlobId& blob) const;
+    // Replaces the whole record (tests and tools; the node itself only merges).
     Result<sim::Unit> put_blob_info(const BlobId& blob, const BlobInfo& info);
     // Blob events are replayed after a crash, and their merges are not idempotent (a replayed
-    // delete would count twice). As in Walrus (latest_handled_event_index), each update is
-    // written in one batch with its event index, and an event at or below it is not applied
-    // again.
+    // delete would count twice). As in Walrus (BlobInfoTable::update_blob_info with
+    // latest_handled_event_index), each event's operand is written in one batch with its event
+    // index, and an event at or below it is not applied again. The operand must apply to the
+    // record as it is now (a delete needs the object it deletes): asserted here, on the node's
+    // fiber, as the BlobInfo::apply_* functions do.
     bool blob_event_applied(EventIndex index) const {
         return latest_blob_event_.has_value() && index <= *latest_blob_event_;
     }
-    Result<sim::Unit> apply_blob_event(EventIndex index, const BlobId& blob, const BlobInfo& info);
+    Result<sim::Unit> apply_blob_event(EventIndex index, const BlobId& blob,
+                                       const BlobInfoMergeOperand& operand);
     // Every blob info in blob-id byte order (a snapshot, §4.2).
     std::vector<std::pair<BlobId, BlobInfo>> all_blob_info();
     CertifiedBlobIterator certified_before_epoch(Epoch epoch, BlobBound bound);
 
     std::optional<BlobMetadata> metadata(const BlobId& blob) const;
-    // Metadata and the blob info's is_metadata_stored flag, in one batch.
+    // Metadata and the blob info's is_metadata_stored flag (a mark-metadata-stored operand), in
+    // one batch.
     Result<sim::Unit> put_metadata(const BlobMetadata& metadata);
 
     bool has_shard(ShardIndex shard) const { return store_->has_shard(shard); }
@@ -91,7 +99,8 @@ public:
 
     std::optional<Sliver> sliver(ShardIndex shard, SliverType type, const BlobId& blob) const;
     Result<sim::Unit> put_sliver(ShardIndex shard, const BlobId& blob, const Sliver& sliver);
-    // Primary and secondary of several shards plus the metadata, atomically (a client store).
+    // Primary and secondary of several shards plus the metadata and its is_metadata_stored
+    // operand, atomically (a client store).
     Result<sim::Unit> put_blob(
         const BlobMetadata& metadata,
         const std::vector<std::pair<ShardIndex, std::pair<Sliver, Sliver>>>& slivers);

@@ -148,26 +148,23 @@ void StorageNode::process_event(const ChainEvent& event) {
                event.body);
 }
 
-// Applies a blob event's merge to the blob info (§4.1), once: a replayed event finds its
-// update already written and only redoes the rest (syncs, cancellations).
+// Writes a blob event's merge operand (§4.1), once: a replayed event finds its update already
+// written and only redoes the rest (syncs, cancellations). Returns the blob info after it.
 BlobInfo StorageNode::update_blob_info(const ChainEvent& event, const BlobId& blob,
-                                       const std::function<void(BlobInfo&)>& merge) {
-    BlobInfo info = storage_.blob_info(blob).value_or(BlobInfo{});
-    if (storage_.blob_event_applied(event.index)) {
-        return info;
+                                       const BlobInfoMergeOperand& operand) {
+    if (!storage_.blob_event_applied(event.index)) {
+        must(storage_.apply_blob_event(event.index, blob, operand), "blob info");
     }
-    merge(info);
-    must(storage_.apply_blob_event(event.index, blob, info), "blob info");
-    return info;
+    return storage_.blob_info(blob).value_or(BlobInfo{});
 }
 
 void StorageNode::process_blob_event(const ChainEvent& event, EventHandle handle) {
     const Epoch epoch = event_epoch_.value_or(event.epoch);
     std::visit(Overloaded{
                    [&](const BlobRegistered& registered) {
-                       (void)update_blob_info(event, registered.blob_id, [&](BlobInfo& info) {
-                           info.apply_register(registered.deletable, registered.end_epoch);
-                       });
+                       (void)update_blob_info(event, registered.blob_id,
+                                              BlobInfoMergeOperand::register_blob(
+                                                  registered.deletable, registered.end_epoch));
                        handle.complete();
                    },
                    [&](const BlobCertified& certified) {
@@ -176,16 +173,15 @@ void StorageNode::process_blob_event(const ChainEvent& event, EventHandle handle
                    [&](const BlobDeleted& deleted) {
                        const BlobInfo info = update_blob_info(
                            event, deleted.blob_id,
-                           [&](BlobInfo& i) { i.apply_delete(deleted.was_certified); });
+                           BlobInfoMergeOperand::delete_blob(deleted.was_certified));
                        if (!info.is_certified(epoch)) {
                            blob_sync_.cancel_sync_and_mark_event_complete(deleted.blob_id);
                        }
                        handle.complete();
                    },
                    [&](const InvalidBlobId& invalid) {
-                       (void)update_blob_info(event, invalid.blob_id, [&](BlobInfo& info) {
-                           info.apply_invalidate(event.epoch);
-                       });
+                       (void)update_blob_info(event, invalid.blob_id,
+                                              BlobInfoMergeOperand::mark_invalid(event.epoch));
                        blob_sync_.cancel_sync_and_mark_event_complete(invalid.blob_id);
                        handle.complete();
                    },
@@ -200,11 +196,10 @@ void StorageNode::process_blob_event(const ChainEvent& event, EventHandle handle
 // blob sync for the event's epoch. The §11 jitter point comes after those checks.
 void StorageNode::process_certified(const ChainEvent& event, const BlobCertified& certified,
                                     EventHandle handle) {
-    const BlobInfo info = update_blob_info(event, certified.blob_id, [&](BlobInfo& i) {
-        i.apply_certify(certified.certified_epoch, certified.deletable, certified.end_epoch,
-                        certified.is_extension);
-        i.latest_certify_event = event.index;
-    });
+    const BlobInfo info = update_blob_info(
+        event, certified.blob_id,
+        BlobInfoMergeOperand::certify(certified.certified_epoch, certified.deletable,
+                                      certified.end_epoch, certified.is_extension, event.index));
     const bool skip = rt_.fail_point("skip_non_extension_certified_event_triggered_blob_sync") ==
                           sim::FailPointOutcome::inject_error &&
                       !certified.is_extension;

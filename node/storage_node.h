@@ -81,7 +81,7 @@ private:
     void complete_event(EventIndex index);
     void process_blob_event(const ChainEvent& event, EventHandle handle);
     BlobInfo update_blob_info(const ChainEvent& event, const BlobId& blob,
-                              const std::function<void(BlobInfo&)>& merge);
+                              const BlobInfoMergeOperand& operand);
     void process_certified(const ChainEvent& event, const BlobCertified& certified,
                            EventHandle handle);
     void process_epoch_change_start(const ChainEvent& event, Epoch epoch, EventHandle handle);

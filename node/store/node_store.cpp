@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
+#include <rocksdb/merge_operator.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
@@ -10,6 +11,7 @@
 #include <cstdarg>
 #include <utility>
 
+#include "node/blob_info.h"
 #include "sim/assert.h"
 #include "sim/runtime.h"
 
@@ -72,9 +74,43 @@ rocksdb::Options db_options(const Disk& disk, const StoreOptions& options) {
     return db;
 }
 
-rocksdb::ColumnFamilyOptions cf_options(const StoreOptions& options) {
+// The blob_info column family's merge operator (Walrus's "merge blob info", blob_info.rs at
+// fb097a2262: merge_mergeable::<BlobInfo>, no partial merge). RocksDB calls it from reads on the
+// node's fiber and from flushes and compactions on its background threads, whenever it likes:
+// it only maps bytes to bytes (merge_blob_info), with no simulator state, so the merged value
+// does not depend on when it runs. No PartialMerge: RocksDB keeps unmerged operands stacked
+// until it meets the stored value or the bottom level, then calls FullMergeV2 with them in
+// write order. Every node's blob_info gets an operator of this one type.
+class BlobInfoMergeOperator final : public rocksdb::MergeOperator {
+public:
+    const char* Name() const override { return "floe.BlobInfoMergeOperator"; }
+
+    bool FullMergeV2(const MergeOperationInput& merge_in,
+                     MergeOperationOutput* merge_out) const override {
+        std::optional<std::string_view> existing;
+        if (merge_in.existing_value != nullptr) {
+            existing.emplace(merge_in.existing_value->data(), merge_in.existing_value->size());
+        }
+        std::vector<std::string_view> operands;
+        operands.reserve(merge_in.operand_list.size());
+        for (const rocksdb::Slice& operand : merge_in.operand_list) {
+            operands.emplace_back(operand.data(), operand.size());
+        }
+        std::optional<std::string> merged = merge_blob_info(existing, operands);
+        if (!merged.has_value()) {
+            return false;  // RocksDB reports Corruption to the read (StoreError::corrupt)
+        }
+        merge_out->new_value = std::move(*merged);
+        return true;
+    }
+};
+
+rocksdb::ColumnFamilyOptions cf_options(const StoreOptions& options, std::string_view name) {
     rocksdb::ColumnFamilyOptions cf;
     cf.write_buffer_size = options.write_buffer_size;
+    if (name == cf_name(CfRef{Cf::blob_info})) {
+        cf.merge_operator = std::make_shared<BlobInfoMergeOperator>();
+    }
     return cf;
 }
 
@@ -265,6 +301,23 @@ sim::Result<sim::Unit, StoreError> WriteBatch::remove(CfRef ref, std::string_vie
     return sim::Unit{};
 }
 
+sim::Result<sim::Unit, StoreError> WriteBatch::merge(CfRef ref, std::string_view key,
+                                                     std::string_view operand) {
+    FLOE_ASSERT(batch_ != nullptr, "merge() on a moved-from WriteBatch");
+    FLOE_ASSERT(ref.cf == Cf::blob_info, "a merge operand for {}, which has no merge operator",
+                cf_name(ref));
+    rocksdb::ColumnFamilyHandle* handle = store_->resolve(ref);
+    if (handle == nullptr) {
+        return sim::Err{StoreError::no_such_shard};
+    }
+    const rocksdb::Status status = batch_->Merge(handle, slice(key), slice(operand));
+    if (!status.ok()) {
+        return sim::Err{error_of(status)};
+    }
+    cf_ids_.insert(handle->GetID());
+    return sim::Unit{};
+}
+
 size_t WriteBatch::count() const {
     FLOE_ASSERT(batch_ != nullptr, "count() of a moved-from WriteBatch");
     return static_cast<size_t>(batch_->Count());
@@ -313,7 +366,7 @@ sim::Result<std::unique_ptr<NodeStore>, StoreError> NodeStore::open(sim::Runtime
     std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
     descriptors.reserve(names.size());
     for (const std::string& name : names) {
-        descriptors.emplace_back(name, cf_options(options));
+        descriptors.emplace_back(name, cf_options(options, name));
     }
     std::vector<Handle*> handles;
     rocksdb::DB* db = nullptr;
@@ -406,7 +459,7 @@ sim::Result<sim::Unit, StoreError> NodeStore::create_cf(CfRef ref) {
     }
     Handle* handle = nullptr;
     const rocksdb::Status status =
-        db_->CreateColumnFamily(cf_options(options_), cf_name(ref), &handle);
+        db_->CreateColumnFamily(cf_options(options_, cf_name(ref)), cf_name(ref), &handle);
     if (!status.ok()) {
         return sim::Err{error_of(status)};
     }
@@ -616,6 +669,26 @@ sim::Result<Scan, StoreError> NodeStore::scan(CfRef ref, std::optional<std::stri
     }
     scans_.emplace(state->id, state.get());
     return Scan(std::move(state));
+}
+
+sim::Result<sim::Unit, StoreError> NodeStore::compact(CfRef ref) {
+    Handle* handle = resolve(ref);
+    if (handle == nullptr) {
+        return sim::Err{StoreError::no_such_shard};
+    }
+    rocksdb::FlushOptions flush;
+    flush.wait = true;
+    const rocksdb::Status flushed = db_->Flush(flush, handle);
+    if (!flushed.ok()) {
+        return sim::Err{error_of(flushed)};
+    }
+    rocksdb::CompactRangeOptions compact;
+    compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    const rocksdb::Status compacted = db_->CompactRange(compact, handle, nullptr, nullptr);
+    if (!compacted.ok()) {
+        return sim::Err{error_of(compacted)};
+    }
+    return sim::Unit{};
 }
 
 void NodeStore::release_scan(Scan::State& state) {

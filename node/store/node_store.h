@@ -3,8 +3,13 @@
 //
 // The node opens its NodeStore at boot and destroys it when it stops or when a crash unwinds it;
 // the bytes live on the world-owned Disk and survive. Column families:
-//   fixed      node_status (§2), event_cursor (§5), blob_info (§4.1), metadata
+//   fixed      node_status (§2), event_cursor (§5), blob_info (§4.1), metadata,
+//              node_recovery_progress (§9.3)
 //   per shard  shard_<i>/primary, /secondary, /pending_recover, /sync_progress, /status (§3.1)
+//
+// blob_info has a merge operator, as in Walrus: its writers add merge operands (WriteBatch::merge)
+// and RocksDB folds them into the stored record in write order (merge_blob_info, a pure function
+// of the bytes, whether RocksDB runs it in a read or in a background flush or compaction).
 //
 // Every write is bracketed by the fail points of Walrus's typed-store (§11):
 //   put     put-cf-before     Put       put-cf-after
@@ -151,6 +156,10 @@ public:
 
     sim::Result<sim::Unit, StoreError> put(CfRef ref, std::string_view key, std::string_view value);
     sim::Result<sim::Unit, StoreError> remove(CfRef ref, std::string_view key);
+    // A merge operand for `key`, applied by the column family's merge operator on top of what
+    // is stored (and of the operands written before it). Only blob_info has one (§4.1).
+    sim::Result<sim::Unit, StoreError> merge(CfRef ref, std::string_view key,
+                                             std::string_view operand);
     size_t count() const;
     bool empty() const { return count() == 0; }
     void clear();
@@ -199,6 +208,11 @@ public:
     sim::Result<Scan, StoreError> scan(CfRef ref, std::optional<std::string> from = std::nullopt,
                                        std::optional<std::string> until = std::nullopt);
 
+    // Flushes the column family's memtable and compacts all its files into the bottom level,
+    // where RocksDB full-merges every key's operands; waits for both. For tests and tools: it
+    // passes no fail point and blocks outside simulated time, like the destructor's Close.
+    sim::Result<sim::Unit, StoreError> compact(CfRef ref);
+
     // Every column family of the database, "default" included (for tests and debugging).
     std::vector<std::string> column_family_names() const;
     const Disk& disk() const { return disk_; }
@@ -207,7 +221,7 @@ private:
     friend class WriteBatch;
     friend class Scan;
     using Handle = rocksdb::ColumnFamilyHandle;
-    static constexpr size_t fixed_cf_count = 4;
+    static constexpr size_t fixed_cf_count = 5;
     static constexpr size_t shard_cf_count = 5;
 
     NodeStore(sim::Runtime& rt, Disk& disk, StoreOptions options, rocksdb::DB* db);

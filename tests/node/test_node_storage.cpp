@@ -53,11 +53,11 @@ TEST_CASE("node storage: the certified iterator walks blob-id byte order with it
         const BlobId c = id_with_first_byte(0x20, 0);
         const BlobId d = id_with_first_byte(0x7f, 0);
         const BlobId e = id_with_first_byte(0xf0, 0);
-        REQUIRE(storage.apply_blob_event(1, d, certified_at(2, 10)).ok());
-        REQUIRE(storage.apply_blob_event(2, a, certified_at(1, 10)).ok());
-        REQUIRE(storage.apply_blob_event(3, c, certified_at(3, 10)).ok());
-        REQUIRE(storage.apply_blob_event(4, e, certified_at(1, 3)).ok());
-        REQUIRE(storage.apply_blob_event(5, b, certified_at(2, 10)).ok());
+        REQUIRE(storage.put_blob_info(d, certified_at(2, 10)).ok());
+        REQUIRE(storage.put_blob_info(a, certified_at(1, 10)).ok());
+        REQUIRE(storage.put_blob_info(c, certified_at(3, 10)).ok());
+        REQUIRE(storage.put_blob_info(e, certified_at(1, 3)).ok());
+        REQUIRE(storage.put_blob_info(b, certified_at(2, 10)).ok());
 
         auto collect = [&](BlobBound bound) {
             std::vector<BlobId> out;
@@ -74,7 +74,7 @@ TEST_CASE("node storage: the certified iterator walks blob-id byte order with it
 
         // A snapshot: a blob certified after the iterator was created is not seen by it.
         auto it = storage.certified_before_epoch(3, BlobBound::unbounded());
-        REQUIRE(storage.apply_blob_event(6, id_with_first_byte(0x02, 0), certified_at(1, 10)).ok());
+        REQUIRE(storage.put_blob_info(id_with_first_byte(0x02, 0), certified_at(1, 10)).ok());
         int seen = 0;
         while (it.next()) {
             ++seen;
@@ -91,8 +91,12 @@ TEST_CASE("node storage: blob events apply once; status writes follow §2.1") {
         CHECK(storage.status().to_string() == "Active");
         const BlobId blob = BlobId::from_u64(5);
         CHECK_FALSE(storage.blob_event_applied(7));
-        REQUIRE(storage.apply_blob_event(7, blob, certified_at(1, 5)).ok());
+        REQUIRE(
+            storage.apply_blob_event(7, blob, BlobInfoMergeOperand::register_blob(false, 5)).ok());
         CHECK(storage.blob_event_applied(7));
+        BlobInfo registered;
+        registered.apply_register(false, 5);
+        CHECK(storage.blob_info(blob) == registered);
         CHECK(storage.blob_event_applied(6));  // events are applied in order
         CHECK_FALSE(storage.blob_event_applied(8));
         REQUIRE(storage.set_event_cursor(8).ok());

@@ -129,8 +129,8 @@ TEST_CASE("shard sync: the running-sync counter survives aborts and host kills (
     const sim::HostId source = sim.add_host("source", [](sim::Runtime&) {});  // never started
     const sim::HostId host = sim.add_host("node", [&](sim::Runtime& rt) {
         NodeStorage storage(NodeStore::open(rt, *disk).value());
-        if (!storage.blob_event_applied(1)) {
-            REQUIRE(storage.apply_blob_event(1, BlobId::from_u64(7), certified(1)).ok());
+        if (!storage.blob_info(BlobId::from_u64(7)).has_value()) {
+            REQUIRE(storage.put_blob_info(BlobId::from_u64(7), certified(1)).ok());
             REQUIRE(storage.create_shard(3, ShardStatus::none).ok());
         }
         if (recover_metadata_mode && storage.status().kind == NodeStatus::Kind::standby) {
