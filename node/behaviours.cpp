@@ -32,7 +32,7 @@ const std::vector<BehaviourInfo>& behaviour_switches() {
         {"record-shard-sync-before-finisher", new_behaviour, &B::record_shard_sync_before_finisher,
          "gained shards are recorded ActiveSync before the finisher may complete the epoch "
          "change (#3464 records them in the launcher task, possibly after)",
-         "walrus_finding_f3_gained_shard_without_sync_status"},
+         "walrus_finding_f4_gained_shard_without_sync_status"},
         {"active-shard-sync-is-success", new_behaviour, &B::active_shard_sync_is_success,
          "a shard sync finding its shard Active succeeds (#3464 asserts, WAL-903)",
          "walrus_panic_active_shard_sync"},

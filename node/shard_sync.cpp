@@ -48,12 +48,6 @@ ShardSyncHandler::CountGuard::~CountGuard() {
     // Invariant 11: never negative; decremented on every end, abort and crash unwind included.
     FLOE_ASSERT(handler_.count_.borrow() > 0, "shard-sync task count below zero");
     handler_.count_.send_modify([](size_t& count) { --count; });
-    // Invariant 12: zero is never observable while a launcher has per-shard tasks still to
-    // spawn (its own guard, taken before it is spawned, holds the count up).
-    FLOE_ASSERT(handler_.count_.borrow() > 0 || !handler_.launcher_pending_ ||
-                    std::uncaught_exceptions() > 0,  // a crash unwinds everything
-                "the shard-sync count reached zero while a launcher had syncs to start "
-                "(invariant 12)");
     if (std::uncaught_exceptions() == 0) {
         // Not while unwinding: a fail point armed with a crash would throw from a destructor.
         (void)handler_.rt_.fail_point("fail_point_shard_sync_task_finished");
@@ -61,7 +55,14 @@ ShardSyncHandler::CountGuard::~CountGuard() {
 }
 
 bool ShardSyncHandler::wait_until_no_sync_in_progress(sim::Duration timeout) {
-    return count_rx_.wait_for([](size_t count) { return count == 0; }, timeout).ok();
+    const bool none = count_rx_.wait_for([](size_t count) { return count == 0; }, timeout).ok();
+    // Invariant 12: a waiter never observes zero while a launcher still has per-shard tasks to
+    // spawn (its own guard, taken before it is spawned, holds the count up).
+    FLOE_ASSERT(!none || !launcher_pending_.has_value(),
+                "a waiter saw no shard sync in progress while launcher {} had syncs to start "
+                "(invariant 12)",
+                launcher_pending_.value_or(0));
+    return none;
 }
 
 // --- §8.3 launcher
@@ -74,12 +75,22 @@ void ShardSyncHandler::start_sync_shards(std::vector<ShardIndex> shards) {
     // Invariant 12: the guard exists before the launcher is spawned, so nobody can observe zero
     // running syncs between "shards gained" and "per-shard tasks spawned".
     auto guard = std::make_shared<CountGuard>(*this);
-    launcher_pending_ = true;
-    launcher_ = rt_.spawn("shard-sync-launcher",
-                          [this, shards = std::move(shards), guard = std::move(guard)]() mutable {
-                              launcher(std::move(shards));
-                              launcher_pending_ = false;  // every per-shard task is spawned
-                          });
+    const uint64_t id = ++launchers_;
+    launcher_pending_ = id;
+    launcher_ = rt_.spawn("shard-sync-launcher", [this, id, shards = std::move(shards),
+                                                  guard = std::move(guard)]() mutable {
+        // Ended, normally or by an abort: nothing more to spawn (unless a newer one took over).
+        struct Ended {
+            ShardSyncHandler& handler;
+            uint64_t id;
+            ~Ended() {
+                if (handler.launcher_pending_ == id) {
+                    handler.launcher_pending_.reset();
+                }
+            }
+        } ended{*this, id};
+        launcher(std::move(shards));
+    });
 }
 
 void ShardSyncHandler::launcher(std::vector<ShardIndex> shards) {
@@ -537,9 +548,9 @@ void ShardSyncHandler::restart_syncs() {
         if (status == ShardStatus::active_sync || status == ShardStatus::active_recover) {
             start_shard_sync_impl(shard);
         } else if (status == ShardStatus::none) {
-            // A shard created for a gain whose sync start was never recorded (finding F3):
+            // A shard created for a gain whose sync start was never recorded (finding F4):
             // restart_syncs leaves it to the replayed EpochChangeStart, if any is replayed.
-            (void)rt_.fail_point("walrus_finding_f3_gained_shard_without_sync_status");
+            (void)rt_.fail_point("walrus_finding_f4_gained_shard_without_sync_status");
         }
     }
 }

@@ -121,7 +121,8 @@ private:
     std::optional<sim::JoinHandle<sim::Unit>> launcher_;
     // From start_sync_shards until the launcher has spawned its per-shard tasks (invariant 12).
     // A launcher aborted by the next start_sync_shards hands its work over to the new one.
-    bool launcher_pending_ = false;
+    std::optional<uint64_t> launcher_pending_;
+    uint64_t launchers_ = 0;
     std::map<ShardIndex, sim::JoinHandle<sim::Unit>> in_progress_;
     ShardSyncStats stats_;
 };

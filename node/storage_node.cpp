@@ -519,7 +519,7 @@ bool StorageNode::finisher_may_attest(Epoch epoch) {
 void StorageNode::note_unrecorded_gained_shards(const std::vector<ShardIndex>& gained) {
     for (ShardIndex shard : gained) {
         if (storage_.has_shard(shard) && storage_.shard_status(shard) == ShardStatus::none) {
-            (void)rt_.fail_point("walrus_finding_f3_gained_shard_without_sync_status");
+            (void)rt_.fail_point("walrus_finding_f4_gained_shard_without_sync_status");
             return;
         }
     }

@@ -60,7 +60,7 @@ const std::vector<std::string> model_fail_points = {
     // Where #3464 does what floe's earlier model did not (the --new-behaviour switches of
     // node/behaviours.h name them as their conditions); the walrus_panic_ ones end the run.
     "walrus_false_sync_done_attested",
-    "walrus_finding_f3_gained_shard_without_sync_status",
+    "walrus_finding_f4_gained_shard_without_sync_status",
     "walrus_panic_active_shard_sync",
     "walrus_panic_blob_sync_missing_shard",
     "walrus_panic_unknown_shard_assignment_epoch",

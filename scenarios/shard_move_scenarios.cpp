@@ -258,6 +258,54 @@ void gainer_crash_at_shard_sync_start(Scenario& s) {
     finish_with_convergence(s);
 }
 
+// --- gained-shards-half-recorded (Walrus finding F4) ---------------------------------------------
+
+// #3464 records a gained shard's sync start (ActiveSync) in the launcher task, one shard after
+// the other (shard_sync.rs, start_new_shard_sync). Node 0 gains at least two shards and crashes
+// at its 2nd shard-sync task start of that epoch: the first gained shard is recorded, the others
+// are not. On restart, restart_syncs resumes only the recorded shard; node 0's event processing
+// is held until that sync finished, as it may on a busy node. The finished sync empties the
+// sync map and attests epoch_sync_done for the gain epoch while the other gained shards have no
+// sync status at all: a false attestation (the run fails on the node's WAL-1271 check). With
+// --new-behaviour record-shard-sync-before-finisher every gained shard is recorded before the
+// launcher runs and the run passes.
+void gained_shards_half_recorded(Scenario& s) {
+    const Epoch gain = stake_node0_for_gain(s);
+    if (gain == 0) {
+        return;
+    }
+    const std::vector<ShardIndex> gained = gained_at(s, 0, gain);
+    s.report("gained_shards", static_cast<int64_t>(gained.size()));
+    if (!s.check(gained.size() >= 2,
+                 fmt::format("node 0 gains {} shards; two are needed", gained.size()))) {
+        return;
+    }
+    auto crash = crash_at_nth_task_start(s, 0, 2, s.duration("down"));
+    if (!s.wait_until("node 0 crashed at its 2nd shard-sync task start", 400_s,
+                      [&] { return crash->epoch.has_value(); })) {
+        return;
+    }
+    s.disarm("fail_point_shard_sync_task_started");
+    if (!s.check(*crash->epoch == gain, fmt::format("node 0 crashed in epoch {}, not in its gain "
+                                                    "epoch {}",
+                                                    *crash->epoch, gain))) {
+        return;
+    }
+    const uint64_t finished = hits_on(s, "fail_point_shard_sync_task_finished", 0);
+    s.arm("before-process-event-impl", sim::FailPointAction::hold_until([&s, finished] {
+                                           return hits_on(s, "fail_point_shard_sync_task_finished",
+                                                          0) > finished;
+                                       })
+                                           .once()
+                                           .only_on(s.cluster().host(0)));
+    if (!s.wait_until("node 0 Active with every shard Ready", 400_s,
+                      [&] { return ready_at(s, 0).has_value(); })) {
+        return;
+    }
+    s.disarm("before-process-event-impl");
+    finish_with_convergence(s);
+}
+
 // --- finisher-crash-during-shard-removal ---------------------------------------------------------
 
 void removal_build(const Params& params, sim::Rng&, ClusterConfig& config) {
@@ -400,6 +448,13 @@ std::vector<ScenarioSpec> shard_move_scenarios() {
             "every shard Ready",
             "spec §8.2 (SyncTaskCountGuard), §8.6 restart_syncs", simtest_build,
             gainer_crash_at_shard_sync_start, {down_param()}),
+        scripted_spec(
+            "gained-shards-half-recorded",
+            "node 0 gains shards and crashes after the launcher recorded only the first one "
+            "ActiveSync; restarted with its events held, the resumed sync finishes alone and "
+            "attests while the other gained shards have no sync status (Walrus finding F4)",
+            "spec §8.3 start_new_shard_sync, §8.6 restart_syncs, §7.8", simtest_build,
+            gained_shards_half_recorded, {down_param()}, {}, {"record-shard-sync-before-finisher"}),
         scripted_spec(
             "finisher-crash-during-shard-removal",
             "a node loses a shard to node 0 and crashes while the finisher drops its column "

@@ -323,7 +323,7 @@ int main(int argc, char** argv) {
     gate_cmd->add_option("--list", gate_list, "the gate list (default tools/gate.txt)");
     std::string gate_only;
     gate_cmd->add_option("--only", gate_only, "run only the checks of this kind")
-        ->check(CLI::IsMember({"pass", "fail", "walrus", "determinism"}));
+        ->check(CLI::IsMember({"pass", "fail", "walrus", "fixed", "determinism"}));
     gate_cmd->add_option("--jobs,-j", gate_jobs, "seeds running at once (default: cores)")
         ->check(CLI::Range(1u, 256u));
 
