@@ -95,7 +95,11 @@ void ShardSyncHandler::start_sync_shards(std::vector<ShardIndex> shards) {
 
 void ShardSyncHandler::launcher(std::vector<ShardIndex> shards) {
     if (storage_.status().kind == NodeStatus::Kind::recover_metadata) {
-        sync_all_metadata();
+        if (!sync_all_metadata()) {
+            // sync_shards_task: an error ends the task; the node stays RecoverMetadata and the
+            // next restart (restart_syncs) or start_sync_shards tries again.
+            return;
+        }
         // #3462: a new member syncs every existing shard it owns now, not only the caller's.
         shards.clear();
         const Epoch epoch = env_.current_committee_epoch();
@@ -113,17 +117,33 @@ void ShardSyncHandler::launcher(std::vector<ShardIndex> shards) {
     }
 }
 
-// RecoverMetadata: the metadata of every blob certified before the committee epoch.
-void ShardSyncHandler::sync_all_metadata() {
+// RecoverMetadata (shard_sync.rs sync_certified_blob_metadata): the metadata of every blob
+// certified before the committee epoch. The §11 points of msim builds: an Internal error before
+// the fetch, a pause, and an error once the `trigger_at`-th blob was scanned (argument
+// {trigger_at}). False on such an error.
+bool ShardSyncHandler::sync_all_metadata() {
     const Epoch epoch = env_.current_committee_epoch();
     auto blobs = storage_.certified_before_epoch(epoch, BlobBound::unbounded());
+    if (rt_.fail_point("fail_point_shard_sync_recovery_metadata_error_before_fetch") ==
+        sim::FailPointOutcome::inject_error) {
+        return false;
+    }
+    (void)rt_.fail_point_async("fail_point_shard_sync_recovery_metadata_pause");
+    uint64_t scan_count = 0;
     while (auto next = blobs.next()) {
+        ++scan_count;
+        if (const auto args =
+                rt_.fail_point_arg("fail_point_shard_sync_recovery_metadata_error_during_fetch");
+            args.has_value() && (args->empty() || (*args)[0] == scan_count)) {
+            return false;
+        }
         if (!next->second.is_metadata_stored) {
             const BlobMetadata metadata =
                 env_.get_or_recover_metadata(next->first, *next->second.initial_certified_epoch);
             FLOE_ASSERT(storage_.put_metadata(metadata).ok(), "metadata write");
         }
     }
+    return true;
 }
 
 void ShardSyncHandler::start_new_shard_sync(ShardIndex shard) {
@@ -305,8 +325,9 @@ ShardSyncHandler::AttemptResult ShardSyncHandler::transfer_phase(ShardIndex shar
         if (answer.error.has_value()) {
             const bool source_behind =
                 *answer.error == SyncShardError::invalid_epoch && answer.server_epoch < epoch;
-            const bool plain = source_behind || *answer.error == SyncShardError::unauthorized ||
-                               *answer.error == SyncShardError::injected;
+            // handle_sync_error: only a source behind, Unauthorized and network errors are
+            // retried plainly; anything else (an Internal error included) forces recovery.
+            const bool plain = source_behind || *answer.error == SyncShardError::unauthorized;
             return {plain ? Attempt::retry : Attempt::retry_force_recovery, made_progress};
         }
         if (answer.slivers.empty()) {
@@ -457,7 +478,12 @@ ShardSyncHandler::PendingOutcome ShardSyncHandler::recover_one_pending(ShardInde
     const auto info = storage_.blob_info(blob);
     const bool stored = storage_.sliver(shard, type, blob).has_value();
     PendingOutcome outcome = PendingOutcome::dropped;
-    if (!stored && info.has_value() && info->is_certified(epoch)) {
+    // §11 shard_recovery_skip_initial_blob_certification_check: recover without asking whether
+    // the blob is still certified.
+    const bool skip_certified_check =
+        rt_.fail_point("shard_recovery_skip_initial_blob_certification_check") ==
+        sim::FailPointOutcome::inject_error;
+    if (!stored && info.has_value() && (skip_certified_check || info->is_certified(epoch))) {
         (void)rt_.fail_point("fail_point_shard_sync_recover_blob");
         const BlobMetadata metadata =
             env_.get_or_recover_metadata(blob, *info->initial_certified_epoch);

@@ -88,7 +88,7 @@ private:
     };
 
     void launcher(std::vector<ShardIndex> shards);
-    void sync_all_metadata();
+    bool sync_all_metadata();
     void start_new_shard_sync(ShardIndex shard);
     void start_shard_sync_impl(ShardIndex shard);
     void per_shard_task(ShardIndex shard, Epoch epoch);

@@ -92,7 +92,14 @@ void StorageNode::event_loop() {
                     "T8 and T10 may)",
                     context_.index);
     });
-    EventIndex next = storage_.event_cursor();  // replay everything after the persisted cursor
+    // Replay everything after the persisted cursor; §11 storage_node_initial_cursor
+    // (get_storage_node_cursor in msim builds) lets a test start elsewhere.
+    EventIndex next = storage_.event_cursor();
+    if (const auto args = rt_.fail_point_arg("storage_node_initial_cursor");
+        args.has_value() && !args->empty()) {
+        next = (*args)[0];
+        sequencer_ = EventSequencer(next);
+    }
     while (true) {
         std::vector<ChainEvent> events = read_events(next);
         if (events.empty()) {
@@ -270,7 +277,14 @@ void StorageNode::check_if_lagging(const ChainEvent& event) {
         return;
     }
     lag_checked_ = true;
-    if (event.epoch + 1 < current_committee_epoch() && !storage_.status().is_catching_up()) {
+    // §11 event_processing_epoch_check (node.rs process_events): a test's epoch in place of the
+    // first event's.
+    Epoch epoch_at_start = event.epoch;
+    if (const auto args = rt_.fail_point_arg("event_processing_epoch_check");
+        args.has_value() && !args->empty()) {
+        epoch_at_start = (*args)[0];
+    }
+    if (epoch_at_start + 1 < current_committee_epoch() && !storage_.status().is_catching_up()) {
         enter_recovery_mode();
     }
 }
@@ -892,8 +906,14 @@ void StorageNode::serve() {
                                                     return handle_store_blob(std::move(request));
                                                 });
     rt_.serve<GetMetadata, std::optional<BlobMetadata>>(
-        method::get_metadata,
-        [this](sim::HostId, GetMetadata request) { return storage_.metadata(request.blob_id); });
+        method::get_metadata, [this](sim::HostId, GetMetadata request) {
+            // §11 (retrieve_metadata): the node answers Unavailable.
+            if (rt_.fail_point("get_metadata_return_unavailable") ==
+                sim::FailPointOutcome::inject_error) {
+                return std::optional<BlobMetadata>();
+            }
+            return storage_.metadata(request.blob_id);
+        });
     rt_.serve<GetSliver, std::optional<Sliver>>(
         method::get_sliver, [this](sim::HostId, GetSliver request) {
             return storage_.sliver(request.shard, request.type, request.blob_id);
@@ -1000,11 +1020,6 @@ std::vector<RecoverySymbol> StorageNode::handle_recovery_symbols(
 SyncShardReply StorageNode::handle_sync_shard(const SyncShardRequest& request) {
     SyncShardReply reply;
     reply.server_epoch = current_committee_epoch();
-    if (rt_.fail_point("fail_point_sync_shard_return_error") ==
-        sim::FailPointOutcome::inject_error) {
-        reply.error = SyncShardError::injected;
-        return reply;
-    }
     if (request.epoch != reply.server_epoch) {
         reply.error = SyncShardError::invalid_epoch;
         return reply;
@@ -1013,6 +1028,13 @@ SyncShardReply StorageNode::handle_sync_shard(const SyncShardRequest& request) {
     const auto owned = current.shards_of(request.requester);
     if (std::find(owned.begin(), owned.end(), request.shard) == owned.end()) {
         reply.error = SyncShardError::unauthorized;  // #3420
+        return reply;
+    }
+    // storage.rs handle_sync_shard_request, after the request was validated: an Internal error,
+    // which the requester answers with direct recovery (handle_sync_error).
+    if (rt_.fail_point("fail_point_sync_shard_return_error") ==
+        sim::FailPointOutcome::inject_error) {
+        reply.error = SyncShardError::injected;
         return reply;
     }
     if (request.count > context_.config.shard_sync.max_sliver_count_per_sync_request) {

@@ -50,6 +50,13 @@ const std::vector<std::string> model_fail_points = {
     "fail_point_after_start_recovery",
     "fail_point_recover_sliver_before_put_sliver",
     "skip_non_extension_certified_event_triggered_blob_sync",
+    "shard_recovery_skip_initial_blob_certification_check",
+    "fail_point_shard_sync_recovery_metadata_error_before_fetch",
+    "fail_point_shard_sync_recovery_metadata_error_during_fetch",
+    "fail_point_shard_sync_recovery_metadata_pause",
+    "get_metadata_return_unavailable",
+    "storage_node_initial_cursor",
+    "event_processing_epoch_check",
     // floe's own, around each column family a shard removal drops (node/store/node_store.cpp).
     "drop-cf-before",
     "drop-cf-after",
