@@ -555,10 +555,98 @@ void recovery_at_decoding_threshold(Scenario& s) {
     finish_with_convergence(s);
 }
 
+// --- Walrus's injected errors (§11) ------------------------------------------------------------
+
+void walrus_cluster(const Params&, sim::Rng&, ClusterConfig& config) {
+    short_shard_sync_cluster(config);
+}
+
+void long_epoch_walrus_cluster(const Params&, sim::Rng&, ClusterConfig& config) {
+    short_shard_sync_cluster(config);
+    config.epoch_duration = 120_s;
+}
+
+// fail_point_sync_shard_return_error (storage.rs handle_sync_shard_request): the source answers
+// one transfer request of node 0's gained shards with an Internal error. handle_sync_error
+// retries with direct recovery (Walrus's own sync_shard_src_abnormal_return test), so node 0
+// ends with every shard Ready through per-blob recovery.
+void source_returns_error(Scenario& s) {
+    s.sleep(65_s);
+    const size_t initial = owned_shard_count(s, 0);
+    s.stake(0, 3);
+    s.arm("fail_point_sync_shard_return_error", sim::FailPointAction::inject_error().once());
+    if (!s.wait_until("node 0 owns more shards, all Ready", 400_s,
+                      [&] { return owned_shard_count(s, 0) > initial && s.all_shards_ready(0); })) {
+        return;
+    }
+    const uint64_t fired = s.sim().fail_points().fires("fail_point_sync_shard_return_error");
+    const auto info = s.health(0);
+    const uint64_t direct = info.has_value() ? info->direct_recoveries : 0;
+    s.report("direct_recoveries", static_cast<int64_t>(direct));
+    s.check(fired == 1, fmt::format("the source's error fired {} times, not once", fired));
+    s.check(direct > 0, "node 0 answered the source's Internal error without direct recovery");
+    finish_with_convergence(s);
+}
+
+// fail_point_shard_sync_recovery_metadata_error_before_fetch (shard_sync.rs
+// sync_certified_blob_metadata): node 0 leaves the committee, is staked back and joins (T9,
+// RecoverMetadata); its metadata sync fails once. sync_shards_task ends there: no shard sync
+// starts and the node stays RecoverMetadata until something restarts the task. A restart does
+// (restart_syncs → restart_metadata_sync), and node 0 ends Active (T10) with its shards Ready.
+// Long epochs: at an epoch change without gains, #3464's finisher would attest for the stuck
+// node (finding F5); this scenario is about the metadata sync, so all of it fits in one epoch.
+void metadata_sync_fails_once(Scenario& s) {
+    if (!s.wait_until("node 0 is Active", 60_s, [&] { return s.status(0) == "Active"; })) {
+        return;
+    }
+    s.withdraw(0, s.chain().stake(0));
+    if (!s.wait_until("node 0 is Standby", 600_s, [&] { return s.status(0) == "Standby"; })) {
+        return;
+    }
+    s.arm("fail_point_shard_sync_recovery_metadata_error_before_fetch",
+          sim::FailPointAction::inject_error().once().only_on(s.cluster().host(0)));
+    s.stake(0, 1);
+    if (!s.wait_until("node 0's metadata sync failed", 300_s, [&] {
+            return s.sim().fail_points().fires(
+                       "fail_point_shard_sync_recovery_metadata_error_before_fetch") > 0;
+        })) {
+        return;
+    }
+    s.sleep(s.duration("stuck-for"));
+    if (!s.check(s.status(0) == "RecoverMetadata",
+                 fmt::format("node 0 is {} after its metadata sync failed; Walrus stays in "
+                             "RecoverMetadata until the task is restarted",
+                             s.status(0)))) {
+        return;
+    }
+    s.sim().restart(s.cluster().host(0), 1_s);
+    if (!s.wait_until("node 0 Active with every shard Ready", 300_s,
+                      [&] { return s.status(0) == "Active" && s.all_shards_ready(0); })) {
+        return;
+    }
+    finish_with_convergence(s);
+}
+
 }  // namespace
 
 std::vector<ScenarioSpec> coverage_scenarios() {
     return {
+        scripted_spec("source-returns-error",
+                      "a shard-sync source answers one of node 0's transfer requests with an "
+                      "Internal error: node 0 must switch to direct recovery and end with every "
+                      "shard Ready",
+                      "§11 fail_point_sync_shard_return_error, §8.4 handle_sync_error",
+                      walrus_cluster, source_returns_error),
+        scripted_spec("metadata-sync-fails-once",
+                      "node 0 rejoins the committee and its metadata sync fails once: it must "
+                      "stay RecoverMetadata (no shard sync starts) until a restart, then end "
+                      "Active with every shard Ready",
+                      "§11 fail_point_shard_sync_recovery_metadata_error_before_fetch, §8.3 "
+                      "sync_shards_task, §2.1 T9/T10",
+                      long_epoch_walrus_cluster, metadata_sync_fails_once,
+                      {ParamSpec::duration("stuck-for", 60_s, 0_s, 1800_s,
+                                           "how long node 0 must stay RecoverMetadata before "
+                                           "it is restarted")}),
         scripted_spec(
             "retry-backoff-cap",
             "node 0 lags two epochs (120 s by default) and recovers one sync at a time; every "
