@@ -517,14 +517,8 @@ void StorageNode::start_finisher(EventHandle handle, Epoch epoch, std::vector<Sh
 // terminally failed shard sync leaves its shard ActiveSync with no task running (WAL-1271),
 // and an older shard sync may still run.
 bool StorageNode::finisher_may_attest(Epoch epoch) {
-    const bool ready = storage_.status().is_active() && all_owned_shards_active(epoch);
-    if (context_.config.old.head_attestation_rules) {
-        return ready;
-    }
-    if (!ready) {
-        (void)rt_.fail_point("walrus_false_sync_done_attested");
-    }
-    return true;
+    return !context_.config.old.head_attestation_rules ||
+           (storage_.status().is_active() && all_owned_shards_active(epoch));
 }
 
 // The race of record-shard-sync-before-finisher: the event completes while a gained shard has
@@ -645,8 +639,13 @@ void StorageNode::wait_for_event_epoch() {
 
 void StorageNode::claim_attestation(Epoch epoch, const char* component) {
     // A false epoch_sync_done (WAL-1271): the node attests that it holds its shards of E while
-    // one of them is not filled.
-    FLOE_ASSERT(all_owned_shards_active(epoch),
+    // one of them is not filled. #3464 gets here (finding F5); the condition fail point lets
+    // `floe sweep --explain` re-run the seed with HEAD's rules.
+    const bool all_active = all_owned_shards_active(epoch);
+    if (!all_active) {
+        (void)rt_.fail_point("walrus_false_sync_done_attested");
+    }
+    FLOE_ASSERT(all_active,
                 "node {}: {} attests epoch {} while a shard it owns is not Active (false "
                 "epoch_sync_done, WAL-1271)",
                 context_.index, component, epoch);

@@ -448,61 +448,111 @@ int gate_command(const std::string& self, const std::string& list_path, unsigned
 namespace {
 
 // The record's repro command as the argv of a child run: "floe run ..." with this executable,
-// --json, and the extra switch.
+// --json, and the fix switches.
 std::vector<std::string> rerun_argv(const std::string& self, const std::string& repro,
-                                    const std::string& fix) {
+                                    const std::vector<std::string>& fixes) {
     std::istringstream words(repro);
     std::vector<std::string> argv;
     for (std::string word; words >> word;) {
         argv.push_back(argv.empty() ? self : word);
     }
-    argv.insert(argv.end(), {"--json", walrus::behaviour_flag(fix), fix});
+    argv.emplace_back("--json");
+    for (const std::string& fix : fixes) {
+        argv.insert(argv.end(), {walrus::behaviour_flag(fix), fix});
+    }
     return argv;
 }
 
+std::string with_fixes(const std::string& repro, const std::vector<std::string>& fixes) {
+    std::string out = repro;
+    for (const std::string& fix : fixes) {
+        out += fmt::format(" {} {}", walrus::behaviour_flag(fix), fix);
+    }
+    return out;
+}
+
+// The fixes of the findings whose conditions `reached` names and `fixes` does not hold yet.
+std::vector<std::string> new_fixes(const std::vector<std::string>& reached,
+                                   const std::vector<std::string>& fixes) {
+    std::vector<std::string> out;
+    for (const walrus::BehaviourInfo& info : walrus::behaviour_switches()) {
+        if (info.condition != nullptr &&
+            std::find(reached.begin(), reached.end(), info.condition) != reached.end() &&
+            std::find(fixes.begin(), fixes.end(), info.name) == fixes.end()) {
+            out.emplace_back(info.name);
+        }
+    }
+    return out;
+}
+
+// What a failed seed is still waiting for: the fixes it runs with so far.
+struct Suspect {
+    const SweepRecord* record;
+    std::vector<std::string> fixes;
+};
+
 }  // namespace
 
+// A run stops at the first failure, so a seed that reaches two findings shows the second only
+// once the first is fixed: each round re-runs the still-failing seeds with the fixes of every
+// finding condition reached so far, until they pass or reach no new condition.
 int explain_command(const std::string& self, const std::string& results_path, unsigned jobs) {
     std::ifstream in(results_path);
     if (!in) {
         return usage(fmt::format("cannot read {}", results_path));
     }
     const SweepResults results = parse_sweep_results(in, results_path, stderr);
-    std::vector<SeedJob> reruns;
+    std::vector<Suspect> suspects;
     uint64_t failed = 0;
     for (const SweepRecord& record : results.records) {
         if (record.passed) {
             continue;
         }
         ++failed;
-        for (const walrus::BehaviourInfo& info : walrus::behaviour_switches()) {
-            if (info.condition == nullptr || record.repro.rfind("floe run ", 0) != 0 ||
-                std::find(record.reached.begin(), record.reached.end(), info.condition) ==
-                    record.reached.end()) {
-                continue;
-            }
-            reruns.push_back(SeedJob{
-                record.seed.value_or(0), rerun_argv(self, record.repro, info.name),
-                fmt::format("{} {} {}", record.repro, walrus::behaviour_flag(info.name), info.name),
-                record.scenario});
+        const std::vector<std::string> fixes = new_fixes(record.reached, {});
+        if (!fixes.empty() && record.repro.rfind("floe run ", 0) == 0) {
+            suspects.push_back(Suspect{&record, fixes});
         }
     }
-    SweepOptions options;
-    options.jobs = jobs;
-    options.progress = nullptr;
-    const SweepSummary rerun = run_sweep(reruns, options);
-    std::set<std::string> explained;            // "scenario seed"
     std::map<std::string, std::string> fix_of;  // "scenario seed" -> its passing re-run
-    for (const SeedJob& job : reruns) {
-        const bool still_failing =
-            std::any_of(rerun.failures.begin(), rerun.failures.end(), [&](const SeedOutcome& o) {
-                return o.seed == job.seed && o.scenario == job.scenario && o.repro == job.repro;
-            });
-        const std::string key = fmt::format("{} {}", job.scenario, job.seed);
-        if (!still_failing && !explained.contains(key)) {
-            explained.insert(key);
-            fix_of[key] = job.repro;
+    constexpr int max_rounds = 4;
+    for (int round = 0; round < max_rounds && !suspects.empty(); ++round) {
+        std::vector<SeedJob> reruns;
+        for (const Suspect& suspect : suspects) {
+            const SweepRecord& record = *suspect.record;
+            reruns.push_back(SeedJob{record.seed.value_or(0),
+                                     rerun_argv(self, record.repro, suspect.fixes),
+                                     with_fixes(record.repro, suspect.fixes), record.scenario});
         }
+        SweepOptions options;
+        options.jobs = jobs;
+        options.progress = nullptr;
+        const SweepSummary rerun = run_sweep(reruns, options);
+        std::vector<Suspect> next;
+        for (size_t i = 0; i < suspects.size(); ++i) {
+            const SeedJob& job = reruns[i];
+            const auto failure = std::find_if(
+                rerun.failures.begin(), rerun.failures.end(), [&](const SeedOutcome& o) {
+                    return o.seed == job.seed && o.scenario == job.scenario && o.repro == job.repro;
+                });
+            if (failure == rerun.failures.end()) {
+                fix_of[fmt::format("{} {}", job.scenario, job.seed)] = job.repro;
+                continue;
+            }
+            std::istringstream record_text(failure->record);
+            const SweepResults again = parse_sweep_results(record_text, "re-run", nullptr);
+            if (again.records.empty()) {
+                continue;
+            }
+            std::vector<std::string> more =
+                new_fixes(again.records.front().reached, suspects[i].fixes);
+            if (!more.empty()) {
+                Suspect grown = suspects[i];
+                grown.fixes.insert(grown.fixes.end(), more.begin(), more.end());
+                next.push_back(grown);
+            }
+        }
+        suspects = std::move(next);
     }
     fmt::print("floe sweep --explain {}: {} failed seeds\n", results_path, failed);
     for (const auto& [key, command] : fix_of) {
@@ -511,7 +561,7 @@ int explain_command(const std::string& self, const std::string& results_path, un
     uint64_t open = 0;
     for (const SweepRecord& record : results.records) {
         const std::string key = fmt::format("{} {}", record.scenario, record.seed.value_or(0));
-        if (record.passed || explained.contains(key)) {
+        if (record.passed || fix_of.contains(key)) {
             continue;
         }
         ++open;
@@ -519,7 +569,7 @@ int explain_command(const std::string& self, const std::string& results_path, un
                    record.message.substr(0, record.message.find('\n')), record.repro);
     }
     fmt::print("explain: {} failed, {} explained by Walrus findings, {} unexplained\n", failed,
-               explained.size(), open);
+               fix_of.size(), open);
     return open == 0 ? exit_pass : exit_seeds_failed;
 }
 
