@@ -75,14 +75,28 @@ const std::vector<std::string> model_fail_points = {
 
 // As Walrus's own shard-sync unit tests do it (node.rs, sync_shard_shard_recovery_restart):
 // the first transfer batch fails non-retryably, so the sync switches to direct recovery, whose
-// recovery phase then fails too; handle_sync_error gives up (Failed).
-void arm_terminal_shard_sync_failure(sim::FailPoints& points, sim::HostId node) {
+// recovery phase then fails too; handle_sync_error gives up (Failed). The recovery-phase error
+// is kept for the task that went direct (a per-shard task runs its attempts in one fiber):
+// another gained shard's ordinary recovery phase must not take it.
+void arm_terminal_shard_sync_failure(sim::Simulation& sim, sim::HostId node) {
+    sim::FailPoints& points = sim.fail_points();
+    sim::Scheduler& scheduler = sim.scheduler();
+    auto direct = std::make_shared<std::optional<sim::FiberId>>();
     points.arm("fail_point_fetch_sliver",
                sim::FailPointAction::arg({/*primary*/ 0, /*trigger_at*/ 1, /*retryable*/ 0})
                    .once()
                    .only_on(node));
-    points.arm("fail_point_after_start_recovery",
-               sim::FailPointAction::inject_error().once().only_on(node));
+    points.arm("fail_point_direct_shard_sync_recovery",
+               sim::FailPointAction::call([&scheduler, direct] {
+                   if (!direct->has_value()) {
+                       *direct = scheduler.current_fiber();
+                   }
+               }).only_on(node));
+    points.arm(
+        "fail_point_after_start_recovery",
+        sim::FailPointAction::inject_error().once().only_on(node).only_when([&scheduler, direct] {
+            return direct->has_value() && **direct == scheduler.current_fiber();
+        }));
 }
 
 Cluster::Cluster(sim::Simulation& sim, ClusterConfig config)

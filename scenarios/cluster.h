@@ -31,7 +31,7 @@ extern const std::vector<std::string> model_fail_points;
 
 // Makes `node`'s next shard sync fail for good (handle_sync_error -> Failed, §8.4); it has
 // failed once fail_point_after_start_recovery fired.
-void arm_terminal_shard_sync_failure(sim::FailPoints& points, sim::HostId node);
+void arm_terminal_shard_sync_failure(sim::Simulation& sim, sim::HostId node);
 
 struct ClusterConfig {
     std::vector<uint64_t> weights = {1, 2, 3, 3, 4};

@@ -338,7 +338,7 @@ private:
 
     // WAL-1271: the first transfer batch of node 0's gained shards fails and the sync gives up.
     void shard_sync_fails(sim::Runtime& world) {
-        arm_terminal_shard_sync_failure(sim_.fail_points(), node0());
+        arm_terminal_shard_sync_failure(sim_, node0());
         world.sleep(65_s);
         (void)stake_for_gain();
         while (sim_.fail_points().fires("fail_point_after_start_recovery") == 0) {

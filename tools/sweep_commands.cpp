@@ -299,6 +299,18 @@ std::string check_sets(const std::string& scenario, const std::vector<std::strin
     return {};
 }
 
+// "a,b" -> {"a", "b"}; empty names are dropped.
+std::vector<std::string> switch_names(const std::string& list) {
+    std::vector<std::string> names;
+    std::istringstream in(list);
+    for (std::string name; std::getline(in, name, ',');) {
+        if (!name.empty()) {
+            names.push_back(name);
+        }
+    }
+    return names;
+}
+
 std::string parse_gate(const std::string& path, std::vector<GateEntry>& entries) {
     std::ifstream in(path);
     if (!in) {
@@ -326,11 +338,17 @@ std::string parse_gate(const std::string& path, std::vector<GateEntry>& entries)
         std::string error;
         const bool known = entry.kind == "pass" || entry.kind == "fail" || entry.kind == "walrus" ||
                            entry.kind == "fixed" || entry.kind == "determinism";
-        const auto kind = walrus::behaviour_kind(entry.old_behaviour);
         const auto wanted = entry.kind == "fail" ? walrus::BehaviourKind::old_behaviour
                                                  : walrus::BehaviourKind::new_behaviour;
+        // A walrus or fixed line may name several fixes, comma-separated: a seed that reaches
+        // two findings passes only with both fixed.
+        const auto names = switch_names(entry.old_behaviour);
+        const bool kinds_ok = !names.empty() && (entry.kind != "fail" || names.size() == 1) &&
+                              std::all_of(names.begin(), names.end(), [&](const std::string& name) {
+                                  return walrus::behaviour_kind(name) == wanted;
+                              });
         if (!known || entry.seeds.empty() || !parse_seed_range(entry.seeds, error) ||
-            !check_scenario_name(entry.scenario).empty() || (switched && kind != wanted) ||
+            !check_scenario_name(entry.scenario).empty() || (switched && !kinds_ok) ||
             ((entry.kind == "fail" || entry.kind == "determinism") && !entry.sets.empty()) ||
             !check_sets(entry.scenario, entry.sets).empty()) {
             return fmt::format(
@@ -372,7 +390,7 @@ bool run_gate_entry(const std::string& self, const GateEntry& entry, unsigned jo
         // A known failure of Walrus itself (docs/FINDINGS.md): every seed fails as Walrus is
         // modelled, and passes with the new behaviour that fixes it.
         const SweepSummary as_walrus = sweep({});
-        const SweepSummary fixed = sweep({entry.old_behaviour});
+        const SweepSummary fixed = sweep(switch_names(entry.old_behaviour));
         if (as_walrus.passed > 0) {
             fmt::print("    {} of {} seeds passed as Walrus: the finding no longer reproduces\n",
                        as_walrus.passed, seeds.count());
@@ -382,9 +400,8 @@ bool run_gate_entry(const std::string& self, const GateEntry& entry, unsigned jo
     }
     // fixed: a scenario some of whose seeds reach a known Walrus failure (the finding's own
     // `walrus` line shows it); every seed must pass with the finding's fix on.
-    const std::vector<std::string> old = entry.kind == "pass"
-                                             ? std::vector<std::string>{}
-                                             : std::vector<std::string>{entry.old_behaviour};
+    const std::vector<std::string> old =
+        entry.kind == "pass" ? std::vector<std::string>{} : switch_names(entry.old_behaviour);
     const SweepSummary summary = sweep(old);
     if (entry.kind == "pass" || entry.kind == "fixed") {
         print_failures(summary, stdout);

@@ -134,8 +134,9 @@ TEST_CASE(
     INFO(report.result.message);
     REQUIRE(report.result.passed());
     CHECK_FALSE(report.node0_attested_after_failure);
+    // The direct recovery failed: ActiveRecover.
     CHECK(std::find(report.node0_shard_api_status.begin(), report.node0_shard_api_status.end(),
-                    "InTransfer") != report.node0_shard_api_status.end());
+                    "InRecovery") != report.node0_shard_api_status.end());
 }
 
 // --- the old behaviours: each changes what a test observes ---------------------------------------
