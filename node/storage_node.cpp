@@ -166,7 +166,6 @@ BlobInfo StorageNode::update_blob_info(const ChainEvent& event, const BlobId& bl
 }
 
 void StorageNode::process_blob_event(const ChainEvent& event, EventHandle handle) {
-    const Epoch epoch = event_epoch_.value_or(event.epoch);
     std::visit(Overloaded{
                    [&](const BlobRegistered& registered) {
                        (void)update_blob_info(event, registered.blob_id,
@@ -181,7 +180,8 @@ void StorageNode::process_blob_event(const ChainEvent& event, EventHandle handle
                        const BlobInfo info = update_blob_info(
                            event, deleted.blob_id,
                            BlobInfoMergeOperand::delete_blob(deleted.was_certified));
-                       if (!info.is_certified(epoch)) {
+                       // process_blob_deleted_event: not certified at the committee epoch.
+                       if (!info.is_certified(current_committee_epoch())) {
                            blob_sync_.cancel_sync_and_mark_event_complete(deleted.blob_id);
                        }
                        handle.complete();
@@ -703,10 +703,9 @@ void StorageNode::submit_attestation(Epoch epoch) {
 void StorageNode::monitor_loop() {
     while (true) {
         rt_.sleep(context_.config.blob_recovery.monitor_interval);
-        if (!event_epoch_.has_value()) {
-            continue;
-        }
-        const Epoch epoch = *event_epoch_;
+        // cancel_all_expired_syncs_and_mark_events_completed: is_blob_certified at the committee
+        // epoch.
+        const Epoch epoch = current_committee_epoch();
         blob_sync_.cancel_syncs_where_not([&](const BlobId& blob) {
             const auto info = storage_.blob_info(blob);
             return info.has_value() && info->is_certified(epoch);
