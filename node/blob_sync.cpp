@@ -99,6 +99,14 @@ BlobSyncHandler::SyncGuard::~SyncGuard() {
 
 // §6.3 sync_blob_for_all_shards.
 void BlobSyncHandler::run_sync(const BlobId& blob, Epoch certified_epoch, SyncGuard& guard) {
+    FLOE_ASSERT(running_.insert(blob).second,
+                "two syncs of blob {} run at once (invariant 7: at most one in progress)",
+                blob.short_hex());
+    struct Running {
+        std::set<BlobId>& running;
+        BlobId blob;
+        ~Running() { running.erase(blob); }
+    } running{running_, blob};
     const sim::TraceSpan span = rt_.span(
         "blob-sync", fmt::format("blob={}{}", blob.short_hex(),
                                  has_event_handle(blob, guard.generation) ? "" : " recovery"));
@@ -132,6 +140,9 @@ void BlobSyncHandler::finish(const BlobId& blob, uint64_t generation, SyncOutcom
     }
     Entry entry = std::move(it->second);
     in_progress_.erase(it);
+    // Invariant 7: one terminal outcome per sync, which every subscriber reads from the channel.
+    FLOE_ASSERT(!entry.status.borrow().done, "blob {}'s sync finished twice (invariant 7)",
+                blob.short_hex());
     if (outcome != SyncOutcome::cancelled && entry.handle.has_value()) {
         entry.handle->complete();  // may write the cursor (a fail point may crash us here)
     }

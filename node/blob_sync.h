@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include "node/config.h"
 #include "node/event_handle.h"
@@ -126,6 +127,9 @@ private:
     sim::Semaphore blob_permits_;
     sim::Semaphore sliver_permits_;
     std::map<BlobId, Entry> in_progress_;  // INV (7): at most one sync per blob id
+    // Invariant 7, checked as the run goes: the blobs whose synchronizer body is running. A
+    // second body for the same blob while one runs would be two in-progress syncs of a blob.
+    std::set<BlobId> running_;
     uint64_t next_generation_ = 1;
 };
 
