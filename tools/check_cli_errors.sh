@@ -61,6 +61,14 @@ expect_error "either scenario names or --all" sweep --seeds 1..2
 expect_error "--set needs exactly one scenario" sweep swarm long-node-recovery --seeds 1..2 --set epochs=2
 expect_error "unknown scenario 'nosuch'" check-determinism nosuch --seed 1
 expect_error "cannot read the gate list /nonexistent-dir/gate.txt" gate --list /nonexistent-dir/gate.txt
+bad_gate=$(mktemp)
+echo "walrus swarm 1..2 rescan-recovery" >"$bad_gate"  # an old behaviour cannot fix a finding
+expect_error "$bad_gate:1: expected 'pass SCENARIO" gate --list "$bad_gate"
+echo "fixed swarm 1..2 head-attestation-rules,nosuch" >"$bad_gate"  # every listed fix must exist
+expect_error "$bad_gate:1: expected 'pass SCENARIO" gate --list "$bad_gate"
+echo "fail swarm 1..2 rescan-recovery,notify-one-sync-waiter" >"$bad_gate"  # one switch per fail line
+expect_error "$bad_gate:1: expected 'pass SCENARIO" gate --list "$bad_gate"
+rm -f "$bad_gate"
 expect_error "cannot read /nonexistent-dir/a.log" diff /nonexistent-dir/a.log /nonexistent-dir/b.log
 if [[ -e /nonexistent-dir ]]; then echo "FAIL: a bad path was created"; status=1; fi
 rm -rf "$nonempty"
