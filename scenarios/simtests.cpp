@@ -180,7 +180,7 @@ void lagging_node_recovery(Scenario& s) {
     if (s.flag("expect-resume") &&
         !s.check(resumed.value() > 0,
                  "node 0's recovery never resumed from a persisted checkpoint after the "
-                 "in-recovery crash")) {
+                 "in-recovery crash (Walrus's test asserts it; a race it loses: finding F3)")) {
         return;
     }
     finish_with_convergence(s);
