@@ -190,6 +190,9 @@ bool NodeRecoveryHandler::checkpointed_pass(Epoch epoch) {
             FLOE_ASSERT(storage_.clear_recovery_progress().ok(), "clear recovery checkpoint");
             break;
         case ResumeDecision::Kind::resume:
+            // Invariant 20, where the checkpoint is used: it was written for these shards.
+            FLOE_ASSERT(storage_.recovery_progress()->owned_shards == owned,
+                        "recovery resumes a checkpoint written for other shards (invariant 20)");
             (void)rt_.fail_point("fail_point_node_recovery_resumed_from_checkpoint");
             ++stats_.resumed;
             check_checkpoint_sound(epoch, owned, decision.resume_after);
@@ -223,13 +226,33 @@ bool NodeRecoveryHandler::checkpointed_pass(Epoch epoch) {
         (void)rt_.fail_point("fail_point_node_recovery_start_sync");  // §11, after start_sync
     };
     bool aborted = false;
+    // Invariant 21, checked as the pass goes against the cursor's own schedule: each blob's
+    // retry delays run initial, 2x, 4x ... up to the cap, and start over once the blob settles.
+    std::map<BlobId, sim::Duration> last_delay;
+    auto check_backoff = [&](const BlobId& blob, sim::Duration delay) {
+        auto previous = last_delay.find(blob);
+        const sim::Duration expected =
+            previous == last_delay.end()
+                ? config_.retry_backoff_initial
+                : std::min(previous->second * 2, config_.retry_backoff_max);
+        FLOE_ASSERT(delay == expected,
+                    "blob {} retried after {} instead of {} (invariant 21: 1, 2, 4 ... 30 s)",
+                    blob.short_hex(), delay.to_string(), expected.to_string());
+        last_delay[blob] = delay;
+    };
     auto handle = [&](const Outcome& result) {
         switch (result.outcome) {
-            case SyncOutcome::success: cursor.succeeded(result.blob); break;
+            case SyncOutcome::success:
+                cursor.succeeded(result.blob);
+                last_delay.erase(result.blob);
+                break;
             case SyncOutcome::cancelled:
                 if (auto due = cursor.cancelled(result.blob, still_needed(result.blob, owned_list),
                                                 rt_.now())) {
+                    check_backoff(result.blob, *due - rt_.now());
                     record_retry(result.blob, *due - rt_.now());
+                } else {
+                    last_delay.erase(result.blob);
                 }
                 break;
             case SyncOutcome::skipped:
@@ -257,6 +280,7 @@ bool NodeRecoveryHandler::checkpointed_pass(Epoch epoch) {
                 cursor.forget(blob);
             } else if (!still_needed(blob, owned_list)) {
                 cursor.settle(blob);
+                last_delay.erase(blob);
             } else {
                 launch(blob, *info);
             }
