@@ -79,7 +79,9 @@ void list_behaviours(std::FILE* out) {
             fmt::print(out, "  {:<32} {}\n", info.name, info.description);
         }
     }
-    fmt::print(out, "\nNew behaviours (--new-behaviour NAME): fixes of Walrus findings\n");
+    fmt::print(out,
+               "\nNew behaviours (--new-behaviour NAME): fixes of Walrus findings and floe's "
+               "earlier, safer model (docs/MODEL.md section 6)\n");
     for (const auto& info : walrus::behaviour_switches()) {
         if (info.kind == walrus::BehaviourKind::new_behaviour) {
             fmt::print(out, "  {:<32} {}\n", info.name, info.description);
