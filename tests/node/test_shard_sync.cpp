@@ -3,6 +3,9 @@
 // (§8.2, invariants 11-12), and the shard-gain cluster scenarios on sweeps of seeds.
 #include <doctest/doctest.h>
 
+#include <functional>
+#include <vector>
+
 #include "../death_test.h"
 #include "node/node_storage.h"
 #include "node/shard_diff.h"
@@ -50,8 +53,22 @@ struct SyncRig final : ShardSyncEnv {
                                                         SliverType) override {
         FLOE_UNREACHABLE("not in this rig");
     }
-    void attest(Epoch) override {}
+    void attest(Epoch epoch) override { attested.push_back(epoch); }
+    std::vector<Epoch> attested;
 };
+
+// What a shard-sync run left behind, read in the node's fiber after `run_for`.
+struct SyncEnd {
+    std::vector<Epoch> attested;
+    bool syncing = false;
+    ShardStatus status = ShardStatus::none;
+    ShardSyncStats stats;
+};
+
+// Node 0 syncs shard 3 (blob 7 certified at epoch 1) from a source that never answers, with the
+// fail points `arm` sets; returns what was left after `run_for`.
+SyncEnd sync_against_dead_source(const std::function<void(sim::FailPoints&)>& arm,
+                                 sim::Duration switch_to_recovery, sim::Duration run_for);
 
 BlobInfo certified(Epoch epoch) {
     BlobInfo info;
@@ -61,6 +78,71 @@ BlobInfo certified(Epoch epoch) {
 }
 
 }  // namespace
+
+namespace {
+SyncEnd sync_against_dead_source(const std::function<void(sim::FailPoints&)>& arm,
+                                 sim::Duration switch_to_recovery, sim::Duration run_for) {
+    sim::Simulation sim(sim::SimulationConfig{});
+    auto disk = Disk::in_memory("dead-source");
+    SyncEnd end;
+    const sim::HostId source = sim.add_host("source", [](sim::Runtime&) {});  // never started
+    const sim::HostId host = sim.add_host("node", [&](sim::Runtime& rt) {
+        NodeStorage storage(NodeStore::open(rt, *disk).value());
+        REQUIRE(storage.put_blob_info(BlobId::from_u64(7), certified(1)).ok());
+        REQUIRE(storage.create_shard(3, ShardStatus::none).ok());
+        SyncRig rig(storage);
+        ShardSyncConfig config;
+        config.retry_min_backoff = 1_s;
+        config.retry_max_backoff = 2_s;
+        config.retry_switch_to_recovery_interval = switch_to_recovery;
+        ShardSyncHandler handler(rt, storage, rig, 0, 13, Directory{0, {host, source}}, config);
+        handler.start_sync_shards({3});
+        rt.sleep(run_for);
+        end =
+            SyncEnd{rig.attested, handler.is_syncing(3), storage.shard_status(3), handler.stats()};
+        rt.sleep(sim::Duration::forever() / 2);
+    });
+    auto result = sim.run([&](sim::Runtime& rt) {
+        arm(sim.fail_points());
+        sim.start(host);
+        rt.sleep(run_for + 1_s);
+    });
+    INFO(result.message);
+    CHECK(result.passed());
+    return end;
+}
+}  // namespace
+
+// §11 as in Walrus's sync_shard_impl: the fail point makes the failed attempt a Success. The
+// entry leaves the map and, the map being empty and the node not recovering, the task attests
+// its epoch — while the shard is still ActiveSync, left to restart_syncs ("simulate a reboot").
+TEST_CASE("shard sync: fail_point_shard_sync_no_retry turns an error into Success (§11)") {
+    const SyncEnd end = sync_against_dead_source(
+        [](sim::FailPoints& points) {
+            points.arm("fail_point_shard_sync_no_retry", sim::FailPointAction::inject_error());
+        },
+        sim::Duration::seconds(12 * 3600), 20_s);
+    CHECK(end.stats.no_retry_exits == 1);
+    CHECK(end.stats.retries == 0);
+    CHECK_FALSE(end.syncing);
+    CHECK(end.status == ShardStatus::active_sync);
+    CHECK(end.attested == std::vector<Epoch>{2});
+}
+
+// handle_sync_error: a non-retryable error in a direct attempt ends the sync for good (Failed):
+// the entry stays in the map, the shard keeps its status, nothing attests.
+TEST_CASE("shard sync: a failed direct recovery is terminal (handle_sync_error -> Failed)") {
+    const SyncEnd end = sync_against_dead_source(
+        [](sim::FailPoints& points) {
+            points.arm("fail_point_after_start_recovery", sim::FailPointAction::inject_error());
+        },
+        3_s, 30_s);
+    CHECK(end.stats.direct_recoveries == 1);
+    CHECK(end.stats.terminal_failures == 1);
+    CHECK(end.syncing);
+    CHECK(end.status == ShardStatus::active_recover);
+    CHECK(end.attested.empty());
+}
 
 TEST_CASE("shard status: start, finish and lock transitions (§3.2)") {
     sim::Simulation sim(sim::SimulationConfig{});
