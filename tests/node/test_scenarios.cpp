@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -97,9 +98,21 @@ TEST_CASE("scenarios: names are unique, documented, and name real switches") {
     }
     CHECK(find_scenario("nosuch") == nullptr);
     // Every old-behaviour switch is caught by at least one scenario, and every new-behaviour
-    // switch fixes the Walrus finding of at least one.
+    // switch fixes the Walrus finding of at least one, except floe's earlier models that no
+    // scenario of their own shows yet (docs/MODEL.md section 6), each with where it is
+    // exercised instead. An entry here that a scenario covers, or that names no switch, fails.
+    const std::map<std::string, std::string> without_scenario = {
+        {"active-shard-sync-is-success", "finding F6: tools/gate.txt, walrus swarm 7105"},
+        {"checkpoint-every-n-settled", "tests/node/test_recovery_cursor.cpp"},
+        {"blob-sync-skips-missing-shards", "its Walrus panic is not reached by any sweep yet"},
+        {"any-epoch-shard-assignment", "its Walrus panic is not reached by any sweep yet"},
+    };
     for (const auto& info : walrus::behaviour_switches()) {
-        CHECK_MESSAGE(switches_caught.contains(info.name), info.name);
+        const bool excused = without_scenario.contains(info.name);
+        CHECK_MESSAGE(switches_caught.contains(info.name) != excused, info.name);
+    }
+    for (const auto& [name, where] : without_scenario) {
+        CHECK_MESSAGE(walrus::behaviour_kind(name) == walrus::BehaviourKind::new_behaviour, name);
     }
 }
 
