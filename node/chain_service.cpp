@@ -32,7 +32,9 @@ void ChainService::boot(sim::Runtime& rt) {
     rt.serve<CommitteesRequest, CommitteesReply>(
         method::committees, [this](sim::HostId, CommitteesRequest request) {
             const Epoch epoch = request.epoch == 0 ? chain_.current_epoch() : request.epoch;
-            return CommitteesReply{chain_.current_epoch(), chain_.committee_at(epoch)};
+            return CommitteesReply{chain_.current_epoch(),
+                                   chain_.state() == walrus::EpochState::change_sync,
+                                   chain_.committee_at(epoch)};
         });
     rt.serve<SyncDoneRequest, SyncDoneReply>(
         method::sync_done, [this, &rt](sim::HostId, SyncDoneRequest request) {

@@ -50,6 +50,9 @@ struct CommitteesRequest {
 };
 struct CommitteesReply {
     Epoch chain_epoch = 0;
+    // The chain is between EpochChangeStart and EpochChangeDone of chain_epoch (Walrus's
+    // ActiveCommittees::is_transitioning).
+    bool transitioning = false;
     std::optional<Committee> committee;  // the committee of the requested epoch, if known
 };
 

@@ -493,7 +493,8 @@ ShardSyncHandler::PendingOutcome ShardSyncHandler::recover_one_pending(ShardInde
         const BlobMetadata metadata =
             env_.get_or_recover_metadata(blob, *info->initial_certified_epoch);
         const uint32_t pair = pair_index(shard, n_shards_, blob);
-        const auto sliver = env_.recover_sliver_unless_retired(metadata, pair, type);
+        const auto sliver = env_.recover_sliver_unless_retired(metadata, pair, type,
+                                                               *info->initial_certified_epoch);
         if (sliver.has_value()) {
             if (!storage_.put_sliver(shard, blob, *sliver).ok()) {
                 return PendingOutcome::shard_removed;

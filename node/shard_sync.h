@@ -29,7 +29,8 @@ public:
     // once the blob is retired (deleted, invalidated or expired: Walrus's
     // blob_retirement_notifier.execute_with_retirement_check around recover_sliver).
     virtual std::optional<Sliver> recover_sliver_unless_retired(const BlobMetadata& metadata,
-                                                                uint32_t pair, SliverType type) = 0;
+                                                                uint32_t pair, SliverType type,
+                                                                Epoch certified_epoch) = 0;
     virtual void attest(Epoch epoch) = 0;
 };
 

@@ -148,7 +148,14 @@ void StorageNode::process_event(const ChainEvent& event) {
                        process_epoch_change_start(event, start.epoch, std::move(handle));
                    },
                    [&](const EpochParametersSelected&) { handle.complete(); },
-                   [&](const EpochChangeDone&) { handle.complete(); },
+                   [&](const EpochChangeDone& done) {
+                       // end_committee_change: the transition to the tracked epoch is over; an
+                       // older one (a backlog) changes nothing.
+                       if (done.epoch == committee_epoch_) {
+                           transitioning_ = false;
+                       }
+                       handle.complete();
+                   },
                    [&](const ShardsReceived&) { handle.complete(); },
                    [&](const auto&) { process_blob_event(event, std::move(handle)); },
                },
@@ -306,6 +313,9 @@ Epoch StorageNode::latest_chain_epoch() {
                                                CommitteesRequest{0},
                                                context_.config.events.chain_request_timeout);
         if (reply.ok()) {
+            if (reply.value().chain_epoch >= committee_epoch_) {
+                transitioning_ = reply.value().transitioning;  // the latest committees as fetched
+            }
             committee_epoch_ = std::max(committee_epoch_, reply.value().chain_epoch);
             return reply.value().chain_epoch;
         }
@@ -754,11 +764,12 @@ void StorageNode::synchronize_blob(const BlobId& blob, Epoch certified_epoch,
         sim::TaskGroup<bool> shards;
         const Epoch pass_epoch = *event_epoch_;
         for (ShardIndex shard : shards_now()) {
-            shards.add(rt_.spawn(fmt::format("recover-slivers {}", shard),
-                                 [this, &sliver_permits, metadata, shard, pass_epoch] {
-                                     sim::Permit permit = sliver_permits.acquire();
-                                     return recover_pair(metadata, shard, pass_epoch);
-                                 }));
+            shards.add(
+                rt_.spawn(fmt::format("recover-slivers {}", shard),
+                          [this, &sliver_permits, metadata, shard, pass_epoch, certified_epoch] {
+                              sim::Permit permit = sliver_permits.acquire();
+                              return recover_pair(metadata, shard, pass_epoch, certified_epoch);
+                          }));
         }
         const std::vector<bool> removed = shards.join_all();
         if (std::find(removed.begin(), removed.end(), true) == removed.end()) {
@@ -770,7 +781,8 @@ void StorageNode::synchronize_blob(const BlobId& blob, Epoch certified_epoch,
 
 // One shard's sliver pair of a blob sync; true if the shard was removed meanwhile (Walrus's
 // UnregisteredColumn).
-bool StorageNode::recover_pair(const BlobMetadata& metadata, ShardIndex shard, Epoch pass_epoch) {
+bool StorageNode::recover_pair(const BlobMetadata& metadata, ShardIndex shard, Epoch pass_epoch,
+                               Epoch certified_epoch) {
     const BlobId& blob = metadata.blob_id;
     if (!storage_.has_shard(shard) && !context_.config.old.blob_sync_skips_missing_shards) {
         (void)rt_.fail_point("walrus_panic_blob_sync_missing_shard");
@@ -787,10 +799,11 @@ bool StorageNode::recover_pair(const BlobMetadata& metadata, ShardIndex shard, E
         }
         types.add(rt_.spawn(
             fmt::format("recover-sliver {}", sliver_type_name(type)),
-            [this, metadata, shard, pair, type, pass_epoch] {
+            [this, metadata, shard, pair, type, pass_epoch, certified_epoch] {
                 // Bounded by the sync's cancellation (§16 item 11), not by
                 // retirement.
-                const Sliver sliver = *recover_sliver(metadata, pair, type, [] { return false; });
+                const Sliver sliver =
+                    *recover_sliver(metadata, pair, type, certified_epoch, [] { return false; });
                 (void)rt_.fail_point_async("fail_point_recover_sliver_before_put_sliver");
                 check_blob_sync_target(metadata.blob_id, shard, pass_epoch);
                 auto put = storage_.put_sliver(shard, metadata.blob_id, sliver);
@@ -826,17 +839,29 @@ bool StorageNode::is_retired(const BlobId& blob) {
 }
 
 std::optional<Sliver> StorageNode::recover_sliver_unless_retired(const BlobMetadata& metadata,
-                                                                 uint32_t pair, SliverType type) {
-    return recover_sliver(metadata, pair, type,
+                                                                 uint32_t pair, SliverType type,
+                                                                 Epoch certified_epoch) {
+    return recover_sliver(metadata, pair, type, certified_epoch,
                           [this, blob = metadata.blob_id] { return is_retired(blob); });
 }
 
+// active_committees.rs read_committee(certified_epoch), which the committee service uses for
+// metadata and sliver recovery: while transitioning to epoch E (EpochChangeDone(E) not yet
+// processed), a blob certified before E is read from the previous committee, whose members
+// still hold it; otherwise from the current one.
+Epoch StorageNode::read_committee_epoch(Epoch certified_epoch) {
+    const Epoch current = current_committee_epoch();
+    if (!transitioning_ || certified_epoch >= current || current <= 1) {
+        return current;
+    }
+    return current - 1;
+}
+
 BlobMetadata StorageNode::recover_metadata(const BlobId& blob, Epoch certified_epoch) {
-    (void)certified_epoch;
     ExponentialBackoff backoff(context_.config.committee.retry_interval_min,
                                context_.config.committee.retry_interval_max);
     while (true) {
-        const Committee& current = committee(current_committee_epoch());
+        const Committee& current = committee(read_committee_epoch(certified_epoch));
         std::vector<NodeIndex> members;
         for (const CommitteeMember& member : current.members) {
             if (member.node != context_.index) {
@@ -861,7 +886,7 @@ BlobMetadata StorageNode::recover_metadata(const BlobId& blob, Epoch certified_e
 // shards answered, decodes, and checks the result against the metadata (§6.4). Retries with
 // backoff while too few peers answer.
 std::optional<Sliver> StorageNode::recover_sliver(const BlobMetadata& metadata, uint32_t pair,
-                                                  SliverType type,
+                                                  SliverType type, Epoch certified_epoch,
                                                   const std::function<bool()>& retired) {
     ExponentialBackoff backoff(context_.config.committee.retry_interval_min,
                                context_.config.committee.retry_interval_max);
@@ -869,7 +894,7 @@ std::optional<Sliver> StorageNode::recover_sliver(const BlobMetadata& metadata, 
         if (retired()) {
             return std::nullopt;
         }
-        const Committee& current = committee(current_committee_epoch());
+        const Committee& current = committee(read_committee_epoch(certified_epoch));
         std::vector<sim::JoinHandle<std::vector<RecoverySymbol>>> requests;
         for (const CommitteeMember& member : current.members) {
             const sim::HostId host = context_.directory.nodes[member.node];

@@ -59,7 +59,8 @@ public:
     const Committee& committee_at(Epoch epoch) override { return committee(epoch); }
     BlobMetadata get_or_recover_metadata(const BlobId& blob, Epoch certified_epoch) override;
     std::optional<Sliver> recover_sliver_unless_retired(const BlobMetadata& metadata, uint32_t pair,
-                                                        SliverType type) override;
+                                                        SliverType type,
+                                                        Epoch certified_epoch) override;
     void attest(Epoch epoch) override { attest_as(epoch, "shard-sync"); }
     // §7.8, invariant 4: within one incarnation, one component attests an epoch.
     void attest_as(Epoch epoch, const char* component);
@@ -121,9 +122,12 @@ private:
     BlobMetadata recover_metadata(const BlobId& blob, Epoch certified_epoch);
     // Retries until the sliver decodes, or until `retired()` (checked before every attempt).
     std::optional<Sliver> recover_sliver(const BlobMetadata& metadata, uint32_t pair,
-                                         SliverType type, const std::function<bool()>& retired);
+                                         SliverType type, Epoch certified_epoch,
+                                         const std::function<bool()>& retired);
+    Epoch read_committee_epoch(Epoch certified_epoch);
     bool is_retired(const BlobId& blob);
-    bool recover_pair(const BlobMetadata& metadata, ShardIndex shard, Epoch pass_epoch);
+    bool recover_pair(const BlobMetadata& metadata, ShardIndex shard, Epoch pass_epoch,
+                      Epoch certified_epoch);
     void check_blob_sync_target(const BlobId& blob, ShardIndex shard, Epoch pass_epoch);
     void monitor_loop();
 
@@ -154,7 +158,11 @@ private:
     sim::Notify attest_wakeup_{"attester"};
     sim::Event event_epoch_known_{"event-epoch"};
     sim::FiberId event_task_ = 0;
-    Epoch committee_epoch_ = 0;  // the committee service's epoch (§5): latest EpochChangeStart
+    Epoch committee_epoch_ = 0;
+    // The committee service's ActiveCommittees::is_transitioning: between its move to an epoch
+    // and that epoch's EpochChangeDone; blobs certified before it are read from the previous
+    // committee meanwhile (read_committee).
+    bool transitioning_ = false;  // the committee service's epoch (§5): latest EpochChangeStart
     BlobSyncHandler blob_sync_;
     ShardSyncHandler shard_sync_;
     NodeRecoveryHandler recovery_;

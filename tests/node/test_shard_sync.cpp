@@ -49,8 +49,8 @@ struct SyncRig final : ShardSyncEnv {
         (void)never.wait();  // blocks: keeps a RecoverMetadata launcher busy
         return BlobMetadata::compute(blob, 13);
     }
-    std::optional<Sliver> recover_sliver_unless_retired(const BlobMetadata&, uint32_t,
-                                                        SliverType) override {
+    std::optional<Sliver> recover_sliver_unless_retired(const BlobMetadata&, uint32_t, SliverType,
+                                                        Epoch) override {
         FLOE_UNREACHABLE("not in this rig");
     }
     void attest(Epoch epoch) override { attested.push_back(epoch); }
