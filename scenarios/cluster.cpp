@@ -19,7 +19,8 @@ const std::vector<std::string> crash_node_fail_points = {
     "process-event-after", "write-event-before", "write-event-after",
 };
 
-const std::vector<std::string> model_fail_points = {
+namespace {
+const std::vector<std::string> model_fail_points_without_conditions = {
     "start_node_recovery_entry",
     "fail_point_node_recovery_start_sync",
     "fail_point_node_recovery_resumed_from_checkpoint",
@@ -60,18 +61,24 @@ const std::vector<std::string> model_fail_points = {
     // floe's own, around each column family a shard removal drops (node/store/node_store.cpp).
     "drop-cf-before",
     "drop-cf-after",
-    // Conditions of the Walrus findings (docs/FINDINGS.md): a seed that fails after reaching one
-    // is a candidate for that finding; tools/deep.sh re-runs it with the fix switch to tell.
-    "walrus_finding_f1_checkpoint_across_catch_up",
-    "walrus_finding_f2_regained_shard_active",
-    // Where #3464 does what floe's earlier model did not (the --new-behaviour switches of
-    // node/behaviours.h name them as their conditions); the walrus_panic_ ones end the run.
-    "walrus_false_sync_done_attested",
-    "walrus_finding_f4_gained_shard_without_sync_status",
-    "walrus_panic_active_shard_sync",
-    "walrus_panic_blob_sync_missing_shard",
-    "walrus_panic_unknown_shard_assignment_epoch",
 };
+
+// The conditions of the --new-behaviour switches (node/behaviours.cpp): where a Walrus finding's
+// precondition arises, or just before a Walrus panic. A seed that fails after reaching one is a
+// candidate for that finding; `floe sweep --explain` re-runs it with the fix to tell.
+std::vector<std::string> with_behaviour_conditions(std::vector<std::string> names) {
+    for (const walrus::BehaviourInfo& info : walrus::behaviour_switches()) {
+        if (info.condition != nullptr) {
+            names.emplace_back(info.condition);
+        }
+    }
+    return names;
+}
+
+}  // namespace
+
+const std::vector<std::string> model_fail_points =
+    with_behaviour_conditions(model_fail_points_without_conditions);
 
 // As Walrus's own shard-sync unit tests do it (node.rs, sync_shard_shard_recovery_restart):
 // the first transfer batch fails non-retryably, so the sync switches to direct recovery, whose
