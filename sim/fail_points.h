@@ -9,7 +9,9 @@
 //   hold          suspend until release(name) (async only)
 //   hold_until    suspend until a predicate holds, polled every `poll` (async only)
 //   arg           hand values to an arg call site (Walrus's fail_point_arg!); other sites
-//                 must not be armed with it
+//                 must not be armed with it. The site decides whether the values apply to this
+//                 hit, and a fire is counted (at_most, once) whether or not they do: arm an arg
+//                 action without a count when its trigger may lie beyond the first hit
 // Each action can be limited to one host and to the hits where a condition holds (Walrus's
 // fail_point_if!: the scenario decides per hit from what it observes), fire with a seeded
 // probability (stream "failpoints"; drawn only where the point is armed and the filters pass,
