@@ -9,10 +9,10 @@
 #include <stdlib.h>
 
 #include "scenarios/scenario.h"
-#include "sim/perfetto.h"
 #include "sim/timeline.h"
 #include "tools/bench_kernel.h"
 #include "tools/html_report.h"
+#include "tools/perfetto.h"
 #include "tools/scenario_commands.h"
 
 namespace floe::tools {
@@ -50,7 +50,7 @@ double run_traced(const scenarios::ScenarioSpec& spec, uint64_t seed, const std:
     ReportSummary summary;
     summary.title = spec.name;
     summary.passed = result.result.passed();
-    (void)sim::write_perfetto_json(timeline, dir + "/run.json");
+    (void)write_perfetto_json(timeline, dir + "/run.json");
     (void)write_html_report(timeline, summary, dir + "/run.html");
     return seconds_since(start);
 }

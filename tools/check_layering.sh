@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Layering rules (ARCHITECTURE.md):
-#   sim/ never includes node/ or scenarios/ (the kernel knows nothing of Walrus);
+#   sim/ never includes node/, scenarios/ or tools/ (the kernel knows nothing of Walrus, nor of
+#   the CLI and the viewers' writers: tools/html_report, tools/perfetto);
 #   node/ reaches the kernel only through the runtime interface headers below, and never asks
 #   whether it is simulated.
 # `check_layering.sh --self-test` proves the check catches each kind of violation.
@@ -11,8 +12,8 @@ RUNTIME_HEADERS='sim/(runtime|sync|task|time|rng|result|assert|function)\.h'
 
 check_tree() {
   local tree=$1 status=0
-  if [[ -d $tree/sim ]] && grep -rnE '#include\s+"(node|scenarios)/' "$tree/sim"; then
-    echo "layering: sim/ must not include node/ or scenarios/" >&2
+  if [[ -d $tree/sim ]] && grep -rnE '#include\s+"(node|scenarios|tools)/' "$tree/sim"; then
+    echo "layering: sim/ must not include node/, scenarios/ or tools/" >&2
     status=1
   fi
   if [[ -d $tree/node ]]; then
@@ -37,8 +38,8 @@ if [[ ${1:-} == --self-test ]]; then
   mkdir -p "$scratch/sim" "$scratch/node"
   echo '#include "sim/runtime.h"' >"$scratch/node/ok.cpp"
   check_tree "$scratch" >/dev/null 2>&1 || { echo "self-test: a clean tree failed"; exit 1; }
-  for violation in 'sim/k.cpp:#include "node/storage.h"' 'node/a.cpp:#include "sim/scheduler.h"' \
-                   'node/b.cpp:#ifdef FLOE_SIM'; do
+  for violation in 'sim/k.cpp:#include "node/storage.h"' 'sim/k.cpp:#include "tools/perfetto.h"' \
+                   'node/a.cpp:#include "sim/scheduler.h"' 'node/b.cpp:#ifdef FLOE_SIM'; do
     file=${violation%%:*}
     rm -f "$scratch/sim/k.cpp" "$scratch/node/a.cpp" "$scratch/node/b.cpp"
     echo "${violation#*:}" >"$scratch/$file"

@@ -11,9 +11,9 @@
 #include "node/behaviours.h"
 #include "scenarios/cluster.h"
 #include "sim/assert.h"
-#include "sim/perfetto.h"
 #include "sim/timeline.h"
 #include "tools/html_report.h"
+#include "tools/perfetto.h"
 
 namespace floe::tools {
 
@@ -373,7 +373,7 @@ bool write_visual_outputs(const RunArgs& args, const sim::Timeline& timeline,
                           const ReportSummary& summary) {
     bool ok = true;
     if (!args.perfetto_path.empty()) {
-        if (auto error = sim::write_perfetto_json(timeline, args.perfetto_path); !error.empty()) {
+        if (auto error = write_perfetto_json(timeline, args.perfetto_path); !error.empty()) {
             fmt::print(stderr, "floe: {}\n", error);
             ok = false;
         }

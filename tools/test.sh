@@ -120,7 +120,7 @@ doctest_suite "walrus model (clang -O0, ASan+UBSan)" build-asan/tests/node/node_
   ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=1 \
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 doctest_suite "sweep runner and trace diff (gcc -O2)" build/tests/tools/tools_tests
-doctest_suite "html report (gcc -O2)" build/tests/report/report_tests
+doctest_suite "html report and Perfetto JSON (gcc -O2)" build/tests/report/report_tests
 check "kernel under valgrind memcheck" \
   valgrind --error-exitcode=1 -q build/tests/kernel_tests --no-colors=true \
   -tce="*many fibers*,*loss drops*"

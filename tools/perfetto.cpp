@@ -1,4 +1,4 @@
-#include "sim/perfetto.h"
+#include "tools/perfetto.h"
 
 #include <fmt/format.h>
 
@@ -11,8 +11,14 @@
 #include <map>
 #include <set>
 
-namespace sim {
+namespace floe::tools {
 namespace {
+
+using sim::Timeline;
+using sim::timeline_instant_kind_name;
+using sim::TimelineInstant;
+using sim::TimelineSpan;
+using sim::TimelineState;
 
 // A JSON string literal. Marks and details are free text: invalid UTF-8 is replaced, not
 // passed through into a file the viewers would refuse.
@@ -205,4 +211,4 @@ std::string write_perfetto_json(const Timeline& timeline, const std::string& pat
     return {};
 }
 
-}  // namespace sim
+}  // namespace floe::tools
