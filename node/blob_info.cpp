@@ -41,6 +41,10 @@ void BlobInfo::apply_register(bool deletable, Epoch end_epoch) {
 }
 
 void BlobInfo::apply_certify(Epoch epoch, bool deletable, Epoch end_epoch, bool is_extension) {
+    // Walrus update_status computes this before the change: a certification of a blob that was
+    // not certified at its epoch (all earlier objects expired or deleted) restarts the initial
+    // certified epoch, even if an older one is recorded (update_initial_certified_epoch, force).
+    const bool was_certified = is_certified(epoch);
     if (is_extension) {
         // Only permanent objects are extended: both aggregates see the later end epoch.
         FLOE_ASSERT(!deletable, "extension of a deletable blob");
@@ -52,7 +56,8 @@ void BlobInfo::apply_certify(Epoch epoch, bool deletable, Epoch end_epoch, bool 
         }
         return;
     }
-    if (!initial_certified_epoch.has_value() || epoch < *initial_certified_epoch) {
+    if (!was_certified || !initial_certified_epoch.has_value() ||
+        epoch < *initial_certified_epoch) {
         initial_certified_epoch = epoch;
     }
     if (deletable) {
@@ -67,15 +72,63 @@ void BlobInfo::apply_certify(Epoch epoch, bool deletable, Epoch end_epoch, bool 
     certified.end_epoch = std::max(certified.end_epoch, end_epoch);
 }
 
+namespace {
+
+// Walrus decrement_deletable_counter_and_maybe_unset_latest_end_epoch: the latest seen end epoch
+// is forgotten with the last object it covered.
+void decrement_deletable(uint32_t& counter, Epoch& latest_seen_end_epoch) {
+    --counter;
+    if (counter == 0) {
+        latest_seen_end_epoch = 0;
+    }
+}
+
+// Walrus PermanentBlobInfo::decrement: the record disappears with its last object.
+void decrement_permanent(std::optional<PermanentInfo>& info) {
+    if (--info->count == 0) {
+        info.reset();
+    }
+}
+
+}  // namespace
+
+void BlobInfo::remove_deletable(bool was_certified) {
+    decrement_deletable(count_deletable_total, latest_seen_deletable_registered_end_epoch);
+    if (was_certified) {
+        FLOE_ASSERT(count_deletable_certified > 0, "delete without a certified deletable object");
+        decrement_deletable(count_deletable_certified, latest_seen_deletable_certified_end_epoch);
+    }
+    maybe_unset_initial_certified_epoch();
+}
+
+void BlobInfo::maybe_unset_initial_certified_epoch() {
+    if (count_deletable_certified == 0 && !permanent_certified.has_value()) {
+        initial_certified_epoch.reset();
+    }
+}
+
 void BlobInfo::apply_delete(bool was_certified) {
     // Only deletable objects are deleted; the counts must cover them (events are replayed in
     // order, so an underflow is a bug, not an input error).
     FLOE_ASSERT(count_deletable_total > 0, "delete without a registered deletable object");
-    --count_deletable_total;
-    if (was_certified) {
-        FLOE_ASSERT(count_deletable_certified > 0, "delete without a certified deletable object");
-        --count_deletable_certified;
+    remove_deletable(was_certified);
+}
+
+// GC phase 1 (Walrus DeletableExpired / PermanentExpired, blob_info_v1.rs at fb097a2262): one
+// object of the blob expired; its counts go, as a deletion's would.
+void BlobInfo::apply_expire(bool deletable, bool was_certified) {
+    if (deletable) {
+        FLOE_ASSERT(count_deletable_total > 0, "expiry without a registered deletable object");
+        remove_deletable(was_certified);
+        return;
     }
+    FLOE_ASSERT(permanent_total.has_value(), "expiry without a registered permanent object");
+    decrement_permanent(permanent_total);
+    if (was_certified) {
+        FLOE_ASSERT(permanent_certified.has_value(), "expiry without a certified permanent object");
+        decrement_permanent(permanent_certified);
+    }
+    maybe_unset_initial_certified_epoch();
 }
 
 void BlobInfo::apply_invalidate(Epoch epoch) {
@@ -86,6 +139,9 @@ void BlobInfo::apply_invalidate(Epoch epoch) {
 }
 
 void BlobInfo::apply(const BlobInfoMergeOperand& operand) {
+    if (invalid) {
+        return;  // blob_info_v1.rs: an Invalid record ignores every later operand
+    }
     switch (operand.kind) {
         case BlobInfoMergeOperand::Kind::mark_metadata_stored: mark_metadata_stored(); return;
         case BlobInfoMergeOperand::Kind::mark_invalid: apply_invalidate(operand.epoch); return;
@@ -98,6 +154,9 @@ void BlobInfo::apply(const BlobInfoMergeOperand& operand) {
             latest_certify_event = operand.event;
             return;
         case BlobInfoMergeOperand::Kind::delete_blob: apply_delete(operand.was_certified); return;
+        case BlobInfoMergeOperand::Kind::expire:
+            apply_expire(operand.deletable, operand.was_certified);
+            return;
     }
     FLOE_UNREACHABLE("bad blob info operand kind {}", static_cast<int>(operand.kind));
 }
@@ -105,6 +164,9 @@ void BlobInfo::apply(const BlobInfoMergeOperand& operand) {
 bool BlobInfo::try_apply(const BlobInfoMergeOperand& operand) {
     // Exactly the conditions the apply_* functions assert, checked first so that apply() below
     // never fails (an assertion would touch the simulator from RocksDB's thread).
+    if (invalid) {
+        return true;  // ignored, as apply() does
+    }
     switch (operand.kind) {
         case BlobInfoMergeOperand::Kind::mark_metadata_stored:
         case BlobInfoMergeOperand::Kind::mark_invalid:
@@ -117,6 +179,15 @@ bool BlobInfo::try_apply(const BlobInfoMergeOperand& operand) {
         case BlobInfoMergeOperand::Kind::delete_blob:
             if (count_deletable_total == 0 ||
                 (operand.was_certified && count_deletable_certified == 0)) {
+                return false;
+            }
+            break;
+        case BlobInfoMergeOperand::Kind::expire:
+            if (operand.deletable
+                    ? count_deletable_total == 0 ||
+                          (operand.was_certified && count_deletable_certified == 0)
+                    : !permanent_total.has_value() ||
+                          (operand.was_certified && !permanent_certified.has_value())) {
                 return false;
             }
             break;
@@ -218,37 +289,29 @@ std::optional<BlobInfo> BlobInfo::decode(std::string_view bytes) {
 }
 
 BlobInfoMergeOperand BlobInfoMergeOperand::mark_invalid(Epoch epoch) {
-    BlobInfoMergeOperand operand;
-    operand.kind = Kind::mark_invalid;
-    operand.epoch = epoch;
-    return operand;
+    return {.kind = Kind::mark_invalid, .epoch = epoch};
 }
 
 BlobInfoMergeOperand BlobInfoMergeOperand::register_blob(bool deletable, Epoch end_epoch) {
-    BlobInfoMergeOperand operand;
-    operand.kind = Kind::register_blob;
-    operand.deletable = deletable;
-    operand.end_epoch = end_epoch;
-    return operand;
+    return {.kind = Kind::register_blob, .deletable = deletable, .end_epoch = end_epoch};
 }
 
 BlobInfoMergeOperand BlobInfoMergeOperand::certify(Epoch epoch, bool deletable, Epoch end_epoch,
                                                    bool is_extension, EventIndex event) {
-    BlobInfoMergeOperand operand;
-    operand.kind = Kind::certify;
-    operand.epoch = epoch;
-    operand.deletable = deletable;
-    operand.end_epoch = end_epoch;
-    operand.is_extension = is_extension;
-    operand.event = event;
-    return operand;
+    return {.kind = Kind::certify,
+            .deletable = deletable,
+            .is_extension = is_extension,
+            .epoch = epoch,
+            .end_epoch = end_epoch,
+            .event = event};
 }
 
 BlobInfoMergeOperand BlobInfoMergeOperand::delete_blob(bool was_certified) {
-    BlobInfoMergeOperand operand;
-    operand.kind = Kind::delete_blob;
-    operand.was_certified = was_certified;
-    return operand;
+    return {.kind = Kind::delete_blob, .was_certified = was_certified};
+}
+
+BlobInfoMergeOperand BlobInfoMergeOperand::expire(bool deletable, bool was_certified) {
+    return {.kind = Kind::expire, .deletable = deletable, .was_certified = was_certified};
 }
 
 std::string BlobInfoMergeOperand::encode() const {
@@ -272,7 +335,7 @@ std::optional<BlobInfoMergeOperand> BlobInfoMergeOperand::decode(std::string_vie
     const auto kind = static_cast<uint8_t>(bytes[0]);
     const auto flags = static_cast<uint8_t>(bytes[1]);
     if (kind < static_cast<uint8_t>(Kind::mark_metadata_stored) ||
-        kind > static_cast<uint8_t>(Kind::delete_blob) ||
+        kind > static_cast<uint8_t>(Kind::expire) ||
         (flags & ~(flag_deletable | flag_extension | flag_was_certified)) != 0) {
         return std::nullopt;
     }

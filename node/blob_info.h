@@ -30,6 +30,7 @@ struct BlobInfoMergeOperand {
         register_blob = 3,  // deletable, end_epoch
         certify = 4,        // epoch, deletable, end_epoch, is_extension, event
         delete_blob = 5,    // was_certified
+        expire = 6,         // deletable, was_certified (GC phase 1: one object expired)
     };
     Kind kind = Kind::mark_metadata_stored;
     bool deletable = false;
@@ -47,6 +48,7 @@ struct BlobInfoMergeOperand {
     static BlobInfoMergeOperand certify(Epoch epoch, bool deletable, Epoch end_epoch,
                                         bool is_extension, EventIndex event);
     static BlobInfoMergeOperand delete_blob(bool was_certified);
+    static BlobInfoMergeOperand expire(bool deletable, bool was_certified);
 
     std::string encode() const;
     static std::optional<BlobInfoMergeOperand> decode(std::string_view bytes);
@@ -80,6 +82,7 @@ struct BlobInfo {
     void apply_register(bool deletable, Epoch end_epoch);
     void apply_certify(Epoch epoch, bool deletable, Epoch end_epoch, bool is_extension);
     void apply_delete(bool was_certified);
+    void apply_expire(bool deletable, bool was_certified);
     void apply_invalidate(Epoch epoch);
     void mark_metadata_stored() { is_metadata_stored = true; }
     // Applies one operand (the apply_* above; certify also sets latest_certify_event). Asserts
@@ -90,9 +93,20 @@ struct BlobInfo {
     // it deletes, an extension of a deletable blob).
     [[nodiscard]] bool try_apply(const BlobInfoMergeOperand& operand);
 
+    // GC phase 2 (can_blob_info_be_deleted): no object left and nothing registered; an invalid
+    // record is kept, since nobody knows how many deletable objects it still has.
+    bool can_be_deleted(Epoch e) const {
+        return !invalid && count_deletable_total == 0 && !permanent_total.has_value() &&
+               can_data_be_deleted(e);
+    }
+
     std::string encode() const;
     static std::optional<BlobInfo> decode(std::string_view bytes);
     bool operator==(const BlobInfo&) const = default;
+
+private:
+    void remove_deletable(bool was_certified);
+    void maybe_unset_initial_certified_epoch();
 };
 
 // The blob_info column family's full merge (Walrus merge_mergeable::<BlobInfo>): the stored

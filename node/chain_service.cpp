@@ -32,9 +32,11 @@ void ChainService::boot(sim::Runtime& rt) {
     rt.serve<CommitteesRequest, CommitteesReply>(
         method::committees, [this](sim::HostId, CommitteesRequest request) {
             const Epoch epoch = request.epoch == 0 ? chain_.current_epoch() : request.epoch;
-            return CommitteesReply{chain_.current_epoch(),
-                                   chain_.state() == walrus::EpochState::change_sync,
-                                   chain_.committee_at(epoch)};
+            const bool transitioning = chain_.state() == walrus::EpochState::change_sync;
+            return CommitteesReply{
+                chain_.current_epoch(), transitioning, chain_.committee_at(epoch),
+                transitioning ? std::nullopt
+                              : std::optional<sim::Instant>(chain_.epoch_change_done_time())};
         });
     rt.serve<SyncDoneRequest, SyncDoneReply>(
         method::sync_done, [this, &rt](sim::HostId, SyncDoneRequest request) {
@@ -105,6 +107,9 @@ BlobOpReply ChainService::blob_op(const BlobOp& op) {
             break;
         case BlobOp::Kind::remove: fill_error(chain_.delete_blob(op.object_id)); break;
         case BlobOp::Kind::object: break;
+        case BlobOp::Kind::invalidate:
+            fill_error(chain_.invalidate_blob(op.blob_id, op.cert_epoch, op.cert_weight));
+            break;
     }
     reply.chain_epoch = chain_.current_epoch();
     reply.object = chain_.object(op.object_id != 0 ? op.object_id : reply.object_id);

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace walrus {
 
 Client::Client(sim::Runtime& rt, Directory directory, uint32_t n_shards, ClientConfig config,
@@ -76,8 +78,15 @@ std::optional<Committee> Client::latest_committee(sim::Instant deadline) {
 // was certified, is registered again (a retry, not a failure).
 bool Client::write_blob() {
     sim::Rng& rng = rt_.rng("client-blobs");
-    const sim::Instant deadline = rt_.now() + config_.op_deadline;
-    const BlobId blob = BlobId::from_u64(rng.next_u64());
+    const bool invalid = config_.invalid_share > 0.0 && rng.bernoulli(config_.invalid_share);
+    // An invalid write gives up sooner: its pair's owner never confirms, and with too many
+    // shards there no quorum ever forms.
+    constexpr sim::Duration invalid_write_deadline = sim::Duration::seconds(30);
+    const sim::Instant deadline =
+        rt_.now() +
+        (invalid ? std::min(config_.op_deadline, invalid_write_deadline) : config_.op_deadline);
+    const BlobId blob = invalid ? BlobId::with_inconsistent_encoding(rng.next_u64())
+                                : BlobId::from_u64(rng.next_u64());
     const bool deletable = rng.bernoulli(config_.deletable_share);
     const Epoch lifetime = 2 + static_cast<Epoch>(rng.below(config_.max_lifetime));
     const BlobMetadata metadata = BlobMetadata::compute(blob, n_shards_);
@@ -124,9 +133,18 @@ bool Client::write_blob() {
                              blob_error_name(*certified->error)));
             return false;
         }
+        if (invalid) {
+            ++stats_.invalid_written;  // not read back: the nodes will drop it
+            rt_.mark(fmt::format("client: certified inconsistent blob {}", blob.short_hex()));
+            return true;
+        }
         ++stats_.written;
         blobs_.push_back(WrittenBlob{blob, *object_id, deletable, end_epoch, false});
         return read_blob(blob, deadline);
+    }
+    if (invalid) {
+        ++stats_.invalid_dropped;
+        return true;
     }
     fail(fmt::format("store {}: no quorum of shards confirmed before the deadline",
                      blob.short_hex()));
@@ -157,6 +175,9 @@ bool Client::store_on_committee(const BlobMetadata& metadata, const Committee& c
                 while (rt_.now() < deadline) {
                     auto reply = rt_.call<StoreBlobReply>(host, method::store_blob, request,
                                                           config_.request_timeout);
+                    if (reply.ok() && reply.value().error == StoreBlobError::bad_sliver) {
+                        return;  // an inconsistent blob's pair: this member never confirms
+                    }
                     if (reply.ok() && reply.value().error == StoreBlobError::not_owner) {
                         stale = true;
                         quorum.set();  // wake the waiter: it re-reads the committee

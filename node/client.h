@@ -21,6 +21,11 @@ struct ClientConfig {
     double extend_probability = 0.1;
     double delete_probability = 0.1;
     Epoch max_lifetime = 5;  // epochs a new blob is registered for: 1..max_lifetime
+    // Share of writes that are inconsistently encoded (encoding.h): a malicious writer's blob,
+    // certified if the honest shards reach a quorum, later invalidated by the node that cannot
+    // recover its sliver. Best effort: such a write that cannot be certified is dropped, not a
+    // failure. 0 draws nothing (the simtests' workload).
+    double invalid_share = 0.0;
 };
 
 struct ClientStats {
@@ -29,6 +34,8 @@ struct ClientStats {
     uint64_t extended = 0;
     uint64_t deleted = 0;
     uint64_t retries = 0;
+    uint64_t invalid_written = 0;  // inconsistently encoded blobs certified
+    uint64_t invalid_dropped = 0;  // ... that could not be
 };
 
 struct WrittenBlob {

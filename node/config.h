@@ -71,11 +71,17 @@ struct ContractServiceConfig {
     sim::Duration sync_done_backoff_max = sim::Duration::seconds(3600);
 };
 
+// Walrus GarbageCollectionConfig (node/garbage_collector.rs at fb097a2262). The values are
+// default_for_test(), which every simtest uses; production's differ where noted.
 struct GarbageCollectionConfig {
-    bool enable_blob_info_cleanup = true;
-    bool enable_data_deletion = true;
-    bool enable_immediate_data_deletion = false;
+    bool enable_blob_info_cleanup = true;        // phase 1; phase 2 needs it too
+    bool enable_data_deletion = true;            // phase 2
+    bool enable_immediate_data_deletion = true;  // on BlobDeleted [production: false]
     bool enable_random_delay = true;
+    // Phase 2 starts at the epoch start plus a delay below min(window, epoch / 2).
+    sim::Duration randomization_time_window = sim::Duration::seconds(1);  // [production: epoch/2]
+    uint32_t blob_objects_batch_size = 10;  // phase 1 items per write [production: 5000]
+    uint32_t data_deletion_batch_size = 5;  // phase 2 items between yields [production: 2000]
 };
 
 struct NodeConfig {

@@ -88,7 +88,22 @@ BlobMetadata BlobMetadata::compute(const BlobId& blob, uint32_t n_shards) {
         metadata.primary.push_back(sliver_digest(blob, pair, SliverType::primary));
         metadata.secondary.push_back(sliver_digest(blob, pair, SliverType::secondary));
     }
+    if (blob.has_inconsistent_encoding()) {
+        metadata.primary[inconsistent_pair(blob, n_shards)] ^= 0x6261642068617368ULL;  // garbage
+    }
     return metadata;
+}
+
+uint32_t inconsistent_pair(const BlobId& blob, uint32_t n_shards) {
+    FLOE_ASSERT(blob.has_inconsistent_encoding(), "blob {} is encoded consistently",
+                blob.short_hex());
+    return static_cast<uint32_t>(mix(blob_hash(blob), 0x1badULL) % n_shards);
+}
+
+bool verify_inconsistency_proof(const InconsistencyProof& proof, const BlobMetadata& metadata) {
+    return proof.blob == metadata.blob_id && proof.pair < metadata.n_shards &&
+           proof.decoded == sliver_digest(proof.blob, proof.pair, proof.type) &&
+           !metadata.verifies(Sliver{proof.pair, proof.type, proof.decoded});
 }
 
 bool BlobMetadata::verifies(const Sliver& sliver) const {

@@ -63,6 +63,28 @@ struct BlobMetadata {
 // All 2n slivers of a blob, as the writer produces them.
 Sliver encode_sliver(const BlobId& blob, uint32_t pair, SliverType type);
 
+// Inconsistent encoding (Walrus walrus-core inconsistency.rs, "locally inconsistent" blobs; the
+// E2E test test_inconsistency): the metadata of a blob with BlobId::has_inconsistent_encoding
+// holds a wrong hash for the primary sliver of one pair. The writer's sliver there does not
+// verify, so that pair's owner rejects it at upload; everyone else accepts the rest and the blob
+// can be certified. Rebuilding that sliver from recovery symbols gives the encoding's sliver,
+// which the metadata rejects: an inconsistency proof instead of a sliver.
+uint32_t inconsistent_pair(const BlobId& blob, uint32_t n_shards);
+
+// What a node that rebuilt a sliver its metadata rejects can show others (Walrus
+// InconsistencyProof: the symbols and their proofs; here the decoded sliver's digest, which any
+// node holding the metadata can recompute from the encoding).
+struct InconsistencyProof {
+    BlobId blob;
+    uint32_t pair = 0;
+    SliverType type = SliverType::primary;
+    SliverDigest decoded = 0;
+    bool operator==(const InconsistencyProof&) const = default;
+};
+// Walrus InconsistencyProof::verify: the symbols decode to `decoded`, and the metadata rejects
+// it (MerkleRootMismatch).
+bool verify_inconsistency_proof(const InconsistencyProof& proof, const BlobMetadata& metadata);
+
 // A recovery symbol for (blob, target pair, target type) produced by `source_shard` from the
 // orthogonal sliver it stores.
 struct RecoverySymbol {

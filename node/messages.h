@@ -36,6 +36,7 @@ inline const std::string recovery_symbols = "node.recovery_symbols";
 inline const std::string health = "node.health";
 inline const std::string consistency = "node.consistency";
 inline const std::string sync_shard = "node.sync_shard";
+inline const std::string invalid_blob_attestation = "node.invalid_blob_attestation";
 }  // namespace method
 
 // --- chain ---------------------------------------------------------------------------------------
@@ -54,6 +55,9 @@ struct CommitteesReply {
     // ActiveCommittees::is_transitioning).
     bool transitioning = false;
     std::optional<Committee> committee;  // the committee of the requested epoch, if known
+    // Walrus EpochState::start_of_current_epoch: the EpochChangeDone time of chain_epoch; none
+    // while transitioning (GC phase 2's delay counts from it, §4.1).
+    std::optional<sim::Instant> epoch_start;
 };
 
 struct SyncDoneRequest {
@@ -66,11 +70,14 @@ struct SyncDoneReply {
 };
 
 struct BlobOp {
-    enum class Kind : uint8_t { register_blob, certify, extend, remove, object } kind;
+    enum class Kind : uint8_t { register_blob, certify, extend, remove, object, invalidate } kind;
     BlobId blob_id;
     uint64_t object_id = 0;
     bool deletable = false;
     Epoch end_epoch = 0;
+    // invalidate: the invalid-blob certificate's epoch and its signers' shard weight.
+    Epoch cert_epoch = 0;
+    uint32_t cert_weight = 0;
 };
 struct BlobOpReply {
     std::optional<BlobError> error;
@@ -181,6 +188,18 @@ struct SyncShardReply {
     std::optional<SyncShardError> error;
     Epoch server_epoch = 0;
     std::vector<std::pair<BlobId, Sliver>> slivers;  // in blob-id order
+};
+
+// SubmitProofForInvalidBlobAttestation (Walrus node.rs verify_inconsistency_proof): a node that
+// holds the blob's metadata and finds the proof valid signs InvalidBlobIdMsg(its committee
+// epoch, blob). The reply names the epoch signed and the signer's shards in it.
+struct InvalidBlobAttestationRequest {
+    InconsistencyProof proof;
+    Epoch epoch = 0;  // the requester's committee epoch
+};
+struct InvalidBlobAttestation {
+    NodeIndex node = 0;
+    Epoch epoch = 0;
 };
 
 // §12 BlobInfoConsistencyCheck: what a node reports per epoch, computed when it processes

@@ -66,11 +66,25 @@ void NodeStorage::report_shard_status(ShardIndex shard, ShardStatus status) {
 
 sim::Result<sim::Unit, StoreError> NodeStorage::apply_blob_event(
     EventIndex index, const BlobId& blob, const BlobInfoMergeOperand& operand) {
+    return write_blob_event(index, blob, operand, std::nullopt);
+}
+
+sim::Result<sim::Unit, StoreError> NodeStorage::apply_blob_event(
+    EventIndex index, const BlobId& blob, const BlobInfoMergeOperand& operand, uint64_t object_id) {
+    return write_blob_event(index, blob, operand, object_id);
+}
+
+sim::Result<sim::Unit, StoreError> NodeStorage::write_blob_event(
+    EventIndex index, const BlobId& blob, const BlobInfoMergeOperand& operand,
+    std::optional<uint64_t> object_id) {
     FLOE_ASSERT(!blob_event_applied(index), "blob event {} applied twice", index);
     // Only a check (the merge operator cannot assert): what is written is the operand, not this.
     blob_info(blob).value_or(BlobInfo{}).apply(operand);
     WriteBatch batch(*store_);
     (void)batch.merge(fixed(Cf::blob_info), key(blob), operand.encode());
+    if (object_id.has_value()) {
+        add_object_change(batch, operand, blob, *object_id);
+    }
     (void)batch.put(fixed(Cf::event_cursor), latest_blob_event_key, encode_u64(index));
     auto written = store_->write(batch);
     if (written.ok()) {

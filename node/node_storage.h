@@ -81,6 +81,10 @@ public:
     }
     Result<sim::Unit> apply_blob_event(EventIndex index, const BlobId& blob,
                                        const BlobInfoMergeOperand& operand);
+    // The same, with the event's Sui object: its per-object record (GC phase 1 reads it) is
+    // written in the same batch, as Walrus's update_blob_info does.
+    Result<sim::Unit> apply_blob_event(EventIndex index, const BlobId& blob,
+                                       const BlobInfoMergeOperand& operand, uint64_t object_id);
     // Every blob info in blob-id byte order (a snapshot, §4.2).
     std::vector<std::pair<BlobId, BlobInfo>> all_blob_info();
     CertifiedBlobIterator certified_before_epoch(Epoch epoch, BlobBound bound);
@@ -140,10 +144,50 @@ public:
                                                             const BlobId& start, uint32_t count,
                                                             Epoch epoch);
 
+    // --- garbage collection (§4.1; Walrus node/garbage_collector.rs, storage/blob_info.rs) ---
+    // One Sui object's record (Walrus PerObjectBlobInfo): written by its blob events, removed
+    // by its deletion or, once expired, by GC phase 1.
+    struct ObjectInfo {
+        BlobId blob;
+        bool deletable = false;
+        Epoch end_epoch = 0;
+        bool certified = false;
+        std::string encode() const;
+        static std::optional<ObjectInfo> decode(std::string_view bytes);
+        bool operator==(const ObjectInfo&) const = default;
+    };
+    std::optional<ObjectInfo> object_info(uint64_t object_id) const;
+    // Objects expired at `epoch` (end_epoch <= epoch), in object-id order (a snapshot).
+    std::vector<std::pair<uint64_t, ObjectInfo>> expired_objects(Epoch epoch);
+    // Phase 1, one batch in one write: each object's record goes and its blob info gets an
+    // expire operand (DeletableExpired / PermanentExpired).
+    Result<sim::Unit> expire_objects(const std::vector<std::pair<uint64_t, ObjectInfo>>& objects);
+    // Phase 2, one blob in one write (Walrus attempt_to_delete_blob_data_inner): if its data can
+    // be deleted at `epoch` (re-checked here), its metadata and the slivers at `shards` go, and
+    // the blob info too when nothing references it any more. False when it could not be.
+    Result<bool> delete_expired_blob_data(const BlobId& blob, Epoch epoch,
+                                          const std::vector<ShardIndex>& shards);
+    // InvalidBlobID (Walrus Storage::delete_blob_data): metadata and both slivers at every
+    // existing shard, in one write; the (invalid) blob info stays.
+    Result<sim::Unit> delete_blob_data(const BlobId& blob);
+    // Shards GC phase 2 deletes from: every existing one except those LockedToMove.
+    std::vector<ShardIndex> gc_shards() const;
+    Epoch gc_last_started_epoch() const;
+    Epoch gc_last_completed_epoch() const;
+    Result<sim::Unit> set_gc_last_started_epoch(Epoch epoch);
+    Result<sim::Unit> set_gc_last_completed_epoch(Epoch epoch);
+
     NodeStore& store() { return *store_; }
 
 private:
     static std::string key(const BlobId& blob);
+    Result<sim::Unit> write_blob_event(EventIndex index, const BlobId& blob,
+                                       const BlobInfoMergeOperand& operand,
+                                       std::optional<uint64_t> object_id);
+    void add_object_change(WriteBatch& batch, const BlobInfoMergeOperand& operand,
+                           const BlobId& blob, uint64_t object_id);
+    void remove_blob_data(WriteBatch& batch, const BlobId& blob,
+                          const std::vector<ShardIndex>& shards);
     // The node status and shard statuses as named states in the trace (Runtime::state), for
     // the timeline; written after each successful write and once at startup.
     void report_status();

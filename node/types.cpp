@@ -7,6 +7,26 @@
 
 namespace walrus {
 
+namespace {
+constexpr uint64_t inconsistent_tag = 0x494e434f4e534953ULL;  // "INCONSIS"
+}  // namespace
+
+BlobId BlobId::with_inconsistent_encoding(uint64_t seed) {
+    BlobId id = from_u64(seed);
+    for (size_t byte = 0; byte < 8; ++byte) {
+        id.bytes[24 + byte] = static_cast<uint8_t>(inconsistent_tag >> (56 - 8 * byte));
+    }
+    return id;
+}
+
+bool BlobId::has_inconsistent_encoding() const {
+    uint64_t tail = 0;
+    for (size_t byte = 0; byte < 8; ++byte) {
+        tail = (tail << 8) | bytes[24 + byte];
+    }
+    return tail == inconsistent_tag;
+}
+
 BlobId BlobId::from_u64(uint64_t seed) {
     BlobId id;
     sim::SplitMix64 mixer{seed};

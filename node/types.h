@@ -23,6 +23,12 @@ struct BlobId {
     bool operator==(const BlobId&) const = default;
     // Deterministic id from a 64-bit seed (the client derives ids from its own RNG stream).
     static BlobId from_u64(uint64_t seed);
+    // A blob id that stands for inconsistently encoded metadata (encoding.h): in Walrus the id
+    // is the hash of the metadata, so a writer who puts a wrong hash in it gets a different,
+    // valid-looking id; here the id carries a tag in its last 8 bytes (a random id has it with
+    // probability 2^-64) and the metadata follows from the id.
+    static BlobId with_inconsistent_encoding(uint64_t seed);
+    bool has_inconsistent_encoding() const;
     std::string to_hex() const;
     std::string short_hex() const { return to_hex().substr(0, 12); }
     uint64_t prefix_u64() const;  // first 8 bytes, big-endian

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "node/blob_info.h"
+#include "scenarios/blob_truth.h"
 
 namespace floe::scenarios {
 
@@ -265,38 +266,16 @@ void Cluster::check_attestations_without_faults() {
     }
 }
 
-// The chain's own history replayed exactly as a node's blob info sees it, over every event
-// before EpochChangeStart(`until`) (all events when `until` is unset).
 std::map<BlobId, BlobInfo> Cluster::replay_blob_info(std::optional<Epoch> until) const {
-    std::map<BlobId, BlobInfo> infos;
-    for (const walrus::ChainEvent& event : chain_service_.chain().events()) {
-        if (const auto* start = std::get_if<walrus::EpochChangeStart>(&event.body);
-            start != nullptr && until.has_value() && start->epoch == *until) {
-            break;
-        }
-        std::visit(
-            [&](const auto& body) {
-                using T = std::decay_t<decltype(body)>;
-                if constexpr (std::is_same_v<T, walrus::BlobRegistered>) {
-                    infos[body.blob_id].apply_register(body.deletable, body.end_epoch);
-                } else if constexpr (std::is_same_v<T, walrus::BlobCertified>) {
-                    infos[body.blob_id].apply_certify(body.certified_epoch, body.deletable,
-                                                      body.end_epoch, body.is_extension);
-                } else if constexpr (std::is_same_v<T, walrus::BlobDeleted>) {
-                    infos[body.blob_id].apply_delete(body.was_certified);
-                } else if constexpr (std::is_same_v<T, walrus::InvalidBlobId>) {
-                    infos[body.blob_id].apply_invalidate(event.epoch);
-                }
-            },
-            event.body);
-    }
-    return infos;
+    return replay_node_blob_info(chain_service_.chain().events(), until,
+                                 false);  // GC phase 1 is not wired into the node yet
 }
 
 // The digest of blobs certified before `epoch`, as every node must report it.
 uint64_t Cluster::oracle_digest(Epoch epoch, uint64_t& count) const {
     walrus::BlobIdDigest digest;
-    for (const auto& [blob, info] : replay_blob_info(epoch)) {
+    const auto infos = replay_blob_info(epoch);
+    for (const auto& [blob, info] : infos) {
         if (walrus::certified_before_epoch(info, epoch)) {
             digest.add(blob);
         }
@@ -311,7 +290,26 @@ uint64_t Cluster::certified_before_count(Epoch epoch) const {
     return count;
 }
 
+// The aggregate's rules (§4.1) may over-approximate the chain's objects, never under: a blob
+// some live certified object keeps certified at `epoch` must be certified by the replayed
+// aggregate too, or a node following those rules would drop (or never sync) a blob it owes.
+void Cluster::check_aggregate_covers_objects(Epoch epoch) {
+    const auto infos = replay_blob_info(epoch);
+    const BlobTruth truth = BlobTruth::from_events(chain_service_.chain().events(), epoch);
+    for (const BlobId& blob : truth.certified_blobs(epoch)) {
+        const auto it = infos.find(blob);
+        if (it == infos.end() || !it->second.is_certified(epoch)) {
+            fail(
+                fmt::format("epoch {}: blob {} has a live certified object, but the aggregate "
+                            "blob info (the nodes' rules, §4.1) does not count it certified",
+                            epoch, blob.short_hex()));
+            return;
+        }
+    }
+}
+
 void Cluster::check_epoch(sim::Runtime& world, Epoch epoch) {
+    check_aggregate_covers_objects(epoch);
     uint64_t expected_count = 0;
     const uint64_t expected = oracle_digest(epoch, expected_count);
     for (NodeIndex node = 0; node < node_hosts_.size(); ++node) {

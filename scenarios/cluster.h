@@ -122,6 +122,7 @@ private:
     std::map<walrus::BlobId, walrus::BlobInfo> replay_blob_info(std::optional<Epoch> until) const;
     uint64_t oracle_digest(Epoch epoch, uint64_t& count) const;
     void check_epoch(sim::Runtime& world, Epoch epoch);
+    void check_aggregate_covers_objects(Epoch epoch);
 
     sim::Simulation& sim_;
     ClusterConfig config_;

@@ -37,6 +37,8 @@ const char* blob_error_name(BlobError error) {
         case BlobError::not_permanent: return "not_permanent";
         case BlobError::bad_end_epoch: return "bad_end_epoch";
         case BlobError::invalid_blob: return "invalid_blob";
+        case BlobError::invalid_id_epoch: return "invalid_id_epoch";
+        case BlobError::not_enough_weight: return "not_enough_weight";
     }
     FLOE_UNREACHABLE();
 }
@@ -284,12 +286,17 @@ sim::Result<sim::Unit, BlobError> Chain::delete_blob(uint64_t object_id) {
     return sim::Unit{};
 }
 
-bool Chain::invalidate_blob(BlobId blob_id) {
-    if (!invalid_blobs_.insert(blob_id).second) {
-        return false;
+sim::Result<sim::Unit, BlobError> Chain::invalidate_blob(BlobId blob_id, Epoch cert_epoch,
+                                                         uint32_t cert_weight) {
+    if (cert_epoch != epoch_) {
+        return sim::Err{BlobError::invalid_id_epoch};
     }
+    if (3 * cert_weight < config_.n_shards + 1) {
+        return sim::Err{BlobError::not_enough_weight};
+    }
+    invalid_blobs_.insert(blob_id);
     emit(InvalidBlobId{.blob_id = blob_id});
-    return true;
+    return sim::Unit{};
 }
 
 std::optional<BlobObject> Chain::object(uint64_t object_id) const {

@@ -41,6 +41,10 @@ enum class BlobError : uint8_t {
     not_permanent,      // extend of a deletable object
     bad_end_epoch,      // register: end_epoch <= current epoch; extend: not after the old end
     invalid_blob,       // register of a blob id that was declared invalid
+    // invalidate_blob_id (system_state_inner.move): the certificate is not of the current epoch
+    // (EInvalidIdEpoch), or its signers hold too few shards (verify_one_correct_node_in_epoch).
+    invalid_id_epoch,
+    not_enough_weight,
 };
 const char* blob_error_name(BlobError error);
 
@@ -109,8 +113,12 @@ public:
     sim::Result<sim::Unit, BlobError> certify_blob(uint64_t object_id);
     sim::Result<sim::Unit, BlobError> extend_blob(uint64_t object_id, Epoch new_end_epoch);
     sim::Result<sim::Unit, BlobError> delete_blob(uint64_t object_id);
-    // Emits InvalidBlobId the first time; returns whether this call did.
-    bool invalidate_blob(BlobId blob_id);
+    // invalidate_blob_id with an invalid-blob certificate of `cert_epoch` signed by nodes that
+    // hold `cert_weight` shards in it: needs the current epoch and one correct signer
+    // (3 * weight >= n_shards + 1). Emits InvalidBlobId on every accepted call, as the contract
+    // does (no deduplication: each node that files a proof adds an event).
+    sim::Result<sim::Unit, BlobError> invalidate_blob(BlobId blob_id, Epoch cert_epoch,
+                                                      uint32_t cert_weight);
     bool is_invalid(const BlobId& blob_id) const { return invalid_blobs_.contains(blob_id); }
     std::optional<BlobObject> object(uint64_t object_id) const;
 

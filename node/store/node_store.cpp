@@ -19,8 +19,9 @@ namespace walrus {
 
 namespace {
 
-constexpr std::array<const char*, 5> fixed_cf_names = {"node_status", "event_cursor", "blob_info",
-                                                       "metadata", "node_recovery_progress"};
+constexpr std::array<const char*, 7> fixed_cf_names = {
+    "node_status",          "event_cursor",     "blob_info", "metadata", "node_recovery_progress",
+    "per_object_blob_info", "garbage_collector"};
 constexpr std::array<const char*, 5> shard_cf_suffixes = {"primary", "secondary", "pending_recover",
                                                           "sync_progress", "status"};
 constexpr std::array<Cf, 5> shard_cfs = {Cf::shard_primary, Cf::shard_secondary,

@@ -69,6 +69,8 @@ enum class Cf : uint8_t {
     blob_info,
     metadata,
     node_recovery_progress,  // PR #3407's checkpoint (§9.3), its own CF
+    per_object_blob_info,    // one record per Sui object (Walrus PerObjectBlobInfo), for GC
+    garbage_collector,       // GC's last started and last completed epochs
     shard_primary,
     shard_secondary,
     shard_pending_recover,
@@ -221,7 +223,7 @@ private:
     friend class WriteBatch;
     friend class Scan;
     using Handle = rocksdb::ColumnFamilyHandle;
-    static constexpr size_t fixed_cf_count = 5;
+    static constexpr size_t fixed_cf_count = 7;
     static constexpr size_t shard_cf_count = 5;
 
     NodeStore(sim::Runtime& rt, Disk& disk, StoreOptions options, rocksdb::DB* db);

@@ -56,6 +56,76 @@ TEST_CASE("blob info: invalid blobs are neither certified nor registered") {
     CHECK(info.invalid_epoch == 3);
 }
 
+TEST_CASE("blob info: the last deletion forgets the end epochs and the initial epoch") {
+    // Walrus decrement_deletable_counter_and_maybe_unset_latest_end_epoch and
+    // maybe_unset_initial_certified_epoch (blob_info_v1.rs at fb097a2262).
+    BlobInfo info;
+    info.apply_register(true, 10);
+    info.apply_certify(1, true, 10, false);
+    info.apply_delete(true);
+    CHECK(info.latest_seen_deletable_registered_end_epoch == 0);
+    CHECK(info.latest_seen_deletable_certified_end_epoch == 0);
+    CHECK_FALSE(info.initial_certified_epoch.has_value());
+    // A new object certified later starts a new initial epoch: the blob was not certified
+    // before it, so a recovery to an earlier epoch must not count it (§4.2).
+    info.apply_register(true, 12);
+    info.apply_certify(5, true, 12, false);
+    CHECK(info.initial_certified_epoch == 5);
+    CHECK_FALSE(info.is_certified(4));
+}
+
+TEST_CASE("blob info: a certification after every object expired restarts the initial epoch") {
+    BlobInfo info;
+    info.apply_register(false, 3);
+    info.apply_certify(1, false, 3, false);
+    info.apply_register(false, 9);
+    info.apply_certify(6, false, 9, false);  // not certified at 6 (expired at 3): forced
+    CHECK(info.initial_certified_epoch == 6);
+    BlobInfo still;
+    still.apply_register(false, 9);
+    still.apply_certify(1, false, 9, false);
+    still.apply_register(false, 12);
+    still.apply_certify(6, false, 12, false);  // certified at 6 already: kept
+    CHECK(still.initial_certified_epoch == 1);
+}
+
+TEST_CASE("blob info: GC phase 1 expiry operands") {
+    BlobInfo info;
+    info.apply_register(true, 4);
+    info.apply_certify(1, true, 4, false);
+    info.apply_register(false, 6);
+    info.apply_certify(1, false, 6, false);
+    info.apply_expire(/*deletable=*/true, /*was_certified=*/true);
+    CHECK(info.count_deletable_total == 0);
+    CHECK(info.latest_seen_deletable_certified_end_epoch == 0);
+    CHECK(info.initial_certified_epoch == 1);  // the permanent object is still certified
+    CHECK_FALSE(info.can_be_deleted(6));
+    info.apply_expire(/*deletable=*/false, /*was_certified=*/true);
+    CHECK_FALSE(info.permanent_total.has_value());
+    CHECK_FALSE(info.permanent_certified.has_value());
+    CHECK_FALSE(info.initial_certified_epoch.has_value());
+    CHECK(info.can_be_deleted(6));
+    // Through the merge operator too; an expiry with nothing to expire is corruption.
+    BlobInfo merged;
+    CHECK(merged.try_apply(BlobInfoMergeOperand::register_blob(false, 6)));
+    CHECK(merged.try_apply(BlobInfoMergeOperand::expire(false, false)));
+    CHECK_FALSE(merged.permanent_total.has_value());
+    CHECK_FALSE(merged.try_apply(BlobInfoMergeOperand::expire(false, false)));
+    const auto operand = BlobInfoMergeOperand::expire(true, true);
+    CHECK(BlobInfoMergeOperand::decode(operand.encode()) == operand);
+}
+
+TEST_CASE("blob info: an invalid record ignores every later operand") {
+    BlobInfo info;
+    info.apply_register(true, 10);
+    info.apply(BlobInfoMergeOperand::mark_invalid(2));
+    const BlobInfo before = info;
+    info.apply(BlobInfoMergeOperand::register_blob(true, 12));
+    info.apply(BlobInfoMergeOperand::delete_blob(false));
+    CHECK(info == before);
+    CHECK_FALSE(info.can_be_deleted(20));  // kept: the data was deleted at the event
+}
+
 TEST_CASE("blob info: the certified-before-epoch filter of §4.2") {
     BlobInfo info;
     info.apply_register(false, 10);

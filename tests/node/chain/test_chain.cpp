@@ -765,16 +765,24 @@ TEST_SUITE("chain") {
         CHECK(chain.object(permanent).has_value());
     }
 
-    TEST_CASE("chain: an invalid blob id is announced once and cannot be registered again") {
+    TEST_CASE(
+        "chain: an invalid blob id is announced per certificate and cannot be registered "
+        "again") {
         Chain chain(ChainConfig{}, unit_weights);
         const BlobId blob = BlobId::from_u64(7);
         const uint64_t object = chain.register_blob(blob, false, 4).value();
-        CHECK(chain.invalidate_blob(blob));
+        const uint32_t n = chain.config().n_shards;
+        const uint32_t one_correct = (n + 1 + 2) / 3;  // 3w >= n + 1
+        CHECK(chain.invalidate_blob(blob, 2, n).error() == BlobError::invalid_id_epoch);
+        CHECK(chain.invalidate_blob(blob, 1, one_correct - 1).error() ==
+              BlobError::not_enough_weight);
+        CHECK_FALSE(chain.is_invalid(blob));
+        CHECK(chain.invalidate_blob(blob, 1, one_correct).ok());
         CHECK(chain.is_invalid(blob));
         CHECK(chain.events().back() ==
               ChainEvent{.index = 2, .epoch = 1, .body = InvalidBlobId{.blob_id = blob}});
-        CHECK(!chain.invalidate_blob(blob));
-        CHECK(chain.events().size() == 3);
+        CHECK(chain.invalidate_blob(blob, 1, n).ok());  // the contract does not deduplicate
+        CHECK(chain.events().size() == 4);
         CHECK(chain.register_blob(blob, false, 4).error() == BlobError::invalid_blob);
         CHECK(chain.register_blob(blob, true, 1).error() == BlobError::invalid_blob);
         CHECK(chain.object(object).has_value());  // existing objects stay

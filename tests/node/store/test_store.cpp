@@ -253,12 +253,12 @@ TEST_CASE("store: reopen restores every column family and its data") {
                                  "shard_11/pending_recover", "shard_11/sync_progress"}) {
             CHECK_MESSAGE(std::find(names.begin(), names.end(), name) != names.end(), name);
         }
-        CHECK(names.size() == 1 + 5 + 2 * 5);
+        CHECK(names.size() == 1 + 7 + 2 * 5);
         CHECK(ok(store.drop_shard(2)));
     });
     on_node(*disk, [&](sim::Runtime&, NodeStore& store) {
         CHECK(store.existing_shards() == std::vector<ShardIndex>{11});
-        CHECK(store.column_family_names().size() == 1 + 5 + 5);
+        CHECK(store.column_family_names().size() == 1 + 7 + 5);
         CHECK(read(store, primary(11), "blob") == "sliver");
     });
     // Close and reopen inside one fiber, without a crash in between.
@@ -332,7 +332,7 @@ TEST_CASE("store: an injected error midway through create_shard leaves no shard 
         CHECK_FALSE(store->has_shard(4));
         CHECK(store->existing_shards().empty());
         CHECK(store->put(primary(4), "k", "v").error() == StoreError::no_such_shard);
-        CHECK(store->column_family_names().size() == 1 + 5 + 2);  // two of five were created
+        CHECK(store->column_family_names().size() == 1 + 7 + 2);  // two of five were created
         CHECK(ok(store->create_shard(4)));                        // completes the other three
         CHECK(store->has_shard(4));
         CHECK(ok(store->put(primary(4), "k", "v")));
@@ -505,7 +505,7 @@ TEST_CASE("store: injected errors at a *-before point write nothing; at *-after 
 
         inject("create-cf-before");
         CHECK(store->create_shard(9).error() == StoreError::injected);
-        CHECK(store->column_family_names().size() == 1 + 5);  // nothing created
+        CHECK(store->column_family_names().size() == 1 + 7);  // nothing created
 
         // A removal stopped before its first drop keeps the shard; one stopped after it leaves a
         // shard that no longer exists (a column family is gone), and a retry drops the rest.
@@ -516,9 +516,9 @@ TEST_CASE("store: injected errors at a *-before point write nothing; at *-after 
         inject("drop-cf-after");
         CHECK(store->drop_shard(3).error() == StoreError::injected);
         CHECK_FALSE(store->has_shard(3));
-        CHECK(store->column_family_names().size() == 1 + 5 + 4);
+        CHECK(store->column_family_names().size() == 1 + 7 + 4);
         CHECK(ok(store->drop_shard(3)));
-        CHECK(store->column_family_names().size() == 1 + 5);
+        CHECK(store->column_family_names().size() == 1 + 7);
 
         // Once each: everything proceeds again.
         CHECK(ok(store->put(status_cf, "k2", "v")));
@@ -581,7 +581,7 @@ TEST_CASE("store: a crash at create-cf-before; reopening completes a half-create
                         [](NodeStore& store) { (void)store.create_shard(8); },
                         [](NodeStore& store) {
                             CHECK_FALSE(store.has_shard(8));
-                            CHECK(store.column_family_names().size() == 1 + 5);
+                            CHECK(store.column_family_names().size() == 1 + 7);
                         }});
     }
     SUBCASE("crash before the third: two exist on disk, open creates the other three") {
@@ -604,7 +604,7 @@ TEST_CASE("store: a crash at create-cf-before; reopening completes a half-create
             auto store = open_store(rt, *disk);
             CHECK(sim.fail_points().hits("create-cf-before") == hits_before + 3);
             CHECK(store->existing_shards() == std::vector<ShardIndex>{1, 8});
-            CHECK(store->column_family_names().size() == 1 + 5 + 2 * 5);
+            CHECK(store->column_family_names().size() == 1 + 7 + 2 * 5);
             CHECK(read(*store, primary(1), "kept") == "1");
             CHECK(ok(store->put(CfRef{Cf::shard_status, 8}, "", "none")));
             verified = true;
@@ -635,7 +635,7 @@ TEST_CASE("store: a crash halfway through drop_shard; reopening completes the sh
     SUBCASE("drop-cf-after the first: open recreates it, the others keep their data") {
         run_crash_case({"drop-cf-after", prepare, drop, [status](NodeStore& store) {
                             CHECK(store.existing_shards() == std::vector<ShardIndex>{6});
-                            CHECK(store.column_family_names().size() == 1 + 5 + 5);
+                            CHECK(store.column_family_names().size() == 1 + 7 + 5);
                             CHECK(read(store, status, "") == "locked");
                             CHECK(ok(store.drop_shard(6)));  // the removal, redone
                             CHECK(store.existing_shards().empty());
