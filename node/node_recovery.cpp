@@ -66,13 +66,14 @@ private:
 
 NodeRecoveryHandler::NodeRecoveryHandler(sim::Runtime& rt, NodeStorage& storage,
                                          BlobSyncHandler& blob_sync, ShardSyncHandler& shard_sync,
-                                         NodeRecoveryEnv& env, const NodeRecoveryConfig& config,
-                                         const Behaviours& old)
+                                         NodeRecoveryEnv& env, RecoveryAttester& attester,
+                                         const NodeRecoveryConfig& config, const Behaviours& old)
     : rt_(rt),
       storage_(storage),
       blob_sync_(blob_sync),
       shard_sync_(shard_sync),
       env_(env),
+      attester_(attester),
       config_(config),
       old_(old) {}
 
@@ -419,7 +420,7 @@ void NodeRecoveryHandler::complete(Epoch epoch) {
     FLOE_ASSERT(storage_.set_status(NodeStatus::active()).ok(), "status write");  // T8
     FLOE_ASSERT(storage_.clear_recovery_progress().ok(), "clear recovery checkpoint");
     ++stats_.completed;
-    env_.attest_recovered(epoch);
+    attester_.attest_recovered(epoch);
 }
 
 }  // namespace walrus

@@ -27,7 +27,7 @@
 
 namespace walrus {
 
-// What the recovery task needs from its node.
+// What the recovery task needs from the committee service (committee_service.h).
 class NodeRecoveryEnv {
 public:
     virtual ~NodeRecoveryEnv() = default;
@@ -37,6 +37,12 @@ public:
     virtual Epoch current_committee_epoch() = 0;
     // Shards owned at the latest committee, ascending.
     virtual std::vector<ShardIndex> owned_shards_at_latest() = 0;
+};
+
+// The attester (attestation.h), as the recovery task uses it.
+class RecoveryAttester {
+public:
+    virtual ~RecoveryAttester() = default;
     // T8 done: attest epoch_sync_done(E) as the recovery task (§7.8).
     virtual void attest_recovered(Epoch epoch) = 0;
 };
@@ -45,7 +51,8 @@ class NodeRecoveryHandler {
 public:
     NodeRecoveryHandler(sim::Runtime& rt, NodeStorage& storage, BlobSyncHandler& blob_sync,
                         ShardSyncHandler& shard_sync, NodeRecoveryEnv& env,
-                        const NodeRecoveryConfig& config, const Behaviours& old);
+                        RecoveryAttester& attester, const NodeRecoveryConfig& config,
+                        const Behaviours& old);
     NodeRecoveryHandler(const NodeRecoveryHandler&) = delete;
     NodeRecoveryHandler& operator=(const NodeRecoveryHandler&) = delete;
     ~NodeRecoveryHandler();
@@ -82,6 +89,7 @@ private:
     BlobSyncHandler& blob_sync_;
     ShardSyncHandler& shard_sync_;
     NodeRecoveryEnv& env_;
+    RecoveryAttester& attester_;
     NodeRecoveryConfig config_;
     Behaviours old_;
     std::optional<sim::JoinHandle<sim::Unit>> task_;

@@ -9,12 +9,16 @@
 
 namespace walrus {
 
-ShardSyncHandler::ShardSyncHandler(sim::Runtime& rt, NodeStorage& storage, ShardSyncEnv& env,
+ShardSyncHandler::ShardSyncHandler(sim::Runtime& rt, NodeStorage& storage,
+                                   ShardSyncCommittees& committees,
+                                   ShardSyncRecovery& blob_recovery, ShardSyncAttester& attester,
                                    NodeIndex self, uint32_t n_shards, const Directory& directory,
                                    const ShardSyncConfig& config, const Behaviours& behaviours)
     : rt_(rt),
       storage_(storage),
-      env_(env),
+      committees_(committees),
+      blob_recovery_(blob_recovery),
+      attester_(attester),
       self_(self),
       n_shards_(n_shards),
       directory_(directory),
@@ -102,8 +106,8 @@ void ShardSyncHandler::launcher(std::vector<ShardIndex> shards) {
         }
         // #3462: a new member syncs every existing shard it owns now, not only the caller's.
         shards.clear();
-        const Epoch epoch = env_.current_committee_epoch();
-        for (ShardIndex shard : env_.committee_at(epoch).shards_of(self_)) {
+        const Epoch epoch = committees_.current_committee_epoch();
+        for (ShardIndex shard : committees_.committee_at(epoch).shards_of(self_)) {
             if (storage_.has_shard(shard)) {
                 shards.push_back(shard);
             }
@@ -122,7 +126,7 @@ void ShardSyncHandler::launcher(std::vector<ShardIndex> shards) {
 // the fetch, a pause, and an error once the `trigger_at`-th blob was scanned (argument
 // {trigger_at}). False on such an error.
 bool ShardSyncHandler::sync_all_metadata() {
-    const Epoch epoch = env_.current_committee_epoch();
+    const Epoch epoch = committees_.current_committee_epoch();
     auto blobs = storage_.certified_before_epoch(epoch, BlobBound::unbounded());
     if (rt_.fail_point("fail_point_shard_sync_recovery_metadata_error_before_fetch") ==
         sim::FailPointOutcome::inject_error) {
@@ -138,8 +142,8 @@ bool ShardSyncHandler::sync_all_metadata() {
             return false;
         }
         if (!next->second.is_metadata_stored) {
-            const BlobMetadata metadata =
-                env_.get_or_recover_metadata(next->first, *next->second.initial_certified_epoch);
+            const BlobMetadata metadata = blob_recovery_.get_or_recover_metadata(
+                next->first, *next->second.initial_certified_epoch);
             FLOE_ASSERT(storage_.put_metadata(metadata).ok(), "metadata write");
         }
     }
@@ -160,7 +164,7 @@ void ShardSyncHandler::start_new_shard_sync(ShardIndex shard) {
 
 void ShardSyncHandler::start_shard_sync_impl(ShardIndex shard) {
     FLOE_ASSERT(!in_progress_.contains(shard), "two syncs of shard {}", shard);
-    const Epoch epoch = env_.current_committee_epoch();
+    const Epoch epoch = committees_.current_committee_epoch();
     auto guard = std::make_shared<CountGuard>(*this);
     in_progress_.emplace(shard, rt_.spawn(fmt::format("shard-sync {}", shard),
                                           [this, shard, epoch, guard = std::move(guard)] {
@@ -231,9 +235,9 @@ void ShardSyncHandler::attest_if_last(Epoch epoch) {
             // recovery attests the same epoch again once it completes (finding F5).
             (void)rt_.fail_point("walrus_false_sync_done_attested");
         }
-        env_.attest(epoch);
+        attester_.attest(epoch);
     } else if (!status.is_catching_up()) {
-        env_.attest(std::max(epoch, env_.current_committee_epoch()));
+        attester_.attest(std::max(epoch, committees_.current_committee_epoch()));
     }
 }
 
@@ -317,7 +321,7 @@ ShardSyncHandler::AttemptResult ShardSyncHandler::transfer_phase(ShardIndex shar
     bool made_progress = false;
     uint64_t scan_count = 0;  // slivers fetched in this phase of this attempt (msim only)
     while (next.has_value()) {
-        const NodeIndex source = env_.committee_at(epoch - 1).owner_of(shard);
+        const NodeIndex source = committees_.committee_at(epoch - 1).owner_of(shard);
         auto reply =
             rt_.call<SyncShardReply>(directory_.nodes[source], method::sync_shard,
                                      SyncShardRequest{self_, shard, type, next->first,
@@ -446,7 +450,7 @@ ShardSyncHandler::PendingResult ShardSyncHandler::recover_pending(ShardIndex sha
             return PendingResult::injected_error;
         }
         first_round = false;
-        const Epoch epoch = env_.current_committee_epoch();
+        const Epoch epoch = committees_.current_committee_epoch();
         // Shared with the children: none may borrow this frame, which an unwind may end first.
         auto permits = std::make_shared<sim::Semaphore>(
             config_.max_concurrent_blob_recovery_during_shard_recovery, "shard-recovery");
@@ -491,10 +495,10 @@ ShardSyncHandler::PendingOutcome ShardSyncHandler::recover_one_pending(ShardInde
     if (!stored && info.has_value() && (skip_certified_check || info->is_certified(epoch))) {
         (void)rt_.fail_point("fail_point_shard_sync_recover_blob");
         const BlobMetadata metadata =
-            env_.get_or_recover_metadata(blob, *info->initial_certified_epoch);
+            blob_recovery_.get_or_recover_metadata(blob, *info->initial_certified_epoch);
         const uint32_t pair = pair_index(shard, n_shards_, blob);
-        const auto sliver = env_.recover_sliver_unless_retired(metadata, pair, type,
-                                                               *info->initial_certified_epoch);
+        const auto sliver = blob_recovery_.recover_sliver_unless_retired(
+            metadata, pair, type, *info->initial_certified_epoch);
         if (sliver.has_value()) {
             if (!storage_.put_sliver(shard, blob, *sliver).ok()) {
                 return PendingOutcome::shard_removed;
@@ -540,7 +544,7 @@ void ShardSyncHandler::check_filled(ShardIndex shard, Epoch epoch,
         // scans them once the shard syncs are done (§7.5, §9.1 steps i and ii).
         return;
     }
-    const Epoch now = env_.current_committee_epoch();
+    const Epoch now = committees_.current_committee_epoch();
     auto blobs = storage_.certified_before_epoch(epoch, BlobBound::unbounded());
     while (auto next = blobs.next()) {
         const BlobInfo& info = next->second;

@@ -18,12 +18,19 @@
 
 namespace walrus {
 
-// What shard sync needs from its node.
-class ShardSyncEnv {
+// What shard sync needs from its node, in three parts owned by three components.
+// The committee service (committee_service.h).
+class ShardSyncCommittees {
 public:
-    virtual ~ShardSyncEnv() = default;
+    virtual ~ShardSyncCommittees() = default;
     virtual Epoch current_committee_epoch() = 0;
     virtual const Committee& committee_at(Epoch epoch) = 0;
+};
+
+// Per-blob recovery from the committee (blob_recovery.h).
+class ShardSyncRecovery {
+public:
+    virtual ~ShardSyncRecovery() = default;
     virtual BlobMetadata get_or_recover_metadata(const BlobId& blob, Epoch certified_epoch) = 0;
     // The sliver decoded from the committee's recovery symbols, retried until it decodes; nullopt
     // once the blob is retired (deleted, invalidated or expired: Walrus's
@@ -31,8 +38,20 @@ public:
     virtual std::optional<Sliver> recover_sliver_unless_retired(const BlobMetadata& metadata,
                                                                 uint32_t pair, SliverType type,
                                                                 Epoch certified_epoch) = 0;
+};
+
+// The attester (attestation.h): shard sync attests when its last sync of an epoch succeeds
+// (§7.8).
+class ShardSyncAttester {
+public:
+    virtual ~ShardSyncAttester() = default;
     virtual void attest(Epoch epoch) = 0;
 };
+
+// All three in one object: a test rig's fake node.
+class ShardSyncEnv : public ShardSyncCommittees,
+                     public ShardSyncRecovery,
+                     public ShardSyncAttester {};
 
 struct ShardSyncStats {
     uint64_t transferred_slivers = 0;
@@ -45,9 +64,15 @@ struct ShardSyncStats {
 
 class ShardSyncHandler {
 public:
-    ShardSyncHandler(sim::Runtime& rt, NodeStorage& storage, ShardSyncEnv& env, NodeIndex self,
+    ShardSyncHandler(sim::Runtime& rt, NodeStorage& storage, ShardSyncCommittees& committees,
+                     ShardSyncRecovery& blob_recovery, ShardSyncAttester& attester, NodeIndex self,
                      uint32_t n_shards, const Directory& directory, const ShardSyncConfig& config,
                      const Behaviours& behaviours = {});
+    ShardSyncHandler(sim::Runtime& rt, NodeStorage& storage, ShardSyncEnv& env, NodeIndex self,
+                     uint32_t n_shards, const Directory& directory, const ShardSyncConfig& config,
+                     const Behaviours& behaviours = {})
+        : ShardSyncHandler(rt, storage, env, env, env, self, n_shards, directory, config,
+                           behaviours) {}
     ShardSyncHandler(const ShardSyncHandler&) = delete;
     ShardSyncHandler& operator=(const ShardSyncHandler&) = delete;
     ~ShardSyncHandler();
@@ -110,7 +135,9 @@ private:
 
     sim::Runtime& rt_;
     NodeStorage& storage_;
-    ShardSyncEnv& env_;
+    ShardSyncCommittees& committees_;
+    ShardSyncRecovery& blob_recovery_;
+    ShardSyncAttester& attester_;
     NodeIndex self_;
     uint32_t n_shards_;
     Directory directory_;

@@ -19,11 +19,6 @@ using namespace sim::time_literals;
 
 namespace {
 
-std::vector<ShardIndex> sorted(std::vector<ShardIndex> shards) {
-    std::sort(shards.begin(), shards.end());
-    return shards;
-}
-
 // A write to the node's own database that fails without a crash is an injected fault; the
 // model has no way to continue consistently, so it is treated like a crash of the operation:
 // the event stays incomplete and is replayed after the next restart. For now this is a bug.
@@ -51,12 +46,14 @@ StorageNode::StorageNode(sim::Runtime& rt, const NodeContext& context,
       params_{context.n_shards},
       sequencer_(storage_.event_cursor()),
       complete_fn_([this](EventIndex index) { complete_event(index); }),
+      committees_(rt, context_),
+      attester_(rt, context_, committees_, storage_),
       blob_sync_(rt, *this, context.config.blob_recovery,
                  context.config.old.notify_one_sync_waiter),
-      shard_sync_(rt, storage_, *this, context.index, context.n_shards, context.directory,
-                  context.config.shard_sync, context.config.old),
-      recovery_(rt, storage_, blob_sync_, shard_sync_, *this, context.config.node_recovery,
-                context.config.old) {}
+      shard_sync_(rt, storage_, committees_, *this, attester_, context.index, context.n_shards,
+                  context.directory, context.config.shard_sync, context.config.old),
+      recovery_(rt, storage_, blob_sync_, shard_sync_, committees_, attester_,
+                context.config.node_recovery, context.config.old) {}
 
 StorageNode::~StorageNode() {
     // Our fibers borrow this object; the kernel unwinds them (newest first) before the frame
@@ -69,12 +66,13 @@ StorageNode::~StorageNode() {
 void StorageNode::run() {
     serve();
     // §8.6 startup order: shard syncs resume from their persisted progress before any event.
-    (void)current_committee_epoch();  // §2.2 step 1: start at the latest on-chain committee
+    (void)committees_
+        .current_committee_epoch();  // §2.2 step 1: start at the latest on-chain committee
     shard_sync_.restart_syncs();
     recovery_.restart_recovery();  // §2.2 item 7 (#2291): the task waits for the first event
     tasks_.push_back(rt_.spawn("events", [this] { event_loop(); }));
     tasks_.push_back(rt_.spawn("blob-sync-monitor", [this] { monitor_loop(); }));
-    tasks_.push_back(rt_.spawn("attester", [this] { attester_loop(); }));
+    tasks_.push_back(rt_.spawn("attester", [this] { attester_.attester_loop(); }));
     for (auto& task : tasks_) {
         (void)task.join();
     }
@@ -139,9 +137,10 @@ void StorageNode::process_event(const ChainEvent& event) {
     (void)rt_.fail_point_async("before-process-event-impl");  // §11: slow event processing
     EventHandle handle(event.index, &complete_fn_);
     check_if_lagging(event);
-    if (!event_epoch_.has_value() && !std::holds_alternative<EpochChangeStart>(event.body)) {
-        event_epoch_ = event.epoch;  // §5: at startup, the first non-EpochChangeStart event
-        event_epoch_known_.set();
+    if (!committees_.event_epoch().has_value() &&
+        !std::holds_alternative<EpochChangeStart>(event.body)) {
+        // §5: at startup, the first non-EpochChangeStart event.
+        committees_.set_event_epoch(event.epoch);
     }
     std::visit(Overloaded{
                    [&](const EpochChangeStart& start) {
@@ -151,9 +150,7 @@ void StorageNode::process_event(const ChainEvent& event) {
                    [&](const EpochChangeDone& done) {
                        // end_committee_change: the transition to the tracked epoch is over; an
                        // older one (a backlog) changes nothing.
-                       if (done.epoch == committee_epoch_) {
-                           transitioning_ = false;
-                       }
+                       committees_.end_committee_change(done.epoch);
                        handle.complete();
                    },
                    [&](const ShardsReceived&) { handle.complete(); },
@@ -188,7 +185,7 @@ void StorageNode::process_blob_event(const ChainEvent& event, EventHandle handle
                            event, deleted.blob_id,
                            BlobInfoMergeOperand::delete_blob(deleted.was_certified));
                        // process_blob_deleted_event: not certified at the committee epoch.
-                       if (!info.is_certified(current_committee_epoch())) {
+                       if (!info.is_certified(committees_.current_committee_epoch())) {
                            blob_sync_.cancel_sync_and_mark_event_complete(deleted.blob_id);
                        }
                        handle.complete();
@@ -217,10 +214,11 @@ void StorageNode::process_certified(const ChainEvent& event, const BlobCertified
     const bool skip = rt_.fail_point("skip_non_extension_certified_event_triggered_blob_sync") ==
                           sim::FailPointOutcome::inject_error &&
                       !certified.is_extension;
-    if (skip || !info.is_certified(current_committee_epoch()) ||
+    if (skip || !info.is_certified(committees_.current_committee_epoch()) ||
         storage_.status().is_catching_up() ||
-        (event_epoch_.has_value() &&
-         storage_.is_stored_at_shards(certified.blob_id, owned_shards_at(*event_epoch_)))) {
+        (committees_.event_epoch().has_value() &&
+         storage_.is_stored_at_shards(certified.blob_id,
+                                      committees_.owned_shards_at(*committees_.event_epoch())))) {
         handle.complete();
         return;
     }
@@ -249,14 +247,15 @@ void StorageNode::process_epoch_change_start(const ChainEvent& event, Epoch epoc
                                              EventHandle handle) {
     (void)rt_.fail_point_async("epoch_change_start_entry");
     FLOE_ASSERT(epoch != 0, "EpochChangeStart(0)");
-    epoch_change_started_.insert(epoch);  // invariant 4: a new attestation round for `epoch`
+    attester_.begin_round(epoch);  // invariant 4: a new attestation round for `epoch`
     if (finisher_.has_value()) {
         (void)finisher_->join();  // §7.2 step 3: the previous shard removal finishes first
         finisher_.reset();
     }
     if (storage_.status().is_catching_up()) {
         execute_while_catching_up(epoch, std::move(handle));
-    } else if (epoch != current_committee_epoch() && epoch < latest_chain_epoch()) {
+    } else if (epoch != committees_.current_committee_epoch() &&
+               epoch < committees_.latest_chain_epoch()) {
         // begin_committee_change(E) (committee_service.rs): E equal to the tracked committee
         // epoch is EpochIsTheSameAsCurrent, executed without asking the chain (a node restarted
         // at E whose cursor is before EpochChangeStart(E)); otherwise EpochIsLess when the
@@ -265,11 +264,10 @@ void StorageNode::process_epoch_change_start(const ChainEvent& event, Epoch epoc
         enter_recovery_mode();
         execute_while_catching_up(epoch, std::move(handle));
     } else {
-        committee_epoch_ = std::max(committee_epoch_, epoch);
+        committees_.begin_committee_change(epoch);
         execute_in_sync(epoch, std::move(handle));
     }
-    event_epoch_ = epoch;  // §7.2 step 9: blob syncs now target the shards owned at E
-    event_epoch_known_.set();
+    committees_.set_event_epoch(epoch);  // §7.2 step 9: blob syncs now target the shards owned at E
     // §7.2 step 10: not when reprocessing. A blob event after this one already applied means
     // the blob info is ahead of this point in the history.
     if (!storage_.blob_event_applied(event.index)) {
@@ -291,7 +289,8 @@ void StorageNode::check_if_lagging(const ChainEvent& event) {
         args.has_value() && !args->empty()) {
         epoch_at_start = (*args)[0];
     }
-    if (epoch_at_start + 1 < current_committee_epoch() && !storage_.status().is_catching_up()) {
+    if (epoch_at_start + 1 < committees_.current_committee_epoch() &&
+        !storage_.status().is_catching_up()) {
         enter_recovery_mode();
     }
 }
@@ -303,43 +302,23 @@ void StorageNode::enter_recovery_mode() {
     blob_sync_.cancel_all_syncs_and_mark_events_completed();
 }
 
-// The committee service asking the chain for its latest committee
-// (begin_committee_change_to_latest_committee).
-Epoch StorageNode::latest_chain_epoch() {
-    ExponentialBackoff backoff(context_.config.committee.retry_interval_min,
-                               context_.config.committee.retry_interval_max);
-    while (true) {
-        auto reply = rt_.call<CommitteesReply>(context_.directory.chain, method::committees,
-                                               CommitteesRequest{0},
-                                               context_.config.events.chain_request_timeout);
-        if (reply.ok()) {
-            if (reply.value().chain_epoch >= committee_epoch_) {
-                transitioning_ = reply.value().transitioning;  // the latest committees as fetched
-            }
-            committee_epoch_ = std::max(committee_epoch_, reply.value().chain_epoch);
-            return reply.value().chain_epoch;
-        }
-        rt_.sleep(backoff.next(rt_.rng("committee-retry")));
-    }
-}
-
 // §7.3 execute_epoch_change_while_catching_up: old epoch changes are only marked complete; at
 // the current one the node leaves catch-up (T4, T5, T6).
 void StorageNode::execute_while_catching_up(Epoch epoch, EventHandle handle) {
-    const Epoch latest = latest_chain_epoch();
+    const Epoch latest = committees_.latest_chain_epoch();
     if (epoch < latest) {
         handle.complete();  // backlog
         return;
     }
-    committee_epoch_ = std::max(committee_epoch_, epoch);
+    committees_.begin_committee_change(epoch);
     // floe's counters of the three exits (scenarios check which one a run took).
-    if (!committee(epoch).contains(context_.index)) {
+    if (!committees_.committee(epoch).contains(context_.index)) {
         (void)rt_.fail_point("catch_up_exit_not_member");
         must(storage_.set_status(NodeStatus::standby()), "status");  // T4
         handle.complete();
         return;
     }
-    const bool in_previous = epoch > 1 && committee(epoch - 1).contains(context_.index);
+    const bool in_previous = epoch > 1 && committees_.committee(epoch - 1).contains(context_.index);
     if (!in_previous) {
         (void)rt_.fail_point("catch_up_exit_new_member");
         shard_changes_in_sync(epoch, std::move(handle), /*joining=*/true);  // T5
@@ -364,7 +343,7 @@ void StorageNode::execute_in_sync(Epoch epoch, EventHandle handle) {
         const auto info = storage_.blob_info(blob);
         return info.has_value() && info->is_certified(epoch);
     });
-    const bool member = committee(epoch).contains(context_.index);
+    const bool member = committees_.committee(epoch).contains(context_.index);
     const bool joining = storage_.status().kind == NodeStatus::Kind::standby && member;
     if (!member && storage_.status().kind != NodeStatus::Kind::standby) {
         must(storage_.set_status(NodeStatus::standby()), "status");  // T11
@@ -378,8 +357,9 @@ void StorageNode::execute_in_sync(Epoch epoch, EventHandle handle) {
 
 ShardDiff StorageNode::diff_at(Epoch epoch) {
     const std::vector<ShardIndex> before =
-        epoch > 1 ? committee(epoch - 1).shards_of(context_.index) : std::vector<ShardIndex>{};
-    return ShardDiff::compute(before, committee(epoch).shards_of(context_.index),
+        epoch > 1 ? committees_.committee(epoch - 1).shards_of(context_.index)
+                  : std::vector<ShardIndex>{};
+    return ShardDiff::compute(before, committees_.committee(epoch).shards_of(context_.index),
                               storage_.existing_shards());
 }
 
@@ -439,7 +419,7 @@ void StorageNode::shard_changes_in_sync(Epoch epoch, EventHandle handle, bool jo
     const bool head_rules = context_.config.old.head_attestation_rules;
     start_finisher(std::move(handle), epoch, diff.to_remove,
                    !diff.gained.empty() || (head_rules && shard_sync_.has_sync_in_progress()),
-                   committee(epoch).contains(context_.index), diff.gained);
+                   committees_.committee(epoch).contains(context_.index), diff.gained);
 }
 
 // §7.5: leaving catch-up as a continuing member. The shard history in between is lost, so every
@@ -494,7 +474,7 @@ void StorageNode::start_finisher(EventHandle handle, Epoch epoch, std::vector<Sh
                                  std::vector<ShardIndex> gained) {
     auto shared_handle = std::make_shared<EventHandle>(std::move(handle));
     // start_epoch_change_finisher.rs captures the committees when it is started.
-    const Epoch committee_epoch = current_committee_epoch();
+    const Epoch committee_epoch = committees_.current_committee_epoch();
     finisher_ =
         rt_.spawn("epoch-change-finisher",
                   [this, shared_handle, epoch, member, ongoing_shard_sync, committee_epoch,
@@ -505,8 +485,7 @@ void StorageNode::start_finisher(EventHandle handle, Epoch epoch, std::vector<Sh
                           // Submitted before the event completes (§7.7): once the cursor passes
                           // EpochChangeStart nothing would replay it, so a queued attestation lost
                           // in a crash would be lost for good.
-                          claim_attestation(epoch, "finisher");
-                          submit_attestation(epoch);
+                          attester_.submit(attester_.claim(epoch, "finisher"));
                       }
                       // §7.7: retried forever with backoff 10 s → 5 min (an injected write error,
                       // say).
@@ -528,7 +507,7 @@ void StorageNode::start_finisher(EventHandle handle, Epoch epoch, std::vector<Sh
 // and an older shard sync may still run.
 bool StorageNode::finisher_may_attest(Epoch epoch) {
     return !context_.config.old.head_attestation_rules ||
-           (storage_.status().is_active() && all_owned_shards_active(epoch));
+           (storage_.status().is_active() && attester_.all_owned_shards_active(epoch));
 }
 
 // The race of record-shard-sync-before-finisher: the event completes while a gained shard has
@@ -549,7 +528,7 @@ void StorageNode::report_consistency(Epoch epoch) {
     report.epoch = epoch;
     report.was_active = storage_.status().is_active();
     std::vector<ShardIndex> active_shards;
-    for (ShardIndex shard : owned_shards_at(epoch)) {
+    for (ShardIndex shard : committees_.owned_shards_at(epoch)) {
         if (storage_.shard_status(shard) == ShardStatus::active) {
             active_shards.push_back(shard);
         }
@@ -572,57 +551,7 @@ void StorageNode::report_consistency(Epoch epoch) {
 
 // --- committees ----------------------------------------------------------------------------------
 
-const Committee& StorageNode::committee(Epoch epoch) {
-    auto cached = committees_.find(epoch);
-    if (cached != committees_.end()) {
-        return cached->second;
-    }
-    ExponentialBackoff backoff(context_.config.committee.retry_interval_min,
-                               context_.config.committee.retry_interval_max);
-    while (true) {
-        auto reply = rt_.call<CommitteesReply>(context_.directory.chain, method::committees,
-                                               CommitteesRequest{epoch},
-                                               context_.config.events.chain_request_timeout);
-        if (reply.ok() && reply.value().committee.has_value()) {
-            return committees_.emplace(epoch, *reply.value().committee).first->second;
-        }
-        rt_.sleep(backoff.next(rt_.rng("committee-retry")));
-    }
-}
-
-// owned_shards_at_epoch (node.rs) knows the committee epoch and the one before it only.
-bool StorageNode::shard_assignment_known(Epoch epoch) {
-    const Epoch committee_epoch = current_committee_epoch();
-    return context_.config.old.any_epoch_shard_assignment || epoch == committee_epoch ||
-           epoch + 1 == committee_epoch;
-}
-
-// recover_blob_slivers: owned_shards_at_epoch(event epoch), or a panic ("shard assignment must
-// be found at the certified epoch"): why a node two epochs behind must cancel its syncs.
-std::vector<ShardIndex> StorageNode::shards_for_blob_sync(Epoch event_epoch) {
-    if (!shard_assignment_known(event_epoch)) {
-        (void)rt_.fail_point("walrus_panic_unknown_shard_assignment_epoch");
-        WALRUS_PANIC("blob_sync.rs recover_blob_slivers",
-                     "node {}: shard assignment must be found at epoch {} (committee epoch {})",
-                     context_.index, event_epoch, current_committee_epoch());
-    }
-    return owned_shards_at(event_epoch);
-}
-
-std::vector<ShardIndex> StorageNode::owned_shards_at(Epoch epoch) {
-    return sorted(committee(epoch).shards_of(context_.index));
-}
-
 // --- attestation ---------------------------------------------------------------------------------
-
-Epoch StorageNode::current_committee_epoch() {
-    if (committee_epoch_ == 0) {
-        // At startup, before any EpochChangeStart: the committee service starts at the latest
-        // on-chain committee (§2.2 step 1).
-        (void)latest_chain_epoch();
-    }
-    return committee_epoch_;
-}
 
 BlobMetadata StorageNode::get_or_recover_metadata(const BlobId& blob, Epoch certified_epoch) {
     auto local = storage_.metadata(blob);
@@ -632,82 +561,6 @@ BlobMetadata StorageNode::get_or_recover_metadata(const BlobId& blob, Epoch cert
     return recover_metadata(blob, certified_epoch);
 }
 
-bool StorageNode::all_owned_shards_active(Epoch epoch) {
-    for (ShardIndex shard : owned_shards_at(epoch)) {
-        if (!storage_.has_shard(shard) || storage_.shard_status(shard) != ShardStatus::active) {
-            return false;
-        }
-    }
-    return true;
-}
-
-// current_event_epoch (node.rs) awaits the event epoch's watch channel: the recovery task
-// resumes in the same instant the first event sets it.
-void StorageNode::wait_for_event_epoch() {
-    (void)event_epoch_known_.wait();
-}
-
-void StorageNode::claim_attestation(Epoch epoch, const char* component) {
-    // A false epoch_sync_done (WAL-1271): the node attests that it holds its shards of E while
-    // one of them is not filled. #3464 gets here (finding F5); the condition fail point lets
-    // `floe sweep --explain` re-run the seed with HEAD's rules.
-    const bool all_active = all_owned_shards_active(epoch);
-    if (!all_active) {
-        (void)rt_.fail_point("walrus_false_sync_done_attested");
-    }
-    FLOE_ASSERT(all_active,
-                "node {}: {} attests epoch {} while a shard it owns is not Active (false "
-                "epoch_sync_done, WAL-1271)",
-                context_.index, component, epoch);
-    const bool in_round = epoch_change_started_.contains(epoch);
-    const auto [it, first] = attester_of_.emplace(std::pair{epoch, in_round}, component);
-    FLOE_ASSERT(first || std::string_view(it->second) == component,
-                "node {}: both {} and {} attest epoch {} (§7.8: exactly one attester)",
-                context_.index, it->second, component, epoch);
-}
-
-void StorageNode::attest_as(Epoch epoch, const char* component) {
-    claim_attestation(epoch, component);
-    to_attest_.push_back(epoch);
-    attest_wakeup_.notify_all();
-}
-
-// §1.1 contract service: retries with backoff 1 s → 1 h; a stale attestation (the chain has
-// moved on) is dropped; a duplicate counts as done (a restarted node replays its epoch changes).
-void StorageNode::attester_loop() {
-    while (true) {
-        if (to_attest_.empty()) {
-            (void)attest_wakeup_.wait(sim::Duration::forever());
-            continue;
-        }
-        submit_attestation(to_attest_.front());
-        to_attest_.erase(to_attest_.begin());
-    }
-}
-
-void StorageNode::submit_attestation(Epoch epoch) {
-    ExponentialBackoff backoff(context_.config.contract.sync_done_backoff_min,
-                               context_.config.contract.sync_done_backoff_max);
-    while (true) {
-        auto reply = rt_.call<SyncDoneReply>(context_.directory.chain, method::sync_done,
-                                             SyncDoneRequest{context_.index, epoch},
-                                             context_.config.events.chain_request_timeout);
-        if (reply.ok()) {
-            const SyncDoneReply& r = reply.value();
-            const bool done = !r.error.has_value() ||
-                              r.error == SyncDoneError::duplicate_sync_done ||
-                              r.error == SyncDoneError::not_in_committee || r.chain_epoch > epoch;
-            if (done) {
-                return;
-            }
-            FLOE_ASSERT(r.chain_epoch == epoch,
-                        "attesting epoch {} while the chain is behind, at {}", epoch,
-                        r.chain_epoch);
-        }
-        rt_.sleep(backoff.next(rt_.rng("attest-retry")));
-    }
-}
-
 // --- blob recovery -------------------------------------------------------------------------------
 
 void StorageNode::monitor_loop() {
@@ -715,7 +568,7 @@ void StorageNode::monitor_loop() {
         rt_.sleep(context_.config.blob_recovery.monitor_interval);
         // cancel_all_expired_syncs_and_mark_events_completed: is_blob_certified at the committee
         // epoch.
-        const Epoch epoch = current_committee_epoch();
+        const Epoch epoch = committees_.current_committee_epoch();
         blob_sync_.cancel_syncs_where_not([&](const BlobId& blob) {
             const auto info = storage_.blob_info(blob);
             return info.has_value() && info->is_certified(epoch);
@@ -730,7 +583,7 @@ void StorageNode::monitor_loop() {
 // behaviour blob-sync-skips-missing-shards skips it instead.
 void StorageNode::synchronize_blob(const BlobId& blob, Epoch certified_epoch,
                                    sim::Semaphore& sliver_permits) {
-    FLOE_ASSERT(event_epoch_.has_value(), "blob sync before the event epoch is known");
+    FLOE_ASSERT(committees_.event_epoch().has_value(), "blob sync before the event epoch is known");
     // Invariant 9: no blob sync runs while catching up (entering catch-up cancels them all, and
     // one dispatched later ends Skipped before it gets here).
     FLOE_ASSERT(!storage_.status().is_catching_up(),
@@ -738,7 +591,7 @@ void StorageNode::synchronize_blob(const BlobId& blob, Epoch certified_epoch,
     const bool skip_missing = context_.config.old.blob_sync_skips_missing_shards;
     auto shards_now = [&] {
         std::vector<ShardIndex> shards;
-        for (ShardIndex shard : shards_for_blob_sync(*event_epoch_)) {
+        for (ShardIndex shard : committees_.shards_for_blob_sync(*committees_.event_epoch())) {
             if (!skip_missing || storage_.has_shard(shard)) {
                 shards.push_back(shard);
             }
@@ -747,8 +600,9 @@ void StorageNode::synchronize_blob(const BlobId& blob, Epoch certified_epoch,
     };
     // Step 1: an unknown shard assignment only logs here (is_stored_at_all_shards_at_epoch's
     // error); a missing shard is "not stored".
-    if (shard_assignment_known(*event_epoch_) &&
-        storage_.is_stored_at_shards(blob, owned_shards_at(*event_epoch_))) {
+    if (committees_.shard_assignment_known(*committees_.event_epoch()) &&
+        storage_.is_stored_at_shards(blob,
+                                     committees_.owned_shards_at(*committees_.event_epoch()))) {
         return;
     }
     BlobMetadata metadata = storage_.metadata(blob).value_or(BlobMetadata{});
@@ -762,7 +616,7 @@ void StorageNode::synchronize_blob(const BlobId& blob, Epoch certified_epoch,
         // decoded yet must not hold back the other type, whose recovery may be what makes it
         // decodable (docs/FINDINGS.md, class C).
         sim::TaskGroup<bool> shards;
-        const Epoch pass_epoch = *event_epoch_;
+        const Epoch pass_epoch = *committees_.event_epoch();
         for (ShardIndex shard : shards_now()) {
             shards.add(
                 rt_.spawn(fmt::format("recover-slivers {}", shard),
@@ -789,7 +643,8 @@ bool StorageNode::recover_pair(const BlobMetadata& metadata, ShardIndex shard, E
         WALRUS_PANIC("blob_sync.rs recover_sliver",
                      "node {}: shard {} is managed by this node (owned at event epoch {}) but has "
                      "no storage; blob {}",
-                     context_.index, shard, event_epoch_.value_or(0), blob.short_hex());
+                     context_.index, shard, committees_.event_epoch().value_or(0),
+                     blob.short_hex());
     }
     const uint32_t pair = pair_index(shard, context_.n_shards, blob);
     sim::TaskGroup<bool> types;
@@ -820,12 +675,12 @@ bool StorageNode::recover_pair(const BlobMetadata& metadata, ShardIndex shard, E
 // took the shard set from (§6.4: the event epoch, not the committee epoch, whose new shards
 // may not exist yet), and that epoch is the node's event epoch or the one before.
 void StorageNode::check_blob_sync_target(const BlobId& blob, ShardIndex shard, Epoch pass_epoch) {
-    const std::vector<ShardIndex> owned = owned_shards_at(pass_epoch);
+    const std::vector<ShardIndex> owned = committees_.owned_shards_at(pass_epoch);
     FLOE_ASSERT(std::find(owned.begin(), owned.end(), shard) != owned.end(),
                 "node {}: blob sync of {} writes shard {}, not owned at event epoch {} "
                 "(invariant 10)",
                 context_.index, blob.short_hex(), shard, pass_epoch);
-    FLOE_ASSERT(event_epoch_.has_value() && pass_epoch <= *event_epoch_,
+    FLOE_ASSERT(committees_.event_epoch().has_value() && pass_epoch <= *committees_.event_epoch(),
                 "node {}: blob sync of {} targets epoch {} ahead of the event epoch (invariant 10)",
                 context_.index, blob.short_hex(), pass_epoch);
 }
@@ -835,7 +690,7 @@ void StorageNode::check_blob_sync_target(const BlobId& blob, ShardIndex shard, E
 // committee epoch. floe reads the blob info before each attempt instead of interrupting one.
 bool StorageNode::is_retired(const BlobId& blob) {
     const auto info = storage_.blob_info(blob);
-    return !info.has_value() || !info->is_certified(current_committee_epoch());
+    return !info.has_value() || !info->is_certified(committees_.current_committee_epoch());
 }
 
 std::optional<Sliver> StorageNode::recover_sliver_unless_retired(const BlobMetadata& metadata,
@@ -845,41 +700,36 @@ std::optional<Sliver> StorageNode::recover_sliver_unless_retired(const BlobMetad
                           [this, blob = metadata.blob_id] { return is_retired(blob); });
 }
 
-// active_committees.rs read_committee(certified_epoch), which the committee service uses for
-// metadata and sliver recovery: while transitioning to epoch E (EpochChangeDone(E) not yet
-// processed), a blob certified before E is read from the previous committee, whose members
-// still hold it; otherwise from the current one.
-Epoch StorageNode::read_committee_epoch(Epoch certified_epoch) {
-    const Epoch current = current_committee_epoch();
-    if (!transitioning_ || certified_epoch >= current || current <= 1) {
-        return current;
-    }
-    return current - 1;
+BlobMetadata StorageNode::recover_metadata(const BlobId& blob, Epoch certified_epoch) {
+    return retry_with_backoff(rt_, committees_.retry_policy("metadata-retry"),
+                              [&]() -> std::optional<BlobMetadata> {
+                                  return metadata_from_peers(blob, certified_epoch);
+                              });
 }
 
-BlobMetadata StorageNode::recover_metadata(const BlobId& blob, Epoch certified_epoch) {
-    ExponentialBackoff backoff(context_.config.committee.retry_interval_min,
-                               context_.config.committee.retry_interval_max);
-    while (true) {
-        const Committee& current = committee(read_committee_epoch(certified_epoch));
-        std::vector<NodeIndex> members;
-        for (const CommitteeMember& member : current.members) {
-            if (member.node != context_.index) {
-                members.push_back(member.node);
-            }
+// One round of recover_metadata: each other member of the read committee, in random order,
+// until one returns metadata that verifies.
+std::optional<BlobMetadata> StorageNode::metadata_from_peers(const BlobId& blob,
+                                                             Epoch certified_epoch) {
+    const Committee& current =
+        committees_.committee(committees_.read_committee_epoch(certified_epoch));
+    std::vector<NodeIndex> members;
+    for (const CommitteeMember& member : current.members) {
+        if (member.node != context_.index) {
+            members.push_back(member.node);
         }
-        rt_.rng("metadata-peers").shuffle(members);
-        for (NodeIndex peer : members) {
-            auto reply = rt_.call<std::optional<BlobMetadata>>(
-                context_.directory.nodes[peer], method::get_metadata, GetMetadata{blob},
-                context_.config.committee.metadata_request_timeout);
-            if (reply.ok() && reply.value().has_value() &&
-                *reply.value() == BlobMetadata::compute(blob, context_.n_shards)) {
-                return *reply.value();
-            }
-        }
-        rt_.sleep(backoff.next(rt_.rng("metadata-retry")));
     }
+    rt_.rng("metadata-peers").shuffle(members);
+    for (NodeIndex peer : members) {
+        auto reply = rt_.call<std::optional<BlobMetadata>>(
+            context_.directory.nodes[peer], method::get_metadata, GetMetadata{blob},
+            context_.config.committee.metadata_request_timeout);
+        if (reply.ok() && reply.value().has_value() &&
+            *reply.value() == BlobMetadata::compute(blob, context_.n_shards)) {
+            return *reply.value();
+        }
+    }
+    return std::nullopt;
 }
 
 // Collects recovery symbols from every committee member in parallel until enough distinct
@@ -888,37 +738,50 @@ BlobMetadata StorageNode::recover_metadata(const BlobId& blob, Epoch certified_e
 std::optional<Sliver> StorageNode::recover_sliver(const BlobMetadata& metadata, uint32_t pair,
                                                   SliverType type, Epoch certified_epoch,
                                                   const std::function<bool()>& retired) {
-    ExponentialBackoff backoff(context_.config.committee.retry_interval_min,
-                               context_.config.committee.retry_interval_max);
-    while (true) {
-        if (retired()) {
-            return std::nullopt;
-        }
-        const Committee& current = committee(read_committee_epoch(certified_epoch));
-        std::vector<sim::JoinHandle<std::vector<RecoverySymbol>>> requests;
-        for (const CommitteeMember& member : current.members) {
-            const sim::HostId host = context_.directory.nodes[member.node];
-            requests.push_back(
-                rt_.spawn("symbols", [this, host, blob = metadata.blob_id, pair, type] {
-                    auto reply = rt_.call<std::vector<RecoverySymbol>>(
-                        host, method::recovery_symbols, RecoverySymbolsRequest{blob, pair, type},
-                        context_.config.committee.sliver_request_timeout);
-                    return reply.ok() ? std::move(reply).value() : std::vector<RecoverySymbol>{};
-                }));
-        }
-        std::vector<RecoverySymbol> symbols;
-        for (auto& request : requests) {
-            auto answer = request.join();
-            if (answer.ok()) {
-                symbols.insert(symbols.end(), answer.value().begin(), answer.value().end());
+    // The outer optional: the attempt ended (a sliver, or nothing once retired).
+    return retry_with_backoff(
+        rt_, committees_.retry_policy("sliver-retry"),
+        [&]() -> std::optional<std::optional<Sliver>> {
+            if (retired()) {
+                return std::optional<Sliver>();
             }
-        }
-        const auto sliver = decode_sliver(metadata.blob_id, pair, type, params_, symbols);
-        if (sliver.has_value() && metadata.verifies(*sliver)) {
-            return *sliver;
-        }
-        rt_.sleep(backoff.next(rt_.rng("sliver-retry")));
+            std::optional<Sliver> sliver =
+                sliver_from_committee(metadata, pair, type, certified_epoch);
+            if (!sliver.has_value()) {
+                return std::nullopt;  // too few symbols, or a result that does not verify
+            }
+            return std::optional<std::optional<Sliver>>(std::in_place, std::move(sliver));
+        });
+}
+
+// One round of recover_sliver: the decoded sliver if it verifies against the metadata.
+std::optional<Sliver> StorageNode::sliver_from_committee(const BlobMetadata& metadata,
+                                                         uint32_t pair, SliverType type,
+                                                         Epoch certified_epoch) {
+    const Committee& current =
+        committees_.committee(committees_.read_committee_epoch(certified_epoch));
+    std::vector<sim::JoinHandle<std::vector<RecoverySymbol>>> requests;
+    for (const CommitteeMember& member : current.members) {
+        const sim::HostId host = context_.directory.nodes[member.node];
+        requests.push_back(rt_.spawn("symbols", [this, host, blob = metadata.blob_id, pair, type] {
+            auto reply = rt_.call<std::vector<RecoverySymbol>>(
+                host, method::recovery_symbols, RecoverySymbolsRequest{blob, pair, type},
+                context_.config.committee.sliver_request_timeout);
+            return reply.ok() ? std::move(reply).value() : std::vector<RecoverySymbol>{};
+        }));
     }
+    std::vector<RecoverySymbol> symbols;
+    for (auto& request : requests) {
+        auto answer = request.join();
+        if (answer.ok()) {
+            symbols.insert(symbols.end(), answer.value().begin(), answer.value().end());
+        }
+    }
+    const auto sliver = decode_sliver(metadata.blob_id, pair, type, params_, symbols);
+    if (sliver.has_value() && metadata.verifies(*sliver)) {
+        return *sliver;
+    }
+    return std::nullopt;
 }
 
 // --- RPC handlers --------------------------------------------------------------------------------
@@ -976,11 +839,11 @@ void StorageNode::serve() {
 StoreBlobReply StorageNode::handle_store_blob(StoreBlobRequest request) {
     const BlobId& blob = request.metadata.blob_id;
     StoreBlobReply reply;
-    if (!event_epoch_.has_value()) {
+    if (!committees_.event_epoch().has_value()) {
         reply.error = StoreBlobError::not_registered;
         return reply;
     }
-    const Epoch epoch = *event_epoch_;
+    const Epoch epoch = *committees_.event_epoch();
     const auto info = storage_.blob_info(blob);
     if (info.has_value() && info->invalid) {
         reply.error = StoreBlobError::invalid_blob;
@@ -994,7 +857,7 @@ StoreBlobReply StorageNode::handle_store_blob(StoreBlobRequest request) {
         reply.error = StoreBlobError::bad_sliver;
         return reply;
     }
-    const std::vector<ShardIndex> owned = owned_shards_at(epoch);
+    const std::vector<ShardIndex> owned = committees_.owned_shards_at(epoch);
     std::vector<std::pair<ShardIndex, std::pair<Sliver, Sliver>>> slivers;
     for (const auto& part : request.slivers) {
         if (std::find(owned.begin(), owned.end(), part.shard) == owned.end() ||
@@ -1042,12 +905,12 @@ std::vector<RecoverySymbol> StorageNode::handle_recovery_symbols(
 // LockedToMove shard still serves: it is the sync source for the node that gained it.
 SyncShardReply StorageNode::handle_sync_shard(const SyncShardRequest& request) {
     SyncShardReply reply;
-    reply.server_epoch = current_committee_epoch();
+    reply.server_epoch = committees_.current_committee_epoch();
     if (request.epoch != reply.server_epoch) {
         reply.error = SyncShardError::invalid_epoch;
         return reply;
     }
-    const Committee& current = committee(request.epoch);
+    const Committee& current = committees_.committee(request.epoch);
     const auto owned = current.shards_of(request.requester);
     if (std::find(owned.begin(), owned.end(), request.shard) == owned.end()) {
         reply.error = SyncShardError::unauthorized;  // #3420
@@ -1081,7 +944,7 @@ HealthInfo StorageNode::handle_health() {
     HealthInfo info;
     info.status = storage_.status();
     info.node_status = info.status.to_string();
-    info.event_epoch = event_epoch_;
+    info.event_epoch = committees_.event_epoch();
     info.persisted_cursor = storage_.event_cursor();
     info.blob_syncs_in_progress = blob_sync_.in_progress_count();
     info.shard_syncs_running = shard_sync_.running_tasks();
@@ -1097,7 +960,7 @@ HealthInfo StorageNode::handle_health() {
                                              : info.event_syncs_skipped) += count;
     }
     // health_info's shard_detail.owned: the shards of the latest committee.
-    for (ShardIndex shard : owned_shards_at(current_committee_epoch())) {
+    for (ShardIndex shard : committees_.owned_shards_at(committees_.current_committee_epoch())) {
         const ShardStatus status = storage_.shard_status(shard);
         info.owned_shards.push_back(ShardHealth{shard, status, shard_api_status(status)});
     }

@@ -15,10 +15,13 @@
 #include <set>
 #include <vector>
 
+#include "node/attestation.h"
 #include "node/blob_sync.h"
+#include "node/committee_service.h"
 #include "node/config.h"
 #include "node/event_sequencer.h"
 #include "node/messages.h"
+#include "node/node_context.h"
 #include "node/node_recovery.h"
 #include "node/node_storage.h"
 #include "node/shard_diff.h"
@@ -28,18 +31,10 @@
 
 namespace walrus {
 
-struct NodeContext {
-    NodeIndex index = 0;
-    uint32_t n_shards = 0;
-    NodeConfig config;
-    Directory directory;
-    Disk* disk = nullptr;  // the node's medium, owned by the world (it survives crashes)
-};
-
 // The host's boot function: opens the database and runs the node until the host dies.
 void run_storage_node(sim::Runtime& rt, const NodeContext& context);
 
-class StorageNode final : public BlobSyncEnv, public ShardSyncEnv, public NodeRecoveryEnv {
+class StorageNode final : public BlobSyncEnv, public ShardSyncRecovery {
 public:
     StorageNode(sim::Runtime& rt, const NodeContext& context, std::unique_ptr<NodeStore> store);
     StorageNode(const StorageNode&) = delete;
@@ -54,25 +49,11 @@ public:
     void synchronize_blob(const BlobId& blob, Epoch certified_epoch,
                           sim::Semaphore& sliver_permits) override;
 
-    // ShardSyncEnv
-    Epoch current_committee_epoch() override;
-    const Committee& committee_at(Epoch epoch) override { return committee(epoch); }
+    // ShardSyncRecovery
     BlobMetadata get_or_recover_metadata(const BlobId& blob, Epoch certified_epoch) override;
     std::optional<Sliver> recover_sliver_unless_retired(const BlobMetadata& metadata, uint32_t pair,
                                                         SliverType type,
                                                         Epoch certified_epoch) override;
-    void attest(Epoch epoch) override { attest_as(epoch, "shard-sync"); }
-    // §7.8, invariant 4: within one incarnation, one component attests an epoch.
-    void attest_as(Epoch epoch, const char* component);
-    void claim_attestation(Epoch epoch, const char* component);
-    void submit_attestation(Epoch epoch);  // blocks until the chain took it or moved on
-
-    // NodeRecoveryEnv
-    void wait_for_event_epoch() override;
-    std::vector<ShardIndex> owned_shards_at_latest() override {
-        return owned_shards_at(current_committee_epoch());
-    }
-    void attest_recovered(Epoch epoch) override { attest_as(epoch, "node-recovery"); }
 
 private:
     // --- events (§5) ---
@@ -89,7 +70,6 @@ private:
     // §7.3 routing and its paths.
     void check_if_lagging(const ChainEvent& event);
     void enter_recovery_mode();
-    Epoch latest_chain_epoch();
     void execute_while_catching_up(Epoch epoch, EventHandle handle);
     void execute_in_sync(Epoch epoch, EventHandle handle);
     void shard_changes_in_sync(Epoch epoch, EventHandle handle, bool joining);
@@ -100,7 +80,6 @@ private:
     ShardDiff diff_at(Epoch epoch);
     void create_new_shards_and_start_sync(const std::vector<ShardIndex>& gained, bool joining);
     void lock_shards(const std::vector<ShardIndex>& to_lock);
-    bool all_owned_shards_active(Epoch epoch);
     void watch_event_sync(const BlobId& blob, SyncWaiter waiter);
     void start_finisher(EventHandle handle, Epoch epoch, std::vector<ShardIndex> to_remove,
                         bool ongoing_shard_sync, bool member, std::vector<ShardIndex> gained);
@@ -108,23 +87,15 @@ private:
     void note_unrecorded_gained_shards(const std::vector<ShardIndex>& gained);
     void report_consistency(Epoch epoch);
 
-    // --- committees ---
-    const Committee& committee(Epoch epoch);  // waits until the chain knows it
-    std::optional<Epoch> event_epoch() const { return event_epoch_; }
-    std::vector<ShardIndex> owned_shards_at(Epoch epoch);
-    bool shard_assignment_known(Epoch epoch);
-    std::vector<ShardIndex> shards_for_blob_sync(Epoch event_epoch);
-
-    // --- attestation (§1.1 contract service) ---
-    void attester_loop();
-
     // --- blob recovery (§6.4) ---
     BlobMetadata recover_metadata(const BlobId& blob, Epoch certified_epoch);
     // Retries until the sliver decodes, or until `retired()` (checked before every attempt).
     std::optional<Sliver> recover_sliver(const BlobMetadata& metadata, uint32_t pair,
                                          SliverType type, Epoch certified_epoch,
                                          const std::function<bool()>& retired);
-    Epoch read_committee_epoch(Epoch certified_epoch);
+    std::optional<BlobMetadata> metadata_from_peers(const BlobId& blob, Epoch certified_epoch);
+    std::optional<Sliver> sliver_from_committee(const BlobMetadata& metadata, uint32_t pair,
+                                                SliverType type, Epoch certified_epoch);
     bool is_retired(const BlobId& blob);
     bool recover_pair(const BlobMetadata& metadata, ShardIndex shard, Epoch pass_epoch,
                       Epoch certified_epoch);
@@ -144,25 +115,10 @@ private:
     EncodingParams params_;
     EventSequencer sequencer_;
     EventHandle::CompleteFn complete_fn_;
-    std::optional<Epoch> event_epoch_;  // latest_event_epoch (§5); unset until known
-    std::map<Epoch, Committee> committees_;
+    CommitteeService committees_;
+    Attester attester_;
     std::map<Epoch, ConsistencyReport> consistency_;
-    std::vector<Epoch> to_attest_;
-    // Invariant 4, scoped to one processing of EpochChangeStart(E): keyed by (E, whether this
-    // incarnation had begun processing EpochChangeStart(E) when the claim was made). Work resumed
-    // at startup (restart_syncs, at the latest committee epoch) may attest E before the replayed
-    // EpochChangeStart(E) routes the attestation afresh; Walrus re-sends then too, and the chain
-    // drops the duplicate (EDuplicateSyncDone / LatestAttestedIsMoreRecent).
-    std::map<std::pair<Epoch, bool>, const char*> attester_of_;
-    std::set<Epoch> epoch_change_started_;
-    sim::Notify attest_wakeup_{"attester"};
-    sim::Event event_epoch_known_{"event-epoch"};
     sim::FiberId event_task_ = 0;
-    Epoch committee_epoch_ = 0;
-    // The committee service's ActiveCommittees::is_transitioning: between its move to an epoch
-    // and that epoch's EpochChangeDone; blobs certified before it are read from the previous
-    // committee meanwhile (read_committee).
-    bool transitioning_ = false;  // the committee service's epoch (§5): latest EpochChangeStart
     BlobSyncHandler blob_sync_;
     ShardSyncHandler shard_sync_;
     NodeRecoveryHandler recovery_;
