@@ -1,33 +1,14 @@
 #include "node/storage_node.h"
 
-#include <fmt/format.h>
-#include <fmt/ranges.h>
-
 #include <algorithm>
-#include <functional>
-#include <set>
 
 #include "node/backoff.h"
 #include "node/chain/events.h"
+#include "node/must.h"
 #include "node/overloaded.h"
 #include "node/shard_diff.h"
-#include "node/walrus_panic.h"
 
 namespace walrus {
-
-using namespace sim::time_literals;
-
-namespace {
-
-// A write to the node's own database that fails without a crash is an injected fault; the
-// model has no way to continue consistently, so it is treated like a crash of the operation:
-// the event stays incomplete and is replayed after the next restart. For now this is a bug.
-template <class T>
-void must(const sim::Result<T, StoreError>& result, const char* what) {
-    FLOE_ASSERT(result.ok(), "{} failed: {}", what, store_error_name(result.error()));
-}
-
-}  // namespace
 
 void run_storage_node(sim::Runtime& rt, const NodeContext& context) {
     FLOE_ASSERT(context.disk != nullptr, "node {} has no disk", context.index);
@@ -43,17 +24,20 @@ StorageNode::StorageNode(sim::Runtime& rt, const NodeContext& context,
     : rt_(rt),
       context_(context),
       storage_(std::move(store)),
-      params_{context.n_shards},
       sequencer_(storage_.event_cursor()),
       complete_fn_([this](EventIndex index) { complete_event(index); }),
       committees_(rt, context_),
       attester_(rt, context_, committees_, storage_),
-      blob_sync_(rt, *this, context.config.blob_recovery,
-                 context.config.old.notify_one_sync_waiter),
-      shard_sync_(rt, storage_, committees_, *this, attester_, context.index, context.n_shards,
-                  context.directory, context.config.shard_sync, context.config.old),
-      recovery_(rt, storage_, blob_sync_, shard_sync_, committees_, attester_,
-                context.config.node_recovery, context.config.old) {}
+      blob_recovery_(rt, context_, storage_, committees_),
+      shard_sync_(rt, storage_, committees_, blob_recovery_, attester_, context.index,
+                  context.n_shards, context.directory, context.config.shard_sync,
+                  context.config.old),
+      recovery_(rt, storage_, blob_recovery_.syncs(), shard_sync_, committees_, attester_,
+                context.config.node_recovery, context.config.old),
+      blob_events_(rt, storage_, committees_, blob_recovery_.syncs()),
+      rpc_(rt, context_,
+           RpcHandlerParts{storage_, committees_, blob_recovery_.syncs(), shard_sync_, recovery_,
+                           blob_events_, consistency_}) {}
 
 StorageNode::~StorageNode() {
     // Our fibers borrow this object; the kernel unwinds them (newest first) before the frame
@@ -64,14 +48,14 @@ StorageNode::~StorageNode() {
 }
 
 void StorageNode::run() {
-    serve();
+    rpc_.serve();
     // §8.6 startup order: shard syncs resume from their persisted progress before any event.
     (void)committees_
         .current_committee_epoch();  // §2.2 step 1: start at the latest on-chain committee
     shard_sync_.restart_syncs();
     recovery_.restart_recovery();  // §2.2 item 7 (#2291): the task waits for the first event
     tasks_.push_back(rt_.spawn("events", [this] { event_loop(); }));
-    tasks_.push_back(rt_.spawn("blob-sync-monitor", [this] { monitor_loop(); }));
+    tasks_.push_back(rt_.spawn("blob-sync-monitor", [this] { blob_recovery_.monitor_loop(); }));
     tasks_.push_back(rt_.spawn("attester", [this] { attester_.attester_loop(); }));
     for (auto& task : tasks_) {
         (void)task.join();
@@ -154,89 +138,9 @@ void StorageNode::process_event(const ChainEvent& event) {
                        handle.complete();
                    },
                    [&](const ShardsReceived&) { handle.complete(); },
-                   [&](const auto&) { process_blob_event(event, std::move(handle)); },
+                   [&](const auto&) { blob_events_.process_blob_event(event, std::move(handle)); },
                },
                event.body);
-}
-
-// Writes a blob event's merge operand (§4.1), once: a replayed event finds its update already
-// written and only redoes the rest (syncs, cancellations). Returns the blob info after it.
-BlobInfo StorageNode::update_blob_info(const ChainEvent& event, const BlobId& blob,
-                                       const BlobInfoMergeOperand& operand) {
-    if (!storage_.blob_event_applied(event.index)) {
-        must(storage_.apply_blob_event(event.index, blob, operand), "blob info");
-    }
-    return storage_.blob_info(blob).value_or(BlobInfo{});
-}
-
-void StorageNode::process_blob_event(const ChainEvent& event, EventHandle handle) {
-    std::visit(Overloaded{
-                   [&](const BlobRegistered& registered) {
-                       (void)update_blob_info(event, registered.blob_id,
-                                              BlobInfoMergeOperand::register_blob(
-                                                  registered.deletable, registered.end_epoch));
-                       handle.complete();
-                   },
-                   [&](const BlobCertified& certified) {
-                       process_certified(event, certified, std::move(handle));
-                   },
-                   [&](const BlobDeleted& deleted) {
-                       const BlobInfo info = update_blob_info(
-                           event, deleted.blob_id,
-                           BlobInfoMergeOperand::delete_blob(deleted.was_certified));
-                       // process_blob_deleted_event: not certified at the committee epoch.
-                       if (!info.is_certified(committees_.current_committee_epoch())) {
-                           blob_sync_.cancel_sync_and_mark_event_complete(deleted.blob_id);
-                       }
-                       handle.complete();
-                   },
-                   [&](const InvalidBlobId& invalid) {
-                       (void)update_blob_info(event, invalid.blob_id,
-                                              BlobInfoMergeOperand::mark_invalid(event.epoch));
-                       blob_sync_.cancel_sync_and_mark_event_complete(invalid.blob_id);
-                       handle.complete();
-                   },
-                   [&](const auto&) { FLOE_UNREACHABLE("not a blob event"); },
-               },
-               event.body);
-}
-
-// blob_event_processor.rs process_blob_certified_event: skipped when the blob is not certified at
-// the committee epoch, the node catches up, or the blob is stored at every shard owned at the
-// event epoch (not checked while the event epoch is unknown, just after a start); otherwise a
-// blob sync for the event's epoch. The §11 jitter point comes after those checks.
-void StorageNode::process_certified(const ChainEvent& event, const BlobCertified& certified,
-                                    EventHandle handle) {
-    const BlobInfo info = update_blob_info(
-        event, certified.blob_id,
-        BlobInfoMergeOperand::certify(certified.certified_epoch, certified.deletable,
-                                      certified.end_epoch, certified.is_extension, event.index));
-    const bool skip = rt_.fail_point("skip_non_extension_certified_event_triggered_blob_sync") ==
-                          sim::FailPointOutcome::inject_error &&
-                      !certified.is_extension;
-    if (skip || !info.is_certified(committees_.current_committee_epoch()) ||
-        storage_.status().is_catching_up() ||
-        (committees_.event_epoch().has_value() &&
-         storage_.is_stored_at_shards(certified.blob_id,
-                                      committees_.owned_shards_at(*committees_.event_epoch())))) {
-        handle.complete();
-        return;
-    }
-    (void)rt_.fail_point_async("fail_point_process_blob_certified_event");  // §11: jitter
-    watch_event_sync(
-        certified.blob_id,
-        blob_sync_.start_sync(certified.blob_id, certified.certified_epoch, std::move(handle)));
-}
-
-// The event path subscribes to the sync it started or joined and counts its outcome (health
-// info). It is the first waiter of a blob an extension re-certified while recovery also needs it:
-// the two waiters of #3412 (§6.2).
-void StorageNode::watch_event_sync(const BlobId& blob, SyncWaiter waiter) {
-    (void)rt_.spawn("blob-event-waiter " + blob.short_hex(),
-                    [this, waiter = std::move(waiter)]() mutable {
-                        const auto outcome = waiter.wait();
-                        ++event_sync_outcomes_[outcome.value_or(SyncOutcome::cancelled)];
-                    });
 }
 
 // §7.2: EpochChangeStart(E). The previous finisher ends first (a re-gained shard must not be
@@ -299,7 +203,7 @@ void StorageNode::check_if_lagging(const ChainEvent& event) {
 // event marked complete (#2567); a recovery task notices and exits.
 void StorageNode::enter_recovery_mode() {
     must(storage_.set_status(NodeStatus::recovery_catch_up()), "status");
-    blob_sync_.cancel_all_syncs_and_mark_events_completed();
+    blob_recovery_.syncs().cancel_all_syncs_and_mark_events_completed();
 }
 
 // §7.3 execute_epoch_change_while_catching_up: old epoch changes are only marked complete; at
@@ -339,7 +243,7 @@ void StorageNode::execute_while_catching_up(Epoch epoch, EventHandle handle) {
 // §7.3 execute_epoch_change_when_node_is_in_sync.
 void StorageNode::execute_in_sync(Epoch epoch, EventHandle handle) {
     // §6.3: syncs of blobs no longer certified at the new epoch are cancelled.
-    blob_sync_.cancel_syncs_where_not([&](const BlobId& blob) {
+    blob_recovery_.syncs().cancel_syncs_where_not([&](const BlobId& blob) {
         const auto info = storage_.blob_info(blob);
         return info.has_value() && info->is_certified(epoch);
     });
@@ -539,7 +443,7 @@ void StorageNode::report_consistency(Epoch epoch) {
             continue;
         }
         digest.add(blob);
-        if (report.was_active && !blob_sync_.is_in_progress(blob)) {
+        if (report.was_active && !blob_recovery_.syncs().is_in_progress(blob)) {
             ++report.checked;
             report.stored += storage_.is_stored_at_shards(blob, active_shards) ? 1 : 0;
         }
@@ -547,424 +451,6 @@ void StorageNode::report_consistency(Epoch epoch) {
     report.certified_digest = digest.value;
     report.certified_count = digest.count;
     consistency_[epoch] = report;
-}
-
-// --- committees ----------------------------------------------------------------------------------
-
-// --- attestation ---------------------------------------------------------------------------------
-
-BlobMetadata StorageNode::get_or_recover_metadata(const BlobId& blob, Epoch certified_epoch) {
-    auto local = storage_.metadata(blob);
-    if (local.has_value()) {
-        return *local;
-    }
-    return recover_metadata(blob, certified_epoch);
-}
-
-// --- blob recovery -------------------------------------------------------------------------------
-
-void StorageNode::monitor_loop() {
-    while (true) {
-        rt_.sleep(context_.config.blob_recovery.monitor_interval);
-        // cancel_all_expired_syncs_and_mark_events_completed: is_blob_certified at the committee
-        // epoch.
-        const Epoch epoch = committees_.current_committee_epoch();
-        blob_sync_.cancel_syncs_where_not([&](const BlobId& blob) {
-            const auto info = storage_.blob_info(blob);
-            return info.has_value() && info->is_certified(epoch);
-        });
-    }
-}
-
-// §6.4 BlobSynchronizer::run. The shard set is recomputed from the event epoch on every pass
-// (recover_blob_slivers); a shard removed while its sliver is being written (Walrus's
-// UnregisteredColumn) makes the pass retry. A shard owned at the event epoch that does not exist
-// when its sliver recovery starts makes Walrus panic (blob_sync.rs recover_sliver); the new
-// behaviour blob-sync-skips-missing-shards skips it instead.
-void StorageNode::synchronize_blob(const BlobId& blob, Epoch certified_epoch,
-                                   sim::Semaphore& sliver_permits) {
-    FLOE_ASSERT(committees_.event_epoch().has_value(), "blob sync before the event epoch is known");
-    // Invariant 9: no blob sync runs while catching up (entering catch-up cancels them all, and
-    // one dispatched later ends Skipped before it gets here).
-    FLOE_ASSERT(!storage_.status().is_catching_up(),
-                "blob {} synced while catching up (invariant 9)", blob.short_hex());
-    const bool skip_missing = context_.config.old.blob_sync_skips_missing_shards;
-    auto shards_now = [&] {
-        std::vector<ShardIndex> shards;
-        for (ShardIndex shard : committees_.shards_for_blob_sync(*committees_.event_epoch())) {
-            if (!skip_missing || storage_.has_shard(shard)) {
-                shards.push_back(shard);
-            }
-        }
-        return shards;
-    };
-    // Step 1: an unknown shard assignment only logs here (is_stored_at_all_shards_at_epoch's
-    // error); a missing shard is "not stored".
-    if (committees_.shard_assignment_known(*committees_.event_epoch()) &&
-        storage_.is_stored_at_shards(blob,
-                                     committees_.owned_shards_at(*committees_.event_epoch()))) {
-        return;
-    }
-    BlobMetadata metadata = storage_.metadata(blob).value_or(BlobMetadata{});
-    if (metadata.n_shards == 0) {
-        metadata = recover_metadata(blob, certified_epoch);
-        must(storage_.put_metadata(metadata), "metadata");
-    }
-    while (true) {
-        // recover_blob_slivers (blob_sync.rs): every shard at once, each under one sliver-pair
-        // permit, its primary and secondary sliver at once (try_join). A sliver that cannot be
-        // decoded yet must not hold back the other type, whose recovery may be what makes it
-        // decodable (docs/FINDINGS.md, class C).
-        sim::TaskGroup<bool> shards;
-        const Epoch pass_epoch = *committees_.event_epoch();
-        for (ShardIndex shard : shards_now()) {
-            shards.add(
-                rt_.spawn(fmt::format("recover-slivers {}", shard),
-                          [this, &sliver_permits, metadata, shard, pass_epoch, certified_epoch] {
-                              sim::Permit permit = sliver_permits.acquire();
-                              return recover_pair(metadata, shard, pass_epoch, certified_epoch);
-                          }));
-        }
-        const std::vector<bool> removed = shards.join_all();
-        if (std::find(removed.begin(), removed.end(), true) == removed.end()) {
-            return;
-        }
-        rt_.sleep(context_.config.blob_sync_db_error_retry);  // §6.4 step 3: then recompute
-    }
-}
-
-// One shard's sliver pair of a blob sync; true if the shard was removed meanwhile (Walrus's
-// UnregisteredColumn).
-bool StorageNode::recover_pair(const BlobMetadata& metadata, ShardIndex shard, Epoch pass_epoch,
-                               Epoch certified_epoch) {
-    const BlobId& blob = metadata.blob_id;
-    if (!storage_.has_shard(shard) && !context_.config.old.blob_sync_skips_missing_shards) {
-        (void)rt_.fail_point("walrus_panic_blob_sync_missing_shard");
-        WALRUS_PANIC("blob_sync.rs recover_sliver",
-                     "node {}: shard {} is managed by this node (owned at event epoch {}) but has "
-                     "no storage; blob {}",
-                     context_.index, shard, committees_.event_epoch().value_or(0),
-                     blob.short_hex());
-    }
-    const uint32_t pair = pair_index(shard, context_.n_shards, blob);
-    sim::TaskGroup<bool> types;
-    for (SliverType type : {SliverType::primary, SliverType::secondary}) {
-        if (!storage_.has_shard(shard) || storage_.sliver(shard, type, blob).has_value()) {
-            continue;
-        }
-        types.add(rt_.spawn(
-            fmt::format("recover-sliver {}", sliver_type_name(type)),
-            [this, metadata, shard, pair, type, pass_epoch, certified_epoch] {
-                // Bounded by the sync's cancellation (§16 item 11), not by
-                // retirement.
-                const Sliver sliver =
-                    *recover_sliver(metadata, pair, type, certified_epoch, [] { return false; });
-                (void)rt_.fail_point_async("fail_point_recover_sliver_before_put_sliver");
-                check_blob_sync_target(metadata.blob_id, shard, pass_epoch);
-                auto put = storage_.put_sliver(shard, metadata.blob_id, sliver);
-                FLOE_ASSERT(put.ok() || put.error() == StoreError::no_such_shard, "put sliver: {}",
-                            store_error_name(put.error()));
-                return !put.ok();
-            }));
-    }
-    const std::vector<bool> removed = types.join_all();
-    return std::find(removed.begin(), removed.end(), true) != removed.end();
-}
-
-// Invariant 10: a blob sync writes slivers only for shards owned at the event epoch its pass
-// took the shard set from (§6.4: the event epoch, not the committee epoch, whose new shards
-// may not exist yet), and that epoch is the node's event epoch or the one before.
-void StorageNode::check_blob_sync_target(const BlobId& blob, ShardIndex shard, Epoch pass_epoch) {
-    const std::vector<ShardIndex> owned = committees_.owned_shards_at(pass_epoch);
-    FLOE_ASSERT(std::find(owned.begin(), owned.end(), shard) != owned.end(),
-                "node {}: blob sync of {} writes shard {}, not owned at event epoch {} "
-                "(invariant 10)",
-                context_.index, blob.short_hex(), shard, pass_epoch);
-    FLOE_ASSERT(committees_.event_epoch().has_value() && pass_epoch <= *committees_.event_epoch(),
-                "node {}: blob sync of {} targets epoch {} ahead of the event epoch (invariant 10)",
-                context_.index, blob.short_hex(), pass_epoch);
-}
-
-// Walrus notifies retirement on BlobDeleted and InvalidBlobId events and at every epoch change
-// (blob_retirement_notifier.rs); a blob is retired when it is no longer certified at the
-// committee epoch. floe reads the blob info before each attempt instead of interrupting one.
-bool StorageNode::is_retired(const BlobId& blob) {
-    const auto info = storage_.blob_info(blob);
-    return !info.has_value() || !info->is_certified(committees_.current_committee_epoch());
-}
-
-std::optional<Sliver> StorageNode::recover_sliver_unless_retired(const BlobMetadata& metadata,
-                                                                 uint32_t pair, SliverType type,
-                                                                 Epoch certified_epoch) {
-    return recover_sliver(metadata, pair, type, certified_epoch,
-                          [this, blob = metadata.blob_id] { return is_retired(blob); });
-}
-
-BlobMetadata StorageNode::recover_metadata(const BlobId& blob, Epoch certified_epoch) {
-    return retry_with_backoff(rt_, committees_.retry_policy("metadata-retry"),
-                              [&]() -> std::optional<BlobMetadata> {
-                                  return metadata_from_peers(blob, certified_epoch);
-                              });
-}
-
-// One round of recover_metadata: each other member of the read committee, in random order,
-// until one returns metadata that verifies.
-std::optional<BlobMetadata> StorageNode::metadata_from_peers(const BlobId& blob,
-                                                             Epoch certified_epoch) {
-    const Committee& current =
-        committees_.committee(committees_.read_committee_epoch(certified_epoch));
-    std::vector<NodeIndex> members;
-    for (const CommitteeMember& member : current.members) {
-        if (member.node != context_.index) {
-            members.push_back(member.node);
-        }
-    }
-    rt_.rng("metadata-peers").shuffle(members);
-    for (NodeIndex peer : members) {
-        auto reply = rt_.call<std::optional<BlobMetadata>>(
-            context_.directory.nodes[peer], method::get_metadata, GetMetadata{blob},
-            context_.config.committee.metadata_request_timeout);
-        if (reply.ok() && reply.value().has_value() &&
-            *reply.value() == BlobMetadata::compute(blob, context_.n_shards)) {
-            return *reply.value();
-        }
-    }
-    return std::nullopt;
-}
-
-// Collects recovery symbols from every committee member in parallel until enough distinct
-// shards answered, decodes, and checks the result against the metadata (§6.4). Retries with
-// backoff while too few peers answer.
-std::optional<Sliver> StorageNode::recover_sliver(const BlobMetadata& metadata, uint32_t pair,
-                                                  SliverType type, Epoch certified_epoch,
-                                                  const std::function<bool()>& retired) {
-    // The outer optional: the attempt ended (a sliver, or nothing once retired).
-    return retry_with_backoff(
-        rt_, committees_.retry_policy("sliver-retry"),
-        [&]() -> std::optional<std::optional<Sliver>> {
-            if (retired()) {
-                return std::optional<Sliver>();
-            }
-            std::optional<Sliver> sliver =
-                sliver_from_committee(metadata, pair, type, certified_epoch);
-            if (!sliver.has_value()) {
-                return std::nullopt;  // too few symbols, or a result that does not verify
-            }
-            return std::optional<std::optional<Sliver>>(std::in_place, std::move(sliver));
-        });
-}
-
-// One round of recover_sliver: the decoded sliver if it verifies against the metadata.
-std::optional<Sliver> StorageNode::sliver_from_committee(const BlobMetadata& metadata,
-                                                         uint32_t pair, SliverType type,
-                                                         Epoch certified_epoch) {
-    const Committee& current =
-        committees_.committee(committees_.read_committee_epoch(certified_epoch));
-    std::vector<sim::JoinHandle<std::vector<RecoverySymbol>>> requests;
-    for (const CommitteeMember& member : current.members) {
-        const sim::HostId host = context_.directory.nodes[member.node];
-        requests.push_back(rt_.spawn("symbols", [this, host, blob = metadata.blob_id, pair, type] {
-            auto reply = rt_.call<std::vector<RecoverySymbol>>(
-                host, method::recovery_symbols, RecoverySymbolsRequest{blob, pair, type},
-                context_.config.committee.sliver_request_timeout);
-            return reply.ok() ? std::move(reply).value() : std::vector<RecoverySymbol>{};
-        }));
-    }
-    std::vector<RecoverySymbol> symbols;
-    for (auto& request : requests) {
-        auto answer = request.join();
-        if (answer.ok()) {
-            symbols.insert(symbols.end(), answer.value().begin(), answer.value().end());
-        }
-    }
-    const auto sliver = decode_sliver(metadata.blob_id, pair, type, params_, symbols);
-    if (sliver.has_value() && metadata.verifies(*sliver)) {
-        return *sliver;
-    }
-    return std::nullopt;
-}
-
-// --- RPC handlers --------------------------------------------------------------------------------
-
-void StorageNode::serve() {
-    rt_.serve<StoreBlobRequest, StoreBlobReply>(method::store_blob,
-                                                [this](sim::HostId, StoreBlobRequest request) {
-                                                    return handle_store_blob(std::move(request));
-                                                });
-    rt_.serve<GetMetadata, std::optional<BlobMetadata>>(
-        method::get_metadata, [this](sim::HostId, GetMetadata request) {
-            // §11 (retrieve_metadata): the node answers Unavailable.
-            if (rt_.fail_point("get_metadata_return_unavailable") ==
-                sim::FailPointOutcome::inject_error) {
-                return std::optional<BlobMetadata>();
-            }
-            return storage_.metadata(request.blob_id);
-        });
-    rt_.serve<GetSliver, std::optional<Sliver>>(
-        method::get_sliver, [this](sim::HostId, GetSliver request) {
-            return storage_.sliver(request.shard, request.type, request.blob_id);
-        });
-    rt_.serve<MissingSlivers, std::vector<MissingSliver>>(
-        method::missing_slivers, [this](sim::HostId, const MissingSlivers& request) {
-            std::vector<MissingSliver> missing;
-            for (const BlobId& blob : request.blobs) {
-                for (ShardIndex shard : request.shards) {
-                    for (SliverType type : {SliverType::primary, SliverType::secondary}) {
-                        if (!storage_.sliver(shard, type, blob).has_value()) {
-                            missing.push_back({blob, shard, type});
-                        }
-                    }
-                }
-            }
-            return missing;
-        });
-    rt_.serve<RecoverySymbolsRequest, std::vector<RecoverySymbol>>(
-        method::recovery_symbols, [this](sim::HostId, RecoverySymbolsRequest request) {
-            return handle_recovery_symbols(request);
-        });
-    rt_.serve<SyncShardRequest, SyncShardReply>(
-        method::sync_shard,
-        [this](sim::HostId, SyncShardRequest request) { return handle_sync_shard(request); });
-    rt_.serve<HealthRequest, HealthInfo>(
-        method::health, [this](sim::HostId, HealthRequest) { return handle_health(); });
-    rt_.serve<ConsistencyRequest, ConsistencyReply>(
-        method::consistency, [this](sim::HostId, ConsistencyRequest request) {
-            auto it = consistency_.find(request.epoch);
-            return ConsistencyReply{it != consistency_.end()
-                                        ? std::optional<ConsistencyReport>(it->second)
-                                        : std::nullopt};
-        });
-}
-
-StoreBlobReply StorageNode::handle_store_blob(StoreBlobRequest request) {
-    const BlobId& blob = request.metadata.blob_id;
-    StoreBlobReply reply;
-    if (!committees_.event_epoch().has_value()) {
-        reply.error = StoreBlobError::not_registered;
-        return reply;
-    }
-    const Epoch epoch = *committees_.event_epoch();
-    const auto info = storage_.blob_info(blob);
-    if (info.has_value() && info->invalid) {
-        reply.error = StoreBlobError::invalid_blob;
-        return reply;
-    }
-    if (!info.has_value() || !info->is_registered(epoch)) {
-        reply.error = StoreBlobError::not_registered;
-        return reply;
-    }
-    if (!(request.metadata == BlobMetadata::compute(blob, context_.n_shards))) {
-        reply.error = StoreBlobError::bad_sliver;
-        return reply;
-    }
-    const std::vector<ShardIndex> owned = committees_.owned_shards_at(epoch);
-    std::vector<std::pair<ShardIndex, std::pair<Sliver, Sliver>>> slivers;
-    for (const auto& part : request.slivers) {
-        if (std::find(owned.begin(), owned.end(), part.shard) == owned.end() ||
-            !storage_.has_shard(part.shard)) {
-            reply.error = StoreBlobError::not_owner;
-            return reply;
-        }
-        const uint32_t pair = pair_index(part.shard, context_.n_shards, blob);
-        if (part.primary.pair != pair || part.secondary.pair != pair ||
-            !request.metadata.verifies(part.primary) ||
-            !request.metadata.verifies(part.secondary)) {
-            reply.error = StoreBlobError::bad_sliver;
-            return reply;
-        }
-        slivers.push_back({part.shard, {part.primary, part.secondary}});
-    }
-    if (!storage_.put_blob(request.metadata, slivers).ok()) {
-        reply.error = StoreBlobError::storage;
-        return reply;
-    }
-    for (const auto& part : request.slivers) {
-        reply.stored_shards.push_back(part.shard);
-    }
-    return reply;
-}
-
-std::vector<RecoverySymbol> StorageNode::handle_recovery_symbols(
-    const RecoverySymbolsRequest& request) {
-    const SliverType source_type =
-        request.target_type == SliverType::primary ? SliverType::secondary : SliverType::primary;
-    std::vector<RecoverySymbol> symbols;
-    for (ShardIndex shard : storage_.existing_shards()) {
-        const auto source = storage_.sliver(shard, source_type, request.blob_id);
-        if (source.has_value()) {
-            symbols.push_back(make_recovery_symbol(request.blob_id, request.target_pair,
-                                                   request.target_type, shard, *source));
-        }
-    }
-    return symbols;
-}
-
-// §8.5 server side (node.rs sync_shard). Requests are checked against the committee service's
-// epoch: the latest chain epoch at startup, moved at the start of each EpochChangeStart's
-// processing (§7.2) — not the event epoch, so a restarted or busy source still serves. A
-// LockedToMove shard still serves: it is the sync source for the node that gained it.
-SyncShardReply StorageNode::handle_sync_shard(const SyncShardRequest& request) {
-    SyncShardReply reply;
-    reply.server_epoch = committees_.current_committee_epoch();
-    if (request.epoch != reply.server_epoch) {
-        reply.error = SyncShardError::invalid_epoch;
-        return reply;
-    }
-    const Committee& current = committees_.committee(request.epoch);
-    const auto owned = current.shards_of(request.requester);
-    if (std::find(owned.begin(), owned.end(), request.shard) == owned.end()) {
-        reply.error = SyncShardError::unauthorized;  // #3420
-        return reply;
-    }
-    // storage.rs handle_sync_shard_request, after the request was validated: an Internal error,
-    // which the requester answers with direct recovery (handle_sync_error).
-    if (rt_.fail_point("fail_point_sync_shard_return_error") ==
-        sim::FailPointOutcome::inject_error) {
-        reply.error = SyncShardError::injected;
-        return reply;
-    }
-    if (request.count > context_.config.shard_sync.max_sliver_count_per_sync_request) {
-        reply.error = SyncShardError::too_many_slivers;
-        return reply;
-    }
-    if (!storage_.has_shard(request.shard)) {
-        reply.error = SyncShardError::shard_not_assigned;
-        return reply;
-    }
-    if (rt_.fail_point("fail_point_sync_shard_return_empty") ==
-        sim::FailPointOutcome::inject_error) {
-        return reply;
-    }
-    reply.slivers = storage_.slivers_for_sync(request.shard, request.type, request.start,
-                                              request.count, request.epoch);
-    return reply;
-}
-
-HealthInfo StorageNode::handle_health() {
-    HealthInfo info;
-    info.status = storage_.status();
-    info.node_status = info.status.to_string();
-    info.event_epoch = committees_.event_epoch();
-    info.persisted_cursor = storage_.event_cursor();
-    info.blob_syncs_in_progress = blob_sync_.in_progress_count();
-    info.shard_syncs_running = shard_sync_.running_tasks();
-    info.transferred_slivers = shard_sync_.stats().transferred_slivers;
-    info.recovered_slivers = shard_sync_.stats().recovered_slivers;
-    info.direct_recoveries = shard_sync_.stats().direct_recoveries;
-    info.recovery = recovery_.stats();
-    info.recovery_running = recovery_.is_running();
-    info.existing_shards = storage_.existing_shards();
-    for (const auto& [outcome, count] : event_sync_outcomes_) {
-        (outcome == SyncOutcome::success     ? info.event_syncs_succeeded
-         : outcome == SyncOutcome::cancelled ? info.event_syncs_cancelled
-                                             : info.event_syncs_skipped) += count;
-    }
-    // health_info's shard_detail.owned: the shards of the latest committee.
-    for (ShardIndex shard : committees_.owned_shards_at(committees_.current_committee_epoch())) {
-        const ShardStatus status = storage_.shard_status(shard);
-        info.owned_shards.push_back(ShardHealth{shard, status, shard_api_status(status)});
-    }
-    return info;
 }
 
 }  // namespace walrus

@@ -1,0 +1,250 @@
+#include "node/blob_recovery.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "node/must.h"
+#include "node/walrus_panic.h"
+
+namespace walrus {
+
+BlobRecovery::BlobRecovery(sim::Runtime& rt, const NodeContext& context, NodeStorage& storage,
+                           CommitteeService& committees)
+    : rt_(rt),
+      context_(context),
+      storage_(storage),
+      committees_(committees),
+      params_{context.n_shards},
+      syncs_(rt, *this, context.config.blob_recovery, context.config.old.notify_one_sync_waiter) {}
+
+BlobMetadata BlobRecovery::get_or_recover_metadata(const BlobId& blob, Epoch certified_epoch) {
+    auto local = storage_.metadata(blob);
+    if (local.has_value()) {
+        return *local;
+    }
+    return recover_metadata(blob, certified_epoch);
+}
+
+void BlobRecovery::monitor_loop() {
+    while (true) {
+        rt_.sleep(context_.config.blob_recovery.monitor_interval);
+        // cancel_all_expired_syncs_and_mark_events_completed: is_blob_certified at the committee
+        // epoch.
+        const Epoch epoch = committees_.current_committee_epoch();
+        syncs_.cancel_syncs_where_not([&](const BlobId& blob) {
+            const auto info = storage_.blob_info(blob);
+            return info.has_value() && info->is_certified(epoch);
+        });
+    }
+}
+
+// §6.4 BlobSynchronizer::run. The shard set is recomputed from the event epoch on every pass
+// (recover_blob_slivers); a shard removed while its sliver is being written (Walrus's
+// UnregisteredColumn) makes the pass retry. A shard owned at the event epoch that does not exist
+// when its sliver recovery starts makes Walrus panic (blob_sync.rs recover_sliver); the new
+// behaviour blob-sync-skips-missing-shards skips it instead.
+void BlobRecovery::synchronize_blob(const BlobId& blob, Epoch certified_epoch,
+                                    sim::Semaphore& sliver_permits) {
+    FLOE_ASSERT(committees_.event_epoch().has_value(), "blob sync before the event epoch is known");
+    // Invariant 9: no blob sync runs while catching up (entering catch-up cancels them all, and
+    // one dispatched later ends Skipped before it gets here).
+    FLOE_ASSERT(!storage_.status().is_catching_up(),
+                "blob {} synced while catching up (invariant 9)", blob.short_hex());
+    const bool skip_missing = context_.config.old.blob_sync_skips_missing_shards;
+    auto shards_now = [&] {
+        std::vector<ShardIndex> shards;
+        for (ShardIndex shard : committees_.shards_for_blob_sync(*committees_.event_epoch())) {
+            if (!skip_missing || storage_.has_shard(shard)) {
+                shards.push_back(shard);
+            }
+        }
+        return shards;
+    };
+    // Step 1: an unknown shard assignment only logs here (is_stored_at_all_shards_at_epoch's
+    // error); a missing shard is "not stored".
+    if (committees_.shard_assignment_known(*committees_.event_epoch()) &&
+        storage_.is_stored_at_shards(blob,
+                                     committees_.owned_shards_at(*committees_.event_epoch()))) {
+        return;
+    }
+    BlobMetadata metadata = storage_.metadata(blob).value_or(BlobMetadata{});
+    if (metadata.n_shards == 0) {
+        metadata = recover_metadata(blob, certified_epoch);
+        must(storage_.put_metadata(metadata), "metadata");
+    }
+    while (true) {
+        // recover_blob_slivers (blob_sync.rs): every shard at once, each under one sliver-pair
+        // permit, its primary and secondary sliver at once (try_join). A sliver that cannot be
+        // decoded yet must not hold back the other type, whose recovery may be what makes it
+        // decodable (docs/FINDINGS.md, class C).
+        sim::TaskGroup<bool> shards;
+        const Epoch pass_epoch = *committees_.event_epoch();
+        for (ShardIndex shard : shards_now()) {
+            shards.add(
+                rt_.spawn(fmt::format("recover-slivers {}", shard),
+                          [this, &sliver_permits, metadata, shard, pass_epoch, certified_epoch] {
+                              sim::Permit permit = sliver_permits.acquire();
+                              return recover_pair(metadata, shard, pass_epoch, certified_epoch);
+                          }));
+        }
+        const std::vector<bool> removed = shards.join_all();
+        if (std::find(removed.begin(), removed.end(), true) == removed.end()) {
+            return;
+        }
+        rt_.sleep(context_.config.blob_sync_db_error_retry);  // §6.4 step 3: then recompute
+    }
+}
+
+// One shard's sliver pair of a blob sync; true if the shard was removed meanwhile (Walrus's
+// UnregisteredColumn).
+bool BlobRecovery::recover_pair(const BlobMetadata& metadata, ShardIndex shard, Epoch pass_epoch,
+                                Epoch certified_epoch) {
+    const BlobId& blob = metadata.blob_id;
+    if (!storage_.has_shard(shard) && !context_.config.old.blob_sync_skips_missing_shards) {
+        (void)rt_.fail_point("walrus_panic_blob_sync_missing_shard");
+        WALRUS_PANIC("blob_sync.rs recover_sliver",
+                     "node {}: shard {} is managed by this node (owned at event epoch {}) but has "
+                     "no storage; blob {}",
+                     context_.index, shard, committees_.event_epoch().value_or(0),
+                     blob.short_hex());
+    }
+    const uint32_t pair = pair_index(shard, context_.n_shards, blob);
+    sim::TaskGroup<bool> types;
+    for (SliverType type : {SliverType::primary, SliverType::secondary}) {
+        if (!storage_.has_shard(shard) || storage_.sliver(shard, type, blob).has_value()) {
+            continue;
+        }
+        types.add(rt_.spawn(
+            fmt::format("recover-sliver {}", sliver_type_name(type)),
+            [this, metadata, shard, pair, type, pass_epoch, certified_epoch] {
+                // Bounded by the sync's cancellation (§16 item 11), not by
+                // retirement.
+                const Sliver sliver =
+                    *recover_sliver(metadata, pair, type, certified_epoch, [] { return false; });
+                (void)rt_.fail_point_async("fail_point_recover_sliver_before_put_sliver");
+                check_blob_sync_target(metadata.blob_id, shard, pass_epoch);
+                auto put = storage_.put_sliver(shard, metadata.blob_id, sliver);
+                FLOE_ASSERT(put.ok() || put.error() == StoreError::no_such_shard, "put sliver: {}",
+                            store_error_name(put.error()));
+                return !put.ok();
+            }));
+    }
+    const std::vector<bool> removed = types.join_all();
+    return std::find(removed.begin(), removed.end(), true) != removed.end();
+}
+
+// Invariant 10: a blob sync writes slivers only for shards owned at the event epoch its pass
+// took the shard set from (§6.4: the event epoch, not the committee epoch, whose new shards
+// may not exist yet), and that epoch is the node's event epoch or the one before.
+void BlobRecovery::check_blob_sync_target(const BlobId& blob, ShardIndex shard, Epoch pass_epoch) {
+    const std::vector<ShardIndex> owned = committees_.owned_shards_at(pass_epoch);
+    FLOE_ASSERT(std::find(owned.begin(), owned.end(), shard) != owned.end(),
+                "node {}: blob sync of {} writes shard {}, not owned at event epoch {} "
+                "(invariant 10)",
+                context_.index, blob.short_hex(), shard, pass_epoch);
+    FLOE_ASSERT(committees_.event_epoch().has_value() && pass_epoch <= *committees_.event_epoch(),
+                "node {}: blob sync of {} targets epoch {} ahead of the event epoch (invariant 10)",
+                context_.index, blob.short_hex(), pass_epoch);
+}
+
+// Walrus notifies retirement on BlobDeleted and InvalidBlobId events and at every epoch change
+// (blob_retirement_notifier.rs); a blob is retired when it is no longer certified at the
+// committee epoch. floe reads the blob info before each attempt instead of interrupting one.
+bool BlobRecovery::is_retired(const BlobId& blob) {
+    const auto info = storage_.blob_info(blob);
+    return !info.has_value() || !info->is_certified(committees_.current_committee_epoch());
+}
+
+std::optional<Sliver> BlobRecovery::recover_sliver_unless_retired(const BlobMetadata& metadata,
+                                                                  uint32_t pair, SliverType type,
+                                                                  Epoch certified_epoch) {
+    return recover_sliver(metadata, pair, type, certified_epoch,
+                          [this, blob = metadata.blob_id] { return is_retired(blob); });
+}
+
+BlobMetadata BlobRecovery::recover_metadata(const BlobId& blob, Epoch certified_epoch) {
+    return retry_with_backoff(rt_, committees_.retry_policy("metadata-retry"),
+                              [&]() -> std::optional<BlobMetadata> {
+                                  return metadata_from_peers(blob, certified_epoch);
+                              });
+}
+
+// One round of recover_metadata: each other member of the read committee, in random order,
+// until one returns metadata that verifies.
+std::optional<BlobMetadata> BlobRecovery::metadata_from_peers(const BlobId& blob,
+                                                              Epoch certified_epoch) {
+    const Committee& current =
+        committees_.committee(committees_.read_committee_epoch(certified_epoch));
+    std::vector<NodeIndex> members;
+    for (const CommitteeMember& member : current.members) {
+        if (member.node != context_.index) {
+            members.push_back(member.node);
+        }
+    }
+    rt_.rng("metadata-peers").shuffle(members);
+    for (NodeIndex peer : members) {
+        auto reply = rt_.call<std::optional<BlobMetadata>>(
+            context_.directory.nodes[peer], method::get_metadata, GetMetadata{blob},
+            context_.config.committee.metadata_request_timeout);
+        if (reply.ok() && reply.value().has_value() &&
+            *reply.value() == BlobMetadata::compute(blob, context_.n_shards)) {
+            return *reply.value();
+        }
+    }
+    return std::nullopt;
+}
+
+// Collects recovery symbols from every committee member in parallel until enough distinct
+// shards answered, decodes, and checks the result against the metadata (§6.4). Retries with
+// backoff while too few peers answer.
+std::optional<Sliver> BlobRecovery::recover_sliver(const BlobMetadata& metadata, uint32_t pair,
+                                                   SliverType type, Epoch certified_epoch,
+                                                   const std::function<bool()>& retired) {
+    // The outer optional: the attempt ended (a sliver, or nothing once retired).
+    return retry_with_backoff(
+        rt_, committees_.retry_policy("sliver-retry"),
+        [&]() -> std::optional<std::optional<Sliver>> {
+            if (retired()) {
+                return std::optional<Sliver>();
+            }
+            std::optional<Sliver> sliver =
+                sliver_from_committee(metadata, pair, type, certified_epoch);
+            if (!sliver.has_value()) {
+                return std::nullopt;  // too few symbols, or a result that does not verify
+            }
+            return std::optional<std::optional<Sliver>>(std::in_place, std::move(sliver));
+        });
+}
+
+// One round of recover_sliver: the decoded sliver if it verifies against the metadata.
+std::optional<Sliver> BlobRecovery::sliver_from_committee(const BlobMetadata& metadata,
+                                                          uint32_t pair, SliverType type,
+                                                          Epoch certified_epoch) {
+    const Committee& current =
+        committees_.committee(committees_.read_committee_epoch(certified_epoch));
+    std::vector<sim::JoinHandle<std::vector<RecoverySymbol>>> requests;
+    for (const CommitteeMember& member : current.members) {
+        const sim::HostId host = context_.directory.nodes[member.node];
+        requests.push_back(rt_.spawn("symbols", [this, host, blob = metadata.blob_id, pair, type] {
+            auto reply = rt_.call<std::vector<RecoverySymbol>>(
+                host, method::recovery_symbols, RecoverySymbolsRequest{blob, pair, type},
+                context_.config.committee.sliver_request_timeout);
+            return reply.ok() ? std::move(reply).value() : std::vector<RecoverySymbol>{};
+        }));
+    }
+    std::vector<RecoverySymbol> symbols;
+    for (auto& request : requests) {
+        auto answer = request.join();
+        if (answer.ok()) {
+            symbols.insert(symbols.end(), answer.value().begin(), answer.value().end());
+        }
+    }
+    const auto sliver = decode_sliver(metadata.blob_id, pair, type, params_, symbols);
+    if (sliver.has_value() && metadata.verifies(*sliver)) {
+        return *sliver;
+    }
+    return std::nullopt;
+}
+
+}  // namespace walrus
