@@ -21,13 +21,13 @@
 #include "node/blob_sync.h"
 #include "node/committee_service.h"
 #include "node/config.h"
+#include "node/epoch_change.h"
 #include "node/event_sequencer.h"
 #include "node/messages.h"
 #include "node/node_context.h"
 #include "node/node_recovery.h"
 #include "node/node_storage.h"
 #include "node/rpc_handlers.h"
-#include "node/shard_diff.h"
 #include "node/shard_sync.h"
 #include "node/store/disk.h"
 #include "sim/runtime.h"
@@ -53,25 +53,8 @@ private:
     std::vector<ChainEvent> read_events(EventIndex from);
     void process_event(const ChainEvent& event);
     void complete_event(EventIndex index);
-    void process_epoch_change_start(const ChainEvent& event, Epoch epoch, EventHandle handle);
-    // §7.3 routing and its paths.
+    // §2.2 item 2: the lag check on the first event of an incarnation.
     void check_if_lagging(const ChainEvent& event);
-    void enter_recovery_mode();
-    void execute_while_catching_up(Epoch epoch, EventHandle handle);
-    void execute_in_sync(Epoch epoch, EventHandle handle);
-    void shard_changes_in_sync(Epoch epoch, EventHandle handle, bool joining);
-    void shard_changes_and_start_recovery(Epoch epoch, EventHandle handle);
-    void shard_changes_while_recovering(Epoch epoch, EventHandle handle);
-    void restart_recovery_and_finish(Epoch epoch, EventHandle handle,
-                                     const std::vector<ShardIndex>& to_remove);
-    ShardDiff diff_at(Epoch epoch);
-    void create_new_shards_and_start_sync(const std::vector<ShardIndex>& gained, bool joining);
-    void lock_shards(const std::vector<ShardIndex>& to_lock);
-    void start_finisher(EventHandle handle, Epoch epoch, std::vector<ShardIndex> to_remove,
-                        bool ongoing_shard_sync, bool member, std::vector<ShardIndex> gained);
-    bool finisher_may_attest(Epoch epoch);
-    void note_unrecorded_gained_shards(const std::vector<ShardIndex>& gained);
-    void report_consistency(Epoch epoch);
 
     sim::Runtime& rt_;
     NodeContext context_;
@@ -80,15 +63,14 @@ private:
     EventHandle::CompleteFn complete_fn_;
     CommitteeService committees_;
     Attester attester_;
-    std::map<Epoch, ConsistencyReport> consistency_;
     sim::FiberId event_task_ = 0;
     BlobRecovery blob_recovery_;  // owns the blob sync handler
     ShardSyncHandler shard_sync_;
     NodeRecoveryHandler recovery_;
+    EpochChange epoch_change_;
     BlobEvents blob_events_;
     RpcHandlers rpc_;
     bool lag_checked_ = false;  // §2.2: the lag check runs on the first event of an incarnation
-    std::optional<sim::JoinHandle<sim::Unit>> finisher_;
     std::vector<sim::JoinHandle<sim::Unit>> tasks_;
 };
 
