@@ -8,6 +8,12 @@
 //
 // Processes on the host: `events` (strict order), one `blob-sync` task per blob, the blob-sync
 // monitor, the attester, and one fiber per incoming RPC.
+//
+// StorageNode is the wiring and the event loop. The protocols live in their parts: the committee
+// service (committee_service.h), the attester (attestation.h), blob recovery with the blob sync
+// handler it owns (blob_recovery.h), shard sync, node recovery, epoch change (epoch_change.h),
+// blob events (blob_events.h) and the RPC handlers (rpc_handlers.h). Each part implements the
+// interfaces the others use of it (BlobSyncEnv, ShardSync*, NodeRecoveryEnv, RecoveryAttester).
 
 #include <functional>
 #include <map>
