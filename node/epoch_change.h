@@ -7,9 +7,10 @@
 // tests/node/test_epoch_change_plan.cpp), as Walrus's epoch_change/plan.rs plan_epoch_change
 // does; EpochChange only gathers those values and applies the result. Walrus reads some of the
 // values after earlier steps took effect (a committee fetched after expired syncs were
-// cancelled, the previous committee after a status write), so planning happens in three stages,
-// each on the values read so far: the route (§7.3), the status change (the catch-up exits of
-// §7.3 and §7.3 execute_epoch_change_when_node_is_in_sync), and the shard changes (§7.4-§7.6).
+// cancelled, the previous committee after a status write), and each read may be an RPC, so
+// planning happens in three stages, each on the values read so far: the route (§7.3
+// execute_epoch_change), the status change (the catch-up exits, or the in-sync routine's
+// Standby and RecoveryInProgress writes), and the shard changes (§7.4-§7.6).
 
 #include <map>
 #include <optional>

@@ -1,7 +1,5 @@
 #include "node/storage_node.h"
 
-#include <algorithm>
-
 #include "node/chain/events.h"
 #include "node/must.h"
 #include "node/overloaded.h"
@@ -51,8 +49,8 @@ StorageNode::~StorageNode() {
 void StorageNode::run() {
     rpc_.serve();
     // §8.6 startup order: shard syncs resume from their persisted progress before any event.
-    (void)committees_
-        .current_committee_epoch();  // §2.2 step 1: start at the latest on-chain committee
+    // §2.2 step 1: start at the latest on-chain committee.
+    (void)committees_.current_committee_epoch();
     shard_sync_.restart_syncs();
     recovery_.restart_recovery();  // §2.2 item 7 (#2291): the task waits for the first event
     tasks_.push_back(rt_.spawn("events", [this] { event_loop(); }));
