@@ -213,13 +213,17 @@ ShardPlan plan_shard_changes(EpochChangePath path, bool joining, const ShardInpu
             return plan;
         }
         case EpochChangePath::while_recovering:
+            // §7.6 (#3464): gained shards are shard-synced from their previous owners (not
+            // forced Active), and recovery restarts for the new target.
             plan_gained_shards(plan, diff, /*joining=*/false, in);
             plan_recovery_and_finish(plan, diff);
             return plan;
         case EpochChangePath::recover_continuing_member:
         case EpochChangePath::force_active_while_recovering:
-            // §7.5: the shard history in between is lost, so every owned shard is created if
-            // missing and force-set Active, and node recovery fills them per blob.
+            // §7.5: leaving catch-up as a continuing member (or, before #3464, an epoch change
+            // while recovering). The shard history in between is lost, so every owned shard is
+            // created if missing and force-set Active, and node recovery fills them per blob.
+            // Attestation is the recovery task's.
             for (ShardIndex shard : diff.all_owned) {
                 plan.force_active.push_back({shard, !contains(in.existing, shard)});
             }
