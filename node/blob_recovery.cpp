@@ -46,7 +46,9 @@ void BlobRecovery::monitor_loop() {
 // behaviour blob-sync-skips-missing-shards skips it instead.
 void BlobRecovery::synchronize_blob(const BlobId& blob, Epoch certified_epoch,
                                     sim::Semaphore& sliver_permits) {
-    FLOE_ASSERT(committees_.event_epoch().has_value(), "blob sync before the event epoch is known");
+    // BlobSynchronizer::run awaits current_event_epoch(): a sync a blob-event worker started
+    // just after a restart waits for the first event that carries an epoch.
+    committees_.wait_for_event_epoch();
     // Invariant 9: no blob sync runs while catching up (entering catch-up cancels them all, and
     // one dispatched later ends Skipped before it gets here).
     FLOE_ASSERT(!storage_.status().is_catching_up(),
@@ -78,7 +80,7 @@ void BlobRecovery::synchronize_blob(const BlobId& blob, Epoch certified_epoch,
         // permit, its primary and secondary sliver at once (try_join). A sliver that cannot be
         // decoded yet must not hold back the other type, whose recovery may be what makes it
         // decodable (docs/FINDINGS.md, class C).
-        sim::TaskGroup<bool> shards;
+        sim::TaskGroup<PairOutcome> shards;
         const Epoch pass_epoch = *committees_.event_epoch();
         for (ShardIndex shard : shards_now()) {
             shards.add(
@@ -88,18 +90,38 @@ void BlobRecovery::synchronize_blob(const BlobId& blob, Epoch certified_epoch,
                               return recover_pair(metadata, shard, pass_epoch, certified_epoch);
                           }));
         }
-        const std::vector<bool> removed = shards.join_all();
-        if (std::find(removed.begin(), removed.end(), true) == removed.end()) {
+        const PairOutcome outcome = merge(shards.join_all());
+        if (outcome.proof.has_value()) {
+            // sync_inconsistency_proof: the blob is invalid; the sync ends (Success) once the
+            // chain took the certificate, and the InvalidBlobId event drops its data.
+            file_inconsistency_proof(*outcome.proof);
+            ++blob_sync_inconsistency_proofs_;
+            return;
+        }
+        if (!outcome.shard_removed) {
             return;
         }
         rt_.sleep(context_.config.blob_sync_db_error_retry);  // §6.4 step 3: then recompute
     }
 }
 
-// One shard's sliver pair of a blob sync; true if the shard was removed meanwhile (Walrus's
-// UnregisteredColumn).
-bool BlobRecovery::recover_pair(const BlobMetadata& metadata, ShardIndex shard, Epoch pass_epoch,
-                                Epoch certified_epoch) {
+BlobRecovery::PairOutcome BlobRecovery::merge(const std::vector<PairOutcome>& outcomes) {
+    PairOutcome merged;
+    for (const PairOutcome& outcome : outcomes) {
+        merged.shard_removed = merged.shard_removed || outcome.shard_removed;
+        if (!merged.proof.has_value()) {
+            merged.proof = outcome.proof;
+        }
+    }
+    return merged;
+}
+
+// One shard's sliver pair of a blob sync: whether the shard was removed meanwhile (Walrus's
+// UnregisteredColumn), or a sliver turned out inconsistent. Walrus's try_join stops the other
+// slivers at the first proof; here they finish (the other slivers of an inconsistent blob
+// decode, only the bad one does not).
+BlobRecovery::PairOutcome BlobRecovery::recover_pair(const BlobMetadata& metadata, ShardIndex shard,
+                                                     Epoch pass_epoch, Epoch certified_epoch) {
     const BlobId& blob = metadata.blob_id;
     if (!storage_.has_shard(shard) && !context_.config.old.blob_sync_skips_missing_shards) {
         (void)rt_.fail_point("walrus_panic_blob_sync_missing_shard");
@@ -110,28 +132,31 @@ bool BlobRecovery::recover_pair(const BlobMetadata& metadata, ShardIndex shard, 
                      blob.short_hex());
     }
     const uint32_t pair = pair_index(shard, context_.n_shards, blob);
-    sim::TaskGroup<bool> types;
+    sim::TaskGroup<PairOutcome> types;
     for (SliverType type : {SliverType::primary, SliverType::secondary}) {
         if (!storage_.has_shard(shard) || storage_.sliver(shard, type, blob).has_value()) {
             continue;
         }
         types.add(rt_.spawn(
             fmt::format("recover-sliver {}", sliver_type_name(type)),
-            [this, metadata, shard, pair, type, pass_epoch, certified_epoch] {
+            [this, metadata, shard, pair, type, pass_epoch, certified_epoch]() -> PairOutcome {
                 // Bounded by the sync's cancellation (§16 item 11), not by
                 // retirement.
-                const Sliver sliver =
+                const RecoveredSliver recovered =
                     *recover_sliver(metadata, pair, type, certified_epoch, [] { return false; });
+                if (const auto* proof = std::get_if<InconsistencyProof>(&recovered)) {
+                    return PairOutcome{false, *proof};
+                }
                 (void)rt_.fail_point_async("fail_point_recover_sliver_before_put_sliver");
                 check_blob_sync_target(metadata.blob_id, shard, pass_epoch);
-                auto put = storage_.put_sliver(shard, metadata.blob_id, sliver);
+                auto put =
+                    storage_.put_sliver(shard, metadata.blob_id, std::get<Sliver>(recovered));
                 FLOE_ASSERT(put.ok() || put.error() == StoreError::no_such_shard, "put sliver: {}",
                             store_error_name(put.error()));
-                return !put.ok();
+                return PairOutcome{!put.ok(), std::nullopt};
             }));
     }
-    const std::vector<bool> removed = types.join_all();
-    return std::find(removed.begin(), removed.end(), true) != removed.end();
+    return merge(types.join_all());
 }
 
 // Invariant 10: a blob sync writes slivers only for shards owned at the event epoch its pass
@@ -156,9 +181,8 @@ bool BlobRecovery::is_retired(const BlobId& blob) {
     return !info.has_value() || !info->is_certified(committees_.current_committee_epoch());
 }
 
-std::optional<Sliver> BlobRecovery::recover_sliver_unless_retired(const BlobMetadata& metadata,
-                                                                  uint32_t pair, SliverType type,
-                                                                  Epoch certified_epoch) {
+std::optional<RecoveredSliver> BlobRecovery::recover_sliver_unless_retired(
+    const BlobMetadata& metadata, uint32_t pair, SliverType type, Epoch certified_epoch) {
     return recover_sliver(metadata, pair, type, certified_epoch,
                           [this, blob = metadata.blob_id] { return is_retired(blob); });
 }
@@ -198,29 +222,32 @@ std::optional<BlobMetadata> BlobRecovery::metadata_from_peers(const BlobId& blob
 // Collects recovery symbols from every committee member in parallel until enough distinct
 // shards answered, decodes, and checks the result against the metadata (§6.4). Retries with
 // backoff while too few peers answer.
-std::optional<Sliver> BlobRecovery::recover_sliver(const BlobMetadata& metadata, uint32_t pair,
-                                                   SliverType type, Epoch certified_epoch,
-                                                   const std::function<bool()>& retired) {
-    // The outer optional: the attempt ended (a sliver, or nothing once retired).
-    return retry_with_backoff(
-        rt_, committees_.retry_policy("sliver-retry"),
-        [&]() -> std::optional<std::optional<Sliver>> {
-            if (retired()) {
-                return std::optional<Sliver>();
-            }
-            std::optional<Sliver> sliver =
-                sliver_from_committee(metadata, pair, type, certified_epoch);
-            if (!sliver.has_value()) {
-                return std::nullopt;  // too few symbols, or a result that does not verify
-            }
-            return std::optional<std::optional<Sliver>>(std::in_place, std::move(sliver));
-        });
+std::optional<RecoveredSliver> BlobRecovery::recover_sliver(const BlobMetadata& metadata,
+                                                            uint32_t pair, SliverType type,
+                                                            Epoch certified_epoch,
+                                                            const std::function<bool()>& retired) {
+    // The outer optional: the attempt ended (a sliver or a proof, or nothing once retired).
+    return retry_with_backoff(rt_, committees_.retry_policy("sliver-retry"),
+                              [&]() -> std::optional<std::optional<RecoveredSliver>> {
+                                  if (retired()) {
+                                      return std::optional<RecoveredSliver>();
+                                  }
+                                  std::optional<RecoveredSliver> recovered =
+                                      sliver_from_committee(metadata, pair, type, certified_epoch);
+                                  if (!recovered.has_value()) {
+                                      return std::nullopt;  // too few symbols
+                                  }
+                                  return std::optional<std::optional<RecoveredSliver>>(
+                                      std::in_place, std::move(recovered));
+                              });
 }
 
-// One round of recover_sliver: the decoded sliver if it verifies against the metadata.
-std::optional<Sliver> BlobRecovery::sliver_from_committee(const BlobMetadata& metadata,
-                                                          uint32_t pair, SliverType type,
-                                                          Epoch certified_epoch) {
+// One round of recover_sliver: the decoded sliver if it verifies against the metadata, else the
+// proof that it does not (the symbols verified against the metadata, so the encoding is at
+// fault, not a peer).
+std::optional<RecoveredSliver> BlobRecovery::sliver_from_committee(const BlobMetadata& metadata,
+                                                                   uint32_t pair, SliverType type,
+                                                                   Epoch certified_epoch) {
     const Committee& current =
         committees_.committee(committees_.read_committee_epoch(certified_epoch));
     std::vector<sim::JoinHandle<std::vector<RecoverySymbol>>> requests;
@@ -241,10 +268,20 @@ std::optional<Sliver> BlobRecovery::sliver_from_committee(const BlobMetadata& me
         }
     }
     const auto sliver = decode_sliver(metadata.blob_id, pair, type, params_, symbols);
-    if (sliver.has_value() && metadata.verifies(*sliver)) {
-        return *sliver;
+    if (!sliver.has_value()) {
+        return std::nullopt;
     }
-    return std::nullopt;
+    if (metadata.verifies(*sliver)) {
+        return RecoveredSliver(*sliver);
+    }
+    return RecoveredSliver(InconsistencyProof{metadata.blob_id, pair, type, sliver->digest});
+}
+
+void BlobRecovery::file_inconsistency_proof(const InconsistencyProof& proof) {
+    InvalidBlobFiler filer{rt_, context_.directory, context_.config.committee, [this] {
+                               return committees_.committee(committees_.current_committee_epoch());
+                           }};
+    filer.file(proof);
 }
 
 }  // namespace walrus

@@ -10,6 +10,7 @@
 #include "node/blob_sync.h"
 #include "node/committee_service.h"
 #include "node/encoding.h"
+#include "node/invalid_blob.h"
 #include "node/node_context.h"
 #include "node/node_storage.h"
 #include "node/shard_sync.h"
@@ -34,9 +35,14 @@ public:
 
     // ShardSyncRecovery
     BlobMetadata get_or_recover_metadata(const BlobId& blob, Epoch certified_epoch) override;
-    std::optional<Sliver> recover_sliver_unless_retired(const BlobMetadata& metadata, uint32_t pair,
-                                                        SliverType type,
-                                                        Epoch certified_epoch) override;
+    std::optional<RecoveredSliver> recover_sliver_unless_retired(const BlobMetadata& metadata,
+                                                                 uint32_t pair, SliverType type,
+                                                                 Epoch certified_epoch) override;
+    void file_inconsistency_proof(const InconsistencyProof& proof) override;
+    // Proofs blob syncs filed in this incarnation (health info).
+    const uint64_t& blob_sync_inconsistency_proofs() const {
+        return blob_sync_inconsistency_proofs_;
+    }
 
     // The blob-sync monitor task's body (cancel_all_expired_syncs_and_mark_events_completed).
     void monitor_loop();
@@ -44,15 +50,22 @@ public:
 private:
     BlobMetadata recover_metadata(const BlobId& blob, Epoch certified_epoch);
     std::optional<BlobMetadata> metadata_from_peers(const BlobId& blob, Epoch certified_epoch);
-    // Retries until the sliver decodes, or until `retired()` (checked before every attempt).
-    std::optional<Sliver> recover_sliver(const BlobMetadata& metadata, uint32_t pair,
-                                         SliverType type, Epoch certified_epoch,
-                                         const std::function<bool()>& retired);
-    std::optional<Sliver> sliver_from_committee(const BlobMetadata& metadata, uint32_t pair,
-                                                SliverType type, Epoch certified_epoch);
+    // Retries until the sliver decodes (or proves the blob inconsistent), or until `retired()`
+    // (checked before every attempt).
+    std::optional<RecoveredSliver> recover_sliver(const BlobMetadata& metadata, uint32_t pair,
+                                                  SliverType type, Epoch certified_epoch,
+                                                  const std::function<bool()>& retired);
+    std::optional<RecoveredSliver> sliver_from_committee(const BlobMetadata& metadata,
+                                                         uint32_t pair, SliverType type,
+                                                         Epoch certified_epoch);
     bool is_retired(const BlobId& blob);
-    bool recover_pair(const BlobMetadata& metadata, ShardIndex shard, Epoch pass_epoch,
-                      Epoch certified_epoch);
+    struct PairOutcome {
+        bool shard_removed = false;
+        std::optional<InconsistencyProof> proof;
+    };
+    static PairOutcome merge(const std::vector<PairOutcome>& outcomes);
+    PairOutcome recover_pair(const BlobMetadata& metadata, ShardIndex shard, Epoch pass_epoch,
+                             Epoch certified_epoch);
     void check_blob_sync_target(const BlobId& blob, ShardIndex shard, Epoch pass_epoch);
 
     sim::Runtime& rt_;
@@ -61,6 +74,7 @@ private:
     CommitteeService& committees_;
     EncodingParams params_;
     BlobSyncHandler syncs_;
+    uint64_t blob_sync_inconsistency_proofs_ = 0;
 };
 
 }  // namespace walrus

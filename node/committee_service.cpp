@@ -70,21 +70,33 @@ Epoch CommitteeService::current_committee_epoch() {
     return committee_epoch_;
 }
 
-// The committee service asking the chain for its latest committee
-// (begin_committee_change_to_latest_committee).
-Epoch CommitteeService::latest_chain_epoch() {
-    const CommitteesReply latest = retry_with_backoff(
+// The chain's latest committees, asked until it answers.
+CommitteesReply CommitteeService::latest_committees() {
+    return retry_with_backoff(
         rt_, retry_policy("committee-retry"), [&]() -> std::optional<CommitteesReply> {
             auto reply = rt_.call<CommitteesReply>(context_.directory.chain, method::committees,
                                                    CommitteesRequest{0},
                                                    context_.config.events.chain_request_timeout);
             return reply.ok() ? std::optional(std::move(reply).value()) : std::nullopt;
         });
+}
+
+// The committee service asking the chain for its latest committee
+// (begin_committee_change_to_latest_committee).
+Epoch CommitteeService::latest_chain_epoch() {
+    const CommitteesReply latest = latest_committees();
     if (latest.chain_epoch >= committee_epoch_) {
         transitioning_ = latest.transitioning;  // the latest committees as fetched
     }
     committee_epoch_ = std::max(committee_epoch_, latest.chain_epoch);
     return latest.chain_epoch;
+}
+
+// contract_service.get_epoch_and_state(): the start of `epoch` if the chain is still in it and
+// past its EpochChangeDone (earliest_start_of_current_epoch), else nullopt (GC counts from now).
+std::optional<sim::Instant> CommitteeService::epoch_start(Epoch epoch) {
+    const CommitteesReply latest = latest_committees();
+    return latest.chain_epoch == epoch ? latest.epoch_start : std::nullopt;
 }
 
 // end_committee_change: the transition to the tracked epoch is over; an older one (a backlog)

@@ -74,6 +74,8 @@ public:
     void begin_committee_change(Epoch epoch) {
         committee_epoch_ = std::max(committee_epoch_, epoch);
     }
+    // The chain's start of `epoch` while it is still that epoch (nullopt while transitioning).
+    std::optional<sim::Instant> epoch_start(Epoch epoch);
     // end_committee_change: EpochChangeDone(E).
     void end_committee_change(Epoch epoch);
     Epoch read_committee_epoch(Epoch certified_epoch);
@@ -84,6 +86,8 @@ public:
     void wait_for_event_epoch() override;
 
 private:
+    CommitteesReply latest_committees();
+
     sim::Runtime& rt_;
     const NodeContext& context_;
     std::map<Epoch, Committee> committees_;

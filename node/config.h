@@ -62,7 +62,7 @@ struct EventProcessingConfig {
     uint32_t events_per_poll = 100;                            // events fetched per chain read
     sim::Duration poll_interval = sim::Duration::millis(100);  // when the chain has nothing new
     sim::Duration chain_request_timeout = sim::Duration::seconds(2);
-    uint32_t blob_event_workers = 10;  // [3]; floe processes blob events inline, in order
+    uint32_t blob_event_workers = 10;  // [3] blob_event_processor_config.num_workers
 };
 
 struct ContractServiceConfig {

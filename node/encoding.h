@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "node/types.h"
@@ -84,6 +85,9 @@ struct InconsistencyProof {
 // Walrus InconsistencyProof::verify: the symbols decode to `decoded`, and the metadata rejects
 // it (MerkleRootMismatch).
 bool verify_inconsistency_proof(const InconsistencyProof& proof, const BlobMetadata& metadata);
+
+// What sliver recovery ends with (Walrus recover_sliver_or_generate_inconsistency_proof).
+using RecoveredSliver = std::variant<Sliver, InconsistencyProof>;
 
 // A recovery symbol for (blob, target pair, target type) produced by `source_shard` from the
 // orthogonal sliver it stores.

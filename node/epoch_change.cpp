@@ -267,6 +267,12 @@ void EpochChange::process_epoch_change_start(const ChainEvent& event, Epoch epoc
         (void)finisher_->join();  // §7.2 step 3: the previous shard removal finishes first
         finisher_.reset();
     }
+    // §7.2 step 4: the blob events before this one have been processed by their workers (their
+    // syncs started, not finished).
+    parts_.blob_events.wait_for_all_events_to_be_processed();
+    // Garbage collection of epoch E, before any committee or shard change, in every status
+    // (node.rs start_garbage_collection_task): phase 1 now, phase 2 scheduled.
+    parts_.gc.start(epoch, committees_.epoch_start(epoch));
     execute_epoch_change(epoch, std::move(handle));
     committees_.set_event_epoch(epoch);  // §7.2 step 9: blob syncs now target the shards owned at E
     // §7.2 step 10: not when reprocessing. A blob event after this one already applied means

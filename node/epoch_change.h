@@ -18,9 +18,11 @@
 
 #include "node/attestation.h"
 #include "node/behaviours.h"
+#include "node/blob_events.h"
 #include "node/blob_sync.h"
 #include "node/committee_service.h"
 #include "node/event_handle.h"
+#include "node/garbage_collector.h"
 #include "node/messages.h"
 #include "node/node_context.h"
 #include "node/node_recovery.h"
@@ -167,6 +169,8 @@ public:
         BlobSyncHandler& blob_sync;
         ShardSyncHandler& shard_sync;
         NodeRecoveryHandler& recovery;
+        BlobEvents& blob_events;
+        GarbageCollector& gc;
     };
     EpochChange(sim::Runtime& rt, const NodeContext& context, const Parts& parts);
     EpochChange(const EpochChange&) = delete;

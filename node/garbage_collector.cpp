@@ -39,11 +39,16 @@ void GarbageCollector::start(Epoch epoch, std::optional<sim::Instant> epoch_star
     }
 }
 
+bool GarbageCollector::must_resume(Epoch chain_epoch) const {
+    const Epoch started = storage_.gc_last_started_epoch();
+    // Done, or the chain moved on and the next EpochChangeStart collects.
+    return started != storage_.gc_last_completed_epoch() && started == chain_epoch;
+}
+
 void GarbageCollector::resume_at_startup(Epoch chain_epoch,
                                          std::optional<sim::Instant> epoch_start) {
-    const Epoch started = storage_.gc_last_started_epoch();
-    if (started == storage_.gc_last_completed_epoch() || started != chain_epoch) {
-        return;  // done, or the next EpochChangeStart collects
+    if (!must_resume(chain_epoch)) {
+        return;
     }
     rt_.mark(fmt::format("gc: resume epoch {}", chain_epoch));
     start(chain_epoch, epoch_start);

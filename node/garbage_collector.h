@@ -33,8 +33,9 @@ public:
     // start_garbage_collection_task(E, epoch_start): phase 1 now, phase 2 scheduled. The epoch
     // start is the chain's (nullopt while it is transitioning: now).
     void start(Epoch epoch, std::optional<sim::Instant> epoch_start);
-    // check_and_start_garbage_collection_on_startup: the GC of `chain_epoch` again if it was
-    // started and not completed.
+    // check_and_start_garbage_collection_on_startup: whether the GC of `chain_epoch` was started
+    // and not completed (then start it again).
+    bool must_resume(Epoch chain_epoch) const;
     void resume_at_startup(Epoch chain_epoch, std::optional<sim::Instant> epoch_start);
     // A BlobDeleted's immediate deletion (attempt_to_delete_blob_data at the event's epoch; no
     // status check on this path). A no-op unless enable_immediate_data_deletion.

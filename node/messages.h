@@ -158,6 +158,9 @@ struct HealthInfo {
     size_t shard_syncs_running = 0;
     uint64_t transferred_slivers = 0;
     uint64_t recovered_slivers = 0;
+    // Inconsistency proofs filed (invalid blobs), by shard sync and by blob syncs.
+    uint64_t shard_sync_inconsistency_proofs = 0;
+    uint64_t blob_sync_inconsistency_proofs = 0;
     uint64_t direct_recoveries = 0;
     // Node recovery (§9) and the outcomes of event-path blob syncs, this incarnation.
     NodeRecoveryStats recovery;

@@ -1,5 +1,7 @@
 #include "node/rpc_handlers.h"
 
+#include "node/invalid_blob.h"
+
 #include <algorithm>
 
 namespace walrus {
@@ -50,6 +52,12 @@ void RpcHandlers::serve() {
     rt_.serve<SyncShardRequest, SyncShardReply>(
         method::sync_shard,
         [this](sim::HostId, SyncShardRequest request) { return handle_sync_shard(request); });
+    rt_.serve<InvalidBlobAttestationRequest, std::optional<InvalidBlobAttestation>>(
+        method::invalid_blob_attestation,
+        [this](sim::HostId, const InvalidBlobAttestationRequest& request) {
+            return attest_invalid_blob(storage_, context_.index,
+                                       committees_.current_committee_epoch(), request);
+        });
     rt_.serve<HealthRequest, HealthInfo>(
         method::health, [this](sim::HostId, HealthRequest) { return handle_health(); });
     rt_.serve<ConsistencyRequest, ConsistencyReply>(
@@ -175,6 +183,8 @@ HealthInfo RpcHandlers::handle_health() {
     info.shard_syncs_running = parts_.shard_sync.running_tasks();
     info.transferred_slivers = parts_.shard_sync.stats().transferred_slivers;
     info.recovered_slivers = parts_.shard_sync.stats().recovered_slivers;
+    info.shard_sync_inconsistency_proofs = parts_.shard_sync.stats().inconsistency_proofs;
+    info.blob_sync_inconsistency_proofs = parts_.blob_sync_inconsistency_proofs;
     info.direct_recoveries = parts_.shard_sync.stats().direct_recoveries;
     info.recovery = parts_.recovery.stats();
     info.recovery_running = parts_.recovery.is_running();

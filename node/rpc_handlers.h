@@ -27,6 +27,7 @@ struct RpcHandlerParts {
     const NodeRecoveryHandler& recovery;
     const BlobEvents& blob_events;
     const std::map<Epoch, ConsistencyReport>& consistency;  // §12, by epoch
+    const uint64_t& blob_sync_inconsistency_proofs;
 };
 
 class RpcHandlers {

@@ -497,10 +497,15 @@ ShardSyncHandler::PendingOutcome ShardSyncHandler::recover_one_pending(ShardInde
         const BlobMetadata metadata =
             blob_recovery_.get_or_recover_metadata(blob, *info->initial_certified_epoch);
         const uint32_t pair = pair_index(shard, n_shards_, blob);
-        const auto sliver = blob_recovery_.recover_sliver_unless_retired(
+        const auto recovered = blob_recovery_.recover_sliver_unless_retired(
             metadata, pair, type, *info->initial_certified_epoch);
-        if (sliver.has_value()) {
-            if (!storage_.put_sliver(shard, blob, *sliver).ok()) {
+        if (const auto* proof =
+                recovered ? std::get_if<InconsistencyProof>(&*recovered) : nullptr) {
+            // handle_inconsistency: the blob is invalidated; its entry goes like a retired one.
+            blob_recovery_.file_inconsistency_proof(*proof);
+            ++stats_.inconsistency_proofs;
+        } else if (recovered.has_value()) {
+            if (!storage_.put_sliver(shard, blob, std::get<Sliver>(*recovered)).ok()) {
                 return PendingOutcome::shard_removed;
             }
             ++stats_.recovered_slivers;

@@ -32,12 +32,15 @@ class ShardSyncRecovery {
 public:
     virtual ~ShardSyncRecovery() = default;
     virtual BlobMetadata get_or_recover_metadata(const BlobId& blob, Epoch certified_epoch) = 0;
-    // The sliver decoded from the committee's recovery symbols, retried until it decodes; nullopt
-    // once the blob is retired (deleted, invalidated or expired: Walrus's
-    // blob_retirement_notifier.execute_with_retirement_check around recover_sliver).
-    virtual std::optional<Sliver> recover_sliver_unless_retired(const BlobMetadata& metadata,
-                                                                uint32_t pair, SliverType type,
-                                                                Epoch certified_epoch) = 0;
+    // The sliver decoded from the committee's recovery symbols, retried until it decodes, or the
+    // proof that the blob is inconsistently encoded; nullopt once the blob is retired (deleted,
+    // invalidated or expired: Walrus's blob_retirement_notifier.execute_with_retirement_check
+    // around recover_sliver).
+    virtual std::optional<RecoveredSliver> recover_sliver_unless_retired(
+        const BlobMetadata& metadata, uint32_t pair, SliverType type, Epoch certified_epoch) = 0;
+    // handle_inconsistency (storage/shard.rs): an invalid-blob certificate for the proof, and
+    // invalidate_blob_id on the chain; returns once the chain took it.
+    virtual void file_inconsistency_proof(const InconsistencyProof& proof) = 0;
 };
 
 // The attester (attestation.h): shard sync attests when its last sync of an epoch succeeds
@@ -55,8 +58,9 @@ class ShardSyncEnv : public ShardSyncCommittees,
 
 struct ShardSyncStats {
     uint64_t transferred_slivers = 0;
-    uint64_t recovered_slivers = 0;  // per-blob recovery of pending slivers
-    uint64_t direct_recoveries = 0;  // syncs that switched to direct recovery
+    uint64_t recovered_slivers = 0;     // per-blob recovery of pending slivers
+    uint64_t inconsistency_proofs = 0;  // ... that proved the blob inconsistently encoded
+    uint64_t direct_recoveries = 0;     // syncs that switched to direct recovery
     uint64_t retries = 0;
     uint64_t terminal_failures = 0;  // handle_sync_error -> Failed: direct recovery failed too
     uint64_t no_retry_exits = 0;     // fail_point_shard_sync_no_retry: an error taken as Success

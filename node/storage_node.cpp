@@ -30,13 +30,16 @@ StorageNode::StorageNode(sim::Runtime& rt, const NodeContext& context,
                   context.config.old),
       recovery_(rt, storage_, blob_recovery_.syncs(), shard_sync_, committees_, attester_,
                 context.config.node_recovery, context.config.old),
+      gc_(rt, storage_, context.index, context.config.garbage_collection),
+      blob_events_(rt, storage_, committees_, blob_recovery_.syncs(), gc_,
+                   context.config.events.blob_event_workers),
       epoch_change_(rt, context_,
                     EpochChange::Parts{storage_, committees_, attester_, blob_recovery_.syncs(),
-                                       shard_sync_, recovery_}),
-      blob_events_(rt, storage_, committees_, blob_recovery_.syncs()),
+                                       shard_sync_, recovery_, blob_events_, gc_}),
       rpc_(rt, context_,
            RpcHandlerParts{storage_, committees_, blob_recovery_.syncs(), shard_sync_, recovery_,
-                           blob_events_, epoch_change_.consistency_reports()}) {}
+                           blob_events_, epoch_change_.consistency_reports(),
+                           blob_recovery_.blob_sync_inconsistency_proofs()}) {}
 
 StorageNode::~StorageNode() {
     // Our fibers borrow this object; the kernel unwinds them (newest first) before the frame
@@ -53,6 +56,10 @@ void StorageNode::run() {
     (void)committees_.current_committee_epoch();
     shard_sync_.restart_syncs();
     recovery_.restart_recovery();  // §2.2 item 7 (#2291): the task waits for the first event
+    // check_and_start_garbage_collection_on_startup, before the event loop.
+    if (const Epoch chain_epoch = committees_.tracked_epoch(); gc_.must_resume(chain_epoch)) {
+        gc_.resume_at_startup(chain_epoch, committees_.epoch_start(chain_epoch));
+    }
     tasks_.push_back(rt_.spawn("events", [this] { event_loop(); }));
     tasks_.push_back(rt_.spawn("blob-sync-monitor", [this] { blob_recovery_.monitor_loop(); }));
     tasks_.push_back(rt_.spawn("attester", [this] { attester_.attester_loop(); }));
@@ -119,11 +126,17 @@ void StorageNode::process_event(const ChainEvent& event) {
     (void)rt_.fail_point("fail_point_process_event");         // §11: first crash of restart tests
     (void)rt_.fail_point_async("before-process-event-impl");  // §11: slow event processing
     EventHandle handle(event.index, &complete_fn_);
-    check_if_lagging(event);
-    if (!committees_.event_epoch().has_value() &&
-        !std::holds_alternative<EpochChangeStart>(event.body)) {
-        // §5: at startup, the first non-EpochChangeStart event.
-        committees_.set_event_epoch(event.epoch);
+    // ContractEvent::event_epoch: a blob extension carries none (BlobEvent::event_epoch of
+    // Certified{is_extension}), so the lag check and the startup event epoch wait for the next
+    // event that does (X12).
+    const auto* certified = std::get_if<BlobCertified>(&event.body);
+    if (certified == nullptr || !certified->is_extension) {
+        check_if_lagging(event.epoch);
+        if (!committees_.event_epoch().has_value() &&
+            !std::holds_alternative<EpochChangeStart>(event.body)) {
+            // §5: at startup, the first non-EpochChangeStart event.
+            committees_.set_event_epoch(event.epoch);
+        }
     }
     std::visit(Overloaded{
                    [&](const EpochChangeStart& start) {
@@ -145,14 +158,14 @@ void StorageNode::process_event(const ChainEvent& event) {
 
 // §2.2 item 2: on the first event of an incarnation, a node that missed two or more epoch
 // changes no longer knows the shard assignment of its event epoch: it catches up (T3 a).
-void StorageNode::check_if_lagging(const ChainEvent& event) {
+void StorageNode::check_if_lagging(Epoch event_epoch) {
     if (lag_checked_) {
         return;
     }
     lag_checked_ = true;
     // §11 event_processing_epoch_check (node.rs process_events): a test's epoch in place of the
     // first event's.
-    Epoch epoch_at_start = event.epoch;
+    Epoch epoch_at_start = event_epoch;
     if (const auto args = rt_.fail_point_arg("event_processing_epoch_check");
         args.has_value() && !args->empty()) {
         epoch_at_start = (*args)[0];

@@ -29,6 +29,7 @@
 #include "node/config.h"
 #include "node/epoch_change.h"
 #include "node/event_sequencer.h"
+#include "node/garbage_collector.h"
 #include "node/messages.h"
 #include "node/node_context.h"
 #include "node/node_recovery.h"
@@ -60,7 +61,7 @@ private:
     void process_event(const ChainEvent& event);
     void complete_event(EventIndex index);
     // §2.2 item 2: the lag check on the first event of an incarnation.
-    void check_if_lagging(const ChainEvent& event);
+    void check_if_lagging(Epoch event_epoch);
 
     sim::Runtime& rt_;
     NodeContext context_;
@@ -73,8 +74,9 @@ private:
     BlobRecovery blob_recovery_;  // owns the blob sync handler
     ShardSyncHandler shard_sync_;
     NodeRecoveryHandler recovery_;
+    GarbageCollector gc_;
+    BlobEvents blob_events_;  // starts the blob-event workers
     EpochChange epoch_change_;
-    BlobEvents blob_events_;
     RpcHandlers rpc_;
     bool lag_checked_ = false;  // §2.2: the lag check runs on the first event of an incarnation
     std::vector<sim::JoinHandle<sim::Unit>> tasks_;

@@ -110,8 +110,8 @@ public:
                 ++it;
                 continue;
             }
-            infos_[it->second.blob].apply(walrus::BlobInfoMergeOperand::expire(
-                it->second.deletable, it->second.certified));
+            infos_[it->second.blob].apply(
+                walrus::BlobInfoMergeOperand::expire(it->second.deletable, it->second.certified));
             it = objects_.erase(it);
         }
     }

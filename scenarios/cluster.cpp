@@ -268,7 +268,7 @@ void Cluster::check_attestations_without_faults() {
 
 std::map<BlobId, BlobInfo> Cluster::replay_blob_info(std::optional<Epoch> until) const {
     return replay_node_blob_info(chain_service_.chain().events(), until,
-                                 false);  // GC phase 1 is not wired into the node yet
+                                 config_.node.garbage_collection.enable_blob_info_cleanup);
 }
 
 // The digest of blobs certified before `epoch`, as every node must report it.

@@ -78,6 +78,7 @@ public:
     const walrus::Directory& directory() const { return directory_; }
     const walrus::Client* client() const { return client_.get(); }
     uint32_t n_shards() const { return config_.n_shards; }
+    const ClusterConfig& config() const { return config_; }
     sim::Duration epoch_duration() const { return config_.epoch_duration; }
 
     // Health as the simtests read it (over RPC from the world host); nullopt if unreachable.

@@ -264,6 +264,7 @@ void simtest_cluster(ClusterConfig& config) {
     config.node.blob_recovery.monitor_interval = 5_s;
     config.node.shard_sync.retry_min_backoff = 1_s;
     config.node.shard_sync.retry_max_backoff = 3_s;
+    config.node.events.blob_event_workers = 3;  // "Uses smaller number of workers in tests"
 }
 
 void short_shard_sync_cluster(ClusterConfig& config) {

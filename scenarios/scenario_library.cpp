@@ -20,6 +20,9 @@ const std::vector<ScenarioSpec>& all_scenarios() {
         for (ScenarioSpec& spec : coverage_scenarios()) {
             out.push_back(std::move(spec));
         }
+        for (ScenarioSpec& spec : model_scenarios()) {
+            out.push_back(std::move(spec));
+        }
         out.push_back(swarm_scenario());
         return out;
     }();

@@ -16,6 +16,7 @@ std::vector<ScenarioSpec> simtest_scenarios();
 std::vector<ScenarioSpec> recovery_scenarios();
 std::vector<ScenarioSpec> shard_move_scenarios();
 std::vector<ScenarioSpec> coverage_scenarios();
+std::vector<ScenarioSpec> model_scenarios();
 ScenarioSpec swarm_scenario();
 
 // A scripted scenario's spec; `catches` and `fixed_by` as in ScenarioSpec.

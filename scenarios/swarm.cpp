@@ -6,6 +6,8 @@
 // checker is on throughout (swarm testing: a different mix per seed finds what one fixed mix
 // never does).
 #include <algorithm>
+#include <array>
+#include <cmath>
 
 #include "scenarios/scenario_library.h"
 
@@ -22,6 +24,19 @@ struct FaultMix {
     bool latency = false;
     bool stake_moves = false;
 };
+
+// The workload's mix (§4.1): permanent or deletable, how many epochs ahead a blob is paid for,
+// extensions, deletions, and inconsistently encoded blobs that nodes must invalidate.
+void draw_workload_mix(sim::Rng& rng, walrus::ClientConfig& client) {
+    constexpr std::array<double, 4> deletable_shares = {0.0, 0.25, 0.5, 0.9};
+    constexpr std::array<double, 3> op_probabilities = {0.0, 0.1, 0.3};
+    constexpr std::array<double, 3> invalid_shares = {0.0, 0.02, 0.05};
+    client.deletable_share = deletable_shares[rng.below(deletable_shares.size())];
+    client.extend_probability = op_probabilities[rng.below(op_probabilities.size())];
+    client.delete_probability = op_probabilities[rng.below(op_probabilities.size())];
+    client.max_lifetime = 1 + static_cast<walrus::Epoch>(rng.below(8));
+    client.invalid_share = invalid_shares[rng.below(invalid_shares.size())];
+}
 
 void swarm_build(const Params&, sim::Rng& rng, ClusterConfig& config) {
     const size_t nodes = 4 + rng.below(4);  // 4..7
@@ -45,6 +60,7 @@ void swarm_build(const Params&, sim::Rng& rng, ClusterConfig& config) {
         config.node.node_recovery.checkpoint_persist_interval =
             1 + static_cast<uint32_t>(rng.below(10));
     }
+    draw_workload_mix(rng, config.client);
 }
 
 class Swarm {
@@ -63,6 +79,13 @@ public:
         s_.report("mix_loss", mix_.loss);
         s_.report("mix_latency", mix_.latency);
         s_.report("mix_stake_moves", mix_.stake_moves);
+        const walrus::ClientConfig& client = s_.cluster().config().client;
+        constexpr double percent = 100.0;
+        s_.report("mix_deletable_pct", std::lround(client.deletable_share * percent));
+        s_.report("mix_extend_pct", std::lround(client.extend_probability * percent));
+        s_.report("mix_delete_pct", std::lround(client.delete_probability * percent));
+        s_.report("mix_max_lifetime", client.max_lifetime);
+        s_.report("mix_invalid_pct", std::lround(client.invalid_share * percent));
     }
 
     void run(sim::Instant until) {

@@ -26,9 +26,9 @@ struct Gc {
     // with its metadata and both slivers at shard 0.
     BlobId stored_blob(uint64_t seed, uint64_t object, bool deletable, Epoch end) {
         const BlobId blob = BlobId::from_u64(seed);
-        REQUIRE(storage.apply_blob_event(next_event++, blob, Op::register_blob(deletable, end),
-                                         object)
-                    .ok());
+        REQUIRE(
+            storage.apply_blob_event(next_event++, blob, Op::register_blob(deletable, end), object)
+                .ok());
         REQUIRE(storage
                     .apply_blob_event(next_event, blob,
                                       Op::certify(1, deletable, end, false, next_event), object)
@@ -157,7 +157,8 @@ TEST_CASE("gc: a restart between start and completion collects the same epoch ag
 TEST_CASE("gc: immediate deletion of a deleted blob, and invalid blobs' data") {
     with_gc([](Gc& w) {
         const BlobId deleted = w.stored_blob(1, 11, true, 9);
-        REQUIRE(w.storage.apply_blob_event(w.next_event++, deleted, Op::delete_blob(true), 11).ok());
+        REQUIRE(
+            w.storage.apply_blob_event(w.next_event++, deleted, Op::delete_blob(true), 11).ok());
         CHECK_FALSE(w.storage.object_info(11).has_value());
         w.gc.delete_now_if_unregistered(deleted, 2);  // no status check on this path
         CHECK_FALSE(w.has_data(deleted));

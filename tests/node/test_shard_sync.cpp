@@ -49,8 +49,11 @@ struct SyncRig final : ShardSyncEnv {
         (void)never.wait();  // blocks: keeps a RecoverMetadata launcher busy
         return BlobMetadata::compute(blob, 13);
     }
-    std::optional<Sliver> recover_sliver_unless_retired(const BlobMetadata&, uint32_t, SliverType,
-                                                        Epoch) override {
+    std::optional<RecoveredSliver> recover_sliver_unless_retired(const BlobMetadata&, uint32_t,
+                                                                 SliverType, Epoch) override {
+        FLOE_UNREACHABLE("not in this rig");
+    }
+    void file_inconsistency_proof(const InconsistencyProof&) override {
         FLOE_UNREACHABLE("not in this rig");
     }
     void attest(Epoch epoch) override { attested.push_back(epoch); }
