@@ -18,12 +18,13 @@ BlobRecovery::BlobRecovery(sim::Runtime& rt, const NodeContext& context, NodeSto
       params_{context.n_shards},
       syncs_(rt, *this, context.config.blob_recovery, context.config.old.notify_one_sync_waiter) {}
 
-BlobMetadata BlobRecovery::get_or_recover_metadata(const BlobId& blob, Epoch certified_epoch) {
+std::optional<BlobMetadata> BlobRecovery::get_or_recover_metadata_unless_retired(
+    const BlobId& blob, Epoch certified_epoch) {
     auto local = storage_.metadata(blob);
     if (local.has_value()) {
-        return *local;
+        return local;
     }
-    return recover_metadata(blob, certified_epoch);
+    return recover_metadata(blob, certified_epoch, [this, blob] { return is_retired(blob); });
 }
 
 void BlobRecovery::monitor_loop() {
@@ -72,7 +73,8 @@ void BlobRecovery::synchronize_blob(const BlobId& blob, Epoch certified_epoch,
     }
     BlobMetadata metadata = storage_.metadata(blob).value_or(BlobMetadata{});
     if (metadata.n_shards == 0) {
-        metadata = recover_metadata(blob, certified_epoch);
+        // Bounded by the sync's cancellation, not by retirement (BlobSynchronizer::run).
+        metadata = *recover_metadata(blob, certified_epoch, [] { return false; });
         must(storage_.put_metadata(metadata), "metadata");
     }
     while (true) {
@@ -187,10 +189,21 @@ std::optional<RecoveredSliver> BlobRecovery::recover_sliver_unless_retired(
                           [this, blob = metadata.blob_id] { return is_retired(blob); });
 }
 
-BlobMetadata BlobRecovery::recover_metadata(const BlobId& blob, Epoch certified_epoch) {
+std::optional<BlobMetadata> BlobRecovery::recover_metadata(const BlobId& blob,
+                                                           Epoch certified_epoch,
+                                                           const std::function<bool()>& retired) {
+    // The outer optional: the attempt ended (metadata, or nothing once retired).
     return retry_with_backoff(rt_, committees_.retry_policy("metadata-retry"),
-                              [&]() -> std::optional<BlobMetadata> {
-                                  return metadata_from_peers(blob, certified_epoch);
+                              [&]() -> std::optional<std::optional<BlobMetadata>> {
+                                  if (retired()) {
+                                      return std::optional<BlobMetadata>();
+                                  }
+                                  auto metadata = metadata_from_peers(blob, certified_epoch);
+                                  if (!metadata.has_value()) {
+                                      return std::nullopt;
+                                  }
+                                  return std::optional<std::optional<BlobMetadata>>(
+                                      std::in_place, std::move(metadata));
                               });
 }
 

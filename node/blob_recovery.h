@@ -34,7 +34,8 @@ public:
                           sim::Semaphore& sliver_permits) override;
 
     // ShardSyncRecovery
-    BlobMetadata get_or_recover_metadata(const BlobId& blob, Epoch certified_epoch) override;
+    std::optional<BlobMetadata> get_or_recover_metadata_unless_retired(
+        const BlobId& blob, Epoch certified_epoch) override;
     std::optional<RecoveredSliver> recover_sliver_unless_retired(const BlobMetadata& metadata,
                                                                  uint32_t pair, SliverType type,
                                                                  Epoch certified_epoch) override;
@@ -48,7 +49,10 @@ public:
     void monitor_loop();
 
 private:
-    BlobMetadata recover_metadata(const BlobId& blob, Epoch certified_epoch);
+    // Retries until a peer's metadata verifies, or until `retired()` (checked before every
+    // attempt).
+    std::optional<BlobMetadata> recover_metadata(const BlobId& blob, Epoch certified_epoch,
+                                                 const std::function<bool()>& retired);
     std::optional<BlobMetadata> metadata_from_peers(const BlobId& blob, Epoch certified_epoch);
     // Retries until the sliver decodes (or proves the blob inconsistent), or until `retired()`
     // (checked before every attempt).

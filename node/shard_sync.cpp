@@ -142,9 +142,14 @@ bool ShardSyncHandler::sync_all_metadata() {
             return false;
         }
         if (!next->second.is_metadata_stored) {
-            const BlobMetadata metadata = blob_recovery_.get_or_recover_metadata(
+            // sync_single_blob_metadata runs under execute_with_retirement_check: a blob deleted,
+            // expired or invalidated since the scan's snapshot is skipped (its data may be gone
+            // everywhere).
+            const auto metadata = blob_recovery_.get_or_recover_metadata_unless_retired(
                 next->first, *next->second.initial_certified_epoch);
-            FLOE_ASSERT(storage_.put_metadata(metadata).ok(), "metadata write");
+            if (metadata.has_value()) {
+                FLOE_ASSERT(storage_.put_metadata(*metadata).ok(), "metadata write");
+            }
         }
     }
     return true;
@@ -494,15 +499,19 @@ ShardSyncHandler::PendingOutcome ShardSyncHandler::recover_one_pending(ShardInde
         sim::FailPointOutcome::inject_error;
     if (!stored && info.has_value() && (skip_certified_check || info->is_certified(epoch))) {
         (void)rt_.fail_point("fail_point_shard_sync_recover_blob");
-        const BlobMetadata metadata =
-            blob_recovery_.get_or_recover_metadata(blob, *info->initial_certified_epoch);
+        // recover_blob: the metadata and the sliver each under execute_with_retirement_check.
+        const auto metadata = blob_recovery_.get_or_recover_metadata_unless_retired(
+            blob, *info->initial_certified_epoch);
         const uint32_t pair = pair_index(shard, n_shards_, blob);
-        const auto recovered = blob_recovery_.recover_sliver_unless_retired(
-            metadata, pair, type, *info->initial_certified_epoch);
+        const auto recovered = metadata.has_value()
+                                   ? blob_recovery_.recover_sliver_unless_retired(
+                                         *metadata, pair, type, *info->initial_certified_epoch)
+                                   : std::nullopt;
         if (const auto* proof =
                 recovered ? std::get_if<InconsistencyProof>(&*recovered) : nullptr) {
             // handle_inconsistency: the blob is invalidated; its entry goes like a retired one.
             blob_recovery_.file_inconsistency_proof(*proof);
+            proven_inconsistent_.insert(blob);
             ++stats_.inconsistency_proofs;
         } else if (recovered.has_value()) {
             if (!storage_.put_sliver(shard, blob, std::get<Sliver>(*recovered)).ok()) {
@@ -553,8 +562,10 @@ void ShardSyncHandler::check_filled(ShardIndex shard, Epoch epoch,
     auto blobs = storage_.certified_before_epoch(epoch, BlobBound::unbounded());
     while (auto next = blobs.next()) {
         const BlobInfo& info = next->second;
+        // A blob this node proved inconsistent is invalid on chain; its InvalidBlobId event may
+        // not be processed yet.
         if (!info.is_certified(now) || storage_.is_stored_at_shards(next->first, {shard}) ||
-            owed_by_event_path(info)) {
+            owed_by_event_path(info) || proven_inconsistent_.contains(next->first)) {
             continue;
         }
         const BlobId& blob = next->first;

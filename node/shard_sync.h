@@ -7,6 +7,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "node/behaviours.h"
@@ -31,7 +32,10 @@ public:
 class ShardSyncRecovery {
 public:
     virtual ~ShardSyncRecovery() = default;
-    virtual BlobMetadata get_or_recover_metadata(const BlobId& blob, Epoch certified_epoch) = 0;
+    // The local metadata, or the committee's, retried until it verifies; nullopt once the blob is
+    // retired (execute_with_retirement_check around get_or_recover_blob_metadata).
+    virtual std::optional<BlobMetadata> get_or_recover_metadata_unless_retired(
+        const BlobId& blob, Epoch certified_epoch) = 0;
     // The sliver decoded from the committee's recovery symbols, retried until it decodes, or the
     // proof that the blob is inconsistently encoded; nullopt once the blob is retired (deleted,
     // invalidated or expired: Walrus's blob_retirement_notifier.execute_with_retirement_check
@@ -157,6 +161,7 @@ private:
     uint64_t launchers_ = 0;
     std::map<ShardIndex, sim::JoinHandle<sim::Unit>> in_progress_;
     ShardSyncStats stats_;
+    std::set<BlobId> proven_inconsistent_;  // by this incarnation's recovery phases
 };
 
 }  // namespace walrus

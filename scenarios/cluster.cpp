@@ -173,6 +173,40 @@ std::optional<walrus::HealthInfo> Cluster::health(sim::Runtime& world, NodeIndex
     return std::move(reply).value();
 }
 
+uint32_t Cluster::store_on_members(sim::Runtime& world, const BlobId& blob) {
+    const walrus::BlobMetadata metadata = walrus::BlobMetadata::compute(blob, config_.n_shards);
+    uint32_t confirmed = 0;
+    for (const walrus::CommitteeMember& member : chain().current_committee().members) {
+        walrus::StoreBlobRequest request{metadata, {}};
+        for (walrus::ShardIndex shard : member.shards) {
+            const uint32_t pair = walrus::pair_index(shard, config_.n_shards, blob);
+            request.slivers.push_back(
+                {shard, walrus::encode_sliver(blob, pair, walrus::SliverType::primary),
+                 walrus::encode_sliver(blob, pair, walrus::SliverType::secondary)});
+        }
+        auto reply = world.call<walrus::StoreBlobReply>(node_hosts_[member.node],
+                                                        walrus::method::store_blob, request, 2_s);
+        if (reply.ok() && !reply.value().error.has_value()) {
+            confirmed += static_cast<uint32_t>(member.shards.size());
+        }
+    }
+    return confirmed;
+}
+
+std::optional<BlobId> Cluster::write_blob_from_world(sim::Runtime& world, const BlobId& blob,
+                                                     walrus::Epoch lifetime) {
+    auto object = chain().register_blob(blob, false, chain().current_epoch() + lifetime);
+    if (!object.ok()) {
+        return std::nullopt;
+    }
+    world.sleep(1_s);  // every node processes the registration before it accepts slivers
+    if (!walrus::is_quorum(store_on_members(world, blob), config_.n_shards) ||
+        !chain().certify_blob(object.value()).ok()) {
+        return std::nullopt;
+    }
+    return blob;
+}
+
 std::optional<BlobId> extend_recently_certified_blob(walrus::Chain& chain) {
     std::vector<walrus::BlobCertified> candidates;
     for (const walrus::ChainEvent& event : chain.events()) {

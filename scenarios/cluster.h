@@ -84,6 +84,14 @@ public:
     // Health as the simtests read it (over RPC from the world host); nullopt if unreachable.
     std::optional<walrus::HealthInfo> health(sim::Runtime& world, NodeIndex node);
 
+    // The world as a writer: registers a permanent blob for `lifetime` epochs, stores its
+    // slivers on every member of the current committee that answers, and certifies it once
+    // members holding a quorum of shards confirmed (an inconsistent blob's pair owner rejects
+    // its slivers). The blob, or nullopt if it could not be certified.
+    std::optional<walrus::BlobId> write_blob_from_world(sim::Runtime& world,
+                                                        const walrus::BlobId& blob,
+                                                        walrus::Epoch lifetime);
+
     // Crashes one node at a time at the crash fail points until `until`, never more than one
     // node down (at most f shards' worth with the default weights).
     void crash_nodes_randomly(sim::Runtime& world, sim::Instant until, CrashConfig crash);
@@ -120,6 +128,7 @@ private:
     std::string why_not_settled(sim::Runtime& world);
     std::string waiting_fibers(NodeIndex node, const std::vector<std::string>& prefixes);
     SliverCheck check_all_slivers_stored(sim::Runtime& world);
+    uint32_t store_on_members(sim::Runtime& world, const walrus::BlobId& blob);  // shards stored
     std::map<walrus::BlobId, walrus::BlobInfo> replay_blob_info(std::optional<Epoch> until) const;
     uint64_t oracle_digest(Epoch epoch, uint64_t& count) const;
     void check_epoch(sim::Runtime& world, Epoch epoch);

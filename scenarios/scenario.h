@@ -103,6 +103,11 @@ public:
     // A free-form event in the trace ("recovery held", "stake added").
     void mark(const std::string& text) { world_.mark(text); }
 
+    // Cluster::write_blob_from_world, from the scenario's world fiber.
+    std::optional<walrus::BlobId> write_blob(const walrus::BlobId& blob, Epoch lifetime) {
+        return cluster_.write_blob_from_world(world_, blob, lifetime);
+    }
+
     // --- observations ----------------------------------------------------------------------------
     std::optional<walrus::HealthInfo> health(NodeIndex node) {
         return cluster_.health(world_, node);

@@ -210,6 +210,64 @@ void gainer_crash_mid_transfer(Scenario& s) {
     finish_with_convergence(s);
 }
 
+// --- invalid-blob-in-shard-sync -----------------------------------------------------------------
+
+// An inconsistently encoded blob whose wrong hash is that of `shard`'s primary sliver (encoding.h),
+// the first such id from `seed` on.
+walrus::BlobId inconsistent_blob_at(ShardIndex shard, uint32_t n_shards, uint64_t seed) {
+    for (uint64_t i = 0;; ++i) {
+        const walrus::BlobId blob = walrus::BlobId::with_inconsistent_encoding(seed + i);
+        if (walrus::shard_for_pair(walrus::inconsistent_pair(blob, n_shards), n_shards, blob) ==
+            shard) {
+            return blob;
+        }
+    }
+}
+
+// §6.4 step 3, §8.5 recovery phase (storage/shard.rs recover_blob, handle_inconsistency): node 0
+// gains a shard whose owner is down from before an inconsistent blob is written until the end,
+// so nobody ever recovers that blob's bad sliver but node 0's shard sync. Its transfer from the
+// dead owner fails over to direct recovery, which decodes the sliver, finds it does not match
+// the metadata, files the proof and gets the blob invalidated; everyone drops the blob and
+// converges.
+void invalid_blob_in_shard_sync(Scenario& s) {
+    const Epoch gain = stake_node0_for_gain(s);
+    if (gain == 0) {
+        return;
+    }
+    const std::vector<ShardIndex> gained = gained_at(s, 0, gain);
+    if (!s.check(!gained.empty(), "node 0 gains no shard")) {
+        return;
+    }
+    const ShardIndex shard = gained[s.rng().below(gained.size())];
+    const NodeIndex source = s.chain().committee_at(gain - 1)->owner_of(shard);
+    s.kill(source);
+    const walrus::BlobId blob =
+        inconsistent_blob_at(shard, s.cluster().n_shards(), s.rng().next_u64());
+    const auto written = s.write_blob(blob, 10);
+    s.mark(fmt::format("inconsistent blob {} (bad sliver at shard {}, owner node {} down)",
+                       blob.short_hex(), shard, source));
+    if (!s.check(written.has_value(), "the inconsistent blob could not be certified") ||
+        !s.check(s.epoch() < gain, fmt::format("the inconsistent blob was certified in epoch "
+                                               "{}, not before node 0's gain epoch {}",
+                                               s.epoch(), gain))) {
+        return;
+    }
+    if (!s.wait_until("node 0's shard sync proved the blob inconsistent", 400_s, [&] {
+            const auto info = s.health(0);
+            return info.has_value() && info->shard_sync_inconsistency_proofs > 0;
+        })) {
+        return;
+    }
+    s.report("gain_epoch", static_cast<int64_t>(gain));
+    s.report("source", source);
+    if (!s.check(s.chain().is_invalid(blob), "the blob is not invalid on chain")) {
+        return;
+    }
+    s.restart(source);
+    finish_with_convergence(s);
+}
+
 // --- gainer-crash-at-shard-sync-start ------------------------------------------------------------
 
 // Crashes `node` for `down`, once, at its `nth` shard-sync task start from now. §8.2: the
@@ -430,6 +488,17 @@ void simtest_build(const Params&, sim::Rng&, ClusterConfig& config) {
 
 std::vector<ScenarioSpec> shard_move_scenarios() {
     return {
+        scripted_spec(
+            "invalid-blob-in-shard-sync",
+            "node 0 gains a shard whose owner is down; an inconsistently encoded blob "
+            "with its bad sliver there is certified meanwhile: node 0's shard sync "
+            "recovers it directly, proves it inconsistent and gets it invalidated; "
+            "everyone converges",
+            "spec §6.4 step 3, §8.5 (storage/shard.rs handle_inconsistency)",
+            [](const Params&, sim::Rng&, ClusterConfig& config) {
+                short_shard_sync_cluster(config);
+            },
+            invalid_blob_in_shard_sync),
         scripted_spec(
             "gainer-crash-mid-transfer",
             "node 0 gains shards and crashes right after its Nth shard-transfer batch; restarted "

@@ -45,7 +45,8 @@ struct SyncRig final : ShardSyncEnv {
         static const Committee now{2, 13, {{0, {3}}}};
         return epoch == 1 ? before : now;
     }
-    BlobMetadata get_or_recover_metadata(const BlobId& blob, Epoch) override {
+    std::optional<BlobMetadata> get_or_recover_metadata_unless_retired(const BlobId& blob,
+                                                                       Epoch) override {
         (void)never.wait();  // blocks: keeps a RecoverMetadata launcher busy
         return BlobMetadata::compute(blob, 13);
     }
