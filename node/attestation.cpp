@@ -34,7 +34,7 @@ bool Attester::all_owned_shards_active(Epoch epoch) {
     return true;
 }
 
-AttestationToken Attester::claim(Epoch epoch, const char* component) {
+AttestationToken Attester::claim(Epoch epoch, const char* component, bool resumed_at_startup) {
     // A false epoch_sync_done (WAL-1271): the node attests that it holds its shards of E while
     // one of them is not filled. #3464 gets here (finding F5); the condition fail point lets
     // `floe sweep --explain` re-run the seed with HEAD's rules.
@@ -46,7 +46,7 @@ AttestationToken Attester::claim(Epoch epoch, const char* component) {
                 "node {}: {} attests epoch {} while a shard it owns is not Active (false "
                 "epoch_sync_done, WAL-1271)",
                 context_.index, component, epoch);
-    const bool in_round = epoch_change_started_.contains(epoch);
+    const bool in_round = !resumed_at_startup && epoch_change_started_.contains(epoch);
     const auto claimed = attester_of_.emplace(std::pair{epoch, in_round}, component);
     FLOE_ASSERT(claimed.second || std::string_view(claimed.first->second) == component,
                 "node {}: both {} and {} attest epoch {} (§7.8: exactly one attester)",

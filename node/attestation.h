@@ -50,15 +50,21 @@ public:
     Attester& operator=(const Attester&) = delete;
 
     // ShardSyncAttester: the last shard sync of an epoch succeeded.
-    void attest(Epoch epoch) override { attest_as(epoch, "shard-sync"); }
+    void attest(Epoch epoch, bool resumed_at_startup) override {
+        queue(claim(epoch, "shard-sync", resumed_at_startup));
+    }
     // RecoveryAttester: T8.
-    void attest_recovered(Epoch epoch) override { attest_as(epoch, "node-recovery"); }
+    void attest_recovered(Epoch epoch, bool resumed_at_startup) override {
+        queue(claim(epoch, "node-recovery", resumed_at_startup));
+    }
 
     // Invariant 4: a new attestation round for `epoch` (this incarnation began processing
     // EpochChangeStart(epoch)).
     void begin_round(Epoch epoch) { epoch_change_started_.insert(epoch); }
     // §7.8, invariant 4: within one incarnation, one component attests an epoch.
-    AttestationToken claim(Epoch epoch, const char* component);
+    // `resumed_at_startup`: the claiming work was resumed from persisted state at startup, so it
+    // belongs to no EpochChangeStart processing of this incarnation, whenever it finishes.
+    AttestationToken claim(Epoch epoch, const char* component, bool resumed_at_startup = false);
     // Hands the attestation to the attester task.
     void queue(AttestationToken token);
     // Sends it from the caller's task; blocks until the chain took it or moved on.

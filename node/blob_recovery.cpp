@@ -294,7 +294,9 @@ void BlobRecovery::file_inconsistency_proof(const InconsistencyProof& proof) {
     InvalidBlobFiler filer{rt_, context_.directory, context_.config.committee, [this] {
                                return committees_.committee(committees_.current_committee_epoch());
                            }};
-    filer.file(proof);
+    (void)filer.file(
+        proof, [this, blob = proof.blob] { return is_retired(blob); },
+        context_.config.old.retire_inconsistency_filing);
 }
 
 }  // namespace walrus

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <memory>
 
 #include "node/backoff.h"
 
@@ -40,29 +41,51 @@ std::vector<CommitteeMember> by_weight(const Committee& committee) {
 
 }  // namespace
 
+// PendingInvalidBlobAttestations: requests to the members go out at once (most shards first)
+// and the certificate is complete as soon as the signers hold enough shards; a member that does
+// not answer does not hold up the others.
 uint32_t InvalidBlobFiler::collect(const InconsistencyProof& proof, const Committee& committee,
                                    std::set<NodeIndex>& signers) {
-    uint32_t weight = 0;
+    struct Round {
+        uint32_t weight = 0;
+        size_t outstanding = 0;
+        sim::Event settled{"invalid-blob-certificate"};
+    };
+    auto round = std::make_shared<Round>();
     for (const CommitteeMember& member : committee.members) {
-        weight += signers.contains(member.node) ? static_cast<uint32_t>(member.shards.size()) : 0;
+        round->weight +=
+            signers.contains(member.node) ? static_cast<uint32_t>(member.shards.size()) : 0;
     }
     const uint32_t needed = certificate_weight(committee.n_shards);
+    std::vector<sim::JoinHandle<sim::Unit>> requests;
     for (const CommitteeMember& member : by_weight(committee)) {
-        if (weight >= needed) {
-            break;
-        }
-        if (signers.contains(member.node)) {
+        if (round->weight >= needed || signers.contains(member.node)) {
             continue;
         }
-        auto reply = rt.call<std::optional<InvalidBlobAttestation>>(
-            directory.nodes[member.node], method::invalid_blob_attestation,
-            InvalidBlobAttestationRequest{proof, committee.epoch}, config.invalidity_sync_timeout);
-        if (reply.ok() && reply.value().has_value() && reply.value()->epoch == committee.epoch) {
-            signers.insert(member.node);
-            weight += static_cast<uint32_t>(member.shards.size());
-        }
+        ++round->outstanding;
+        requests.push_back(rt.spawn(
+            "invalid-blob-attestation",
+            [this, round, &signers, proof, epoch = committee.epoch, node = member.node,
+             weight = static_cast<uint32_t>(member.shards.size()), needed] {
+                auto reply = rt.call<std::optional<InvalidBlobAttestation>>(
+                    directory.nodes[node], method::invalid_blob_attestation,
+                    InvalidBlobAttestationRequest{proof, epoch}, config.invalidity_sync_timeout);
+                if (reply.ok() && reply.value().has_value() && reply.value()->epoch == epoch) {
+                    signers.insert(node);
+                    round->weight += weight;
+                }
+                if (--round->outstanding == 0 || round->weight >= needed) {
+                    round->settled.set();
+                }
+            }));
     }
-    return weight;
+    if (round->outstanding > 0 && round->weight < needed) {
+        (void)round->settled.wait();
+    }
+    for (auto& request : requests) {
+        request.abort();  // enough signers: the rest are not needed
+    }
+    return round->weight;
 }
 
 bool InvalidBlobFiler::submit(const BlobId& blob, Epoch epoch, uint32_t weight) {
@@ -81,7 +104,8 @@ bool InvalidBlobFiler::submit(const BlobId& blob, Epoch epoch, uint32_t weight) 
     }
 }
 
-void InvalidBlobFiler::file(const InconsistencyProof& proof) {
+bool InvalidBlobFiler::file(const InconsistencyProof& proof, const std::function<bool()>& retired,
+                            bool give_up_when_retired) {
     rt.mark(fmt::format("inconsistency proof: blob {} {} sliver {}", proof.blob.short_hex(),
                         sliver_type_name(proof.type), proof.pair));
     ExponentialBackoff backoff(config.retry_interval_min, config.retry_interval_max);
@@ -97,10 +121,18 @@ void InvalidBlobFiler::file(const InconsistencyProof& proof) {
         if (weight >= certificate_weight(committee.n_shards)) {
             if (submit(proof.blob, committee.epoch, weight)) {
                 rt.mark(fmt::format("invalidated blob {}", proof.blob.short_hex()));
-                return;
+                return true;
             }
             signers.clear();  // refused (the chain moved on): a new certificate
             continue;
+        }
+        if (retired()) {
+            (void)rt.fail_point("walrus_finding_f7_certificate_for_retired_blob");
+            if (give_up_when_retired) {
+                rt.mark(fmt::format("inconsistency proof of retired blob {} given up",
+                                    proof.blob.short_hex()));
+                return false;
+            }
         }
         rt.sleep(backoff.next(rt.rng("invalid-blob-certificate-retry")));
     }

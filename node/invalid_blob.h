@@ -32,9 +32,13 @@ struct InvalidBlobFiler {
     // The committee service's current committee (its epoch included); may wait for the chain.
     std::function<Committee()> current_committee;
 
-    // Collects a certificate and submits it until the chain takes one; retries forever (the
-    // caller's task is cancelled if the blob is retired meanwhile).
-    void file(const InconsistencyProof& proof);
+    // Collects a certificate and submits it until the chain takes one; retries forever, as
+    // Walrus's get_invalid_blob_certificate does (a blob sync's task is cancelled if the blob is
+    // retired meanwhile; shard recovery is not). Between rounds `retired()` says whether the blob
+    // was invalidated, deleted or expired here: the peers that dropped it cannot sign any more
+    // (finding F7). With `give_up_when_retired` the filing then ends. True: the chain took it.
+    bool file(const InconsistencyProof& proof, const std::function<bool()>& retired,
+              bool give_up_when_retired);
 
 private:
     uint32_t collect(const InconsistencyProof& proof, const Committee& committee,

@@ -95,6 +95,7 @@ void NodeRecoveryHandler::start_node_recovery(Epoch epoch) {
     }
     ++stats_.tasks_started;
     target_ = epoch;
+    task_resumed_at_startup_ = false;
     task_ = rt_.spawn(fmt::format("node-recovery {}", epoch), [this, epoch] { run(epoch); });
 }
 
@@ -102,6 +103,7 @@ void NodeRecoveryHandler::restart_recovery() {
     const NodeStatus status = storage_.status();
     if (status.is_recovering()) {
         start_node_recovery(status.recovery_epoch);
+        task_resumed_at_startup_ = true;
     }
 }
 
@@ -420,7 +422,7 @@ void NodeRecoveryHandler::complete(Epoch epoch) {
     FLOE_ASSERT(storage_.set_status(NodeStatus::active()).ok(), "status write");  // T8
     FLOE_ASSERT(storage_.clear_recovery_progress().ok(), "clear recovery checkpoint");
     ++stats_.completed;
-    attester_.attest_recovered(epoch);
+    attester_.attest_recovered(epoch, task_resumed_at_startup_);
 }
 
 }  // namespace walrus

@@ -43,8 +43,10 @@ public:
 class RecoveryAttester {
 public:
     virtual ~RecoveryAttester() = default;
-    // T8 done: attest epoch_sync_done(E) as the recovery task (§7.8).
-    virtual void attest_recovered(Epoch epoch) = 0;
+    // T8 done: attest epoch_sync_done(E) as the recovery task (§7.8). `resumed_at_startup`: the
+    // task was restarted from the persisted status, not started by an EpochChangeStart of this
+    // incarnation (invariant 4 scopes the two apart).
+    virtual void attest_recovered(Epoch epoch, bool resumed_at_startup) = 0;
 };
 
 class NodeRecoveryHandler {
@@ -93,7 +95,8 @@ private:
     NodeRecoveryConfig config_;
     Behaviours old_;
     std::optional<sim::JoinHandle<sim::Unit>> task_;
-    Epoch target_ = 0;  // the target of the task started last
+    bool task_resumed_at_startup_ = false;  // the running task came from restart_recovery
+    Epoch target_ = 0;                      // the target of the task started last
     NodeRecoveryStats stats_;
 };
 

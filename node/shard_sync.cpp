@@ -169,6 +169,7 @@ void ShardSyncHandler::start_new_shard_sync(ShardIndex shard) {
 
 void ShardSyncHandler::start_shard_sync_impl(ShardIndex shard) {
     FLOE_ASSERT(!in_progress_.contains(shard), "two syncs of shard {}", shard);
+    resumed_at_startup_.erase(shard);  // restart_syncs marks its own after this
     const Epoch epoch = committees_.current_committee_epoch();
     auto guard = std::make_shared<CountGuard>(*this);
     in_progress_.emplace(shard, rt_.spawn(fmt::format("shard-sync {}", shard),
@@ -221,7 +222,7 @@ void ShardSyncHandler::per_shard_task(ShardIndex shard, Epoch epoch) {
         }
     }
     in_progress_.erase(shard);
-    attest_if_last(epoch);
+    attest_if_last(epoch, shard);
 }
 
 // §7.8: the task whose success empties the map attests, unless the node is recovering, where
@@ -229,7 +230,8 @@ void ShardSyncHandler::per_shard_task(ShardIndex shard, Epoch epoch) {
 // (start_shard_sync_impl: current_committee_epoch at spawn). The new behaviour
 // head-attestation-rules attests the current epoch instead, and not while catching up: under
 // HEAD's plan the finisher of any later epoch change left its attestation to this task.
-void ShardSyncHandler::attest_if_last(Epoch epoch) {
+void ShardSyncHandler::attest_if_last(Epoch epoch, ShardIndex shard) {
+    const bool resumed_at_startup = resumed_at_startup_.contains(shard);
     const NodeStatus status = storage_.status();
     if (!in_progress_.empty() || status.is_recovering()) {
         return;
@@ -240,9 +242,10 @@ void ShardSyncHandler::attest_if_last(Epoch epoch) {
             // recovery attests the same epoch again once it completes (finding F5).
             (void)rt_.fail_point("walrus_false_sync_done_attested");
         }
-        attester_.attest(epoch);
+        attester_.attest(epoch, resumed_at_startup);
     } else if (!status.is_catching_up()) {
-        attester_.attest(std::max(epoch, committees_.current_committee_epoch()));
+        attester_.attest(std::max(epoch, committees_.current_committee_epoch()),
+                         resumed_at_startup);
     }
 }
 
@@ -599,6 +602,7 @@ void ShardSyncHandler::restart_syncs() {
         }
         if (status == ShardStatus::active_sync || status == ShardStatus::active_recover) {
             start_shard_sync_impl(shard);
+            resumed_at_startup_.insert(shard);
         } else if (status == ShardStatus::none) {
             // A shard created for a gain whose sync start was never recorded (finding F4):
             // restart_syncs leaves it to the replayed EpochChangeStart, if any is replayed.

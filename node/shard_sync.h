@@ -52,7 +52,9 @@ public:
 class ShardSyncAttester {
 public:
     virtual ~ShardSyncAttester() = default;
-    virtual void attest(Epoch epoch) = 0;
+    // `resumed_at_startup`: the sync that attests was restarted by restart_syncs, not started
+    // by an EpochChangeStart of this incarnation (invariant 4 scopes the two apart).
+    virtual void attest(Epoch epoch, bool resumed_at_startup) = 0;
 };
 
 // All three in one object: a test rig's fake node.
@@ -126,7 +128,7 @@ private:
     void start_new_shard_sync(ShardIndex shard);
     void start_shard_sync_impl(ShardIndex shard);
     void per_shard_task(ShardIndex shard, Epoch epoch);
-    void attest_if_last(Epoch epoch);
+    void attest_if_last(Epoch epoch, ShardIndex shard);
     AttemptResult sync_shard_impl(ShardIndex shard, Epoch epoch, bool directly_recover);
     AttemptResult transfer_phase(ShardIndex shard, Epoch epoch, SliverType type,
                                  std::optional<BlobId> after);
@@ -161,7 +163,8 @@ private:
     uint64_t launchers_ = 0;
     std::map<ShardIndex, sim::JoinHandle<sim::Unit>> in_progress_;
     ShardSyncStats stats_;
-    std::set<BlobId> proven_inconsistent_;  // by this incarnation's recovery phases
+    std::set<BlobId> proven_inconsistent_;     // by this incarnation's recovery phases
+    std::set<ShardIndex> resumed_at_startup_;  // syncs restart_syncs started
 };
 
 }  // namespace walrus

@@ -57,7 +57,7 @@ struct SyncRig final : ShardSyncEnv {
     void file_inconsistency_proof(const InconsistencyProof&) override {
         FLOE_UNREACHABLE("not in this rig");
     }
-    void attest(Epoch epoch) override { attested.push_back(epoch); }
+    void attest(Epoch epoch, bool) override { attested.push_back(epoch); }
     std::vector<Epoch> attested;
 };
 
