@@ -44,9 +44,9 @@ const std::vector<BehaviourInfo>& behaviour_switches() {
          "committee epoch and the one before; a blob sync asking for another panics)",
          "walrus_panic_unknown_shard_assignment_epoch"},
         {"retire-inconsistency-filing", new_behaviour, &B::retire_inconsistency_filing,
-         "fix of finding F7: shard recovery gives up an inconsistency proof's certificate once "
-         "the blob is retired (#3464's handle_inconsistency asks forever, and nodes that dropped "
-         "an invalid or expired blob cannot sign)",
+         "fix of the suspected finding F7: shard recovery gives up an inconsistency proof's "
+         "certificate once the blob is retired (#3464's handle_inconsistency asks forever, and "
+         "nodes that dropped an invalid or expired blob cannot sign)",
          "walrus_finding_f7_certificate_for_retired_blob"},
         {"checkpoint-every-n-settled", new_behaviour, &B::checkpoint_every_n_settled,
          "the #3407 checkpoint is persisted every N settled blobs and Skipped blobs stay "

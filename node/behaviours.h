@@ -64,8 +64,9 @@ struct Behaviours {
     // blocker. #3407 persists when the settled prefix advanced by N blob ids (spec §16.1) and
     // drops Skipped blobs from the blockers.
     bool checkpoint_every_n_settled = false;
-    // Fix of finding F7: an inconsistency proof's certificate is given up once the blob is
-    // retired (invalid or no longer certified); #3464's shard recovery asks for it forever.
+    // Fix of the suspected finding F7 (docs/FINDINGS.md): an inconsistency proof's certificate is
+    // given up once the blob is retired (invalid or no longer certified); #3464's shard recovery
+    // asks for it forever.
     bool retire_inconsistency_filing = false;
 
     // Sets the switch called `name` (the names of behaviour_switches()); false if unknown.

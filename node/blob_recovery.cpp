@@ -177,7 +177,9 @@ void BlobRecovery::check_blob_sync_target(const BlobId& blob, ShardIndex shard, 
 
 // Walrus notifies retirement on BlobDeleted and InvalidBlobId events and at every epoch change
 // (blob_retirement_notifier.rs); a blob is retired when it is no longer certified at the
-// committee epoch. floe reads the blob info before each attempt instead of interrupting one.
+// committee epoch. floe reads the blob info before and after each attempt instead of
+// interrupting one: an attempt during which the blob retired counts as retired, as the race
+// between the operation and the notification decides in Walrus.
 bool BlobRecovery::is_retired(const BlobId& blob) {
     const auto info = storage_.blob_info(blob);
     return !info.has_value() || !info->is_certified(committees_.current_committee_epoch());
@@ -193,18 +195,21 @@ std::optional<BlobMetadata> BlobRecovery::recover_metadata(const BlobId& blob,
                                                            Epoch certified_epoch,
                                                            const std::function<bool()>& retired) {
     // The outer optional: the attempt ended (metadata, or nothing once retired).
-    return retry_with_backoff(rt_, committees_.retry_policy("metadata-retry"),
-                              [&]() -> std::optional<std::optional<BlobMetadata>> {
-                                  if (retired()) {
-                                      return std::optional<BlobMetadata>();
-                                  }
-                                  auto metadata = metadata_from_peers(blob, certified_epoch);
-                                  if (!metadata.has_value()) {
-                                      return std::nullopt;
-                                  }
-                                  return std::optional<std::optional<BlobMetadata>>(
-                                      std::in_place, std::move(metadata));
-                              });
+    return retry_with_backoff(
+        rt_, committees_.retry_policy("metadata-retry"),
+        [&]() -> std::optional<std::optional<BlobMetadata>> {
+            if (retired()) {
+                return std::optional<BlobMetadata>();
+            }
+            auto metadata = metadata_from_peers(blob, certified_epoch);
+            if (!metadata.has_value()) {
+                return std::nullopt;
+            }
+            if (retired()) {
+                return std::optional<BlobMetadata>();  // retired during the attempt: dropped
+            }
+            return std::optional<std::optional<BlobMetadata>>(std::in_place, std::move(metadata));
+        });
 }
 
 // One round of recover_metadata: each other member of the read committee, in random order,
@@ -249,6 +254,13 @@ std::optional<RecoveredSliver> BlobRecovery::recover_sliver(const BlobMetadata& 
                                       sliver_from_committee(metadata, pair, type, certified_epoch);
                                   if (!recovered.has_value()) {
                                       return std::nullopt;  // too few symbols
+                                  }
+                                  if (retired()) {
+                                      // execute_with_retirement_check races the recovery against
+                                      // the retirement notification: a blob retired while its
+                                      // symbols were collected is dropped, whatever the attempt
+                                      // decoded (a sliver, or a proof nobody could sign now).
+                                      return std::optional<RecoveredSliver>();
                                   }
                                   return std::optional<std::optional<RecoveredSliver>>(
                                       std::in_place, std::move(recovered));

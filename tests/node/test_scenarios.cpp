@@ -107,7 +107,7 @@ TEST_CASE("scenarios: names are unique, documented, and name real switches") {
         {"blob-sync-skips-missing-shards", "its Walrus panic is not reached by any sweep yet"},
         {"any-epoch-shard-assignment", "its Walrus panic is not reached by any sweep yet"},
         {"retire-inconsistency-filing",
-         "finding F7: docs/FINDINGS.md (swarm 8099 at 20 epochs), no deterministic scenario yet"},
+         "suspected finding F7 (docs/FINDINGS.md): from the code, not reproduced, no scenario"},
     };
     for (const auto& info : walrus::behaviour_switches()) {
         const bool excused = without_scenario.contains(info.name);
