@@ -46,9 +46,12 @@ std::vector<CommitteeMember> by_weight(const Committee& committee) {
 // not answer does not hold up the others.
 uint32_t InvalidBlobFiler::collect(const InconsistencyProof& proof, const Committee& committee,
                                    std::set<NodeIndex>& signers) {
+    // Shared with the request fibers, which may outlive this frame for an instant (the caller's
+    // task can be cancelled while it waits): they touch nothing else.
     struct Round {
         uint32_t weight = 0;
         size_t outstanding = 0;
+        std::set<NodeIndex> signed_now;
         sim::Event settled{"invalid-blob-certificate"};
     };
     auto round = std::make_shared<Round>();
@@ -58,6 +61,15 @@ uint32_t InvalidBlobFiler::collect(const InconsistencyProof& proof, const Commit
     }
     const uint32_t needed = certificate_weight(committee.n_shards);
     std::vector<sim::JoinHandle<sim::Unit>> requests;
+    // Enough signers, or this task cancelled: the requests still out are not needed.
+    struct AbortRequests {
+        std::vector<sim::JoinHandle<sim::Unit>>& requests;
+        ~AbortRequests() {
+            for (auto& request : requests) {
+                request.abort();
+            }
+        }
+    } abort_requests{requests};
     for (const CommitteeMember& member : by_weight(committee)) {
         if (round->weight >= needed || signers.contains(member.node)) {
             continue;
@@ -65,13 +77,14 @@ uint32_t InvalidBlobFiler::collect(const InconsistencyProof& proof, const Commit
         ++round->outstanding;
         requests.push_back(rt.spawn(
             "invalid-blob-attestation",
-            [this, round, &signers, proof, epoch = committee.epoch, node = member.node,
-             weight = static_cast<uint32_t>(member.shards.size()), needed] {
-                auto reply = rt.call<std::optional<InvalidBlobAttestation>>(
-                    directory.nodes[node], method::invalid_blob_attestation,
-                    InvalidBlobAttestationRequest{proof, epoch}, config.invalidity_sync_timeout);
+            [rt = &rt, round, host = directory.nodes[member.node], proof, epoch = committee.epoch,
+             node = member.node, weight = static_cast<uint32_t>(member.shards.size()), needed,
+             timeout = config.invalidity_sync_timeout] {
+                auto reply = rt->call<std::optional<InvalidBlobAttestation>>(
+                    host, method::invalid_blob_attestation,
+                    InvalidBlobAttestationRequest{proof, epoch}, timeout);
                 if (reply.ok() && reply.value().has_value() && reply.value()->epoch == epoch) {
-                    signers.insert(node);
+                    round->signed_now.insert(node);
                     round->weight += weight;
                 }
                 if (--round->outstanding == 0 || round->weight >= needed) {
@@ -82,9 +95,7 @@ uint32_t InvalidBlobFiler::collect(const InconsistencyProof& proof, const Commit
     if (round->outstanding > 0 && round->weight < needed) {
         (void)round->settled.wait();
     }
-    for (auto& request : requests) {
-        request.abort();  // enough signers: the rest are not needed
-    }
+    signers.insert(round->signed_now.begin(), round->signed_now.end());
     return round->weight;
 }
 
