@@ -19,13 +19,12 @@ BlobEvents::BlobEvents(sim::Runtime& rt, NodeStorage& storage, CommitteeService&
 // written and only redoes the rest (syncs, cancellations). Walrus's "must be sequential": always
 // on the event task, before the event goes to a worker.
 void BlobEvents::update_blob_info(const ChainEvent& event, const BlobId& blob,
-                                  const BlobInfoMergeOperand& operand, uint64_t object_id) {
+                                  const BlobInfoMergeOperand& operand,
+                                  std::optional<uint64_t> object_id) {
     if (storage_.blob_event_applied(event.index)) {
         return;
     }
-    must(object_id == 0 ? storage_.apply_blob_event(event.index, blob, operand)
-                        : storage_.apply_blob_event(event.index, blob, operand, object_id),
-         "blob info");
+    must(storage_.apply_blob_event(event.index, blob, operand, object_id), "blob info");
 }
 
 void BlobEvents::process_blob_event(const ChainEvent& event, EventHandle handle) {
@@ -54,7 +53,7 @@ void BlobEvents::process_blob_event(const ChainEvent& event, EventHandle handle)
             },
             [&](const InvalidBlobId& invalid) {
                 update_blob_info(event, invalid.blob_id,
-                                 BlobInfoMergeOperand::mark_invalid(event.epoch), 0);
+                                 BlobInfoMergeOperand::mark_invalid(event.epoch), std::nullopt);
                 return invalid.blob_id;
             },
             [&](const auto&) -> BlobId { FLOE_UNREACHABLE("not a blob event"); },
@@ -88,19 +87,18 @@ void BlobEvents::process_certified(const BlobCertified& certified, EventHandle h
                       !certified.is_extension;
     const std::optional<Epoch> event_epoch = committees_.event_epoch();
     const auto info = storage_.blob_info(certified.blob_id);
-    const bool certified_now =
-        info.has_value() && info->is_certified(committees_.current_committee_epoch());
-    if (!skip && certified_now && !storage_.status().is_catching_up() && event_epoch.has_value() &&
-        !committees_.shard_assignment_known(*event_epoch)) {
+    const bool wanted = !skip && info.has_value() &&
+                        info->is_certified(committees_.current_committee_epoch()) &&
+                        !storage_.status().is_catching_up();
+    if (wanted && event_epoch.has_value() && !committees_.shard_assignment_known(*event_epoch)) {
         (void)rt_.fail_point("walrus_panic_unknown_shard_assignment_epoch");
         WALRUS_PANIC("blob_event_processor.rs process_blob_certified_event",
                      "unknown epoch {} when checking shard assignment (committee epoch {})",
                      *event_epoch, committees_.current_committee_epoch());
     }
-    if (skip || !certified_now || storage_.status().is_catching_up() ||
-        (event_epoch.has_value() &&
-         storage_.is_stored_at_shards(certified.blob_id,
-                                      committees_.owned_shards_at(*event_epoch)))) {
+    if (!wanted || (event_epoch.has_value() &&
+                    storage_.is_stored_at_shards(certified.blob_id,
+                                                 committees_.owned_shards_at(*event_epoch)))) {
         handle.complete();
         return;
     }

@@ -47,7 +47,7 @@ public:
 
 private:
     void update_blob_info(const ChainEvent& event, const BlobId& blob,
-                          const BlobInfoMergeOperand& operand, uint64_t object_id);
+                          const BlobInfoMergeOperand& operand, std::optional<uint64_t> object_id);
     void process_in_worker(const ChainEvent& event, EventHandle handle);
     void process_certified(const BlobCertified& certified, EventHandle handle);
     void process_deleted(const ChainEvent& event, const BlobDeleted& deleted, EventHandle handle);

@@ -1,5 +1,7 @@
 #include "node/node_storage.h"
 
+#include "node/node_storage_internal.h"
+
 #include <fmt/format.h>
 
 #include "sim/assert.h"
@@ -13,22 +15,14 @@ const std::string cursor_key = "cursor";
 const std::string latest_blob_event_key = "latest_blob_event";
 const std::string shard_status_key = "status";
 
-CfRef fixed(Cf cf) {
-    return CfRef{cf, 0};
-}
+using storage_internal::expect_ok;
+using storage_internal::fixed;
+
 CfRef shard_cf(Cf cf, ShardIndex shard) {
     return CfRef{cf, shard};
 }
 Cf sliver_cf(SliverType type) {
     return type == SliverType::primary ? Cf::shard_primary : Cf::shard_secondary;
-}
-
-template <class T>
-T expect_ok(sim::Result<T, StoreError> result, const char* what) {
-    // Reads of a node's own database do not fail in the simulation (the disk model has no read
-    // faults yet); a failure here is a bug in the store layer.
-    FLOE_ASSERT(result.ok(), "{} failed: {}", what, store_error_name(result.error()));
-    return std::move(result).value();
 }
 
 }  // namespace
@@ -65,16 +59,6 @@ void NodeStorage::report_shard_status(ShardIndex shard, ShardStatus status) {
 }
 
 sim::Result<sim::Unit, StoreError> NodeStorage::apply_blob_event(
-    EventIndex index, const BlobId& blob, const BlobInfoMergeOperand& operand) {
-    return write_blob_event(index, blob, operand, std::nullopt);
-}
-
-sim::Result<sim::Unit, StoreError> NodeStorage::apply_blob_event(
-    EventIndex index, const BlobId& blob, const BlobInfoMergeOperand& operand, uint64_t object_id) {
-    return write_blob_event(index, blob, operand, object_id);
-}
-
-sim::Result<sim::Unit, StoreError> NodeStorage::write_blob_event(
     EventIndex index, const BlobId& blob, const BlobInfoMergeOperand& operand,
     std::optional<uint64_t> object_id) {
     FLOE_ASSERT(!blob_event_applied(index), "blob event {} applied twice", index);

@@ -79,12 +79,11 @@ public:
     bool blob_event_applied(EventIndex index) const {
         return latest_blob_event_.has_value() && index <= *latest_blob_event_;
     }
+    // With the event's Sui object, its per-object record (GC phase 1 reads it) is written in the
+    // same batch, as Walrus's update_blob_info does.
     Result<sim::Unit> apply_blob_event(EventIndex index, const BlobId& blob,
-                                       const BlobInfoMergeOperand& operand);
-    // The same, with the event's Sui object: its per-object record (GC phase 1 reads it) is
-    // written in the same batch, as Walrus's update_blob_info does.
-    Result<sim::Unit> apply_blob_event(EventIndex index, const BlobId& blob,
-                                       const BlobInfoMergeOperand& operand, uint64_t object_id);
+                                       const BlobInfoMergeOperand& operand,
+                                       std::optional<uint64_t> object_id = std::nullopt);
     // Every blob info in blob-id byte order (a snapshot, §4.2).
     std::vector<std::pair<BlobId, BlobInfo>> all_blob_info();
     CertifiedBlobIterator certified_before_epoch(Epoch epoch, BlobBound bound);
@@ -181,9 +180,6 @@ public:
 
 private:
     static std::string key(const BlobId& blob);
-    Result<sim::Unit> write_blob_event(EventIndex index, const BlobId& blob,
-                                       const BlobInfoMergeOperand& operand,
-                                       std::optional<uint64_t> object_id);
     void add_object_change(WriteBatch& batch, const BlobInfoMergeOperand& operand,
                            const BlobId& blob, uint64_t object_id);
     void remove_blob_data(WriteBatch& batch, const BlobId& blob,

@@ -5,27 +5,21 @@
 #include <fmt/format.h>
 
 #include "node/node_storage.h"
+#include "node/node_storage_internal.h"
 #include "sim/assert.h"
 #include "sim/runtime.h"
 
 namespace walrus {
 namespace {
 
+using storage_internal::expect_ok;
+using storage_internal::fixed;
+
 const std::string gc_started_key = "last_started_epoch";
 const std::string gc_completed_key = "last_completed_epoch";
 
-CfRef fixed(Cf cf) {
-    return CfRef{cf, 0};
-}
-
 std::string object_key(uint64_t object_id) {
     return encode_u64(object_id);
-}
-
-template <class T>
-T expect_ok(sim::Result<T, StoreError> result, const char* what) {
-    FLOE_ASSERT(result.ok(), "{} failed: {}", what, store_error_name(result.error()));
-    return std::move(result).value();
 }
 
 }  // namespace
