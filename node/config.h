@@ -94,6 +94,10 @@ struct NodeConfig {
     ContractServiceConfig contract;
     GarbageCollectionConfig garbage_collection;
     sim::Duration blob_sync_db_error_retry = sim::Duration::zero();  // 30 s; 0 s in msim (§14)
+    // A storage node whose database returns an I/O error stops (Walrus panics or returns the
+    // error from StorageNode::run and the process exits: docs/design/issue16-walrus-storage-
+    // errors.md); the operator's supervisor (systemd) starts it again after this long.
+    sim::Duration restart_after_exit = sim::Duration::seconds(10);
     Behaviours old;  // all off: the behaviour of #3407 + #3464
 };
 

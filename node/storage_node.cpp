@@ -8,7 +8,12 @@ namespace walrus {
 
 void run_storage_node(sim::Runtime& rt, const NodeContext& context) {
     FLOE_ASSERT(context.disk != nullptr, "node {} has no disk", context.index);
-    auto store = NodeStore::open(rt, *context.disk);
+    StoreOptions options;
+    const sim::Duration restart_after = context.config.restart_after_exit;
+    options.on_io_error = [&rt, restart_after](const std::string& what) {
+        rt.exit_process(fmt::format("database I/O error ({})", what), restart_after);
+    };
+    auto store = NodeStore::open(rt, *context.disk, options);
     FLOE_ASSERT(store.ok(), "node {} cannot open its database: {}", context.index,
                 store_error_name(store.error()));
     StorageNode node(rt, context, std::move(store).value());

@@ -85,6 +85,11 @@ public:
         return fail_points_.hit_async(name);
     }
 
+    // The process exits on an error it cannot go on from (a storage node whose database failed):
+    // the host is killed here, unwinding every fiber, and its supervisor boots it again after
+    // `restart_after` (Duration::forever(): never). No code after this call runs.
+    [[noreturn]] void exit_process(std::string_view why, Duration restart_after);
+
     // A free-form line in the trace (folded into the hash like any other event).
     void mark(std::string_view text);
     // What this host is doing, for the trace, the Perfetto file and the HTML timeline: a named

@@ -30,6 +30,17 @@ Rng& Runtime::rng(std::string_view name) {
     return it->second;
 }
 
+void Runtime::exit_process(std::string_view why, Duration restart_after) {
+    FLOE_ASSERT(host_ != world_host, "the world cannot exit");
+    mark(fmt::format("process exits: {}", why));
+    if (restart_after.is_forever()) {
+        scheduler_.kill(host_);
+    } else {
+        scheduler_.restart(host_, restart_after);
+    }
+    FLOE_UNREACHABLE("host {} kept running after exit_process", host_);
+}
+
 void Runtime::mark(std::string_view text) {
     scheduler_.trace().event(TraceKind::mark, scheduler_.now(), host_, scheduler_.current_fiber(),
                              stable_hash(text), [&] { return std::string(text); });

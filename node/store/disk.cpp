@@ -1,6 +1,7 @@
 #include "node/store/disk.h"
 
 #include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
 
 #include <utility>
 
@@ -8,8 +9,10 @@
 
 namespace walrus {
 
-Disk::Disk(std::unique_ptr<rocksdb::Env> owned_env, rocksdb::Env* env, std::string path)
-    : owned_env_(std::move(owned_env)), env_(env), path_(std::move(path)) {}
+Disk::Disk(std::unique_ptr<SimFs> sim_fs, std::shared_ptr<rocksdb::FileSystem> fs, std::string path)
+    : sim_fs_(std::move(sim_fs)),
+      jobs_(std::make_unique<BackgroundJobs>(std::move(fs))),
+      path_(std::move(path)) {}
 
 Disk::~Disk() {
     // A database still open on a destroyed Env would write into freed memory: the world must
@@ -19,17 +22,21 @@ Disk::~Disk() {
 
 std::unique_ptr<Disk> Disk::in_memory(std::string_view name) {
     FLOE_ASSERT(!name.empty(), "an in-memory disk needs a name");
-    // The memory Env keeps files in memory and borrows only the base Env's thread pools and
-    // clock; RocksDB's timing never feeds a simulation decision (DETERMINISM.md).
-    std::unique_ptr<rocksdb::Env> env(rocksdb::NewMemEnv(rocksdb::Env::Default()));
-    FLOE_ASSERT(env != nullptr, "rocksdb::NewMemEnv failed");
-    rocksdb::Env* raw = env.get();
-    return std::unique_ptr<Disk>(new Disk(std::move(env), raw, "/floe/" + std::string(name)));
+    auto fs = std::make_unique<SimFs>();
+    std::shared_ptr<rocksdb::FileSystem> files = fs->file_system();
+    return std::unique_ptr<Disk>(
+        new Disk(std::move(fs), std::move(files), "/floe/" + std::string(name)));
 }
 
 std::unique_ptr<Disk> Disk::on_directory(std::string path) {
     FLOE_ASSERT(!path.empty(), "a directory disk needs a path");
-    return std::unique_ptr<Disk>(new Disk(nullptr, rocksdb::Env::Default(), std::move(path)));
+    return std::unique_ptr<Disk>(
+        new Disk(nullptr, rocksdb::FileSystem::Default(), std::move(path)));
+}
+
+void Disk::cut_power() {
+    FLOE_ASSERT(sim_fs_ != nullptr, "disk '{}' is a real directory: it cannot lose power", path_);
+    sim_fs_->cut_power();
 }
 
 }  // namespace walrus

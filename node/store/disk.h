@@ -6,13 +6,20 @@
 // incarnation reopens the same database from it. That is how a Walrus simtest restarts a node on
 // "the same on-disk storage path".
 //
-// Two media: RocksDB's in-memory Env (the default: hermetic, fast, leaves no files behind) and a
-// real directory (for inspecting a database with RocksDB's tools, or for realistic I/O costs).
+// Two media: the simulated disk (SimFs, the default: in memory, hermetic, and able to lose power,
+// tear writes and fail operations) and a real directory (for inspecting a database with
+// RocksDB's tools, or for realistic I/O costs; process crashes only, no storage faults). Both
+// run RocksDB's background jobs through BackgroundJobs, so that the database's state at every
+// point the simulation observes follows from the calls made, not from thread timing.
 // A Disk must outlive every NodeStore opened on it, and holds at most one open store at a time.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+
+#include "node/store/background_jobs.h"
+#include "node/store/sim_fs.h"
 
 namespace rocksdb {
 class Env;
@@ -22,7 +29,7 @@ namespace walrus {
 
 class Disk {
 public:
-    // An in-memory file system of its own. `name` only labels it: its path is "/floe/<name>".
+    // A simulated disk of its own. `name` only labels it: its path is "/floe/<name>".
     static std::unique_ptr<Disk> in_memory(std::string_view name);
     // A database directory on the real file system (created if missing; its parent must exist).
     static std::unique_ptr<Disk> on_directory(std::string path);
@@ -31,19 +38,37 @@ public:
     Disk& operator=(const Disk&) = delete;
     ~Disk();
 
-    rocksdb::Env* env() const { return env_; }
+    rocksdb::Env* env() const { return jobs_->env(); }
     // The database directory inside env().
     const std::string& path() const { return path_; }
-    bool is_in_memory() const { return owned_env_ != nullptr; }
+    bool is_in_memory() const { return sim_fs_ != nullptr; }
+    // The simulated disk (null for a real directory, which cannot lose power or fail on demand).
+    SimFs* sim_fs() const { return sim_fs_.get(); }
+    BackgroundJobs& background_jobs() const { return *jobs_; }
+
+    // Power loss (simulated disks only): every operation fails from now on; the next NodeStore
+    // open restores the power and applies the loss (walrus::NodeStore::open).
+    void cut_power();
+    bool power_cut() const { return sim_fs_ != nullptr && !sim_fs_->powered(); }
+    // How the next power loss treats unsynced tails (a scenario's choice).
+    PowerLossOptions power_loss_options;
+    // What the last power loss took (set when the next open restores the power).
+    std::optional<PowerLossReport> last_power_loss;
+    // The operation the open store's fault hook is deciding right now: a scenario's condition
+    // on an fs-* fail point reads it ("fail the next MANIFEST sync").
+    struct FsOpNow {
+        FsOp op = FsOp::read;
+        FileKind kind = FileKind::other;
+    } current_fs_op;
     // Whether a NodeStore is open on this disk right now.
     bool in_use() const { return in_use_; }
 
 private:
     friend class NodeStore;  // sets in_use_ while open
-    Disk(std::unique_ptr<rocksdb::Env> owned_env, rocksdb::Env* env, std::string path);
+    Disk(std::unique_ptr<SimFs> sim_fs, std::shared_ptr<rocksdb::FileSystem> fs, std::string path);
 
-    std::unique_ptr<rocksdb::Env> owned_env_;  // null for a directory (Env::Default is global)
-    rocksdb::Env* env_;
+    std::unique_ptr<SimFs> sim_fs_;  // null for a directory
+    std::unique_ptr<BackgroundJobs> jobs_;
     std::string path_;
     bool in_use_ = false;
 };

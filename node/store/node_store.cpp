@@ -41,6 +41,35 @@ bool injected(sim::Runtime& rt, std::string_view point) {
     return rt.fail_point(point) == sim::FailPointOutcome::inject_error;
 }
 
+bool fires(sim::Runtime& rt, std::string_view point) {
+    return rt.fail_point(point) == sim::FailPointOutcome::inject_error;
+}
+
+// The simulated disk's faults, as fail points (armed like any other; a crash action there
+// unwinds after RocksDB returns, see SimFs). Every operation of the node's own fiber hits the
+// points of its kind, so coverage counts them; a scenario narrows a point to one kind of file
+// with a condition on Disk::current_fs_op.
+FsFault fault_for(sim::Runtime& rt, Disk& disk, const FsOpInfo& info) {
+    disk.current_fs_op = {info.op, info.kind};
+    switch (info.op) {
+        case FsOp::read: return fires(rt, "fs-read-eio") ? FsFault::io_error : FsFault::none;
+        case FsOp::write:
+            if (fires(rt, "fs-no-space")) {
+                return FsFault::no_space;
+            }
+            return fires(rt, "fs-write-eio") ? FsFault::io_error : FsFault::none;
+        case FsOp::sync:
+            if (fires(rt, "fs-fsync-fail")) {
+                return FsFault::io_error;
+            }
+            return fires(rt, "fs-fsync-lie") ? FsFault::lie : FsFault::none;
+        case FsOp::dir_sync:
+            return fires(rt, "fs-dir-fsync-fail") ? FsFault::io_error : FsFault::none;
+        case FsOp::rename: return fires(rt, "fs-rename-fail") ? FsFault::io_error : FsFault::none;
+    }
+    FLOE_UNREACHABLE("bad FsOp {}", static_cast<int>(info.op));
+}
+
 rocksdb::Slice slice(std::string_view bytes) {
     return {bytes.data(), bytes.size()};
 }
@@ -252,6 +281,7 @@ std::string_view Scan::value() const {
 void Scan::next() {
     FLOE_ASSERT(valid(), "next() of an exhausted scan");
     state_->iterator->Next();
+    state_->store->after_io();
 }
 
 sim::Result<sim::Unit, StoreError> Scan::status() const {
@@ -259,7 +289,7 @@ sim::Result<sim::Unit, StoreError> Scan::status() const {
                 "scan used after a move or after its store closed");
     const rocksdb::Status status = state_->iterator->status();
     if (!status.ok()) {
-        return sim::Err{error_of(status)};
+        return sim::Err{state_->store->failed(status, "scan")};
     }
     return sim::Unit{};
 }
@@ -342,6 +372,41 @@ sim::Result<std::unique_ptr<NodeStore>, StoreError> NodeStore::open(sim::Runtime
     // Two open stores on one disk means a crashed incarnation was not unwound: a bug.
     FLOE_ASSERT(!disk.in_use(), "disk '{}' is already open", disk.path());
     const rocksdb::Options db_opts = db_options(disk, options);
+    if (SimFs* fs = disk.sim_fs(); fs != nullptr) {
+        if (!fs->powered()) {
+            // The machine comes back: what the disk had not made durable is gone.
+            const PowerLossReport loss = fs->restore_power(rt.rng("disk"), disk.power_loss_options);
+            rt.mark(fmt::format("power restored on {}: {}", disk.path(), loss.describe()));
+            disk.last_power_loss = loss;
+        }
+        fs->reboot();
+        fs->set_fault_hook(
+            [&rt, &disk](const FsOpInfo& info) { return fault_for(rt, disk, info); });
+    }
+    // Until a store owns the database, a failed open must take the hook down itself.
+    struct Unhook {
+        Disk& disk;
+        bool armed = true;
+        ~Unhook() {
+            if (armed && disk.sim_fs() != nullptr) {
+                disk.sim_fs()->set_fault_hook(nullptr);
+            }
+        }
+    } unhook{disk};
+    const auto settle = [&disk] {
+        disk.background_jobs().settle();
+        if (disk.sim_fs() != nullptr) {
+            if (std::exception_ptr crashed = disk.sim_fs()->take_deferred_unwind()) {
+                std::rethrow_exception(crashed);
+            }
+        }
+    };
+    const auto open_failed = [&options](const rocksdb::Status& status) {
+        if (!status.IsCorruption() && options.on_io_error) {
+            options.on_io_error(fmt::format("opening the database: {}", status.ToString()));
+        }
+        return error_of(status);
+    };
 
     // RocksDB opens a database only with all of its column families, so list them first. A
     // fresh disk has no CURRENT file and no list to read.
@@ -350,13 +415,14 @@ sim::Result<std::unique_ptr<NodeStore>, StoreError> NodeStore::open(sim::Runtime
     if (exists.ok()) {
         const rocksdb::Status listed =
             rocksdb::DB::ListColumnFamilies(db_opts, disk.path(), &names);
+        settle();
         if (!listed.ok()) {
-            return sim::Err{error_of(listed)};
+            return sim::Err{open_failed(listed)};
         }
     } else if (exists.IsNotFound()) {
         names.emplace_back(rocksdb::kDefaultColumnFamilyName);
     } else {
-        return sim::Err{error_of(exists)};
+        return sim::Err{open_failed(exists)};
     }
     for (const char* fixed : fixed_cf_names) {
         if (std::find(names.begin(), names.end(), fixed) == names.end()) {
@@ -374,13 +440,16 @@ sim::Result<std::unique_ptr<NodeStore>, StoreError> NodeStore::open(sim::Runtime
     const rocksdb::Status opened =
         rocksdb::DB::Open(db_opts, disk.path(), descriptors, &handles, &db);
     if (!opened.ok()) {
-        return sim::Err{error_of(opened)};
+        settle();
+        return sim::Err{open_failed(opened)};
     }
-    // From here on the store owns the database: an error or an unwind closes it.
+    // From here on the store owns the database (and the hook): an error or an unwind closes it.
+    unhook.armed = false;
     std::unique_ptr<NodeStore> store(new NodeStore(rt, disk, options, db));
     for (Handle* handle : handles) {
         store->adopt(handle);
     }
+    store->after_io();
     for (size_t i = 0; i < fixed_cf_count; ++i) {
         FLOE_ASSERT(store->fixed_[i] != nullptr, "column family {} missing after open",
                     fixed_cf_names[i]);
@@ -404,6 +473,11 @@ sim::Result<std::unique_ptr<NodeStore>, StoreError> NodeStore::open(sim::Runtime
 }
 
 NodeStore::~NodeStore() {
+    // No faults while closing: the process is stopping (or already dead), and a hook would run
+    // on a fiber that is unwinding.
+    if (disk_.sim_fs() != nullptr) {
+        disk_.sim_fs()->set_fault_hook(nullptr);
+    }
     // Snapshots and iterators must go before Close (RocksDB refuses to close with unreleased
     // snapshots), and every handle must be destroyed before the database is deleted.
     while (!scans_.empty()) {
@@ -415,10 +489,30 @@ NodeStore::~NodeStore() {
     handles_.clear();
     // Close waits (on an OS condition variable, outside simulated time) for RocksDB's background
     // flushes and compactions. Its status has no one to go to: a node that stops or crashes
-    // only needs the database to be reopenable, which the WAL ensures.
-    (void)db_->Close();
+    // only needs the database to be reopenable, which the WAL ensures (a power loss cut before
+    // this point, so Close can make nothing more durable).
+    {
+        BackgroundJobs::FreeRun jobs(disk_.background_jobs());
+        (void)db_->Close();
+    }
     delete db_;
     disk_.in_use_ = false;
+}
+
+void NodeStore::after_io() const {
+    disk_.background_jobs().settle();
+    if (disk_.sim_fs() != nullptr) {
+        if (std::exception_ptr crashed = disk_.sim_fs()->take_deferred_unwind()) {
+            std::rethrow_exception(crashed);
+        }
+    }
+}
+
+StoreError NodeStore::failed(const rocksdb::Status& status, std::string_view during) const {
+    if (!status.IsCorruption() && options_.on_io_error) {
+        options_.on_io_error(fmt::format("{}: {}", during, status.ToString()));
+    }
+    return error_of(status);
 }
 
 void NodeStore::adopt(Handle* handle) {
@@ -461,10 +555,15 @@ sim::Result<sim::Unit, StoreError> NodeStore::create_cf(CfRef ref) {
     Handle* handle = nullptr;
     const rocksdb::Status status =
         db_->CreateColumnFamily(cf_options(options_, cf_name(ref)), cf_name(ref), &handle);
-    if (!status.ok()) {
-        return sim::Err{error_of(status)};
+    after_io();
+    // RocksDB creates the column family (MANIFEST edit done) before it writes the OPTIONS file:
+    // when that write fails, the column family exists and the handle is set despite the error.
+    if (handle != nullptr) {
+        adopt(handle);
     }
-    adopt(handle);
+    if (!status.ok()) {
+        return sim::Err{failed(status, "create column family")};
+    }
     return sim::Unit{};
 }
 
@@ -502,8 +601,11 @@ sim::Result<sim::Unit, StoreError> NodeStore::drop_shard(ShardIndex shard) {
             return sim::Err{StoreError::injected};
         }
         const rocksdb::Status status = db_->DropColumnFamily(handle);
+        after_io();
+        // As with creation, a failed OPTIONS write comes after the drop is in the MANIFEST. The
+        // storage node stops at any I/O error (on_io_error) and its next open sees the truth.
         if (!status.ok()) {
-            return sim::Err{error_of(status)};
+            return sim::Err{failed(status, "drop column family")};
         }
         handles_.erase(handle->GetName());
         live_cf_ids_.erase(handle->GetID());
@@ -568,8 +670,9 @@ sim::Result<sim::Unit, StoreError> NodeStore::put(CfRef ref, std::string_view ke
     }
     const rocksdb::Status status =
         db_->Put(write_options(options_), handle, slice(key), slice(value));
+    after_io();
     if (!status.ok()) {
-        return sim::Err{error_of(status)};
+        return sim::Err{failed(status, "put")};
     }
     if (injected(rt_, "put-cf-after")) {
         return sim::Err{StoreError::injected};
@@ -586,8 +689,9 @@ sim::Result<sim::Unit, StoreError> NodeStore::remove(CfRef ref, std::string_view
         return sim::Err{StoreError::no_such_shard};
     }
     const rocksdb::Status status = db_->Delete(write_options(options_), handle, slice(key));
+    after_io();
     if (!status.ok()) {
-        return sim::Err{error_of(status)};
+        return sim::Err{failed(status, "delete")};
     }
     if (injected(rt_, "delete-cf-after")) {
         return sim::Err{StoreError::injected};
@@ -608,8 +712,9 @@ sim::Result<sim::Unit, StoreError> NodeStore::write(WriteBatch& batch) {
         }
     }
     const rocksdb::Status status = db_->Write(write_options(options_), batch.batch_.get());
+    after_io();
     if (!status.ok()) {
-        return sim::Err{error_of(status)};
+        return sim::Err{failed(status, "batch write")};
     }
     if (injected(rt_, "batch-write-after")) {
         return sim::Err{StoreError::injected};
@@ -627,11 +732,12 @@ sim::Result<std::optional<std::string>, StoreError> NodeStore::get(CfRef ref,
     }
     std::string value;
     const rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), handle, slice(key), &value);
+    after_io();
     if (status.IsNotFound()) {
         return std::optional<std::string>();
     }
     if (!status.ok()) {
-        return sim::Err{error_of(status)};
+        return sim::Err{failed(status, "get")};
     }
     return std::optional<std::string>(std::move(value));
 }
@@ -642,7 +748,9 @@ sim::Result<bool, StoreError> NodeStore::key_may_exist(CfRef ref, std::string_vi
         return sim::Err{StoreError::no_such_shard};
     }
     std::string ignored;
-    return db_->KeyMayExist(rocksdb::ReadOptions(), handle, slice(key), &ignored);
+    const bool may_exist = db_->KeyMayExist(rocksdb::ReadOptions(), handle, slice(key), &ignored);
+    after_io();
+    return may_exist;
 }
 
 sim::Result<Scan, StoreError> NodeStore::scan(CfRef ref, std::optional<std::string> from,
@@ -668,6 +776,7 @@ sim::Result<Scan, StoreError> NodeStore::scan(CfRef ref, std::optional<std::stri
     } else {
         state->iterator->SeekToFirst();
     }
+    after_io();
     scans_.emplace(state->id, state.get());
     return Scan(std::move(state));
 }
@@ -677,17 +786,18 @@ sim::Result<sim::Unit, StoreError> NodeStore::compact(CfRef ref) {
     if (handle == nullptr) {
         return sim::Err{StoreError::no_such_shard};
     }
+    BackgroundJobs::FreeRun jobs(disk_.background_jobs());  // both calls wait for their jobs
     rocksdb::FlushOptions flush;
     flush.wait = true;
     const rocksdb::Status flushed = db_->Flush(flush, handle);
     if (!flushed.ok()) {
-        return sim::Err{error_of(flushed)};
+        return sim::Err{failed(flushed, "flush")};
     }
     rocksdb::CompactRangeOptions compact;
     compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
     const rocksdb::Status compacted = db_->CompactRange(compact, handle, nullptr, nullptr);
     if (!compacted.ok()) {
-        return sim::Err{error_of(compacted)};
+        return sim::Err{failed(compacted, "compact")};
     }
     return sim::Unit{};
 }

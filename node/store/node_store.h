@@ -27,6 +27,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -44,6 +45,7 @@ class ColumnFamilyHandle;
 class DB;
 class Iterator;
 class Snapshot;
+class Status;
 class WriteBatch;
 }  // namespace rocksdb
 
@@ -103,14 +105,21 @@ sim::Result<uint64_t, StoreError> decode_u64(std::string_view bytes);
 // --- the store ---------------------------------------------------------------------------------
 
 struct StoreOptions {
-    // fsync the WAL on every write. The memory Env has no fsync cost either way; a crash here
-    // unwinds the node and closes the database cleanly, so unsynced writes are never lost.
+    // fsync the WAL on every write (WriteOptions::sync, Walrus's SUI_DB_SYNC_TO_DISK, off by
+    // default). A process crash loses no acknowledged write either way (the OS keeps what RocksDB
+    // wrote); a power loss on the simulated disk loses every write since the WAL was last synced
+    // (before a memtable flush, or at the open that replayed it) unless this is on.
     bool sync_writes = false;
     // Per column family memtable size (RocksDB's default is 64 MiB; nodes have many CFs).
     size_t write_buffer_size = 4 << 20;
     // RocksDB's own LOG file in the database directory (off: it is noise and, on the memory Env,
     // memory that grows with every reopen).
     bool info_log = false;
+    // What an I/O error from RocksDB (EIO, ENOSPC, a failed fsync or rename, or a database stopped
+    // by an earlier one) does once the store has settled: called with a description, it may end
+    // the process (the storage node does, run_storage_node); when it returns, or when unset, the
+    // call returns StoreError::io.
+    std::function<void(const std::string& what)> on_io_error;
 };
 
 class NodeStore;
@@ -231,6 +240,12 @@ private:
     Handle* resolve(CfRef ref) const;
     sim::Result<sim::Unit, StoreError> create_cf(CfRef ref);
     void release_scan(Scan::State& state);
+    // After every call into RocksDB: run the background jobs it queued (BackgroundJobs), then
+    // rethrow a crash that a fault hook raised inside it (SimFs).
+    void after_io() const;
+    // The StoreError for a failed RocksDB status; an I/O error goes to options_.on_io_error first.
+    StoreError failed(const rocksdb::Status& status, std::string_view during) const;
+    void install_fault_hook();
 
     sim::Runtime& rt_;
     Disk& disk_;
