@@ -16,6 +16,10 @@ const std::vector<BehaviourInfo>& behaviour_switches() {
          "fills them per blob, with no wait for shard syncs"},
         {"no-shard-readiness-wait", old_behaviour, &B::no_shard_readiness_wait,
          "before #3453: recovery scans while an owned shard does not exist yet"},
+        {"unlogged-sliver-writes", old_behaviour, &B::unlogged_sliver_writes,
+         "planted bug (no Walrus version): recovered slivers skip the WAL and the recovery "
+         "checkpoint is fsynced; only a power loss shows it (the checkpoint outlives the slivers "
+         "it vouches for)"},
         {"clear-checkpoint-on-catch-up-exit", new_behaviour, &B::clear_checkpoint_on_catch_up_exit,
          "fix of finding F1 (#3407): leaving catch-up clears the recovery checkpoint, whose "
          "blobs certified since were skipped by the catch-up's event replay",

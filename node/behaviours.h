@@ -29,6 +29,11 @@ struct Behaviours {
     // Before #3453: recovery scans while a shard owned at the latest committee does not exist
     // locally yet (§9.1 step i, §15 #3430/#3431).
     bool no_shard_readiness_wait = false;
+    // A planted bug, in no Walrus version, that only storage faults expose: recovered slivers are
+    // written with the WAL off and the recovery checkpoint with an fsync. A process crash loses
+    // nothing (closing the database flushes memtables that hold unlogged writes); a power loss
+    // keeps the checkpoint and loses the slivers below it (issue 16's negative scenario).
+    bool unlogged_sliver_writes = false;
     // --- new behaviours (fixes of docs/FINDINGS.md) ---
     // Finding F1 (#3407): leaving catch-up as a continuing member (T6) clears the recovery
     // checkpoint. #3407 resumes any checkpoint whose owned shards match, whatever its epoch,

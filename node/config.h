@@ -98,6 +98,9 @@ struct NodeConfig {
     // error from StorageNode::run and the process exits: docs/design/issue16-walrus-storage-
     // errors.md); the operator's supervisor (systemd) starts it again after this long.
     sim::Duration restart_after_exit = sim::Duration::seconds(10);
+    // Walrus's SUI_DB_SYNC_TO_DISK (typed-store ReadWriteOptions, off by default): fsync the WAL
+    // on every write (StoreOptions::sync_writes).
+    bool sync_writes = false;
     Behaviours old;  // all off: the behaviour of #3407 + #3464
 };
 

@@ -216,6 +216,7 @@ bool NodeRecoveryHandler::checkpointed_pass(Epoch epoch) {
             storage_.set_recovery_progress(NodeRecoveryProgress{epoch, owned, *checkpoint}).ok(),
             "persist recovery checkpoint");
         ++stats_.checkpoints_persisted;
+        (void)rt_.fail_point("node_recovery_checkpoint_persisted");  // floe: a power-loss site
     };
     Pass pass(rt_);
     auto launch = [&](const BlobId& blob, const BlobInfo& info) {

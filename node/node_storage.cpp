@@ -215,7 +215,8 @@ sim::Result<sim::Unit, StoreError> NodeStorage::set_recovery_progress(
         value.push_back(static_cast<char>(shard >> 8));
         value.push_back(static_cast<char>(shard & 0xff));
     }
-    return store_->put(fixed(Cf::node_recovery_progress), recovery_key, value);
+    return store_->put(fixed(Cf::node_recovery_progress), recovery_key, value,
+                       unlogged_sliver_writes_ ? WriteMode::synced : WriteMode::logged);
 }
 
 sim::Result<sim::Unit, StoreError> NodeStorage::clear_recovery_progress() {
@@ -427,7 +428,8 @@ std::optional<Sliver> NodeStorage::sliver(ShardIndex shard, SliverType type,
 sim::Result<sim::Unit, StoreError> NodeStorage::put_sliver(ShardIndex shard, const BlobId& blob,
                                                            const Sliver& sliver) {
     return store_->put(shard_cf(sliver_cf(sliver.type), shard), key(blob),
-                       encode_sliver_value(sliver));
+                       encode_sliver_value(sliver),
+                       unlogged_sliver_writes_ ? WriteMode::unlogged : WriteMode::logged);
 }
 
 sim::Result<sim::Unit, StoreError> NodeStorage::put_blob(

@@ -102,6 +102,10 @@ public:
 
     std::optional<Sliver> sliver(ShardIndex shard, SliverType type, const BlobId& blob) const;
     Result<sim::Unit> put_sliver(ShardIndex shard, const BlobId& blob, const Sliver& sliver);
+    // The planted bug `unlogged-sliver-writes` (node/behaviours.h): recovered slivers bypass the
+    // WAL and the recovery checkpoint is fsynced, so a power loss keeps the checkpoint and loses
+    // the slivers it vouches for. Walrus writes both through the WAL, in that order.
+    void plant_unlogged_sliver_writes() { unlogged_sliver_writes_ = true; }
     // Primary and secondary of several shards plus the metadata and its is_metadata_stored
     // operand, atomically (a client store).
     Result<sim::Unit> put_blob(
@@ -193,6 +197,7 @@ private:
     std::function<void(const NodeStatus&)> status_write_check_;
     EventIndex cursor_ = 0;
     std::optional<EventIndex> latest_blob_event_;
+    bool unlogged_sliver_writes_ = false;
 };
 
 }  // namespace walrus

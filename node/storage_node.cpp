@@ -9,6 +9,7 @@ namespace walrus {
 void run_storage_node(sim::Runtime& rt, const NodeContext& context) {
     FLOE_ASSERT(context.disk != nullptr, "node {} has no disk", context.index);
     StoreOptions options;
+    options.sync_writes = context.config.sync_writes;
     const sim::Duration restart_after = context.config.restart_after_exit;
     options.on_io_error = [&rt, restart_after](const std::string& what) {
         rt.exit_process(fmt::format("database I/O error ({})", what), restart_after);
@@ -20,11 +21,23 @@ void run_storage_node(sim::Runtime& rt, const NodeContext& context) {
     node.run();
 }
 
+namespace {
+
+NodeStorage planted(std::unique_ptr<NodeStore> store, const Behaviours& old) {
+    NodeStorage storage(std::move(store));
+    if (old.unlogged_sliver_writes) {
+        storage.plant_unlogged_sliver_writes();
+    }
+    return storage;
+}
+
+}  // namespace
+
 StorageNode::StorageNode(sim::Runtime& rt, const NodeContext& context,
                          std::unique_ptr<NodeStore> store)
     : rt_(rt),
       context_(context),
-      storage_(std::move(store)),
+      storage_(planted(std::move(store), context.config.old)),
       sequencer_(storage_.event_cursor()),
       complete_fn_([this](EventIndex index) { complete_event(index); }),
       committees_(rt, context_),

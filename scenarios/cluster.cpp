@@ -62,6 +62,8 @@ const std::vector<std::string> model_fail_points_without_conditions = {
     // floe's own, around each column family a shard removal drops (node/store/node_store.cpp).
     "drop-cf-before",
     "drop-cf-after",
+    // floe's own: node recovery persisted its checkpoint (a power-loss site, issue 16).
+    "node_recovery_checkpoint_persisted",
 };
 
 // The conditions of the --new-behaviour switches (node/behaviours.cpp): where a Walrus finding's
@@ -228,6 +230,24 @@ std::optional<BlobId> extend_recently_certified_blob(walrus::Chain& chain) {
 }
 
 // --- crashes -------------------------------------------------------------------------------------
+
+void Cluster::cut_power(NodeIndex node, bool tear) {
+    FLOE_ASSERT(config_.storage_faults != StorageFaultMode::off,
+                "a power loss in a run without storage faults (storage-faults=off)");
+    walrus::Disk& target = *disks_[node];
+    FLOE_ASSERT(target.sim_fs() != nullptr, "node{}'s disk is a real directory: no power loss",
+                node);
+    if (target.power_cut()) {
+        return;  // already dark (the node has not booted since)
+    }
+    const walrus::SimFsStats at_risk = target.sim_fs()->stats();
+    target.power_loss_options.tear = tear;
+    target.cut_power();
+    data_loss_budget_.record(chain().current_epoch(), node);
+    sim_.runtime(node_hosts_[node])
+        .mark(fmt::format("power cut{}: {} unsynced bytes in {} files at risk",
+                          tear ? " (torn writes)" : "", at_risk.unsynced_bytes, at_risk.files));
+}
 
 void Cluster::crash_nodes_randomly(sim::Runtime& world, sim::Instant until, CrashConfig crash) {
     sim::Rng& rng = world.rng("crashes");

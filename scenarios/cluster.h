@@ -16,6 +16,7 @@
 #include "node/config.h"
 #include "node/storage_node.h"
 #include "node/store/disk.h"
+#include "scenarios/storage_faults.h"
 #include "sim/simulation.h"
 
 namespace floe::scenarios {
@@ -42,6 +43,9 @@ struct ClusterConfig {
     bool workload = true;
     std::string data_dir;  // empty: RocksDB's in-memory Env per node
     sim::Duration chain_latency = sim::Duration::millis(10);
+    // Storage faults the scenario may inject (scenarios/storage_faults.h); a data directory
+    // (data_dir) supports none.
+    StorageFaultMode storage_faults = StorageFaultMode::off;
 };
 
 // Extends, by two epochs, the newest live non-deletable blob first certified two to four epochs
@@ -91,6 +95,15 @@ public:
     std::optional<walrus::BlobId> write_blob_from_world(sim::Runtime& world,
                                                         const walrus::BlobId& blob,
                                                         walrus::Epoch lifetime);
+
+    // --- storage faults (scenarios/storage_faults.h) ---
+    walrus::Disk& disk(NodeIndex node) { return *disks_[node]; }
+    StorageFaultMode storage_faults() const { return config_.storage_faults; }
+    DataLossBudget& data_loss_budget() { return data_loss_budget_; }
+    // Cuts `node`'s power now: its disk keeps only what it made durable (and, with `tear`, a
+    // sector-aligned prefix of each unsynced tail) once the node boots again. The caller kills
+    // or restarts the host. Counted in the data-loss budget; shown on the node's trace row.
+    void cut_power(NodeIndex node, bool tear);
 
     // Crashes one node at a time at the crash fail points until `until`, never more than one
     // node down (at most f shards' worth with the default weights).
@@ -144,6 +157,7 @@ private:
     std::vector<walrus::NodeContext> contexts_;
     walrus::Directory directory_;
     std::unique_ptr<walrus::Client> client_;
+    DataLossBudget data_loss_budget_;
 };
 
 }  // namespace floe::scenarios

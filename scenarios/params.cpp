@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <fmt/ranges.h>
+
+#include <algorithm>
 #include <charconv>
 #include <limits>
 
@@ -14,6 +17,7 @@ const char* param_type_name(ParamType type) {
         case ParamType::integer: return "integer";
         case ParamType::duration: return "duration";
         case ParamType::boolean: return "boolean";
+        case ParamType::choice: return "choice";
     }
     FLOE_UNREACHABLE();
 }
@@ -21,20 +25,34 @@ const char* param_type_name(ParamType type) {
 ParamSpec ParamSpec::integer(std::string name, int64_t value, int64_t min, int64_t max,
                              std::string help) {
     FLOE_ASSERT(min <= value && value <= max, "default of {} out of its range", name);
-    return ParamSpec{std::move(name), ParamType::integer, std::to_string(value), min, max,
-                     std::move(help)};
+    return ParamSpec{
+        std::move(name), ParamType::integer, std::to_string(value), min, max, std::move(help), {}};
 }
 
 ParamSpec ParamSpec::duration(std::string name, sim::Duration value, sim::Duration min,
                               sim::Duration max, std::string help) {
     FLOE_ASSERT(min <= value && value <= max, "default of {} out of its range", name);
-    return ParamSpec{std::move(name), ParamType::duration, duration_text(value), min.ns(),
-                     max.ns(),        std::move(help)};
+    return ParamSpec{std::move(name),
+                     ParamType::duration,
+                     duration_text(value),
+                     min.ns(),
+                     max.ns(),
+                     std::move(help),
+                     {}};
 }
 
 ParamSpec ParamSpec::boolean(std::string name, bool value, std::string help) {
-    return ParamSpec{std::move(name), ParamType::boolean, value ? "true" : "false", 0, 1,
-                     std::move(help)};
+    return ParamSpec{
+        std::move(name), ParamType::boolean, value ? "true" : "false", 0, 1, std::move(help), {}};
+}
+
+ParamSpec ParamSpec::choice(std::string name, std::string value, std::vector<std::string> choices,
+                            std::string help) {
+    const auto it = std::find(choices.begin(), choices.end(), value);
+    FLOE_ASSERT(it != choices.end(), "default of {} is not one of its choices", name);
+    const auto last = static_cast<int64_t>(choices.size()) - 1;
+    return ParamSpec{std::move(name), ParamType::choice, std::move(value), 0, last,
+                     std::move(help), std::move(choices)};
 }
 
 std::string ParamSpec::range_text() const {
@@ -44,6 +62,7 @@ std::string ParamSpec::range_text() const {
             return fmt::format("{}..{}", duration_text(sim::Duration::nanos(min)),
                                duration_text(sim::Duration::nanos(max)));
         case ParamType::boolean: return "true|false";
+        case ParamType::choice: return fmt::format("{}", fmt::join(choices, "|"));
     }
     FLOE_UNREACHABLE();
 }
@@ -131,6 +150,15 @@ std::string Params::parse_into(const ParamSpec& spec, std::string_view text, int
             ok = text == "true" || text == "false";
             value = text == "true" ? 1 : 0;
             break;
+        case ParamType::choice: {
+            const auto it = std::find(spec.choices.begin(), spec.choices.end(), text);
+            ok = it != spec.choices.end();
+            value = ok ? it - spec.choices.begin() : 0;
+            break;
+        }
+    }
+    if (spec.type == ParamType::choice && !ok) {
+        return fmt::format("{}={} is not one of {}", spec.name, text, spec.range_text());
     }
     if (!ok || value < spec.min || value > spec.max) {
         return fmt::format("{}={} is not {} {} in {}", spec.name, text,
@@ -192,6 +220,15 @@ sim::Duration Params::duration(std::string_view name) const {
 
 bool Params::flag(std::string_view name) const {
     return values_.find(spec(name, ParamType::boolean).name)->second != 0;
+}
+
+const std::string& Params::choice(std::string_view name) const {
+    const ParamSpec& found = spec(name, ParamType::choice);
+    return found.choices[static_cast<size_t>(values_.find(found.name)->second)];
+}
+
+bool Params::has(std::string_view name) const {
+    return values_.find(name) != values_.end();
 }
 
 }  // namespace floe::scenarios

@@ -13,22 +13,26 @@
 
 namespace floe::scenarios {
 
-enum class ParamType : uint8_t { integer, duration, boolean };
+enum class ParamType : uint8_t { integer, duration, boolean, choice };
 const char* param_type_name(ParamType type);
 
 struct ParamSpec {
     std::string name;
     ParamType type = ParamType::integer;
     std::string default_value;  // in the same text form `--set` takes
-    int64_t min = 0;            // integer: the value; duration: nanoseconds; boolean: unused
+    int64_t min = 0;  // integer: the value; duration: nanoseconds; choice: index; boolean: unused
     int64_t max = 0;
     std::string help;
+    std::vector<std::string> choices;  // choice: the words it takes
 
     static ParamSpec integer(std::string name, int64_t value, int64_t min, int64_t max,
                              std::string help);
     static ParamSpec duration(std::string name, sim::Duration value, sim::Duration min,
                               sim::Duration max, std::string help);
     static ParamSpec boolean(std::string name, bool value, std::string help);
+    // One of a few words ("off|bounded|unbounded"); `value` must be one of them.
+    static ParamSpec choice(std::string name, std::string value, std::vector<std::string> choices,
+                            std::string help);
     std::string range_text() const;
 };
 
@@ -47,6 +51,9 @@ public:
     int64_t integer(std::string_view name) const;
     sim::Duration duration(std::string_view name) const;
     bool flag(std::string_view name) const;
+    const std::string& choice(std::string_view name) const;
+    // Whether the scenario declares `name` (shared steps read optional parameters).
+    bool has(std::string_view name) const;
 
     const std::vector<ParamSpec>& specs() const { return specs_; }
     // The overrides in the order given, as "key=value" (for the repro command).

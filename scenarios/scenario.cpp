@@ -81,6 +81,56 @@ void Scenario::crash_repeatedly(NodeIndex node, sim::Instant until, const NodeCr
     }
 }
 
+void Scenario::power_loss(NodeIndex node, sim::Duration restart_after, bool tear) {
+    mark(fmt::format("power loss on node{} for {}", node, restart_after.to_string()));
+    cluster_.cut_power(node, tear);
+    sim_.restart(host(node), restart_after);
+}
+
+std::shared_ptr<bool> Scenario::power_loss_at(const std::string& fail_point, NodeIndex node,
+                                              sim::Duration restart_after, bool tear,
+                                              std::function<bool()> when) {
+    auto fired = std::make_shared<bool>(false);
+    const sim::HostId target = host(node);
+    arm(fail_point,
+        sim::FailPointAction::call([this, fired, node, target, restart_after, tear] {
+            if (!*fired) {
+                *fired = true;
+                cluster_.cut_power(node, tear);
+                sim_.restart(target, restart_after);
+            }
+        })
+            .only_on(target)
+            .only_when([fired, when = std::move(when)] { return !*fired && (!when || when()); }));
+    return fired;
+}
+
+std::shared_ptr<bool> Scenario::power_loss_at_next_crash_point(NodeIndex node,
+                                                               sim::Duration restart_after,
+                                                               bool tear) {
+    auto fired = std::make_shared<bool>(false);
+    const sim::HostId target = host(node);
+    for (const std::string& name : crash_node_fail_points) {
+        arm(name, sim::FailPointAction::call([this, fired, node, target, restart_after, tear] {
+                      if (!*fired) {
+                          *fired = true;
+                          cluster_.cut_power(node, tear);
+                          sim_.restart(target, restart_after);
+                      }
+                  }).only_on(target));
+    }
+    return fired;
+}
+
+bool Scenario::may_lose_data(NodeIndex node) {
+    return cluster_.storage_faults() == StorageFaultMode::unbounded ||
+           cluster_.data_loss_budget().allows(cluster_.chain(), cluster_.n_shards(), node);
+}
+
+bool Scenario::checks_liveness() const {
+    return cluster_.storage_faults() != StorageFaultMode::unbounded;
+}
+
 void Scenario::kill(NodeIndex node) {
     mark(fmt::format("kill node{}", node));
     sim_.kill(host(node));
@@ -182,8 +232,13 @@ bool Scenario::wait_until(const std::string& what, sim::Duration deadline,
     const sim::Instant until = now() + deadline;
     while (!predicate()) {
         if (now() >= until) {
-            fail(sim::FailureClass::liveness,
-                 fmt::format("timed out after {} waiting until {}", deadline.to_string(), what));
+            const std::string message =
+                fmt::format("timed out after {} waiting until {}", deadline.to_string(), what);
+            if (!checks_liveness()) {
+                mark("liveness not checked (storage-faults=unbounded): " + message);
+                return false;
+            }
+            fail(sim::FailureClass::liveness, message);
             return false;
         }
         sleep(1_s);
@@ -344,6 +399,15 @@ ScenarioResult run_scenario(const ScenarioSpec& spec, const ScenarioRunOptions& 
     spec.build(params, build_rng, cluster_config);
     cluster_config.node.old = options.old;
     cluster_config.data_dir = options.data_dir;
+    if (params.has("storage-faults")) {
+        cluster_config.storage_faults = parse_storage_fault_mode(params.choice("storage-faults"));
+    }
+    if (!options.data_dir.empty() && cluster_config.storage_faults != StorageFaultMode::off) {
+        error =
+            "storage faults need the simulated disk: drop --data-dir or --set "
+            "storage-faults=off";
+        return out;
+    }
     Cluster cluster(sim, cluster_config);
     if (options.live_fail_points != nullptr) {
         *options.live_fail_points = [&sim] { return summarize_fail_points(sim.fail_points()); };

@@ -59,6 +59,8 @@ public:
     sim::Duration duration(std::string_view name) const { return params_.duration(name); }
     bool flag(std::string_view name) const { return params_.flag(name); }
     sim::Rng& rng() { return world_.rng("scenario"); }
+    // Another named stream of the world (draws there leave the "scenario" stream as it was).
+    sim::Rng& stream(std::string_view name) { return world_.rng(name); }
     // True with probability percent/100, from the scenario stream.
     bool chance(uint32_t percent);
 
@@ -79,6 +81,28 @@ public:
     // of seconds drawn from [min_crash_secs, max_crash_secs], then live [min_live_secs,
     // max_live_secs] s before the next crash (each at the next crash fail point).
     void crash_repeatedly(NodeIndex node, sim::Instant until, const NodeCrashConfig& crash);
+    // --- storage faults (ClusterConfig::storage_faults; scenarios/storage_faults.h) ---
+    // Power loss: the node goes down as in a crash, and its disk keeps only what it had made
+    // durable (with `tear`, a sector-aligned prefix of each unsynced tail too); it boots after
+    // `restart_after`.
+    void power_loss(NodeIndex node, sim::Duration restart_after, bool tear = false);
+    // A power loss at `node`'s next hit of `fail_point` for which `when` holds, once. Any fail
+    // point: a crash point, a model point, or an fs-* point of the simulated disk (then in the
+    // middle of a RocksDB operation, whose effect on the disk is cut short). The flag turns true
+    // when it struck.
+    std::shared_ptr<bool> power_loss_at(const std::string& fail_point, NodeIndex node,
+                                        sim::Duration restart_after, bool tear = false,
+                                        std::function<bool()> when = {});
+    // As crash_at_next_crash_point, with a power loss.
+    std::shared_ptr<bool> power_loss_at_next_crash_point(NodeIndex node,
+                                                         sim::Duration restart_after,
+                                                         bool tear = false);
+    // Whether the data-loss budget lets `node` lose data now (always, storage-faults=unbounded).
+    bool may_lose_data(NodeIndex node);
+    // Liveness is checked (not storage-faults=unbounded).
+    bool checks_liveness() const;
+    walrus::Disk& disk(NodeIndex node) { return cluster_.disk(node); }
+
     void kill(NodeIndex node);     // down for good (until `restart`)
     void restart(NodeIndex node);  // boot a node that is down
     bool is_up(NodeIndex node) const;

@@ -23,6 +23,9 @@ const std::vector<ScenarioSpec>& all_scenarios() {
         for (ScenarioSpec& spec : model_scenarios()) {
             out.push_back(std::move(spec));
         }
+        for (ScenarioSpec& spec : storage_fault_scenarios()) {
+            out.push_back(std::move(spec));
+        }
         out.push_back(swarm_scenario());
         return out;
     }();
@@ -46,8 +49,27 @@ ScenarioSpec scripted_spec(std::string name, std::string description, std::strin
 void finish_with_convergence(Scenario& s, sim::Duration deadline) {
     s.stop_workload();
     s.cluster().check_committees();
-    s.check_converged(deadline);
+    if (s.checks_liveness()) {
+        s.check_converged(deadline);
+    } else {
+        s.mark("convergence not checked (storage-faults=unbounded: a blob may really be lost)");
+    }
     s.report("final_epoch", static_cast<int64_t>(s.epoch()));
+    if (s.cluster().storage_faults() != StorageFaultMode::off) {
+        s.report("power_losses", static_cast<int64_t>(s.cluster().data_loss_budget().losses()));
+    }
+}
+
+// A power loss of `node` at its `nth` write to the WAL (a RocksDB put, delete or batch of the
+// node's fiber) for which `when` holds: in the middle of that write.
+std::shared_ptr<bool> power_loss_at_nth_wal_write(Scenario& s, NodeIndex node, uint64_t nth,
+                                                  sim::Duration down, bool tear,
+                                                  std::function<bool()> when) {
+    auto count = std::make_shared<uint64_t>(0);
+    walrus::Disk& disk = s.disk(node);
+    return s.power_loss_at("fs-write-eio", node, down, tear, [&disk, count, nth, when] {
+        return disk.current_fs_op.kind == walrus::FileKind::wal && when() && ++*count == nth;
+    });
 }
 
 void report_node0_recovery(Scenario& s, NodeIndex node) {

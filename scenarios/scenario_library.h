@@ -17,6 +17,7 @@ std::vector<ScenarioSpec> recovery_scenarios();
 std::vector<ScenarioSpec> shard_move_scenarios();
 std::vector<ScenarioSpec> coverage_scenarios();
 std::vector<ScenarioSpec> model_scenarios();
+std::vector<ScenarioSpec> storage_fault_scenarios();
 ScenarioSpec swarm_scenario();
 
 // A scripted scenario's spec; `catches` and `fixed_by` as in ScenarioSpec.
@@ -30,6 +31,12 @@ ScenarioSpec scripted_spec(std::string name, std::string description, std::strin
 // The end of every scenario: stop the workload, then every node must converge (Active, all
 // shards Ready, every certified blob stored everywhere) within the deadline; committees checked.
 void finish_with_convergence(Scenario& s, sim::Duration deadline = sim::Duration::seconds(300));
+
+// A power loss of `node` at its `nth` write to the WAL (a RocksDB put, delete or batch of the
+// node's fiber) for which `when` holds: in the middle of that write (arms fs-write-eio).
+std::shared_ptr<bool> power_loss_at_nth_wal_write(Scenario& s, NodeIndex node, uint64_t nth,
+                                                  sim::Duration down, bool tear,
+                                                  std::function<bool()> when);
 
 // Node recovery of `node` over the whole run, counted at its fail points, into the report.
 void report_node0_recovery(Scenario& s, NodeIndex node = 0);

@@ -19,6 +19,7 @@ namespace {
 
 struct FaultMix {
     bool crashes = false;
+    bool storage = false;  // some crashes are storage faults (drawn from "storage-faults")
     bool partitions = false;
     bool loss = false;
     bool latency = false;
@@ -72,6 +73,12 @@ public:
         mix_.loss = rng.below(100) < 30;
         mix_.latency = rng.below(100) < 30;
         mix_.stake_moves = rng.below(100) < 50;
+        // Storage faults draw from a stream of their own, so that storage-faults=off runs the
+        // very swarm of earlier floe versions, seed for seed.
+        if (s_.cluster().storage_faults() != StorageFaultMode::off) {
+            mix_.storage = s_.stream("storage-faults").below(100) < 70;
+            s_.report("mix_storage", mix_.storage);
+        }
         s_.report("nodes", static_cast<int64_t>(s_.cluster().size()));
         s_.report("shards", s_.cluster().n_shards());
         s_.report("mix_crashes", mix_.crashes);
@@ -151,7 +158,11 @@ private:
         }
         const sim::Duration down = rng.uniform(1_s, 40_s);
         ++faults_;
-        if (rng.below(2) == 0) {
+        const bool at_once = rng.below(2) == 0;
+        if (storage_fault_instead(node, down, at_once)) {
+            return;
+        }
+        if (at_once) {
             s_.crash(node, down);
             return;
         }
@@ -159,6 +170,79 @@ private:
         auto fired = s_.crash_at_next_crash_point(node, down);
         s_.wait_until_or_timeout(10_s, [&] { return *fired; });
         s_.disarm_crash_points();
+    }
+
+    // Instead of a crash, maybe a storage fault: a power loss (now, at the next crash point, or
+    // in the middle of a WAL write; within the data-loss budget), or an I/O error that stops the
+    // node's process (it restarts 10 s later). Unbounded runs also get lying fsyncs.
+    bool storage_fault_instead(NodeIndex node, sim::Duration down, bool at_once) {
+        if (!mix_.storage) {
+            return false;
+        }
+        sim::Rng& rng = s_.stream("storage-faults");
+        const bool unbounded = s_.cluster().storage_faults() == StorageFaultMode::unbounded;
+        const uint64_t kind = rng.below(unbounded ? 5 : 4);
+        if (kind == 0 || ((kind == 1 || kind == 2 || kind == 4) && !s_.may_lose_data(node))) {
+            return false;  // a plain crash
+        }
+        const bool tear = rng.below(2) == 0;
+        switch (kind) {
+            case 1:
+                if (at_once) {
+                    s_.power_loss(node, down, tear);
+                    return true;
+                }
+                wait_then_disarm(s_.power_loss_at_next_crash_point(node, down, tear), {});
+                return true;
+            case 2: {
+                const uint64_t nth = 1 + rng.below(50);
+                s_.mark(fmt::format("power loss at node{}'s WAL write #{}", node, nth));
+                wait_then_disarm(
+                    power_loss_at_nth_wal_write(s_, node, nth, down, tear, [] { return true; }),
+                    "fs-write-eio");
+                return true;
+            }
+            case 3: io_error(node, rng); return true;
+            default: lying_disk_then_power_loss(node, down, tear); return true;
+        }
+    }
+
+    void wait_then_disarm(const std::shared_ptr<bool>& fired, const std::string& point) {
+        s_.wait_until_or_timeout(20_s, [&] { return *fired; });
+        if (point.empty()) {
+            s_.disarm_crash_points();
+        } else {
+            s_.disarm(point);
+        }
+    }
+
+    void io_error(NodeIndex node, sim::Rng& rng) {
+        static const std::vector<std::string> points = {"fs-write-eio",      "fs-fsync-fail",
+                                                        "fs-dir-fsync-fail", "fs-rename-fail",
+                                                        "fs-no-space",       "fs-read-eio"};
+        const std::string& point = points[rng.below(points.size())];
+        s_.mark(fmt::format("{} armed on node{}", point, node));
+        const uint64_t before = s_.sim().fail_points().fires(point);
+        s_.arm(point, sim::FailPointAction::inject_error()
+                          .once()
+                          .only_on(s_.cluster().host(node))
+                          .with_probability(0.05));
+        s_.wait_until_or_timeout(20_s,
+                                 [&] { return s_.sim().fail_points().fires(point) > before; });
+        s_.disarm(point);
+    }
+
+    // The lying disk (unbounded only): fsyncs that keep nothing for a while, then a power loss.
+    void lying_disk_then_power_loss(NodeIndex node, sim::Duration down, bool tear) {
+        s_.mark(fmt::format("node{}'s disk lies about fsyncs", node));
+        s_.arm("fs-fsync-lie", sim::FailPointAction::inject_error()
+                                   .only_on(s_.cluster().host(node))
+                                   .with_probability(0.5));
+        s_.sleep(10_s);
+        s_.disarm("fs-fsync-lie");
+        if (s_.is_up(node)) {
+            s_.power_loss(node, down, tear);
+        }
     }
 
     void partition(sim::Rng& rng) {
@@ -252,7 +336,10 @@ ScenarioSpec swarm_scenario() {
         .mirrors = "swarm testing (FoundationDB, TigerBeetle VOPR) over the Walrus model",
         .params = {ParamSpec::integer("epochs", 8, 1, 200, "epochs of faults"),
                    ParamSpec::duration("deadline", 600_s, 10_s, 14400_s,
-                                       "liveness phase: time for every node to converge")},
+                                       "liveness phase: time for every node to converge"),
+                   ParamSpec::choice("storage-faults", "bounded", storage_fault_mode_names(),
+                                     "storage faults among the crashes: off, bounded (data "
+                                     "loss within the budget), unbounded (safety checks only)")},
         .catches = {},
         .fixed_by = {},
         .build = swarm_build,

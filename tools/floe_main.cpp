@@ -189,6 +189,8 @@ std::vector<std::string> known_fail_points() {
     std::vector<std::string> out = floe::scenarios::crash_node_fail_points;
     out.insert(out.end(), floe::scenarios::model_fail_points.begin(),
                floe::scenarios::model_fail_points.end());
+    out.insert(out.end(), floe::scenarios::fs_fail_points.begin(),
+               floe::scenarios::fs_fail_points.end());
     return out;
 }
 

@@ -70,6 +70,10 @@ void list_fail_points(std::FILE* out) {
         line += line.empty() ? name : ", " + name;
     }
     fmt::print(out, "  {}\n", line);
+    fmt::print(out,
+               "Simulated-disk fail points (every RocksDB file operation of the node's fiber; "
+               "error = the fault, a crash there crashes mid-operation):\n  {}\n",
+               fmt::join(scenarios::fs_fail_points, ", "));
 }
 
 void list_behaviours(std::FILE* out) {

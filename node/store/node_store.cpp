@@ -98,6 +98,10 @@ rocksdb::Options db_options(const Disk& disk, const StoreOptions& options) {
     db.stats_dump_period_sec = 0;
     db.stats_persist_period_sec = 0;
     db.max_file_opening_threads = 1;
+    // RocksDB 8.10 (Walrus's, via rust-rocksdb 0.22) defaults this to true; 7.8 to false. With
+    // it, a failed OPTIONS write after a column family was created or dropped is an error of
+    // that call (and of DB::Open), not a warning in the LOG.
+    db.fail_if_options_file_error = true;
     if (!options.info_log) {
         db.info_log = std::make_shared<NullLogger>();
     }
@@ -651,16 +655,18 @@ std::vector<std::string> NodeStore::column_family_names() const {
 
 namespace {
 
-rocksdb::WriteOptions write_options(const StoreOptions& options) {
+rocksdb::WriteOptions write_options(const StoreOptions& options,
+                                    WriteMode mode = WriteMode::logged) {
     rocksdb::WriteOptions write;
-    write.sync = options.sync_writes;
+    write.sync = mode == WriteMode::synced || (mode == WriteMode::logged && options.sync_writes);
+    write.disableWAL = mode == WriteMode::unlogged;
     return write;
 }
 
 }  // namespace
 
 sim::Result<sim::Unit, StoreError> NodeStore::put(CfRef ref, std::string_view key,
-                                                  std::string_view value) {
+                                                  std::string_view value, WriteMode mode) {
     if (injected(rt_, "put-cf-before")) {
         return sim::Err{StoreError::injected};
     }
@@ -669,7 +675,7 @@ sim::Result<sim::Unit, StoreError> NodeStore::put(CfRef ref, std::string_view ke
         return sim::Err{StoreError::no_such_shard};
     }
     const rocksdb::Status status =
-        db_->Put(write_options(options_), handle, slice(key), slice(value));
+        db_->Put(write_options(options_, mode), handle, slice(key), slice(value));
     after_io();
     if (!status.ok()) {
         return sim::Err{failed(status, "put")};

@@ -124,6 +124,12 @@ struct StoreOptions {
 
 class NodeStore;
 
+// How one write reaches the disk. Walrus writes everything `logged` (WAL on, WriteOptions::sync
+// from StoreOptions::sync_writes). The others exist for the planted bug `unlogged-sliver-writes`
+// (node/behaviours.h): `unlogged` skips the WAL (lost by a power loss until its memtable is
+// flushed), `synced` fsyncs the WAL whatever sync_writes says.
+enum class WriteMode : uint8_t { logged, unlogged, synced };
+
 // A snapshot iterator over one column family: yields (key, value) in ascending byte order from
 // `from` (inclusive) to `until` (exclusive) as they were when the scan was created, whatever is
 // written or dropped afterwards (§4.2 relies on this). The store releases a scan's iterator and
@@ -208,7 +214,8 @@ public:
     bool has_shard(ShardIndex shard) const;
 
     // Writes. A shard column family of a missing shard gives StoreError::no_such_shard.
-    sim::Result<sim::Unit, StoreError> put(CfRef ref, std::string_view key, std::string_view value);
+    sim::Result<sim::Unit, StoreError> put(CfRef ref, std::string_view key, std::string_view value,
+                                           WriteMode mode = WriteMode::logged);
     sim::Result<sim::Unit, StoreError> remove(CfRef ref, std::string_view key);
     sim::Result<sim::Unit, StoreError> write(WriteBatch& batch);
 

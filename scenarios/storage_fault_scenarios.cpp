@@ -1,0 +1,281 @@
+// Storage-fault scenarios (issue 16): power losses on the simulated disk (SimFs) during node
+// recovery, during a shard sync and between the epoch-change finisher's steps, and failed
+// fsyncs and renames at RocksDB's MANIFEST / CURRENT / OPTIONS writes. Walrus writes with the WAL
+// on and without sync (SUI_DB_SYNC_TO_DISK unset; docs/design/issue16-storage-faults-research.md
+// §3), so a power loss rolls a node's whole database back to its last WAL sync: the event
+// cursor goes back with the blob info it covers, the #3407 checkpoint with the slivers it
+// vouches for, shard-sync progress with the slivers it counts. What these scenarios ask is that
+// the node then recovers correctly. Every power loss here is within the data-loss budget.
+#include <algorithm>
+
+#include "scenarios/scenario_library.h"
+
+namespace floe::scenarios {
+
+using namespace sim::time_literals;
+
+namespace {
+
+std::vector<ParamSpec> storage_params() {
+    return {
+        ParamSpec::choice("storage-faults", "bounded", storage_fault_mode_names(),
+                          "storage faults: off, bounded (data loss within the budget), unbounded "
+                          "(no budget; safety checks only)"),
+        ParamSpec::boolean("torn-writes", true,
+                           "a power loss may keep a sector-aligned prefix of unsynced tails"),
+        ParamSpec::boolean("sync-writes", false,
+                           "fsync the WAL on every write (Walrus's SUI_DB_SYNC_TO_DISK=1)"),
+    };
+}
+
+void storage_build(const Params& params, sim::Rng&, ClusterConfig& config) {
+    short_shard_sync_cluster(config);
+    config.node.sync_writes = params.flag("sync-writes");
+}
+
+// As checkpoint-resume: a checkpoint after every settled blob, one recovery sync at a time.
+void checkpoint_storage_build(const Params& params, sim::Rng& rng, ClusterConfig& config) {
+    storage_build(params, rng, config);
+    config.node.node_recovery.checkpoint_persist_interval = 1;
+    config.node.node_recovery.max_concurrent_blob_syncs_during_recovery = 1;
+}
+
+// Whether this power loss tears unsynced tails (drawn, when the scenario allows tears).
+bool draw_tear(Scenario& s) {
+    return s.flag("torn-writes") && s.chance(50);
+}
+
+bool wait_fired(Scenario& s, const std::shared_ptr<bool>& fired, const std::string& what,
+                sim::Duration deadline) {
+    return s.wait_until(what, deadline, [&] { return *fired; });
+}
+
+// --- power-loss-during-recovery -----------------------------------------------------------------
+
+void power_loss_during_recovery(Scenario& s) {
+    s.sleep(60_s);
+    if (!crash_at_crash_point_and_wait(s, 0, 100_s)) {
+        return;
+    }
+    if (!s.wait_until("node 0 is RecoveryInProgress", 240_s,
+                      [&] { return s.status_starts_with(0, "RecoveryInProgress"); })) {
+        return;
+    }
+    // First at a checkpoint write: everything the checkpoint vouches for must survive with it.
+    const uint64_t nth = 2 + s.rng().below(5);
+    auto count = std::make_shared<uint64_t>(0);
+    s.mark(fmt::format("power loss at node 0's checkpoint write #{}", nth));
+    auto at_checkpoint = s.power_loss_at("node_recovery_checkpoint_persisted", 0, 5_s, draw_tear(s),
+                                         [count, nth] { return ++*count == nth; });
+    if (!wait_fired(s, at_checkpoint, "node 0 lost power at a recovery checkpoint", 300_s)) {
+        return;
+    }
+    // Then at a random WAL write of the resumed recovery.
+    const uint64_t write = 1 + s.rng().below(100);
+    s.mark(fmt::format("power loss at node 0's WAL write #{} after its restart", write));
+    s.sleep(6_s);
+    auto mid_write =
+        power_loss_at_nth_wal_write(s, 0, write, 5_s, draw_tear(s), [] { return true; });
+    s.wait_until_or_timeout(300_s, [&] { return *mid_write; });
+    s.disarm("fs-write-eio");
+    const bool recovered = wait_recovered(s, 0, 400_s);
+    report_node0_recovery(s);
+    if (!recovered) {
+        return;
+    }
+    s.report("power_loss_mid_write", *mid_write ? 1 : 0);
+    // The node itself asserts, at every resume, that each blob at or below the checkpoint is
+    // stored at its owned shards (check_checkpoint_sound); convergence checks the rest.
+    finish_with_convergence(s);
+}
+
+// --- power-loss-during-shard-sync ---------------------------------------------------------------
+
+void power_loss_during_shard_sync(Scenario& s) {
+    s.sleep(1_s);
+    const size_t initial = owned_shard_count(s, 0);
+    s.sleep(64_s);
+    const Epoch gain = s.next_shapeable_epoch();
+    const Counter started = s.counter("fail_point_shard_sync_task_started", 0);
+    const Counter finished = s.counter("fail_point_shard_sync_task_finished", 0);
+    s.stake(0, 3);
+    const auto syncing = [started, finished] { return started.value() > finished.value(); };
+    // Mid transfer: at a random WAL write while a shard sync runs.
+    const uint64_t write = 1 + s.rng().below(40);
+    s.mark(fmt::format("power loss at node 0's WAL write #{} during a shard sync", write));
+    auto mid_sync = power_loss_at_nth_wal_write(s, 0, write, 5_s, draw_tear(s), syncing);
+    if (!wait_fired(s, mid_sync, "node 0 lost power during a shard sync", 300_s)) {
+        return;
+    }
+    s.disarm("fs-write-eio");
+    // Then just as a shard sync finished (its shard's Ready status not yet durable), if the
+    // budget allows another loss this epoch.
+    std::shared_ptr<bool> at_finish;
+    if (s.may_lose_data(0)) {
+        at_finish = s.power_loss_at("fail_point_shard_sync_task_finished", 0, 5_s, draw_tear(s));
+    }
+    if (!s.wait_until("node 0 owns more shards, all Ready", 400_s,
+                      [&] { return owned_shard_count(s, 0) > initial && s.all_shards_ready(0); })) {
+        return;
+    }
+    s.disarm("fail_point_shard_sync_task_finished");
+    s.report("power_loss_at_sync_finish", at_finish != nullptr && *at_finish ? 1 : 0);
+    s.check(s.epoch() >= gain, "node 0 gained shards before the epoch it was staked for");
+    // A shard marked Ready with a blob missing fails here: every certified blob stored at every
+    // shard of its owner.
+    finish_with_convergence(s);
+}
+
+// --- power-loss-at-epoch-change -----------------------------------------------------------------
+
+void power_loss_at_epoch_change(Scenario& s) {
+    s.sleep(65_s);
+    const Epoch change = s.next_shapeable_epoch();
+    s.stake(0, 3);     // node 0 gains shards at `change`
+    s.withdraw(4, 2);  // node 4 loses some
+    // Node 0 loses power at its k-th crash point after entering that epoch change: between two
+    // of the finisher's steps (status writes, column families created, the event completed).
+    const uint64_t nth = 1 + s.rng().below(12);
+    s.mark(fmt::format("power loss at node 0's crash point #{} of epoch change {}", nth, change));
+    struct State {
+        bool entered = false;
+        uint64_t count = 0;
+        bool fired = false;
+    };
+    auto state = std::make_shared<State>();
+    const sim::HostId node0 = s.cluster().host(0);
+    s.arm("epoch_change_start_entry", sim::FailPointAction::call([&s, state, change] {
+                                          if (s.chain().current_epoch() >= change) {
+                                              state->entered = true;
+                                          }
+                                      }).only_on(node0));
+    const bool tear = draw_tear(s);
+    for (const std::string& point : crash_node_fail_points) {
+        s.arm(point, sim::FailPointAction::call([&s, state, nth, tear, node0] {
+                         if (state->entered && !state->fired && ++state->count == nth) {
+                             state->fired = true;
+                             s.cluster().cut_power(0, tear);
+                             s.sim().restart(node0, 5_s);
+                         }
+                     }).only_on(node0));
+    }
+    const bool fired =
+        s.wait_until("node 0 lost power in the epoch change", 300_s, [&] { return state->fired; });
+    s.disarm_crash_points();
+    s.disarm("epoch_change_start_entry");
+    if (!fired || !wait_recovered(s, 0, 400_s)) {
+        return;
+    }
+    s.check(s.epoch() >= change, "the epoch change never happened");
+    finish_with_convergence(s);
+}
+
+// --- fsync-and-rename-failures ------------------------------------------------------------------
+
+bool is_metadata_file(walrus::FileKind kind) {
+    using walrus::FileKind;
+    return kind == FileKind::manifest || kind == FileKind::current || kind == FileKind::temp ||
+           kind == FileKind::options;
+}
+
+// Arms one fault of `point` at node 0's next operation on a MANIFEST, CURRENT or OPTIONS file
+// (or their temp files), or its next directory fsync; the flag turns true when it fired, `exits`
+// counts the node's process exits that followed (the host's incarnation moved on at that instant).
+struct MetadataFault {
+    std::shared_ptr<bool> fired = std::make_shared<bool>(false);
+    std::shared_ptr<uint64_t> incarnation = std::make_shared<uint64_t>(0);
+};
+
+MetadataFault arm_metadata_fault(Scenario& s, const std::string& point) {
+    MetadataFault fault;
+    walrus::Disk& disk = s.disk(0);
+    sim::Scheduler& scheduler = s.sim().scheduler();
+    const sim::HostId node0 = s.cluster().host(0);
+    s.mark(fmt::format("arm {} at node 0's next metadata file operation", point));
+    s.arm(point, sim::FailPointAction::inject_error().once().only_on(node0).only_when(
+                     [&disk, &scheduler, fault, node0] {
+                         if (disk.current_fs_op.op != walrus::FsOp::dir_sync &&
+                             !is_metadata_file(disk.current_fs_op.kind)) {
+                             return false;
+                         }
+                         *fault.fired = true;
+                         *fault.incarnation = scheduler.incarnation(node0);
+                         return true;
+                     }));
+    return fault;
+}
+
+// The node stopped at the fault (it did not run on with a database that failed) and came back.
+bool stopped_and_came_back(Scenario& s, const MetadataFault& fault, const std::string& what) {
+    if (!s.wait_until(what + " fired", 300_s, [&] { return *fault.fired; })) {
+        return false;
+    }
+    const sim::HostId node0 = s.cluster().host(0);
+    s.check(s.sim().scheduler().incarnation(node0) > *fault.incarnation,
+            "node 0 ran on after " + what + " failed (its process did not exit)");
+    return wait_recovered(s, 0, 400_s);
+}
+
+void fsync_and_rename_failures(Scenario& s) {
+    const std::vector<std::string> points = {"fs-fsync-fail", "fs-rename-fail",
+                                             "fs-dir-fsync-fail"};
+    s.sleep(40_s);
+    // At a reboot: DB::Open writes a new MANIFEST, renames CURRENT, writes OPTIONS.
+    const std::string at_open = points[s.rng().below(points.size())];
+    const MetadataFault open_fault = arm_metadata_fault(s, at_open);
+    s.crash(0, 5_s);
+    if (!stopped_and_came_back(s, open_fault, at_open + " at open")) {
+        return;
+    }
+    s.disarm(at_open);
+    // At an epoch change: creating the gained shards' column families edits the MANIFEST and
+    // rewrites OPTIONS (temp file, rename, directory fsync).
+    const std::string at_change = points[s.rng().below(points.size())];
+    const MetadataFault change_fault = arm_metadata_fault(s, at_change);
+    s.stake(0, 3);
+    if (!stopped_and_came_back(s, change_fault, at_change + " at an epoch change")) {
+        return;
+    }
+    s.disarm(at_change);
+    s.report("io_faults", 2);
+    finish_with_convergence(s);
+}
+
+ScenarioSpec spec(std::string name, std::string description, std::string mirrors,
+                  std::vector<std::string> catches,
+                  std::function<void(const Params&, sim::Rng&, ClusterConfig&)> build,
+                  std::function<void(Scenario&)> script) {
+    return scripted_spec(std::move(name), std::move(description), std::move(mirrors),
+                         std::move(build), std::move(script), storage_params(), std::move(catches));
+}
+
+}  // namespace
+
+std::vector<ScenarioSpec> storage_fault_scenarios() {
+    return {
+        spec("power-loss-during-recovery",
+             "node 0 down 100 s; its recovery (checkpoint after every blob) loses power at a "
+             "checkpoint write, then again mid-write after the restart: every resume must find "
+             "the blobs below its checkpoint stored, and node 0 must converge",
+             "PR #3407 (spec §9.3) under power loss (issue 16)", {"unlogged-sliver-writes"},
+             checkpoint_storage_build, power_loss_during_recovery),
+        spec("power-loss-during-shard-sync",
+             "node 0 gains shards and loses power mid transfer, then as a shard sync finishes: "
+             "no shard may end Ready with a blob missing",
+             "spec §8 (shard sync progress) under power loss (issue 16)", {}, storage_build,
+             power_loss_during_shard_sync),
+        spec("power-loss-at-epoch-change",
+             "node 0 gains shards and node 4 loses some; node 0 loses power between two steps "
+             "of that epoch change's finisher and must complete it after the restart",
+             "spec §7 (epoch change) under power loss (issue 16)", {}, storage_build,
+             power_loss_at_epoch_change),
+        spec("fsync-and-rename-failures",
+             "node 0's MANIFEST / CURRENT / OPTIONS writes fail (fsync, rename, directory "
+             "fsync) at a reboot and at an epoch change: the node must stop at once and come "
+             "back (Walrus #1172)",
+             "Walrus #1172; RocksDB's background-error handling (issue 16)", {}, storage_build,
+             fsync_and_rename_failures),
+    };
+}
+
+}  // namespace floe::scenarios

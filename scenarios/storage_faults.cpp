@@ -1,0 +1,61 @@
+#include "scenarios/storage_faults.h"
+
+#include <algorithm>
+
+#include "node/chain/chain.h"
+#include "sim/assert.h"
+
+namespace floe::scenarios {
+
+const std::vector<std::string>& storage_fault_mode_names() {
+    static const std::vector<std::string> names = {"off", "bounded", "unbounded"};
+    return names;
+}
+
+StorageFaultMode parse_storage_fault_mode(std::string_view name) {
+    const auto& names = storage_fault_mode_names();
+    const auto it = std::find(names.begin(), names.end(), name);
+    FLOE_ASSERT(it != names.end(), "unknown storage-faults mode '{}'", name);
+    return static_cast<StorageFaultMode>(it - names.begin());
+}
+
+const std::vector<std::string> fs_fail_points = {
+    "fs-read-eio",  "fs-write-eio",      "fs-no-space",    "fs-fsync-fail",
+    "fs-fsync-lie", "fs-dir-fsync-fail", "fs-rename-fail",
+};
+
+bool fs_fault_loses_data(std::string_view fail_point) {
+    return fail_point == "fs-fsync-lie";
+}
+
+namespace {
+
+uint32_t shards_held(const walrus::Committee& committee, const std::set<NodeIndex>& nodes) {
+    uint32_t shards = 0;
+    for (NodeIndex node : nodes) {
+        shards += static_cast<uint32_t>(committee.shards_of(node).size());
+    }
+    return shards;
+}
+
+}  // namespace
+
+bool DataLossBudget::allows(const walrus::Chain& chain, uint32_t n_shards, NodeIndex node) const {
+    std::set<NodeIndex> nodes{node};
+    if (auto it = lost_.find(chain.current_epoch()); it != lost_.end()) {
+        nodes.insert(it->second.begin(), it->second.end());
+    }
+    const uint32_t f = (n_shards - 1) / 3;
+    uint32_t held = shards_held(chain.current_committee(), nodes);
+    if (auto next = chain.next_committee()) {
+        held = std::max(held, shards_held(*next, nodes));
+    }
+    return held <= f;
+}
+
+void DataLossBudget::record(Epoch epoch, NodeIndex node) {
+    lost_[epoch].insert(node);
+    ++losses_;
+}
+
+}  // namespace floe::scenarios
