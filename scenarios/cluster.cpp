@@ -118,9 +118,13 @@ Cluster::Cluster(sim::Simulation& sim, ClusterConfig config)
     directory_.chain = chain_host_;
     for (NodeIndex i = 0; i < config_.weights.size(); ++i) {
         const std::string name = fmt::format("node{}", i);
-        disks_.push_back(config_.data_dir.empty()
-                             ? walrus::Disk::in_memory(name)
-                             : walrus::Disk::on_directory(config_.data_dir + "/" + name));
+        if (!config_.data_dir.empty()) {
+            disks_.push_back(walrus::Disk::on_directory(config_.data_dir + "/" + name));
+        } else if (config_.rocksdb_memory_env) {
+            disks_.push_back(walrus::Disk::in_rocksdb_memory_env(name));
+        } else {
+            disks_.push_back(walrus::Disk::in_memory(name));
+        }
         node_hosts_.push_back(sim_.add_host(
             name, [this, i](sim::Runtime& rt) { walrus::run_storage_node(rt, contexts_[i]); }));
     }
@@ -242,6 +246,7 @@ void Cluster::cut_power(NodeIndex node, bool tear) {
     }
     const walrus::SimFsStats at_risk = target.sim_fs()->stats();
     target.power_loss_options.tear = tear;
+    target.power_loss_options.sector_bytes = config_.sector_bytes;
     target.cut_power();
     data_loss_budget_.record(chain().current_epoch(), node);
     sim_.runtime(node_hosts_[node])

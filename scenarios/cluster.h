@@ -46,6 +46,10 @@ struct ClusterConfig {
     // Storage faults the scenario may inject (scenarios/storage_faults.h); a data directory
     // (data_dir) supports none.
     StorageFaultMode storage_faults = StorageFaultMode::off;
+    uint64_t sector_bytes = 4096;  // a torn write keeps whole sectors of this size
+    // `floe bench scenarios` only: RocksDB's own memory Env (the medium before issue 16) instead
+    // of the simulated disk, to measure what the simulated disk costs.
+    bool rocksdb_memory_env = false;
 };
 
 // Extends, by two epochs, the newest live non-deletable blob first certified two to four epochs

@@ -402,7 +402,9 @@ ScenarioResult run_scenario(const ScenarioSpec& spec, const ScenarioRunOptions& 
     if (params.has("storage-faults")) {
         cluster_config.storage_faults = parse_storage_fault_mode(params.choice("storage-faults"));
     }
-    if (!options.data_dir.empty() && cluster_config.storage_faults != StorageFaultMode::off) {
+    cluster_config.rocksdb_memory_env = options.rocksdb_memory_env;
+    if ((!options.data_dir.empty() || options.rocksdb_memory_env) &&
+        cluster_config.storage_faults != StorageFaultMode::off) {
         error =
             "storage faults need the simulated disk: drop --data-dir or --set "
             "storage-faults=off";

@@ -206,6 +206,8 @@ struct ScenarioRunOptions {
     // Benchmarks only: false stops the trace from the first event (no hash, no sinks), to
     // measure what the fingerprint itself costs.
     bool fold_trace = true;
+    // Benchmarks only: RocksDB's memory Env instead of the simulated disk (ClusterConfig).
+    bool rocksdb_memory_env = false;
     // Set to the run's fail-point summary while the run is on (reset after), so a failed
     // assertion's hook can still report what the aborted run reached.
     std::function<struct FailPointSummary()>* live_fail_points = nullptr;

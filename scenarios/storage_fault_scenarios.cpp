@@ -18,11 +18,14 @@ namespace {
 
 std::vector<ParamSpec> storage_params() {
     return {
-        ParamSpec::choice("storage-faults", "bounded", storage_fault_mode_names(),
-                          "storage faults: off, bounded (data loss within the budget), unbounded "
-                          "(no budget; safety checks only)"),
+        // No "off": these scenarios are storage faults.
+        ParamSpec::choice("storage-faults", "bounded", {"bounded", "unbounded"},
+                          "bounded (data loss within the budget) or unbounded (no budget; "
+                          "safety checks only)"),
         ParamSpec::boolean("torn-writes", true,
                            "a power loss may keep a sector-aligned prefix of unsynced tails"),
+        ParamSpec::integer("sector-bytes", 4096, 512, 1 << 20,
+                           "a torn write keeps whole sectors of this many bytes"),
         ParamSpec::boolean("sync-writes", false,
                            "fsync the WAL on every write (Walrus's SUI_DB_SYNC_TO_DISK=1)"),
     };
@@ -31,6 +34,7 @@ std::vector<ParamSpec> storage_params() {
 void storage_build(const Params& params, sim::Rng&, ClusterConfig& config) {
     short_shard_sync_cluster(config);
     config.node.sync_writes = params.flag("sync-writes");
+    config.sector_bytes = static_cast<uint64_t>(params.integer("sector-bytes"));
 }
 
 // As checkpoint-resume: a checkpoint after every settled blob, one recovery sync at a time.
@@ -108,17 +112,21 @@ void power_loss_during_shard_sync(Scenario& s) {
         return;
     }
     s.disarm("fs-write-eio");
-    // Then just as a shard sync finished (its shard's Ready status not yet durable), if the
-    // budget allows another loss this epoch.
+    // Then just after a shard sync finished (its shard's Active status not yet durable), at the
+    // node's next WAL write, if the budget allows another loss this epoch. (Not at
+    // fail_point_shard_sync_task_finished itself: it is hit in a destructor, where no crash
+    // may unwind.)
     std::shared_ptr<bool> at_finish;
     if (s.may_lose_data(0)) {
-        at_finish = s.power_loss_at("fail_point_shard_sync_task_finished", 0, 5_s, draw_tear(s));
+        const uint64_t done = finished.value();
+        at_finish = power_loss_at_nth_wal_write(
+            s, 0, 1, 5_s, draw_tear(s), [finished, done] { return finished.value() > done; });
     }
     if (!s.wait_until("node 0 owns more shards, all Ready", 400_s,
                       [&] { return owned_shard_count(s, 0) > initial && s.all_shards_ready(0); })) {
         return;
     }
-    s.disarm("fail_point_shard_sync_task_finished");
+    s.disarm("fs-write-eio");
     s.report("power_loss_at_sync_finish", at_finish != nullptr && *at_finish ? 1 : 0);
     s.check(s.epoch() >= gain, "node 0 gained shards before the epoch it was staked for");
     // A shard marked Ready with a blob missing fails here: every certified blob stored at every

@@ -175,12 +175,16 @@ void BackgroundJobs::settle() {
     queue_->drain();
 }
 
-BackgroundJobs::FreeRun::FreeRun(BackgroundJobs& jobs) : jobs_(jobs) {
-    jobs_.queue_->release();
+BackgroundJobs::FreeRun::FreeRun(BackgroundJobs* jobs) : jobs_(jobs) {
+    if (jobs_ != nullptr) {
+        jobs_->queue_->release();
+    }
 }
 
 BackgroundJobs::FreeRun::~FreeRun() {
-    jobs_.queue_->hold();
+    if (jobs_ != nullptr) {
+        jobs_->queue_->hold();
+    }
 }
 
 }  // namespace walrus

@@ -40,13 +40,13 @@ public:
     // While alive, jobs run as soon as they are queued (for RocksDB calls that wait for them).
     class FreeRun {
     public:
-        explicit FreeRun(BackgroundJobs& jobs);
+        explicit FreeRun(BackgroundJobs* jobs);  // null: nothing to release
         FreeRun(const FreeRun&) = delete;
         FreeRun& operator=(const FreeRun&) = delete;
         ~FreeRun();
 
     private:
-        BackgroundJobs& jobs_;
+        BackgroundJobs* jobs_;
     };
 
     struct Queue;  // background_jobs.cpp

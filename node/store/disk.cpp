@@ -34,6 +34,22 @@ std::unique_ptr<Disk> Disk::on_directory(std::string path) {
         new Disk(nullptr, rocksdb::FileSystem::Default(), std::move(path)));
 }
 
+std::unique_ptr<Disk> Disk::in_rocksdb_memory_env(std::string_view name) {
+    FLOE_ASSERT(!name.empty(), "an in-memory disk needs a name");
+    std::unique_ptr<Disk> disk(
+        new Disk(nullptr, rocksdb::FileSystem::Default(), "/floe/" + std::string(name)));
+    disk->jobs_.reset();
+    disk->legacy_env_.reset(rocksdb::NewMemEnv(rocksdb::Env::Default()));
+    FLOE_ASSERT(disk->legacy_env_ != nullptr, "rocksdb::NewMemEnv failed");
+    return disk;
+}
+
+void Disk::settle() const {
+    if (jobs_ != nullptr) {
+        jobs_->settle();
+    }
+}
+
 void Disk::cut_power() {
     FLOE_ASSERT(sim_fs_ != nullptr, "disk '{}' is a real directory: it cannot lose power", path_);
     sim_fs_->cut_power();

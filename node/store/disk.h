@@ -33,18 +33,25 @@ public:
     static std::unique_ptr<Disk> in_memory(std::string_view name);
     // A database directory on the real file system (created if missing; its parent must exist).
     static std::unique_ptr<Disk> on_directory(std::string path);
+    // The medium before issue 16, for `floe bench scenarios` only: RocksDB's own memory Env,
+    // its background jobs on Env::Default's thread pools. No storage faults, and the bytes on it
+    // at a crash depend on thread timing (harmless here: it never loses any).
+    static std::unique_ptr<Disk> in_rocksdb_memory_env(std::string_view name);
 
     Disk(const Disk&) = delete;
     Disk& operator=(const Disk&) = delete;
     ~Disk();
 
-    rocksdb::Env* env() const { return jobs_->env(); }
+    rocksdb::Env* env() const { return jobs_ != nullptr ? jobs_->env() : legacy_env_.get(); }
     // The database directory inside env().
     const std::string& path() const { return path_; }
     bool is_in_memory() const { return sim_fs_ != nullptr; }
     // The simulated disk (null for a real directory, which cannot lose power or fail on demand).
     SimFs* sim_fs() const { return sim_fs_.get(); }
-    BackgroundJobs& background_jobs() const { return *jobs_; }
+    // RocksDB's background jobs, run while the simulation waits (null for the bench-only medium).
+    BackgroundJobs* background_jobs() const { return jobs_.get(); }
+    // Runs the queued background jobs to completion (BackgroundJobs::settle), if there is a queue.
+    void settle() const;
 
     // Power loss (simulated disks only): every operation fails from now on; the next NodeStore
     // open restores the power and applies the loss (walrus::NodeStore::open).
@@ -69,6 +76,7 @@ private:
 
     std::unique_ptr<SimFs> sim_fs_;  // null for a directory
     std::unique_ptr<BackgroundJobs> jobs_;
+    std::unique_ptr<rocksdb::Env> legacy_env_;  // in_rocksdb_memory_env only
     std::string path_;
     bool in_use_ = false;
 };

@@ -398,7 +398,7 @@ sim::Result<std::unique_ptr<NodeStore>, StoreError> NodeStore::open(sim::Runtime
         }
     } unhook{disk};
     const auto settle = [&disk] {
-        disk.background_jobs().settle();
+        disk.settle();
         if (disk.sim_fs() != nullptr) {
             if (std::exception_ptr crashed = disk.sim_fs()->take_deferred_unwind()) {
                 std::rethrow_exception(crashed);
@@ -504,7 +504,7 @@ NodeStore::~NodeStore() {
 }
 
 void NodeStore::after_io() const {
-    disk_.background_jobs().settle();
+    disk_.settle();
     if (disk_.sim_fs() != nullptr) {
         if (std::exception_ptr crashed = disk_.sim_fs()->take_deferred_unwind()) {
             std::rethrow_exception(crashed);

@@ -113,9 +113,18 @@ const char* fs_op_name(FsOp op) {
 }
 
 std::string PowerLossReport::describe() const {
-    return fmt::format("{} bytes lost, {} file(s) cut ({} torn), {} entr{} undone, {} restored",
-                       bytes_lost, files_cut, files_torn, entries_undone,
-                       entries_undone == 1 ? "y" : "ies", entries_restored);
+    std::string out = fmt::format(
+        "{} bytes lost, {} file(s) cut ({} torn), {} entr{} undone, {} restored", bytes_lost,
+        files_cut, files_torn, entries_undone, entries_undone == 1 ? "y" : "ies", entries_restored);
+    constexpr size_t named = 4;
+    for (size_t i = 0; i < lost_files.size() && i < named; ++i) {
+        const size_t slash = lost_files[i].rfind('/');
+        out += (i == 0 ? ": " : ", ") + lost_files[i].substr(slash + 1);
+    }
+    if (lost_files.size() > named) {
+        out += fmt::format(" and {} more", lost_files.size() - named);
+    }
+    return out;
 }
 
 // --- the state --------------------------------------------------------------------------------

@@ -71,6 +71,9 @@ TEST_CASE("sim fs: a power loss keeps synced bytes and drops the unsynced tail")
     CHECK(loss.files_cut == 1);
     CHECK(loss.files_torn == 0);
     CHECK(loss.lost_files == std::vector<std::string>{"/db/000001.log"});
+    CHECK(loss.describe() ==
+          "5 bytes lost, 1 file(s) cut (0 torn), 0 entries undone, 0 restored: "
+          "000001.log");
 }
 
 TEST_CASE("sim fs: a process crash loses nothing") {
