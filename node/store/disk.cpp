@@ -5,6 +5,7 @@
 
 #include <utility>
 
+#include "node/store/faulting_fs.h"
 #include "sim/assert.h"
 
 namespace walrus {
@@ -30,8 +31,11 @@ std::unique_ptr<Disk> Disk::in_memory(std::string_view name) {
 
 std::unique_ptr<Disk> Disk::on_directory(std::string path) {
     FLOE_ASSERT(!path.empty(), "a directory disk needs a path");
-    return std::unique_ptr<Disk>(
-        new Disk(nullptr, rocksdb::FileSystem::Default(), std::move(path)));
+    auto gate = std::make_shared<FaultGate>();
+    std::unique_ptr<Disk> disk(new Disk(
+        nullptr, faulting_file_system(rocksdb::FileSystem::Default(), gate), std::move(path)));
+    disk->gate_ = std::move(gate);
+    return disk;
 }
 
 std::unique_ptr<Disk> Disk::in_rocksdb_memory_env(std::string_view name) {

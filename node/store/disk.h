@@ -8,7 +8,8 @@
 //
 // Two media: the simulated disk (SimFs, the default: in memory, hermetic, and able to lose power,
 // tear writes and fail operations) and a real directory (for inspecting a database with
-// RocksDB's tools, or for realistic I/O costs; process crashes only, no storage faults). Both
+// RocksDB's tools, or for realistic I/O costs; process crashes and single-operation faults
+// through FaultingFileSystem, no power loss). Both
 // run RocksDB's background jobs through BackgroundJobs, so that the database's state at every
 // point the simulation observes follows from the calls made, not from thread timing.
 // A Disk must outlive every NodeStore opened on it, and holds at most one open store at a time.
@@ -46,8 +47,10 @@ public:
     // The database directory inside env().
     const std::string& path() const { return path_; }
     bool is_in_memory() const { return sim_fs_ != nullptr; }
-    // The simulated disk (null for a real directory, which cannot lose power or fail on demand).
+    // The simulated disk (null for a real directory, which cannot lose power).
     SimFs* sim_fs() const { return sim_fs_.get(); }
+    // The fault decisions of either medium (a real directory's go through FaultingFileSystem).
+    FaultGate& faults() const { return sim_fs_ != nullptr ? sim_fs_->gate() : *gate_; }
     // RocksDB's background jobs, run while the simulation waits (null for the bench-only medium).
     BackgroundJobs* background_jobs() const { return jobs_.get(); }
     // Runs the queued background jobs to completion (BackgroundJobs::settle), if there is a queue.
@@ -76,7 +79,8 @@ private:
 
     std::unique_ptr<SimFs> sim_fs_;  // null for a directory
     std::unique_ptr<BackgroundJobs> jobs_;
-    std::unique_ptr<rocksdb::Env> legacy_env_;  // in_rocksdb_memory_env only
+    std::unique_ptr<rocksdb::Env> legacy_env_;                         // in_rocksdb_memory_env only
+    std::shared_ptr<FaultGate> gate_ = std::make_shared<FaultGate>();  // unless sim_fs_
     std::string path_;
     bool in_use_ = false;
 };

@@ -384,25 +384,25 @@ sim::Result<std::unique_ptr<NodeStore>, StoreError> NodeStore::open(sim::Runtime
             disk.last_power_loss = loss;
         }
         fs->reboot();
-        fs->set_fault_hook(
-            [&rt, &disk](const FsOpInfo& info) { return fault_for(rt, disk, info); });
+    } else {
+        disk.faults().reboot();
     }
+    disk.faults().set_hook(
+        [&rt, &disk](const FsOpInfo& info) { return fault_for(rt, disk, info); });
     // Until a store owns the database, a failed open must take the hook down itself.
     struct Unhook {
         Disk& disk;
         bool armed = true;
         ~Unhook() {
-            if (armed && disk.sim_fs() != nullptr) {
-                disk.sim_fs()->set_fault_hook(nullptr);
+            if (armed) {
+                disk.faults().set_hook(nullptr);
             }
         }
     } unhook{disk};
     const auto settle = [&disk] {
         disk.settle();
-        if (disk.sim_fs() != nullptr) {
-            if (std::exception_ptr crashed = disk.sim_fs()->take_deferred_unwind()) {
-                std::rethrow_exception(crashed);
-            }
+        if (std::exception_ptr crashed = disk.faults().take_deferred_unwind()) {
+            std::rethrow_exception(crashed);
         }
     };
     const auto open_failed = [&options](const rocksdb::Status& status) {
@@ -479,9 +479,7 @@ sim::Result<std::unique_ptr<NodeStore>, StoreError> NodeStore::open(sim::Runtime
 NodeStore::~NodeStore() {
     // No faults while closing: the process is stopping (or already dead), and a hook would run
     // on a fiber that is unwinding.
-    if (disk_.sim_fs() != nullptr) {
-        disk_.sim_fs()->set_fault_hook(nullptr);
-    }
+    disk_.faults().set_hook(nullptr);
     // Snapshots and iterators must go before Close (RocksDB refuses to close with unreleased
     // snapshots), and every handle must be destroyed before the database is deleted.
     while (!scans_.empty()) {
@@ -505,10 +503,8 @@ NodeStore::~NodeStore() {
 
 void NodeStore::after_io() const {
     disk_.settle();
-    if (disk_.sim_fs() != nullptr) {
-        if (std::exception_ptr crashed = disk_.sim_fs()->take_deferred_unwind()) {
-            std::rethrow_exception(crashed);
-        }
+    if (std::exception_ptr crashed = disk_.faults().take_deferred_unwind()) {
+        std::rethrow_exception(crashed);
     }
 }
 

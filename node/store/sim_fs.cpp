@@ -23,13 +23,6 @@ using rocksdb::IOStatus;
 using rocksdb::Slice;
 using Lock = std::lock_guard<std::mutex>;  // lint: allow(thread) RocksDB's jobs share the state
 
-bool starts_with(std::string_view text, std::string_view prefix) {
-    return text.substr(0, prefix.size()) == prefix;
-}
-bool ends_with(std::string_view text, std::string_view suffix) {
-    return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
-}
-
 // "/a//b/" -> "/a/b"; relative paths are taken from the root.
 std::string normalize(std::string_view path) {
     std::string out = "/";
@@ -55,62 +48,6 @@ std::pair<std::string, std::string> split(const std::string& path) {
 }
 
 }  // namespace
-
-const char* file_kind_name(FileKind kind) {
-    switch (kind) {
-        case FileKind::wal: return "wal";
-        case FileKind::manifest: return "manifest";
-        case FileKind::current: return "current";
-        case FileKind::table: return "table";
-        case FileKind::options: return "options";
-        case FileKind::temp: return "temp";
-        case FileKind::identity: return "identity";
-        case FileKind::lock: return "lock";
-        case FileKind::other: return "other";
-    }
-    FLOE_UNREACHABLE("bad FileKind {}", static_cast<int>(kind));
-}
-
-FileKind file_kind_of(std::string_view path) {
-    const size_t slash = path.rfind('/');
-    const std::string_view name = slash == std::string_view::npos ? path : path.substr(slash + 1);
-    if (ends_with(name, ".log")) {
-        return FileKind::wal;
-    }
-    if (starts_with(name, "MANIFEST-")) {
-        return FileKind::manifest;
-    }
-    if (name == "CURRENT") {
-        return FileKind::current;
-    }
-    if (ends_with(name, ".sst")) {
-        return FileKind::table;
-    }
-    if (starts_with(name, "OPTIONS-")) {
-        return FileKind::options;
-    }
-    if (ends_with(name, ".dbtmp")) {
-        return FileKind::temp;
-    }
-    if (name == "IDENTITY") {
-        return FileKind::identity;
-    }
-    if (name == "LOCK") {
-        return FileKind::lock;
-    }
-    return FileKind::other;
-}
-
-const char* fs_op_name(FsOp op) {
-    switch (op) {
-        case FsOp::read: return "read";
-        case FsOp::write: return "write";
-        case FsOp::sync: return "sync";
-        case FsOp::dir_sync: return "dir-sync";
-        case FsOp::rename: return "rename";
-    }
-    FLOE_UNREACHABLE("bad FsOp {}", static_cast<int>(op));
-}
 
 std::string PowerLossReport::describe() const {
     std::string out = fmt::format(
@@ -149,77 +86,11 @@ struct SimFs::State {
     mutable std::mutex mu;            // lint: allow(thread) RocksDB's jobs and the fiber share it
     std::map<std::string, Dir> dirs;  // by normalized path; directories are durable once made
     std::map<std::string, bool> locks;
-    bool powered = true;
-    bool dead = false;  // the process crashed inside a RocksDB call and has not rebooted
-    std::exception_ptr deferred;
-    uint64_t faults = 0;
     uint64_t power_losses = 0;
-    FsFaultHook hook;  // read and written on the simulation thread only
-    std::thread::id owner = std::this_thread::get_id();  // lint: allow(thread) see above
+    FaultGate gate;
 
-    struct Verdict {
-        IOStatus status;
-        bool lie = false;
-    };
-
-    // Decides an operation's fault before it runs. Never holds `mu` while the hook runs: the
-    // hook may cut the power, which takes it.
-    Verdict check(FsOp op, std::string_view path) {
-        if (IOStatus refused = refusal(); !refused.ok()) {
-            return {refused};
-        }
-        // The hook is for the simulation thread's operations only (and only it reads `hook`).
-        const bool on_owner = std::this_thread::get_id() == owner;  // lint: allow(thread) see above
-        if (!on_owner || !hook) {
-            return {IOStatus::OK()};
-        }
-        FsFault fault = FsFault::none;
-        try {
-            fault = hook(FsOpInfo{op, file_kind_of(path), path});
-        } catch (...) {
-            // A crash fail point unwound the fiber inside RocksDB: nothing may unwind through
-            // RocksDB, so keep the exception for the store and let the dead process write no more.
-            Lock lock(mu);
-            deferred = std::current_exception();
-            dead = true;
-            return {IOStatus::IOError("simulated process crashed during ", fs_op_name(op))};
-        }
-        if (IOStatus refused = refusal(); !refused.ok()) {
-            return {refused};  // the hook cut the power
-        }
-        switch (fault) {
-            case FsFault::none: return {IOStatus::OK()};
-            case FsFault::lie:
-                if (op == FsOp::sync || op == FsOp::dir_sync) {
-                    Lock lock(mu);
-                    ++faults;
-                    return {IOStatus::OK(), true};
-                }
-                return {IOStatus::OK()};
-            case FsFault::io_error: break;
-            case FsFault::no_space:
-                if (op == FsOp::write) {
-                    Lock lock(mu);
-                    ++faults;
-                    return {IOStatus::NoSpace("simulated ENOSPC writing ", path)};
-                }
-                break;
-        }
-        Lock lock(mu);
-        ++faults;
-        return {IOStatus::IOError(fmt::format("simulated EIO ({})", fs_op_name(op)), path)};
-    }
-
-    IOStatus refusal() const {
-        Lock lock(mu);
-        if (!powered) {
-            return IOStatus::IOError("simulated power loss");
-        }
-        if (dead) {
-            return IOStatus::IOError("simulated process crashed");
-        }
-        return IOStatus::OK();
-    }
+    FaultGate::Verdict check(FsOp op, std::string_view path) { return gate.check(op, path); }
+    IOStatus refusal() const { return gate.refusal(); }
 
     // Lookups, with `mu` held.
     Dir* dir_of(const std::string& path) {
@@ -695,18 +566,20 @@ const std::shared_ptr<rocksdb::FileSystem>& SimFs::file_system() const {
     return fs_;
 }
 
+FaultGate& SimFs::gate() const {
+    return state_->gate;
+}
+
 void SimFs::set_fault_hook(FsFaultHook hook) {
-    state_->hook = std::move(hook);
+    state_->gate.set_hook(std::move(hook));
 }
 
 void SimFs::cut_power() {
-    Lock lock(state_->mu);
-    state_->powered = false;
+    state_->gate.cut_power();
 }
 
 bool SimFs::powered() const {
-    Lock lock(state_->mu);
-    return state_->powered;
+    return state_->gate.powered();
 }
 
 namespace {
@@ -726,8 +599,8 @@ uint64_t cut_point(const Inode& inode, sim::Rng& rng, const PowerLossOptions& op
 }  // namespace
 
 PowerLossReport SimFs::restore_power(sim::Rng& rng, const PowerLossOptions& options) {
+    FLOE_ASSERT(!state_->gate.powered(), "restore_power without a power cut");
     Lock lock(state_->mu);
-    FLOE_ASSERT(!state_->powered, "restore_power without a power cut");
     PowerLossReport report;
     const uint64_t visit = ++state_->power_losses;
     for (auto& [path, dir] : state_->dirs) {
@@ -765,28 +638,24 @@ PowerLossReport SimFs::restore_power(sim::Rng& rng, const PowerLossOptions& opti
     report.lost_files.erase(std::unique(report.lost_files.begin(), report.lost_files.end()),
                             report.lost_files.end());
     state_->locks.clear();
-    state_->powered = true;
-    state_->dead = false;
-    state_->deferred = nullptr;
+    state_->gate.power_on();
     return report;
 }
 
 std::exception_ptr SimFs::take_deferred_unwind() {
-    Lock lock(state_->mu);
-    return std::exchange(state_->deferred, nullptr);
+    return state_->gate.take_deferred_unwind();
 }
 
 void SimFs::reboot() {
+    state_->gate.reboot();
     Lock lock(state_->mu);
-    state_->dead = false;
-    state_->deferred = nullptr;
     state_->locks.clear();
 }
 
 SimFsStats SimFs::stats() const {
     Lock lock(state_->mu);
     SimFsStats out;
-    out.faults = state_->faults;
+    out.faults = state_->gate.faults();
     for (const auto& [path, dir] : state_->dirs) {
         for (const auto& [name, inode] : dir.live) {
             ++out.files;

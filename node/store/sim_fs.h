@@ -21,11 +21,8 @@
 //
 // Threads: RocksDB calls a FileSystem from the node's fiber and from its background jobs
 // (BackgroundJobs runs those one at a time, while the fiber waits). The state is behind one
-// mutex. The fault hook runs only for operations on the thread that created the file system
-// (the simulation's): a decision there is a function of the run, never of thread timing. The
-// hook may unwind the fiber (a crash fail point): the exception is caught here, never thrown
-// through RocksDB, the file system refuses every later write of the dead process, and the store
-// rethrows it once RocksDB has returned (take_deferred_unwind).
+// mutex. Fault decisions, the power switch and a crash raised inside RocksDB are the FaultGate's
+// (fault_gate.h), shared with a real directory's FaultingFileSystem.
 
 #include <cstdint>
 #include <exception>
@@ -36,6 +33,8 @@
 #include <string_view>
 #include <vector>
 
+#include "node/store/fault_gate.h"
+
 namespace rocksdb {
 class FileSystem;
 }
@@ -44,40 +43,6 @@ class Rng;
 }
 
 namespace walrus {
-
-// What a file is to RocksDB, from its name.
-enum class FileKind : uint8_t {
-    wal,       // NNNNNN.log
-    manifest,  // MANIFEST-NNNNNN
-    current,   // CURRENT
-    table,     // NNNNNN.sst
-    options,   // OPTIONS-NNNNNN
-    temp,      // NNNNNN.dbtmp (the next CURRENT or OPTIONS file)
-    identity,  // IDENTITY
-    lock,      // LOCK
-    other,
-};
-const char* file_kind_name(FileKind kind);
-FileKind file_kind_of(std::string_view path);
-
-// The operations a fault can hit.
-enum class FsOp : uint8_t { read, write, sync, dir_sync, rename };
-const char* fs_op_name(FsOp op);
-
-enum class FsFault : uint8_t {
-    none,
-    io_error,  // EIO
-    no_space,  // ENOSPC (writes only)
-    lie,       // fsync only: reports success, makes nothing durable
-};
-
-// One operation as the fault hook sees it.
-struct FsOpInfo {
-    FsOp op;
-    FileKind kind;
-    std::string_view path;
-};
-using FsFaultHook = std::function<FsFault(const FsOpInfo&)>;
 
 struct PowerLossOptions {
     // Keep a random sector-aligned prefix of each file's unsynced tail instead of dropping it.
@@ -112,8 +77,9 @@ public:
     ~SimFs();
 
     const std::shared_ptr<rocksdb::FileSystem>& file_system() const;
+    FaultGate& gate() const;
 
-    // The store's fault hook (none: no faults). Called on the simulation thread only.
+    // The gate's hook (FaultGate::set_hook).
     void set_fault_hook(FsFaultHook hook);
 
     // Power loss: from now on every operation fails with EIO and changes nothing, until
@@ -122,10 +88,9 @@ public:
     bool powered() const;
     PowerLossReport restore_power(sim::Rng& rng, const PowerLossOptions& options);
 
-    // A crash the hook raised inside a RocksDB call: the exception to rethrow once RocksDB has
-    // returned, or null. Until reboot(), the dead process writes nothing.
+    // FaultGate::take_deferred_unwind.
     std::exception_ptr take_deferred_unwind();
-    // A new incarnation opens the disk: the dead process's refusals end.
+    // A new incarnation opens the disk: the dead process's refusals and its file locks end.
     void reboot();
 
     SimFsStats stats() const;

@@ -19,6 +19,7 @@
 #include "node/store/sim_fs.h"
 #include "sim/rng.h"
 #include "sim/simulation.h"
+#include "tests/test_files.h"
 
 using namespace walrus;
 using namespace sim::time_literals;
@@ -307,6 +308,33 @@ TEST_CASE("sim fs: a failed rename or fsync at open reaches the store as an I/O 
         CHECK(errors[0].find("opening the database") != std::string::npos);
         CHECK(read_status(*disk, "a") == "1");  // and the next incarnation comes back
     }
+}
+
+TEST_CASE("sim fs: a real directory takes the same faults, and loses nothing") {
+    floe::testing::ScratchDir dir("floe-faults");
+    auto disk = Disk::on_directory(dir.file("node0"));
+    incarnation(*disk, {}, [](sim::Runtime&, NodeStore& store) {
+        CHECK(store.put(status_cf, "a", "1").ok());
+    });
+    for (const char* point : {"fs-rename-fail", "fs-fsync-fail", "fs-write-eio"}) {
+        CAPTURE(point);
+        sim::Simulation sim(sim::SimulationConfig{});
+        std::vector<std::string> errors;
+        const sim::HostId node = sim.add_host("node", [&](sim::Runtime& rt) {
+            StoreOptions options;
+            options.on_io_error = [&](const std::string& what) { errors.push_back(what); };
+            CHECK_FALSE(NodeStore::open(rt, *disk, options).ok());
+        });
+        sim.fail_points().arm(point, sim::FailPointAction::inject_error().once());
+        sim.run([&](sim::Runtime& rt) {
+            sim.start(node);
+            rt.sleep(1_s);
+        });
+        CHECK(sim.fail_points().fires(point) == 1);
+        CHECK(errors.size() == 1);
+        CHECK(disk->faults().faults() > 0);
+    }
+    CHECK(read_status(*disk, "a") == "1");
 }
 
 TEST_CASE("sim fs: a crash fail point inside a RocksDB write unwinds after RocksDB returns") {
