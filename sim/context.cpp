@@ -47,7 +47,12 @@ void StackPool::unpoison([[maybe_unused]] const Stack& stack) {
 #endif
 }
 
-StackPool::StackPool(size_t usable_size) : usable_size_(effective_stack_size(usable_size)) {
+// `usable_size` is already effective (effective_stack_size): scaling it again here gave every
+// ASan spawn a pool of its own, 16x the size, whose stacks were never reused (a run's mappings
+// grew until mprotect failed at vm.max_map_count).
+StackPool::StackPool(size_t usable_size) : usable_size_(usable_size) {
+    FLOE_ASSERT(usable_size_ % page_size() == 0, "stack of {} bytes is not whole pages",
+                usable_size_);
     FLOE_ASSERT(usable_size_ >= 2 * page_size(), "stack of {} bytes is too small", usable_size_);
 }
 

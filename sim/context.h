@@ -47,6 +47,7 @@ struct Stack {
 // Stacks of one size, reused: mmap + mprotect per fiber would dominate spawn cost.
 class StackPool {
 public:
+    // `usable_size` as effective_stack_size gives it (scaled under ASan, whole pages).
     explicit StackPool(size_t usable_size);
     StackPool(const StackPool&) = delete;
     StackPool& operator=(const StackPool&) = delete;
