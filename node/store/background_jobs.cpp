@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "node/store/fault_gate.h"
 #include "sim/assert.h"
 
 namespace walrus {
@@ -32,6 +33,7 @@ struct BackgroundJobs::Queue {
     std::condition_variable cv;  // lint: allow(thread) see the header
     std::deque<Job> jobs;        // FIFO: jobs run in the order RocksDB scheduled them
     int released = 0;            // settle() or a FreeRun is waiting: jobs may run
+    int free_runs = 0;           // of those, FreeRun scopes (the simulation thread is in RocksDB)
     bool running = false;
     bool stopping = false;
     std::thread worker;  // lint: allow(thread) see the header
@@ -46,8 +48,16 @@ struct BackgroundJobs::Queue {
             const Job job = jobs.front();
             jobs.pop_front();
             running = true;
+            // Only settle() has released it: the simulation thread is parked in drain(), so this
+            // job acts for it (its file operations can be faulted, deterministically).
+            const bool lock_step = free_runs == 0;
             lock.unlock();
-            job.function(job.arg);
+            if (lock_step) {
+                const ActingForSimulation acting;
+                job.function(job.arg);
+            } else {
+                job.function(job.arg);
+            }
             lock.lock();
             running = false;
             cv.notify_all();
@@ -96,11 +106,13 @@ struct BackgroundJobs::Queue {
     void release() {
         Lock lock(mu);
         ++released;
+        ++free_runs;
         cv.notify_all();
     }
     void hold() {
         Lock lock(mu);
         --released;
+        --free_runs;
     }
     void drain() {
         UniqueLock lock(mu);

@@ -69,6 +69,7 @@ public:
     struct FsOpNow {
         FsOp op = FsOp::read;
         FileKind kind = FileKind::other;
+        bool background = false;  // a RocksDB flush or compaction's (FsOpInfo::background)
     } current_fs_op;
     // Whether a NodeStore is open on this disk right now.
     bool in_use() const { return in_use_; }

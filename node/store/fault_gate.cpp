@@ -79,6 +79,18 @@ const char* fs_op_name(FsOp op) {
 
 // --- FaultGate ----------------------------------------------------------------------------------
 
+namespace {
+thread_local bool acting_for_simulation = false;  // lint: allow(thread) see ActingForSimulation
+}  // namespace
+
+ActingForSimulation::ActingForSimulation() {
+    acting_for_simulation = true;
+}
+
+ActingForSimulation::~ActingForSimulation() {
+    acting_for_simulation = false;
+}
+
 void FaultGate::set_hook(FsFaultHook hook) {
     hook_ = std::move(hook);
 }
@@ -88,14 +100,15 @@ FaultGate::Verdict FaultGate::check(FsOp op, std::string_view path) {
     if (IOStatus refused = refusal(); !refused.ok()) {
         return {refused};
     }
-    // The hook is for the simulation thread's operations only (and only it reads `hook_`).
+    // The hook is for the simulation thread's operations, and those of a thread acting for it
+    // while it waits (only they read `hook_`).
     const bool on_owner = std::this_thread::get_id() == owner_;  // lint: allow(thread) see header
-    if (!on_owner || !hook_) {
+    if ((!on_owner && !acting_for_simulation) || !hook_) {
         return {IOStatus::OK()};
     }
     FsFault decided = FsFault::none;
     try {
-        decided = hook_(FsOpInfo{op, file_kind_of(path), path});
+        decided = hook_(FsOpInfo{op, file_kind_of(path), path, !on_owner});
     } catch (...) {
         // A crash fail point unwound the fiber inside RocksDB: nothing may unwind through
         // RocksDB, so keep the exception for the store and let the dead process write no more.

@@ -4,9 +4,11 @@
 // crash a hook raised inside a RocksDB call.
 //
 // Every operation asks check() first. A cut power or a dead process (a crash the hook raised,
-// until the next incarnation reboots the disk) refuses it with EIO. Otherwise, on the thread that
-// made the gate (the simulation's) and only there, the hook decides: a decision is a function of
-// the run, never of RocksDB's thread timing. The hook may unwind the fiber (a crash fail point):
+// until the next incarnation reboots the disk) refuses it with EIO. Otherwise the hook decides,
+// on the thread that made the gate (the simulation's) and on a thread acting for it (a RocksDB
+// flush or compaction that BackgroundJobs runs in lock step while the simulation thread waits
+// for it); never on a thread running beside the simulation. So a decision is a function of the
+// run, never of RocksDB's thread timing. The hook may unwind the fiber (a crash fail point):
 // the exception is caught here, never thrown through RocksDB, and the store rethrows it once
 // RocksDB has returned (take_deferred_unwind).
 
@@ -52,6 +54,17 @@ struct FsOpInfo {
     FsOp op;
     FileKind kind;
     std::string_view path;
+    bool background = false;  // from a RocksDB flush or compaction (run in lock step)
+};
+
+// While alive, the current thread acts for the simulation thread, which is parked waiting for it
+// (BackgroundJobs' lock-step jobs): the fault hook runs for its operations too.
+class ActingForSimulation {
+public:
+    ActingForSimulation();
+    ActingForSimulation(const ActingForSimulation&) = delete;
+    ActingForSimulation& operator=(const ActingForSimulation&) = delete;
+    ~ActingForSimulation();
 };
 using FsFaultHook = std::function<FsFault(const FsOpInfo&)>;
 

@@ -50,7 +50,7 @@ bool fires(sim::Runtime& rt, std::string_view point) {
 // points of its kind, so coverage counts them; a scenario narrows a point to one kind of file
 // with a condition on Disk::current_fs_op.
 FsFault fault_for(sim::Runtime& rt, Disk& disk, const FsOpInfo& info) {
-    disk.current_fs_op = {info.op, info.kind};
+    disk.current_fs_op = {info.op, info.kind, info.background};
     switch (info.op) {
         case FsOp::read: return fires(rt, "fs-read-eio") ? FsFault::io_error : FsFault::none;
         case FsOp::write:

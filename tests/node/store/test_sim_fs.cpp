@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <thread>  // lint: allow(thread) a test of the hook's thread filter
+#include <tuple>
 #include <vector>
 
 #include "node/store/disk.h"
@@ -361,4 +362,54 @@ TEST_CASE("sim fs: a crash fail point inside a RocksDB write unwinds after Rocks
     CHECK(incarnations == 2);
     CHECK_FALSE(after_crash_point);
     CHECK(sim.fail_points().fires("fs-write-eio") == 1);
+}
+
+TEST_CASE(
+    "sim fs: a flush's operations reach the hook in lock step, and a failed flush stops "
+    "the database") {
+    const auto run = [](bool fail_flush) {
+        auto disk = Disk::in_memory("node");
+        sim::Simulation sim(sim::SimulationConfig{});
+        std::vector<std::string> errors;
+        int written = 0;
+        uint64_t background_ops = 0;
+        const sim::HostId node = sim.add_host("node", [&](sim::Runtime& rt) {
+            StoreOptions options;
+            options.write_buffer_size = 64 << 10;  // a flush every few dozen writes
+            options.on_io_error = [&](const std::string& what) { errors.push_back(what); };
+            auto store = NodeStore::open(rt, *disk, options);
+            FLOE_ASSERT(store.ok(), "open");
+            for (int i = 0; i < 400 && errors.empty(); ++i) {
+                if (store.value()
+                        ->put(status_cf, encode_u64(static_cast<uint64_t>(i)),
+                              std::string(1000, 'x'))
+                        .ok()) {
+                    ++written;
+                }
+            }
+        });
+        Disk& target = *disk;
+        sim.fail_points().arm("fs-fsync-fail",
+                              sim::FailPointAction::inject_error().once().only_when([&] {
+                                  background_ops += target.current_fs_op.background ? 1 : 0;
+                                  return fail_flush && target.current_fs_op.background &&
+                                         target.current_fs_op.kind == FileKind::table;
+                              }));
+        sim.run([&](sim::Runtime& rt) {
+            sim.start(node);
+            rt.sleep(1_s);
+        });
+        return std::make_tuple(written, errors.size(), background_ops,
+                               sim.fail_points().fires("fs-fsync-fail"));
+    };
+    const auto clean = run(false);
+    CHECK(std::get<0>(clean) == 400);
+    CHECK(std::get<1>(clean) == 0);
+    CHECK(std::get<2>(clean) > 0);  // the flushes' syncs were decided by the hook
+    CHECK(std::get<3>(clean) == 0);
+    const auto failed = run(true);
+    CHECK(std::get<3>(failed) == 1);
+    CHECK(std::get<1>(failed) == 1);  // the next write found the database stopped
+    CHECK(std::get<0>(failed) < 400);
+    CHECK(failed == run(true));  // the same write, every time
 }
