@@ -48,6 +48,8 @@ expect_error "bad seed '-1'" run swarm --seed -1
 expect_error "bad seed '99999999999999999999999'" run swarm --seed 99999999999999999999999
 expect_error "bad seed '-1'" check-determinism swarm --seed -1
 expect_error "--set epochs given twice" run swarm --seed 1 --set epochs=2 --set epochs=3
+expect_error "storage-faults=sometimes is not one of off\|bounded\|unbounded" run swarm --seed 1 --set storage-faults=sometimes
+expect_error "storage-faults=off is not one of bounded\|unbounded" run power-loss-during-recovery --seed 1 --set storage-faults=off
 expect_error "directory /nonexistent-dir does not exist" run swarm --seed 1 --trace /nonexistent-dir/t.log
 expect_error "directory /nonexistent-dir does not exist" run swarm --seed 1 --perfetto /nonexistent-dir/p.json
 expect_error "directory /nonexistent-dir does not exist" run swarm --seed 1 --report /nonexistent-dir/r.html
