@@ -15,6 +15,12 @@ void run_storage_node(sim::Runtime& rt, const NodeContext& context) {
         rt.exit_process(fmt::format("database I/O error ({})", what), restart_after);
     };
     auto store = NodeStore::open(rt, *context.disk, options);
+    // A disk that lied about an fsync can leave a database RocksDB calls corrupt (a table the
+    // MANIFEST names, lost): the node cannot start, and its supervisor keeps trying, as Walrus's
+    // would. Without a lie, a corrupt database is a bug of the simulated disk.
+    if (!store.ok() && store.error() == StoreError::corrupt && context.disk->faults().lies() > 0) {
+        rt.exit_process("database corrupt after a lying fsync", restart_after);
+    }
     FLOE_ASSERT(store.ok(), "node {} cannot open its database: {}", context.index,
                 store_error_name(store.error()));
     StorageNode node(rt, context, std::move(store).value());

@@ -141,7 +141,7 @@ FaultGate::Verdict FaultGate::fault(FsFault decided, FsOp op, std::string_view p
     Lock lock(mu_);
     ++faults_;
     switch (decided) {
-        case FsFault::lie: return {IOStatus::OK(), true};
+        case FsFault::lie: ++lies_; return {IOStatus::OK(), true};
         case FsFault::no_space: return {IOStatus::NoSpace("simulated ENOSPC writing ", path)};
         case FsFault::none:
         case FsFault::io_error: break;
@@ -191,6 +191,11 @@ void FaultGate::reboot() {
 uint64_t FaultGate::faults() const {
     Lock lock(mu_);
     return faults_;
+}
+
+uint64_t FaultGate::lies() const {
+    Lock lock(mu_);
+    return lies_;
 }
 
 }  // namespace walrus

@@ -93,6 +93,7 @@ public:
     void reboot();
 
     uint64_t faults() const;  // operations the hook failed (or lied about)
+    uint64_t lies() const;    // of those, fsyncs reported done and not done (the lying disk)
 
 private:
     using Lock = std::lock_guard<std::mutex>;  // lint: allow(thread) see the header
@@ -103,6 +104,7 @@ private:
     bool dead_ = false;
     std::exception_ptr deferred_;
     uint64_t faults_ = 0;
+    uint64_t lies_ = 0;
     FsFaultHook hook_;  // read and written on the owner thread only
     std::thread::id owner_ = std::this_thread::get_id();  // lint: allow(thread) see the header
 };
