@@ -116,6 +116,9 @@ struct BackgroundJobs::Queue {
     }
     void drain() {
         UniqueLock lock(mu);
+        if (jobs.empty() && !running) {
+            return;  // the common case: nothing queued, no need to wake the worker
+        }
         ++released;
         cv.notify_all();
         cv.wait(lock, [&] { return jobs.empty() && !running; });

@@ -41,10 +41,6 @@ bool injected(sim::Runtime& rt, std::string_view point) {
     return rt.fail_point(point) == sim::FailPointOutcome::inject_error;
 }
 
-bool fires(sim::Runtime& rt, std::string_view point) {
-    return rt.fail_point(point) == sim::FailPointOutcome::inject_error;
-}
-
 // The simulated disk's faults, as fail points (armed like any other; a crash action there
 // unwinds after RocksDB returns, see SimFs). Every operation of the node's own fiber hits the
 // points of its kind, so coverage counts them; a scenario narrows a point to one kind of file
@@ -52,22 +48,32 @@ bool fires(sim::Runtime& rt, std::string_view point) {
 FsFault fault_for(sim::Runtime& rt, Disk& disk, const FsOpInfo& info) {
     disk.current_fs_op = {info.op, info.kind, info.background};
     switch (info.op) {
-        case FsOp::read: return fires(rt, "fs-read-eio") ? FsFault::io_error : FsFault::none;
+        case FsOp::read: return injected(rt, "fs-read-eio") ? FsFault::io_error : FsFault::none;
         case FsOp::write:
-            if (fires(rt, "fs-no-space")) {
+            if (injected(rt, "fs-no-space")) {
                 return FsFault::no_space;
             }
-            return fires(rt, "fs-write-eio") ? FsFault::io_error : FsFault::none;
+            return injected(rt, "fs-write-eio") ? FsFault::io_error : FsFault::none;
         case FsOp::sync:
-            if (fires(rt, "fs-fsync-fail")) {
+            if (injected(rt, "fs-fsync-fail")) {
                 return FsFault::io_error;
             }
-            return fires(rt, "fs-fsync-lie") ? FsFault::lie : FsFault::none;
+            return injected(rt, "fs-fsync-lie") ? FsFault::lie : FsFault::none;
         case FsOp::dir_sync:
-            return fires(rt, "fs-dir-fsync-fail") ? FsFault::io_error : FsFault::none;
-        case FsOp::rename: return fires(rt, "fs-rename-fail") ? FsFault::io_error : FsFault::none;
+            return injected(rt, "fs-dir-fsync-fail") ? FsFault::io_error : FsFault::none;
+        case FsOp::rename:
+            return injected(rt, "fs-rename-fail") ? FsFault::io_error : FsFault::none;
     }
     FLOE_UNREACHABLE("bad FsOp {}", static_cast<int>(info.op));
+}
+
+// After a call into RocksDB: its queued background jobs run, then a crash a fault hook raised
+// inside it unwinds the fiber (SimFs never lets it cross RocksDB).
+void settle_and_rethrow(const Disk& disk) {
+    disk.settle();
+    if (std::exception_ptr crashed = disk.faults().take_deferred_unwind()) {
+        std::rethrow_exception(crashed);
+    }
 }
 
 rocksdb::Slice slice(std::string_view bytes) {
@@ -76,6 +82,15 @@ rocksdb::Slice slice(std::string_view bytes) {
 
 StoreError error_of(const rocksdb::Status& status) {
     return status.IsCorruption() ? StoreError::corrupt : StoreError::io;
+}
+
+// A failed RocksDB status as a StoreError; an I/O error goes to options.on_io_error first.
+StoreError report_failure(const StoreOptions& options, const rocksdb::Status& status,
+                          std::string_view during) {
+    if (!status.IsCorruption() && options.on_io_error) {
+        options.on_io_error(fmt::format("{}: {}", during, status.ToString()));
+    }
+    return error_of(status);
 }
 
 // RocksDB's LOG file is off by default (StoreOptions::info_log): a logger that drops everything.
@@ -399,17 +414,8 @@ sim::Result<std::unique_ptr<NodeStore>, StoreError> NodeStore::open(sim::Runtime
             }
         }
     } unhook{disk};
-    const auto settle = [&disk] {
-        disk.settle();
-        if (std::exception_ptr crashed = disk.faults().take_deferred_unwind()) {
-            std::rethrow_exception(crashed);
-        }
-    };
     const auto open_failed = [&options](const rocksdb::Status& status) {
-        if (!status.IsCorruption() && options.on_io_error) {
-            options.on_io_error(fmt::format("opening the database: {}", status.ToString()));
-        }
-        return error_of(status);
+        return report_failure(options, status, "opening the database");
     };
 
     // RocksDB opens a database only with all of its column families, so list them first. A
@@ -419,7 +425,7 @@ sim::Result<std::unique_ptr<NodeStore>, StoreError> NodeStore::open(sim::Runtime
     if (exists.ok()) {
         const rocksdb::Status listed =
             rocksdb::DB::ListColumnFamilies(db_opts, disk.path(), &names);
-        settle();
+        settle_and_rethrow(disk);
         if (!listed.ok()) {
             return sim::Err{open_failed(listed)};
         }
@@ -444,7 +450,7 @@ sim::Result<std::unique_ptr<NodeStore>, StoreError> NodeStore::open(sim::Runtime
     const rocksdb::Status opened =
         rocksdb::DB::Open(db_opts, disk.path(), descriptors, &handles, &db);
     if (!opened.ok()) {
-        settle();
+        settle_and_rethrow(disk);
         return sim::Err{open_failed(opened)};
     }
     // From here on the store owns the database (and the hook): an error or an unwind closes it.
@@ -502,17 +508,11 @@ NodeStore::~NodeStore() {
 }
 
 void NodeStore::after_io() const {
-    disk_.settle();
-    if (std::exception_ptr crashed = disk_.faults().take_deferred_unwind()) {
-        std::rethrow_exception(crashed);
-    }
+    settle_and_rethrow(disk_);
 }
 
 StoreError NodeStore::failed(const rocksdb::Status& status, std::string_view during) const {
-    if (!status.IsCorruption() && options_.on_io_error) {
-        options_.on_io_error(fmt::format("{}: {}", during, status.ToString()));
-    }
-    return error_of(status);
+    return report_failure(options_, status, during);
 }
 
 void NodeStore::adopt(Handle* handle) {

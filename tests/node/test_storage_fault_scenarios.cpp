@@ -85,7 +85,7 @@ TEST_CASE("storage faults: a data directory refuses them with a one-line error")
     CHECK(run.result.trace_events == 0);
 }
 
-TEST_CASE("storage faults: the planted unlogged-sliver-writes bug fails only under power loss") {
+TEST_CASE("storage faults: the planted unlogged-sliver-writes bug survives process crashes") {
     ScenarioRunOptions options;
     options.seed = 1;
     REQUIRE(options.old.set("unlogged-sliver-writes"));
@@ -105,19 +105,46 @@ TEST_CASE("storage faults: the planted unlogged-sliver-writes bug fails only und
     CHECK(clean.result.passed());
 }
 
-TEST_CASE("storage faults: unbounded mode checks safety only, bounded keeps the budget") {
+TEST_CASE("storage faults: unbounded mode does not fail a run on liveness") {
+    // A script whose wait can never be met: a liveness failure, unless the mode is unbounded
+    // (a cluster may then really lose blobs: safety checks only).
+    ScenarioSpec never{
+        .name = "never-converges",
+        .description = "waits for what never happens",
+        .mirrors = "test",
+        .params = {ParamSpec::choice("storage-faults", "bounded", storage_fault_mode_names(),
+                                     "mode")},
+        .catches = {},
+        .fixed_by = {},
+        .build = [](const Params&, sim::Rng&, ClusterConfig& config) { simtest_cluster(config); },
+        .script =
+            [](Scenario& s) {
+                s.wait_until("never", sim::Duration::seconds(5), [] { return false; });
+            }};
     ScenarioRunOptions options;
-    options.seed = 11;
-    options.sets = {"epochs=4", "storage-faults=unbounded"};
     std::string error;
-    const ScenarioResult unbounded = run_scenario(*find_scenario("swarm"), options, error);
+    const ScenarioResult bounded = run_scenario(never, options, error);
+    REQUIRE(error.empty());
+    CHECK(bounded.result.failure == sim::FailureClass::liveness);
+    options.sets = {"storage-faults=unbounded"};
+    const ScenarioResult unbounded = run_scenario(never, options, error);
     REQUIRE(error.empty());
     INFO(unbounded.result.message);
-    CHECK(unbounded.result.failure != sim::FailureClass::liveness);
+    CHECK(unbounded.result.passed());
+}
+
+TEST_CASE("storage faults: swarm with storage-faults=off draws none of them") {
+    ScenarioRunOptions options;
+    options.seed = 11;
     options.sets = {"epochs=4", "storage-faults=off"};
+    std::string error;
     const ScenarioResult off = run_scenario(*find_scenario("swarm"), options, error);
+    REQUIRE(error.empty());
     CHECK(off.reported.count("power_losses") == 0);
     CHECK(off.reported.count("mix_storage") == 0);
+    options.sets = {"epochs=4"};
+    const ScenarioResult bounded = run_scenario(*find_scenario("swarm"), options, error);
+    CHECK(bounded.reported.count("mix_storage") == 1);
 }
 
 TEST_CASE("storage faults: the data-loss budget holds at most f shards' worth of nodes per epoch") {
