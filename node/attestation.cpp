@@ -1,4 +1,5 @@
 #include "node/attestation.h"
+#include "node/sites.h"
 
 #include <exception>
 #include <string_view>
@@ -40,7 +41,7 @@ AttestationToken Attester::claim(Epoch epoch, const char* component, bool resume
     // `floe sweep --explain` re-run the seed with HEAD's rules.
     const bool all_active = all_owned_shards_active(epoch);
     if (!all_active) {
-        (void)rt_.fail_point("walrus_false_sync_done_attested");
+        FLOE_REACHABLE(rt_, site::walrus_false_sync_done_attested);
     }
     FLOE_ASSERT(all_active,
                 "node {}: {} attests epoch {} while a shard it owns is not Active (false "

@@ -1,5 +1,7 @@
 #include "node/behaviours.h"
 
+#include "node/sites.h"
+
 namespace walrus {
 
 const std::vector<BehaviourInfo>& behaviour_switches() {
@@ -23,35 +25,35 @@ const std::vector<BehaviourInfo>& behaviour_switches() {
         {"clear-checkpoint-on-catch-up-exit", new_behaviour, &B::clear_checkpoint_on_catch_up_exit,
          "fix of finding F1 (#3407): leaving catch-up clears the recovery checkpoint, whose "
          "blobs certified since were skipped by the catch-up's event replay",
-         "walrus_finding_f1_checkpoint_across_catch_up"},
+         &site::walrus_finding_f1_checkpoint_across_catch_up},
         {"resync-regained-active-shards", new_behaviour, &B::resync_regained_active_shards,
          "fix of finding F2: a gained shard found Active locally (kept since the node left the "
          "committee through catch-up) is synced again, not taken as synced",
-         "walrus_finding_f2_regained_shard_active"},
+         &site::walrus_finding_f2_regained_shard_active},
         {"head-attestation-rules", new_behaviour, &B::head_attestation_rules,
          "HEAD's attestation owner plus a WAL-1271 guard: no finisher attestation while a shard "
          "sync runs or an owned shard is not Active; the shard-sync task attests the current "
          "epoch (#3464: the finisher attests whenever no shard was gained)",
-         "walrus_false_sync_done_attested"},
+         &site::walrus_false_sync_done_attested},
         {"record-shard-sync-before-finisher", new_behaviour, &B::record_shard_sync_before_finisher,
          "gained shards are recorded ActiveSync before the finisher may complete the epoch "
          "change (#3464 records them in the launcher task, possibly after)",
-         "walrus_finding_f4_gained_shard_without_sync_status"},
+         &site::walrus_finding_f4_gained_shard_without_sync_status},
         {"active-shard-sync-is-success", new_behaviour, &B::active_shard_sync_is_success,
          "a shard sync finding its shard Active succeeds (#3464 asserts, WAL-903)",
-         "walrus_panic_active_shard_sync"},
+         &site::walrus_panic_active_shard_sync},
         {"blob-sync-skips-missing-shards", new_behaviour, &B::blob_sync_skips_missing_shards,
          "a blob sync skips owned shards not created locally yet (#3464 panics)",
-         "walrus_panic_blob_sync_missing_shard"},
+         &site::walrus_panic_blob_sync_missing_shard},
         {"any-epoch-shard-assignment", new_behaviour, &B::any_epoch_shard_assignment,
          "shard assignment is known at any epoch (#3464's owned_shards_at_epoch knows the "
          "committee epoch and the one before; a blob sync asking for another panics)",
-         "walrus_panic_unknown_shard_assignment_epoch"},
+         &site::walrus_panic_unknown_shard_assignment_epoch},
         {"retire-inconsistency-filing", new_behaviour, &B::retire_inconsistency_filing,
          "fix of the suspected finding F7: shard recovery gives up an inconsistency proof's "
          "certificate once the blob is retired (#3464's handle_inconsistency asks forever, and "
          "nodes that dropped an invalid or expired blob cannot sign)",
-         "walrus_finding_f7_certificate_for_retired_blob"},
+         &site::walrus_finding_f7_certificate_for_retired_blob},
         {"checkpoint-every-n-settled", new_behaviour, &B::checkpoint_every_n_settled,
          "the #3407 checkpoint is persisted every N settled blobs and Skipped blobs stay "
          "blockers (#3407: when the settled prefix advanced by N, Skipped blobs dropped)"},

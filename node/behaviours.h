@@ -14,6 +14,10 @@
 
 namespace walrus {
 
+namespace site {
+struct Site;
+}
+
 struct Behaviours {
     // --- old behaviours ---
     // Before #3407: no checkpoint; every (re)start of recovery scans from the first blob id and
@@ -87,9 +91,9 @@ struct BehaviourInfo {
     BehaviourKind kind;
     bool Behaviours::*member;
     const char* description;
-    // New behaviours: the fail point the model hits where the finding's condition arises, so a
+    // New behaviours: the probe the model reaches where the finding's condition arises, so a
     // failed seed that reached it can be re-run with the fix (`floe sweep --explain`).
-    const char* condition = nullptr;
+    const site::Site* condition = nullptr;
 };
 const std::vector<BehaviourInfo>& behaviour_switches();
 // The kind of the switch called `name`; nullopt if there is none.

@@ -2,6 +2,7 @@
 
 #include "node/must.h"
 #include "node/overloaded.h"
+#include "node/sites.h"
 #include "node/walrus_panic.h"
 
 namespace walrus {
@@ -82,16 +83,17 @@ void BlobEvents::process_in_worker(const ChainEvent& event, EventHandle handle) 
 // owned_shards_at_epoch, which errs outside {committee epoch, committee epoch - 1}; the worker
 // then stops and the node shuts down (any-epoch-shard-assignment: floe reads any committee).
 void BlobEvents::process_certified(const BlobCertified& certified, EventHandle handle) {
-    const bool skip = rt_.fail_point("skip_non_extension_certified_event_triggered_blob_sync") ==
-                          sim::FailPointOutcome::inject_error &&
-                      !certified.is_extension;
+    const bool skip =
+        rt_.fail_point(site::skip_non_extension_certified_event_triggered_blob_sync) ==
+            sim::FailPointOutcome::inject_error &&
+        !certified.is_extension;
     const std::optional<Epoch> event_epoch = committees_.event_epoch();
     const auto info = storage_.blob_info(certified.blob_id);
     const bool wanted = !skip && info.has_value() &&
                         info->is_certified(committees_.current_committee_epoch()) &&
                         !storage_.status().is_catching_up();
     if (wanted && event_epoch.has_value() && !committees_.shard_assignment_known(*event_epoch)) {
-        (void)rt_.fail_point("walrus_panic_unknown_shard_assignment_epoch");
+        FLOE_REACHABLE(rt_, site::walrus_panic_unknown_shard_assignment_epoch);
         WALRUS_PANIC("blob_event_processor.rs process_blob_certified_event",
                      "unknown epoch {} when checking shard assignment (committee epoch {})",
                      *event_epoch, committees_.current_committee_epoch());
@@ -102,7 +104,7 @@ void BlobEvents::process_certified(const BlobCertified& certified, EventHandle h
         handle.complete();
         return;
     }
-    (void)rt_.fail_point_async("fail_point_process_blob_certified_event");  // §11: jitter
+    (void)rt_.fail_point_async(site::fail_point_process_blob_certified_event);  // §11: jitter
     watch_event_sync(
         certified.blob_id,
         blob_sync_.start_sync(certified.blob_id, certified.certified_epoch, std::move(handle)));

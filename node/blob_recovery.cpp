@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "node/must.h"
+#include "node/sites.h"
 #include "node/walrus_panic.h"
 
 namespace walrus {
@@ -96,6 +97,7 @@ void BlobRecovery::synchronize_blob(const BlobId& blob, Epoch certified_epoch,
         if (outcome.proof.has_value()) {
             // sync_inconsistency_proof: the blob is invalid; the sync ends (Success) once the
             // chain took the certificate, and the InvalidBlobId event drops its data.
+            FLOE_REACHABLE(rt_, site::blob_sync_found_inconsistency);
             file_inconsistency_proof(*outcome.proof);
             ++blob_sync_inconsistency_proofs_;
             return;
@@ -103,6 +105,7 @@ void BlobRecovery::synchronize_blob(const BlobId& blob, Epoch certified_epoch,
         if (!outcome.shard_removed) {
             return;
         }
+        FLOE_REACHABLE(rt_, site::blob_sync_shard_removed_retry);
         rt_.sleep(context_.config.blob_sync_db_error_retry);  // §6.4 step 3: then recompute
     }
 }
@@ -126,7 +129,7 @@ BlobRecovery::PairOutcome BlobRecovery::recover_pair(const BlobMetadata& metadat
                                                      Epoch pass_epoch, Epoch certified_epoch) {
     const BlobId& blob = metadata.blob_id;
     if (!storage_.has_shard(shard) && !context_.config.old.blob_sync_skips_missing_shards) {
-        (void)rt_.fail_point("walrus_panic_blob_sync_missing_shard");
+        FLOE_REACHABLE(rt_, site::walrus_panic_blob_sync_missing_shard);
         WALRUS_PANIC("blob_sync.rs recover_sliver",
                      "node {}: shard {} is managed by this node (owned at event epoch {}) but has "
                      "no storage; blob {}",
@@ -149,7 +152,7 @@ BlobRecovery::PairOutcome BlobRecovery::recover_pair(const BlobMetadata& metadat
                 if (const auto* proof = std::get_if<InconsistencyProof>(&recovered)) {
                     return PairOutcome{false, *proof};
                 }
-                (void)rt_.fail_point_async("fail_point_recover_sliver_before_put_sliver");
+                (void)rt_.fail_point_async(site::fail_point_recover_sliver_before_put_sliver);
                 check_blob_sync_target(metadata.blob_id, shard, pass_epoch);
                 auto put =
                     storage_.put_sliver(shard, metadata.blob_id, std::get<Sliver>(recovered));

@@ -1,4 +1,5 @@
 #include "node/blob_sync.h"
+#include "node/sites.h"
 
 #include <fmt/format.h>
 
@@ -112,12 +113,13 @@ void BlobSyncHandler::run_sync(const BlobId& blob, Epoch certified_epoch, SyncGu
                                  has_event_handle(blob, guard.generation) ? "" : " recovery"));
     // Race fix #2216: a sync dispatched just before entering catch-up must not run.
     if (env_.node_status().kind == NodeStatus::Kind::recovery_catch_up) {
+        FLOE_REACHABLE(rt_, site::blob_sync_skipped_in_catch_up);
         guard.finished = true;
         finish(blob, guard.generation, SyncOutcome::skipped);
         return;
     }
     if (!has_event_handle(blob, guard.generation) &&
-        rt_.fail_point("fail_point_recovery_blob_sync_cancelled") ==
+        rt_.fail_point(site::fail_point_recovery_blob_sync_cancelled) ==
             sim::FailPointOutcome::inject_error) {
         // floe's fault, on syncs started by node recovery only (no event handle): the sync ends
         // Cancelled while its blob is still certified and unstored, the case PR #3407 retries.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "node/sites.h"
 #include "node/walrus_panic.h"
 
 namespace walrus {
@@ -45,7 +46,7 @@ bool CommitteeService::shard_assignment_known(Epoch epoch) {
 // be found at the certified epoch"): why a node two epochs behind must cancel its syncs.
 std::vector<ShardIndex> CommitteeService::shards_for_blob_sync(Epoch event_epoch) {
     if (!shard_assignment_known(event_epoch)) {
-        (void)rt_.fail_point("walrus_panic_unknown_shard_assignment_epoch");
+        FLOE_REACHABLE(rt_, site::walrus_panic_unknown_shard_assignment_epoch);
         WALRUS_PANIC("blob_sync.rs recover_blob_slivers",
                      "node {}: shard assignment must be found at epoch {} (committee epoch {})",
                      context_.index, event_epoch, current_committee_epoch());

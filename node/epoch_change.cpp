@@ -5,6 +5,7 @@
 
 #include "node/backoff.h"
 #include "node/must.h"
+#include "node/sites.h"
 
 namespace walrus {
 
@@ -40,13 +41,20 @@ bool is_catch_up_route(EpochChangeRoute route) {
     return route != EpochChangeRoute::in_sync;
 }
 
-// floe's counters of the three catch-up exits (scenarios check which one a run took).
-const char* catch_up_exit_fail_point(EpochChangePath path) {
+// The three catch-up exits (scenarios check which one a run took). Leaving the committee is a
+// fail point (a scenario stakes the node back in there); the two others are probes.
+void mark_catch_up_exit(sim::Runtime& rt, EpochChangePath path) {
     switch (path) {
-        case EpochChangePath::leave_committee: return "catch_up_exit_not_member";
-        case EpochChangePath::join_as_new_member: return "catch_up_exit_new_member";
-        case EpochChangePath::recover_continuing_member: return "catch_up_exit_continuing_member";
-        default: return nullptr;
+        case EpochChangePath::leave_committee:
+            (void)rt.fail_point(site::catch_up_exit_not_member);
+            return;
+        case EpochChangePath::join_as_new_member:
+            FLOE_REACHABLE(rt, site::catch_up_exit_new_member);
+            return;
+        case EpochChangePath::recover_continuing_member:
+            FLOE_REACHABLE(rt, site::catch_up_exit_continuing_member);
+            return;
+        default: return;
     }
 }
 
@@ -260,7 +268,7 @@ EpochChange::EpochChange(sim::Runtime& rt, const NodeContext& context, const Par
 // finish at once.
 void EpochChange::process_epoch_change_start(const ChainEvent& event, Epoch epoch,
                                              EventHandle handle) {
-    (void)rt_.fail_point_async("epoch_change_start_entry");
+    (void)rt_.fail_point_async(site::epoch_change_start_entry);
     FLOE_ASSERT(epoch != 0, "EpochChangeStart(0)");
     parts_.attester.begin_round(epoch);  // invariant 4: a new attestation round for `epoch`
     if (finisher_.has_value()) {
@@ -308,7 +316,7 @@ void EpochChange::apply_route(EpochChangeRoute route, Epoch epoch) {
     switch (route) {
         case EpochChangeRoute::catch_up: return;
         case EpochChangeRoute::enter_recovery_and_catch_up:
-            (void)rt_.fail_point("fail-point-enter-recovery-mode");
+            FLOE_REACHABLE(rt_, site::fail_point_enter_recovery_mode);
             enter_recovery_mode();
             return;
         case EpochChangeRoute::in_sync:
@@ -356,14 +364,12 @@ void EpochChange::apply_status(const StatusPlan& plan, Epoch epoch) {
     if (plan.begin_committee_change) {
         committees_.begin_committee_change(epoch);
     }
-    if (const char* exit = catch_up_exit_fail_point(plan.path); exit != nullptr) {
-        (void)rt_.fail_point(exit);
-    }
+    mark_catch_up_exit(rt_, plan.path);
     if (plan.set_standby) {
         must(storage_.set_status(NodeStatus::standby()), "status");  // T4 / T11
     }
     if (plan.checkpoint_outlived_catch_up) {
-        (void)rt_.fail_point("walrus_finding_f1_checkpoint_across_catch_up");
+        FLOE_REACHABLE(rt_, site::walrus_finding_f1_checkpoint_across_catch_up);
     }
     if (plan.clear_recovery_checkpoint) {
         must(storage_.clear_recovery_progress(), "clear recovery checkpoint");
@@ -372,7 +378,7 @@ void EpochChange::apply_status(const StatusPlan& plan, Epoch epoch) {
         must(storage_.set_status(NodeStatus::recovery_in_progress(epoch)), "status");  // T6 / T7
     }
     if (plan.path == EpochChangePath::while_recovering) {
-        (void)rt_.fail_point("fail_point_shard_changes_in_new_epoch_while_recovering");
+        FLOE_REACHABLE(rt_, site::fail_point_shard_changes_in_new_epoch_while_recovering);
     }
 }
 
@@ -423,7 +429,7 @@ void EpochChange::create_new_shards_and_start_sync(const ShardPlan& plan) {
     std::vector<ShardIndex> gained;
     for (const GainedShard& shard : plan.gained) {
         if (shard.regained_active) {
-            (void)rt_.fail_point("walrus_finding_f2_regained_shard_active");
+            FLOE_REACHABLE(rt_, site::walrus_finding_f2_regained_shard_active);
         }
         if (shard.record_sync_start) {
             must(storage_.start_shard_sync(shard.shard), "record_start_shard_sync");
@@ -460,7 +466,7 @@ void EpochChange::start_finisher(EventHandle handle, Epoch epoch, FinisherPlan p
     const Epoch committee_epoch = committees_.current_committee_epoch();
     finisher_ = rt_.spawn("epoch-change-finisher", [this, shared_handle, epoch, committee_epoch,
                                                     plan = std::move(plan)] {
-        (void)rt_.fail_point_async("blocking_finishing_epoch_change_start");
+        (void)rt_.fail_point_async(site::blocking_finishing_epoch_change_start);
         if (!plan.ongoing_shard_sync && plan.member && committee_epoch == epoch &&
             finisher_may_attest(epoch)) {
             // Submitted before the event completes (§7.7): once the cursor passes
@@ -496,7 +502,7 @@ bool EpochChange::finisher_may_attest(Epoch epoch) {
 void EpochChange::note_unrecorded_gained_shards(const std::vector<ShardIndex>& gained) {
     for (ShardIndex shard : gained) {
         if (storage_.has_shard(shard) && storage_.shard_status(shard) == ShardStatus::none) {
-            (void)rt_.fail_point("walrus_finding_f4_gained_shard_without_sync_status");
+            FLOE_REACHABLE(rt_, site::walrus_finding_f4_gained_shard_without_sync_status);
             return;
         }
     }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "node/sites.h"
 #include "sim/rng.h"
 
 namespace walrus {
@@ -62,7 +63,7 @@ void GarbageCollector::expire_objects(Epoch epoch) {
     for (size_t begin = 0; begin < expired.size(); begin += batch_size) {
         const size_t end = std::min(expired.size(), begin + batch_size);
         for (size_t i = begin; i < end; ++i) {
-            (void)rt_.fail_point("gc_process_expired_blob_objects");
+            (void)rt_.fail_point(site::gc_process_expired_blob_objects);
         }
         must(storage_.expire_objects({expired.begin() + static_cast<std::ptrdiff_t>(begin),
                                       expired.begin() + static_cast<std::ptrdiff_t>(end)}),
@@ -93,6 +94,8 @@ sim::Instant GarbageCollector::data_deletion_time(Epoch epoch, sim::Instant epoc
 // first; its epoch is subsumed by this one (everything deletable then still is, unless
 // registered again).
 void GarbageCollector::start_data_deletion(Epoch epoch, sim::Instant at) {
+    FLOE_SOMETIMES(rt_, site::gc_phase2_aborted_by_next_epoch,
+                   data_deletion_.has_value() && !data_deletion_->is_finished());
     if (data_deletion_.has_value()) {
         data_deletion_->abort();
         (void)data_deletion_->join();
@@ -100,11 +103,11 @@ void GarbageCollector::start_data_deletion(Epoch epoch, sim::Instant at) {
     }
     data_deletion_ = rt_.spawn(fmt::format("gc-data-deletion e{}", epoch), [this, epoch, at] {
         rt_.sleep_until(std::max(at, rt_.now()));
-        (void)rt_.fail_point_async("data_deletion_start");
+        (void)rt_.fail_point_async(site::data_deletion_start);
         if (!delete_expired_blob_data(epoch)) {
             return;
         }
-        (void)rt_.fail_point("gc_set_last_completed_epoch");
+        (void)rt_.fail_point(site::gc_set_last_completed_epoch);
         must(storage_.set_gc_last_completed_epoch(epoch), "record the completed epoch");
         rt_.mark(fmt::format("gc: epoch {} phase 2 completed", epoch));
     });
@@ -115,6 +118,7 @@ void GarbageCollector::start_data_deletion(Epoch epoch, sim::Instant at) {
 // (and an abort) get in between batches.
 bool GarbageCollector::delete_expired_blob_data(Epoch epoch) {
     if (!storage_.status().is_active()) {
+        FLOE_REACHABLE(rt_, site::gc_phase2_skipped_not_active);
         return false;
     }
     const std::vector<ShardIndex> shards = storage_.gc_shards();
@@ -125,7 +129,7 @@ bool GarbageCollector::delete_expired_blob_data(Epoch epoch) {
         if (i > 0 && i % batch_size == 0) {
             rt_.yield();
         }
-        (void)rt_.fail_point("gc_delete_expired_blob_data");
+        (void)rt_.fail_point(site::gc_delete_expired_blob_data);
         const auto& [blob, info] = blobs[i];
         if (!info.can_data_be_deleted(epoch)) {
             continue;

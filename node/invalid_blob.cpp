@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "node/backoff.h"
+#include "node/sites.h"
 
 namespace walrus {
 
@@ -134,11 +135,12 @@ bool InvalidBlobFiler::file(const InconsistencyProof& proof, const std::function
                 rt.mark(fmt::format("invalidated blob {}", proof.blob.short_hex()));
                 return true;
             }
+            FLOE_REACHABLE(rt, site::invalid_blob_certificate_refused);
             signers.clear();  // refused (the chain moved on): a new certificate
             continue;
         }
         if (retired()) {
-            (void)rt.fail_point("walrus_finding_f7_certificate_for_retired_blob");
+            FLOE_REACHABLE(rt, site::walrus_finding_f7_certificate_for_retired_blob);
             if (give_up_when_retired) {
                 rt.mark(fmt::format("inconsistency proof of retired blob {} given up",
                                     proof.blob.short_hex()));

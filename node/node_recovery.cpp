@@ -4,6 +4,7 @@
 
 #include "node/backoff.h"
 #include "node/recovery_cursor.h"
+#include "node/sites.h"
 
 namespace walrus {
 
@@ -88,6 +89,8 @@ bool NodeRecoveryHandler::is_running() const {
 }
 
 void NodeRecoveryHandler::start_node_recovery(Epoch epoch) {
+    // A recovery still running when an epoch change starts the next one (§7.6, #3464).
+    FLOE_SOMETIMES(rt_, site::recovery_restarted_by_epoch_change, is_running());
     if (task_.has_value()) {
         task_->abort();
         (void)task_->join();  // §9.1 step 1: the old task is gone before the new one starts
@@ -102,6 +105,7 @@ void NodeRecoveryHandler::start_node_recovery(Epoch epoch) {
 void NodeRecoveryHandler::restart_recovery() {
     const NodeStatus status = storage_.status();
     if (status.is_recovering()) {
+        FLOE_REACHABLE(rt_, site::recovery_resumed_at_startup);
         start_node_recovery(status.recovery_epoch);
         task_resumed_at_startup_ = true;
     }
@@ -109,8 +113,8 @@ void NodeRecoveryHandler::restart_recovery() {
 
 void NodeRecoveryHandler::run(Epoch epoch) {
     const sim::TraceSpan span = rt_.span("recovery", fmt::format("epoch={}", epoch));
-    env_.wait_for_event_epoch();                              // §9.1 step a
-    (void)rt_.fail_point_async("start_node_recovery_entry");  // §11: tests delay or hold it
+    env_.wait_for_event_epoch();                                  // §9.1 step a
+    (void)rt_.fail_point_async(site::start_node_recovery_entry);  // §11: tests delay or hold it
     if (old_.rescan_recovery) {
         rescan_passes(epoch);
     } else if (!checkpointed_pass(epoch)) {
@@ -136,7 +140,7 @@ bool NodeRecoveryHandler::wait_until_ready_to_scan() {
             return true;
         }
         ++stats_.readiness_waits;
-        (void)rt_.fail_point("node_recovery_shard_not_ready");  // floe: counts readiness waits
+        FLOE_REACHABLE(rt_, site::node_recovery_shard_not_ready);  // floe: counts readiness waits
         rt_.sleep(backoff.next(rt_.rng("recovery-readiness")));
     }
 }
@@ -189,14 +193,14 @@ bool NodeRecoveryHandler::checkpointed_pass(Epoch epoch) {
         case ResumeDecision::Kind::start_fresh: break;
         case ResumeDecision::Kind::discard_and_start_fresh:
             ++stats_.checkpoints_discarded;
-            (void)rt_.fail_point("node_recovery_checkpoint_discarded");  // floe: counts discards
+            FLOE_REACHABLE(rt_, site::node_recovery_checkpoint_discarded);  // floe: counts discards
             FLOE_ASSERT(storage_.clear_recovery_progress().ok(), "clear recovery checkpoint");
             break;
         case ResumeDecision::Kind::resume:
             // Invariant 20, where the checkpoint is used: it was written for these shards.
             FLOE_ASSERT(storage_.recovery_progress()->owned_shards == owned,
                         "recovery resumes a checkpoint written for other shards (invariant 20)");
-            (void)rt_.fail_point("fail_point_node_recovery_resumed_from_checkpoint");
+            FLOE_REACHABLE(rt_, site::fail_point_node_recovery_resumed_from_checkpoint);
             ++stats_.resumed;
             check_checkpoint_sound(epoch, owned, decision.resume_after);
             bound = BlobBound::excluded(decision.resume_after);
@@ -216,7 +220,7 @@ bool NodeRecoveryHandler::checkpointed_pass(Epoch epoch) {
             storage_.set_recovery_progress(NodeRecoveryProgress{epoch, owned, *checkpoint}).ok(),
             "persist recovery checkpoint");
         ++stats_.checkpoints_persisted;
-        (void)rt_.fail_point("node_recovery_checkpoint_persisted");  // floe: a power-loss site
+        (void)rt_.fail_point(site::node_recovery_checkpoint_persisted);  // floe: a power-loss site
     };
     Pass pass(rt_);
     auto launch = [&](const BlobId& blob, const BlobInfo& info) {
@@ -227,7 +231,7 @@ bool NodeRecoveryHandler::checkpointed_pass(Epoch epoch) {
         cursor.start(blob);
         ++stats_.syncs_started;
         pass.watch(blob, blob_sync_.start_sync(blob, *info.initial_certified_epoch, std::nullopt));
-        (void)rt_.fail_point("fail_point_node_recovery_start_sync");  // §11, after start_sync
+        (void)rt_.fail_point(site::fail_point_node_recovery_start_sync);  // §11, after start_sync
     };
     bool aborted = false;
     // Invariant 21, checked as the pass goes against the cursor's own schedule: each blob's
@@ -254,12 +258,15 @@ bool NodeRecoveryHandler::checkpointed_pass(Epoch epoch) {
                 if (auto due = cursor.cancelled(result.blob, still_needed(result.blob, owned_list),
                                                 rt_.now())) {
                     check_backoff(result.blob, *due - rt_.now());
+                    FLOE_SOMETIMES(rt_, site::recovery_retry_at_backoff_cap,
+                                   *due - rt_.now() == config_.retry_backoff_max);
                     record_retry(result.blob, *due - rt_.now());
                 } else {
                     last_delay.erase(result.blob);
                 }
                 break;
             case SyncOutcome::skipped:
+                FLOE_REACHABLE(rt_, site::recovery_pass_aborted_by_skipped_sync);
                 cursor.abandon(result.blob);
                 aborted = true;  // the node went to RecoveryCatchUp
                 break;
@@ -297,7 +304,7 @@ bool NodeRecoveryHandler::checkpointed_pass(Epoch epoch) {
                 break;
             }
             ++stats_.blobs_scanned;
-            (void)rt_.fail_point("node_recovery_scan_blob");  // floe: counts scanned blobs
+            FLOE_REACHABLE(rt_, site::node_recovery_scan_blob);  // floe: counts scanned blobs
             cursor.scanned(next->first);
             if (!still_needed(next->first, owned_list)) {
                 cursor.settle(next->first);
@@ -318,6 +325,7 @@ bool NodeRecoveryHandler::checkpointed_pass(Epoch epoch) {
             handle(*result);
         }
         if (storage_.status().is_catching_up()) {  // step g
+            FLOE_REACHABLE(rt_, site::recovery_pass_overtaken_by_catch_up);
             aborted = true;
         }
     }
@@ -376,7 +384,7 @@ void NodeRecoveryHandler::rescan_passes(Epoch epoch) {
         auto blobs = storage_.certified_before_epoch(epoch, BlobBound::unbounded());
         while (auto next = blobs.next()) {
             ++stats_.blobs_scanned;
-            (void)rt_.fail_point("node_recovery_scan_blob");
+            FLOE_REACHABLE(rt_, site::node_recovery_scan_blob);
             const std::vector<ShardIndex> owned = env_.owned_shards_at_latest();
             if (!still_needed(next->first, owned)) {
                 continue;
@@ -393,7 +401,7 @@ void NodeRecoveryHandler::rescan_passes(Epoch epoch) {
             ++stats_.syncs_started;
             pass.watch(next->first, blob_sync_.start_sync(
                                         next->first, *info->initial_certified_epoch, std::nullopt));
-            (void)rt_.fail_point("fail_point_node_recovery_start_sync");
+            (void)rt_.fail_point(site::fail_point_node_recovery_start_sync);
         }
         if (!has_more) {
             return;
@@ -415,6 +423,7 @@ void NodeRecoveryHandler::complete(Epoch epoch) {
                 epoch, target_);
     const NodeStatus status = storage_.status();
     if (!(status == NodeStatus::recovery_in_progress(epoch))) {
+        FLOE_REACHABLE(rt_, site::recovery_completion_preempted);
         return;  // a newer epoch change, a drop from the committee, or catch-up took over
     }
     FLOE_ASSERT(!shard_sync_.has_sync_in_progress(),

@@ -1,6 +1,7 @@
 #include "node/rpc_handlers.h"
 
 #include "node/invalid_blob.h"
+#include "node/sites.h"
 
 #include <algorithm>
 
@@ -21,7 +22,7 @@ void RpcHandlers::serve() {
     rt_.serve<GetMetadata, std::optional<BlobMetadata>>(
         method::get_metadata, [this](sim::HostId, GetMetadata request) {
             // §11 (retrieve_metadata): the node answers Unavailable.
-            if (rt_.fail_point("get_metadata_return_unavailable") ==
+            if (rt_.fail_point(site::get_metadata_return_unavailable) ==
                 sim::FailPointOutcome::inject_error) {
                 return std::optional<BlobMetadata>();
             }
@@ -140,18 +141,23 @@ SyncShardReply RpcHandlers::handle_sync_shard(const SyncShardRequest& request) {
     SyncShardReply reply;
     reply.server_epoch = committees_.current_committee_epoch();
     if (request.epoch != reply.server_epoch) {
+        // §8.4: the requester retries a source behind it and forces recovery from one ahead.
+        FLOE_SOMETIMES(rt_, site::sync_source_behind_requester, reply.server_epoch < request.epoch);
+        FLOE_SOMETIMES(rt_, site::sync_source_ahead_of_requester,
+                       reply.server_epoch > request.epoch);
         reply.error = SyncShardError::invalid_epoch;
         return reply;
     }
     const Committee& current = committees_.committee(request.epoch);
     const auto owned = current.shards_of(request.requester);
     if (std::find(owned.begin(), owned.end(), request.shard) == owned.end()) {
+        FLOE_REACHABLE(rt_, site::sync_request_unauthorized);
         reply.error = SyncShardError::unauthorized;  // #3420
         return reply;
     }
     // storage.rs handle_sync_shard_request, after the request was validated: an Internal error,
     // which the requester answers with direct recovery (handle_sync_error).
-    if (rt_.fail_point("fail_point_sync_shard_return_error") ==
+    if (rt_.fail_point(site::fail_point_sync_shard_return_error) ==
         sim::FailPointOutcome::inject_error) {
         reply.error = SyncShardError::injected;
         return reply;
@@ -164,7 +170,7 @@ SyncShardReply RpcHandlers::handle_sync_shard(const SyncShardRequest& request) {
         reply.error = SyncShardError::shard_not_assigned;
         return reply;
     }
-    if (rt_.fail_point("fail_point_sync_shard_return_empty") ==
+    if (rt_.fail_point(site::fail_point_sync_shard_return_empty) ==
         sim::FailPointOutcome::inject_error) {
         return reply;
     }

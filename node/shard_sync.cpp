@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "node/backoff.h"
+#include "node/sites.h"
 #include "node/walrus_panic.h"
 
 namespace walrus {
@@ -39,7 +40,7 @@ ShardSyncHandler::~ShardSyncHandler() {
 ShardSyncHandler::CountGuard::CountGuard(ShardSyncHandler& handler) : handler_(handler) {
     handler_.count_.send_modify([](size_t& count) { ++count; });
     try {
-        (void)handler_.rt_.fail_point("fail_point_shard_sync_task_started");
+        (void)handler_.rt_.fail_point(site::fail_point_shard_sync_task_started);
     } catch (...) {
         // A crash armed here unwinds out of the constructor, and a guard never constructed is
         // never destroyed: give its count back, or the dying handler finds a task outliving it.
@@ -54,7 +55,7 @@ ShardSyncHandler::CountGuard::~CountGuard() {
     handler_.count_.send_modify([](size_t& count) { --count; });
     if (std::uncaught_exceptions() == 0) {
         // Not while unwinding: a fail point armed with a crash would throw from a destructor.
-        (void)handler_.rt_.fail_point("fail_point_shard_sync_task_finished");
+        FLOE_REACHABLE(handler_.rt_, site::fail_point_shard_sync_task_finished);
     }
 }
 
@@ -128,16 +129,16 @@ void ShardSyncHandler::launcher(std::vector<ShardIndex> shards) {
 bool ShardSyncHandler::sync_all_metadata() {
     const Epoch epoch = committees_.current_committee_epoch();
     auto blobs = storage_.certified_before_epoch(epoch, BlobBound::unbounded());
-    if (rt_.fail_point("fail_point_shard_sync_recovery_metadata_error_before_fetch") ==
+    if (rt_.fail_point(site::fail_point_shard_sync_recovery_metadata_error_before_fetch) ==
         sim::FailPointOutcome::inject_error) {
         return false;
     }
-    (void)rt_.fail_point_async("fail_point_shard_sync_recovery_metadata_pause");
+    (void)rt_.fail_point_async(site::fail_point_shard_sync_recovery_metadata_pause);
     uint64_t scan_count = 0;
     while (auto next = blobs.next()) {
         ++scan_count;
-        if (const auto args =
-                rt_.fail_point_arg("fail_point_shard_sync_recovery_metadata_error_during_fetch");
+        if (const auto args = rt_.fail_point_arg(
+                site::fail_point_shard_sync_recovery_metadata_error_during_fetch);
             args.has_value() && (args->empty() || (*args)[0] == scan_count)) {
             return false;
         }
@@ -190,6 +191,8 @@ void ShardSyncHandler::per_shard_task(ShardIndex shard, Epoch epoch) {
             break;
         }
         if (result.outcome == Attempt::failed) {
+            FLOE_SOMETIMES(rt_, site::shard_sync_shard_removed_under_it,
+                           !storage_.has_shard(shard));
             if (!storage_.has_shard(shard)) {
                 in_progress_.erase(shard);  // removed meanwhile: nothing left to sync
             }
@@ -198,7 +201,7 @@ void ShardSyncHandler::per_shard_task(ShardIndex shard, Epoch epoch) {
         // sync_shard_impl (msim builds): the fail point turns any error into Success, "to
         // simulate a reboot": the entry leaves the map and the last one out attests, while
         // the shard stays ActiveSync/ActiveRecover until restart_syncs resumes it.
-        if (rt_.fail_point("fail_point_shard_sync_no_retry") ==
+        if (rt_.fail_point(site::fail_point_shard_sync_no_retry) ==
             sim::FailPointOutcome::inject_error) {
             ++stats_.no_retry_exits;
             break;
@@ -206,6 +209,7 @@ void ShardSyncHandler::per_shard_task(ShardIndex shard, Epoch epoch) {
         // handle_sync_error: a non-retryable error during direct recovery ends the sync for
         // good (Failed): its entry stays in the map and its shard keeps its status (§8.4).
         if (result.outcome == Attempt::retry_force_recovery && directly_recover) {
+            FLOE_REACHABLE(rt_, site::shard_sync_failed_for_good);
             ++stats_.terminal_failures;
             return;
         }
@@ -217,6 +221,11 @@ void ShardSyncHandler::per_shard_task(ShardIndex shard, Epoch epoch) {
         if (!directly_recover &&
             (result.outcome == Attempt::retry_force_recovery ||
              rt_.now() - last_progress > config_.retry_switch_to_recovery_interval)) {
+            // Forced by the reply, or no progress for retry_switch_to_recovery_interval (§8.4).
+            FLOE_SOMETIMES(rt_, site::shard_sync_forced_to_direct_recovery,
+                           result.outcome == Attempt::retry_force_recovery);
+            FLOE_SOMETIMES(rt_, site::shard_sync_direct_recovery_after_no_progress,
+                           result.outcome != Attempt::retry_force_recovery);
             directly_recover = true;
             ++stats_.direct_recoveries;
         }
@@ -240,7 +249,7 @@ void ShardSyncHandler::attest_if_last(Epoch epoch, ShardIndex shard) {
         if (status.is_catching_up()) {
             // #3464 checks only is_recovering(): a node still catching up attests, and node
             // recovery attests the same epoch again once it completes (finding F5).
-            (void)rt_.fail_point("walrus_false_sync_done_attested");
+            FLOE_REACHABLE(rt_, site::walrus_false_sync_done_attested);
         }
         attester_.attest(epoch, resumed_at_startup);
     } else if (!status.is_catching_up()) {
@@ -266,7 +275,7 @@ ShardSyncHandler::AttemptResult ShardSyncHandler::sync_shard_impl(ShardIndex sha
     // (docs/FINDINGS.md, class A).
     const auto resumed_from = storage_.sync_progress(shard);
     if (directly_recover) {
-        (void)rt_.fail_point("fail_point_direct_shard_sync_recovery");  // §11
+        (void)rt_.fail_point(site::fail_point_direct_shard_sync_recovery);  // §11
     }
     const ShardStatus status = storage_.shard_status(shard);
     if (status == ShardStatus::active && behaviours_.active_shard_sync_is_success) {
@@ -275,7 +284,7 @@ ShardSyncHandler::AttemptResult ShardSyncHandler::sync_shard_impl(ShardIndex sha
     }
     if (status != ShardStatus::active_sync && status != ShardStatus::active_recover &&
         status != ShardStatus::locked_to_move) {
-        (void)rt_.fail_point("walrus_panic_active_shard_sync");
+        FLOE_REACHABLE(rt_, site::walrus_panic_active_shard_sync);
         WALRUS_PANIC("storage/shard.rs start_sync_shard_before_epoch_impl, WAL-903",
                      "unexpected shard status at the beginning of a shard sync: shard {} is {}",
                      shard, shard_status_name(status));
@@ -287,7 +296,7 @@ ShardSyncHandler::AttemptResult ShardSyncHandler::sync_shard_impl(ShardIndex sha
         } else {
             const auto progress = storage_.sync_progress(shard);
             if (progress.has_value()) {
-                (void)rt_.fail_point("fail_point_shard_sync_resumed_from_progress");  // §8.6
+                FLOE_REACHABLE(rt_, site::fail_point_shard_sync_resumed_from_progress);  // §8.6
             }
             for (SliverType type : {SliverType::primary, SliverType::secondary}) {
                 if (progress.has_value() && progress->type > type) {
@@ -394,7 +403,7 @@ ShardSyncHandler::AttemptResult ShardSyncHandler::transfer_phase(ShardIndex shar
 // the point fails this batch, retryably. Args: {0 primary | 1 secondary, trigger_at, 0 | 1}.
 std::optional<ShardSyncHandler::Attempt> ShardSyncHandler::fetch_sliver_failure(
     SliverType type, uint64_t scan_count) {
-    const auto args = rt_.fail_point_arg("fail_point_fetch_sliver");
+    const auto args = rt_.fail_point_arg(site::fail_point_fetch_sliver);
     if (!args.has_value()) {
         return std::nullopt;
     }
@@ -445,7 +454,7 @@ ShardSyncHandler::PendingResult ShardSyncHandler::recover_pending(ShardIndex sha
             return PendingResult::done;
         }
         if (first_round) {
-            (void)rt_.fail_point("fail_point_shard_sync_recovery");  // §11
+            (void)rt_.fail_point(site::fail_point_shard_sync_recovery);  // §11
         }
         if (storage_.shard_status(shard) == ShardStatus::active_sync &&
             !storage_.set_shard_status(shard, ShardStatus::active_recover).ok()) {
@@ -453,7 +462,7 @@ ShardSyncHandler::PendingResult ShardSyncHandler::recover_pending(ShardIndex sha
         }
         // §11 (msim builds): "sync shard simulated sync failure after start recovery", an
         // Internal error: handle_sync_error forces direct recovery, or gives up if direct.
-        if (first_round && rt_.fail_point("fail_point_after_start_recovery") ==
+        if (first_round && rt_.fail_point(site::fail_point_after_start_recovery) ==
                                sim::FailPointOutcome::inject_error) {
             return PendingResult::injected_error;
         }
@@ -498,10 +507,10 @@ ShardSyncHandler::PendingOutcome ShardSyncHandler::recover_one_pending(ShardInde
     // §11 shard_recovery_skip_initial_blob_certification_check: recover without asking whether
     // the blob is still certified.
     const bool skip_certified_check =
-        rt_.fail_point("shard_recovery_skip_initial_blob_certification_check") ==
+        rt_.fail_point(site::shard_recovery_skip_initial_blob_certification_check) ==
         sim::FailPointOutcome::inject_error;
     if (!stored && info.has_value() && (skip_certified_check || info->is_certified(epoch))) {
-        (void)rt_.fail_point("fail_point_shard_sync_recover_blob");
+        (void)rt_.fail_point(site::fail_point_shard_sync_recover_blob);
         // recover_blob: the metadata and the sliver each under execute_with_retirement_check.
         const auto metadata = blob_recovery_.get_or_recover_metadata_unless_retired(
             blob, *info->initial_certified_epoch);
@@ -598,15 +607,17 @@ void ShardSyncHandler::restart_syncs() {
         if (status == ShardStatus::active_recover &&
             config_.restart_shard_sync_always_retry_transfer_first) {
             FLOE_ASSERT(storage_.set_shard_status(shard, ShardStatus::active_sync).ok(), "status");
+            FLOE_REACHABLE(rt_, site::shard_sync_recover_reset_to_transfer_at_restart);
             status = ShardStatus::active_sync;
         }
         if (status == ShardStatus::active_sync || status == ShardStatus::active_recover) {
+            FLOE_REACHABLE(rt_, site::shard_sync_resumed_at_startup);
             start_shard_sync_impl(shard);
             resumed_at_startup_.insert(shard);
         } else if (status == ShardStatus::none) {
             // A shard created for a gain whose sync start was never recorded (finding F4):
             // restart_syncs leaves it to the replayed EpochChangeStart, if any is replayed.
-            (void)rt_.fail_point("walrus_finding_f4_gained_shard_without_sync_status");
+            FLOE_REACHABLE(rt_, site::walrus_finding_f4_gained_shard_without_sync_status);
         }
     }
 }

@@ -3,6 +3,7 @@
 #include "node/chain/events.h"
 #include "node/must.h"
 #include "node/overloaded.h"
+#include "node/sites.h"
 
 namespace walrus {
 
@@ -12,6 +13,7 @@ void run_storage_node(sim::Runtime& rt, const NodeContext& context) {
     options.sync_writes = context.config.sync_writes;
     const sim::Duration restart_after = context.config.restart_after_exit;
     options.on_io_error = [&rt, restart_after](const std::string& what) {
+        FLOE_REACHABLE(rt, site::node_exits_on_io_error);
         rt.exit_process(fmt::format("database I/O error ({})", what), restart_after);
     };
     auto store = NodeStore::open(rt, *context.disk, options);
@@ -107,7 +109,7 @@ void StorageNode::event_loop() {
     // Replay everything after the persisted cursor; §11 storage_node_initial_cursor
     // (get_storage_node_cursor in msim builds) lets a test start elsewhere.
     EventIndex next = storage_.event_cursor();
-    if (const auto args = rt_.fail_point_arg("storage_node_initial_cursor");
+    if (const auto args = rt_.fail_point_arg(site::storage_node_initial_cursor);
         args.has_value() && !args->empty()) {
         next = (*args)[0];
         sequencer_ = EventSequencer(next);
@@ -121,9 +123,9 @@ void StorageNode::event_loop() {
         for (const ChainEvent& event : events) {
             FLOE_ASSERT(event.index == next, "event {} arrived while expecting {}", event.index,
                         next);
-            (void)rt_.fail_point("process-event-before");
+            (void)rt_.fail_point(site::process_event_before);
             process_event(event);
-            (void)rt_.fail_point("process-event-after");
+            (void)rt_.fail_point(site::process_event_after);
             ++next;
         }
     }
@@ -141,14 +143,14 @@ void StorageNode::complete_event(EventIndex index) {
     if (!sequencer_.complete(index)) {
         return;
     }
-    (void)rt_.fail_point("write-event-before");
+    (void)rt_.fail_point(site::write_event_before);
     must(storage_.set_event_cursor(sequencer_.cursor()), "persist event cursor");
-    (void)rt_.fail_point("write-event-after");
+    (void)rt_.fail_point(site::write_event_after);
 }
 
 void StorageNode::process_event(const ChainEvent& event) {
-    (void)rt_.fail_point("fail_point_process_event");         // §11: first crash of restart tests
-    (void)rt_.fail_point_async("before-process-event-impl");  // §11: slow event processing
+    (void)rt_.fail_point(site::fail_point_process_event);  // §11: first crash of restart tests
+    (void)rt_.fail_point_async(site::before_process_event_impl);  // §11: slow event processing
     EventHandle handle(event.index, &complete_fn_);
     // ContractEvent::event_epoch: a blob extension carries none (BlobEvent::event_epoch of
     // Certified{is_extension}), so the lag check and the startup event epoch wait for the next
@@ -190,12 +192,13 @@ void StorageNode::check_if_lagging(Epoch event_epoch) {
     // §11 event_processing_epoch_check (node.rs process_events): a test's epoch in place of the
     // first event's.
     Epoch epoch_at_start = event_epoch;
-    if (const auto args = rt_.fail_point_arg("event_processing_epoch_check");
+    if (const auto args = rt_.fail_point_arg(site::event_processing_epoch_check);
         args.has_value() && !args->empty()) {
         epoch_at_start = (*args)[0];
     }
     if (epoch_at_start + 1 < committees_.current_committee_epoch() &&
         !storage_.status().is_catching_up()) {
+        FLOE_REACHABLE(rt_, site::lag_check_sends_node_to_catch_up);
         epoch_change_.enter_recovery_mode();
     }
 }

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "node/blob_info.h"
+#include "node/sites.h"
 #include "scenarios/blob_truth.h"
 
 namespace floe::scenarios {
@@ -14,74 +15,20 @@ using namespace sim::time_literals;
 using walrus::BlobId;
 using walrus::BlobInfo;
 
-const std::vector<std::string> crash_node_fail_points = {
-    "batch-write-before",  "batch-write-after",  "put-cf-before",     "put-cf-after",
-    "delete-cf-before",    "delete-cf-after",    "create-cf-before",  "process-event-before",
-    "process-event-after", "write-event-before", "write-event-after",
-};
+using walrus::site::Kind;
+using walrus::site::Site;
 
-namespace {
-const std::vector<std::string> model_fail_points_without_conditions = {
-    "start_node_recovery_entry",
-    "fail_point_node_recovery_start_sync",
-    "fail_point_node_recovery_resumed_from_checkpoint",
-    "node_recovery_scan_blob",
-    "node_recovery_checkpoint_discarded",
-    "node_recovery_shard_not_ready",
-    "fail_point_shard_changes_in_new_epoch_while_recovering",
-    "fail-point-enter-recovery-mode",
-    "catch_up_exit_not_member",
-    "catch_up_exit_new_member",
-    "catch_up_exit_continuing_member",
-    "fail_point_recovery_blob_sync_cancelled",
-    "fail_point_process_event",
-    "fail_point_process_blob_certified_event",
-    "before-process-event-impl",
-    "epoch_change_start_entry",
-    "blocking_finishing_epoch_change_start",
-    "fail_point_shard_sync_task_started",
-    "fail_point_shard_sync_task_finished",
-    "fail_point_shard_sync_no_retry",
-    "fail_point_shard_sync_resumed_from_progress",
-    "fail_point_shard_sync_recover_blob",
-    "fail_point_direct_shard_sync_recovery",
-    "fail_point_sync_shard_return_error",
-    "fail_point_sync_shard_return_empty",
-    "fail_point_fetch_sliver",
-    "fail_point_shard_sync_recovery",
-    "fail_point_after_start_recovery",
-    "fail_point_recover_sliver_before_put_sliver",
-    "skip_non_extension_certified_event_triggered_blob_sync",
-    "shard_recovery_skip_initial_blob_certification_check",
-    "fail_point_shard_sync_recovery_metadata_error_before_fetch",
-    "fail_point_shard_sync_recovery_metadata_error_during_fetch",
-    "fail_point_shard_sync_recovery_metadata_pause",
-    "get_metadata_return_unavailable",
-    "storage_node_initial_cursor",
-    "event_processing_epoch_check",
-    // floe's own, around each column family a shard removal drops (node/store/node_store.cpp).
-    "drop-cf-before",
-    "drop-cf-after",
-    // floe's own: node recovery persisted its checkpoint (a power-loss site, issue 16).
-    "node_recovery_checkpoint_persisted",
-};
+// All three lists come from the catalog (node/sites.def), in its order.
+const std::vector<std::string> crash_node_fail_points =
+    walrus::site::names_where([](const Site& site) { return site.kind == Kind::crash_point; });
 
-// The conditions of the --new-behaviour switches (node/behaviours.cpp): where a Walrus finding's
-// precondition arises, or just before a Walrus panic. A seed that fails after reaching one is a
-// candidate for that finding; `floe sweep --explain` re-runs it with the fix to tell.
-std::vector<std::string> with_behaviour_conditions(std::vector<std::string> names) {
-    for (const walrus::BehaviourInfo& info : walrus::behaviour_switches()) {
-        if (info.condition != nullptr) {
-            names.emplace_back(info.condition);
-        }
-    }
-    return names;
-}
+const std::vector<std::string> model_fail_points = walrus::site::names_where([](const Site& site) {
+    return site.kind != Kind::crash_point && site.kind != Kind::fs_fault &&
+           site.kind != Kind::probe;
+});
 
-}  // namespace
-
-const std::vector<std::string> model_fail_points =
-    with_behaviour_conditions(model_fail_points_without_conditions);
+const std::vector<std::string> model_probes =
+    walrus::site::names_where([](const Site& site) { return site.kind == Kind::probe; });
 
 // As Walrus's own shard-sync unit tests do it (node.rs, sync_shard_shard_recovery_restart):
 // the first transfer batch fails non-retryably, so the sync switches to direct recovery, whose

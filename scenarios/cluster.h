@@ -26,9 +26,11 @@ using walrus::NodeIndex;
 
 // §11/§12: the eleven DB-write and event-processing fail points.
 extern const std::vector<std::string> crash_node_fail_points;
-// Every other fail point the Walrus model passes (recovery, sync, epoch change, events); with
-// crash_node_fail_points, the whole set `floe list` shows and a sweep summary's coverage counts.
+// Every other fail point the Walrus model passes (recovery, sync, epoch change, events), but the
+// simulated disk's (fs_fail_points); with those, the set a sweep summary's coverage counts.
 extern const std::vector<std::string> model_fail_points;
+// Every probe of the catalog (FLOE_REACHABLE / FLOE_SOMETIMES), reported per run.
+extern const std::vector<std::string> model_probes;
 
 // Makes `node`'s next shard sync fail for good (handle_sync_error -> Failed, §8.4); it has
 // failed once fail_point_after_start_recovery fired.

@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include "node/sites.h"
+
 namespace floe::scenarios {
 
 using namespace sim::time_literals;
@@ -163,7 +165,21 @@ void Scenario::heal() {
     sim_.net().heal_all();
 }
 
+namespace {
+
+// A scenario names sites by string; each must be in the catalog (node/sites.def), so a typo
+// is a failed assertion instead of a point that is silently never hit.
+const walrus::site::Site& catalog_site(std::string_view name) {
+    const walrus::site::Site* site = walrus::site::find(name);
+    FLOE_ASSERT(site != nullptr, "'{}' is not a fail point or probe of node/sites.def", name);
+    return *site;
+}
+
+}  // namespace
+
 void Scenario::arm(const std::string& fail_point, sim::FailPointAction action) {
+    FLOE_ASSERT(!catalog_site(fail_point).is_probe(), "'{}' is a probe: probes cannot be armed",
+                fail_point);
     sim_.fail_points().arm(fail_point, std::move(action));
 }
 
@@ -179,6 +195,7 @@ void Scenario::disarm(const std::string& fail_point) {
 
 Counter Scenario::counter(const std::string& fail_point, std::optional<NodeIndex> node) {
     // Counts from now on, whatever the point is armed with later: the baseline is subtracted.
+    (void)catalog_site(fail_point);
     const sim::FailPoints& points = sim_.fail_points();
     const std::optional<sim::HostId> on =
         node.has_value() ? std::optional<sim::HostId>(host(*node)) : std::nullopt;
@@ -361,6 +378,13 @@ FailPointSummary summarize_fail_points(const sim::FailPoints& points) {
         }
         if (stats.armed_ever) {
             (stats.hits > 0 ? summary.armed_hit : summary.armed_never).push_back(name);
+        }
+    }
+    for (const auto& [name, stats] : points.probe_stats()) {
+        if (stats.hits > 0) {
+            summary.probes[name] = stats.hits;
+        } else {
+            summary.probes_never_true.push_back(name);
         }
     }
     return summary;

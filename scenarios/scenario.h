@@ -218,6 +218,10 @@ struct FailPointSummary {
     std::vector<std::string> armed_never;     // armed and never reached
     uint64_t hits = 0;                        // all hits of all points
     std::map<std::string, uint64_t> reached;  // every point reached at least once: its hits
+    // Probes (node/sites.def): those that held at least once, with their hits, and those whose
+    // line ran but whose condition never held (a SOMETIMES never satisfied).
+    std::map<std::string, uint64_t> probes;
+    std::vector<std::string> probes_never_true;
 };
 
 struct ScenarioResult {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "node/chain/chain.h"
+#include "node/sites.h"
 #include "sim/assert.h"
 
 namespace floe::scenarios {
@@ -19,13 +20,11 @@ StorageFaultMode parse_storage_fault_mode(std::string_view name) {
     return static_cast<StorageFaultMode>(it - names.begin());
 }
 
-const std::vector<std::string> fs_fail_points = {
-    "fs-read-eio",  "fs-write-eio",      "fs-no-space",    "fs-fsync-fail",
-    "fs-fsync-lie", "fs-dir-fsync-fail", "fs-rename-fail",
-};
+const std::vector<std::string> fs_fail_points = walrus::site::names_where(
+    [](const walrus::site::Site& site) { return site.kind == walrus::site::Kind::fs_fault; });
 
 bool fs_fault_loses_data(std::string_view fail_point) {
-    return fail_point == "fs-fsync-lie";
+    return fail_point == walrus::site::fs_fsync_lie.name;
 }
 
 namespace {

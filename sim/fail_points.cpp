@@ -64,6 +64,7 @@ FailPoints::~FailPoints() {
 }
 
 void FailPoints::arm(const std::string& name, FailPointAction action) {
+    FLOE_ASSERT(!probes_.contains(name), "'{}' is a probe: probes cannot be armed", name);
     auto& slot = armed_[name];
     if (slot != nullptr && slot->held_count > 0) {
         // Re-arming keeps the fibers already held; they wait for release() as before.
@@ -136,6 +137,7 @@ FailPointOutcome FailPoints::hit_impl(std::string_view name, bool may_suspend,
     const HostId host = scheduler_.current_host();
     auto stats = stats_.find(name);
     if (stats == stats_.end()) {
+        FLOE_ASSERT(!probes_.contains(name), "'{}' is a probe, not a fail point", name);
         stats = stats_.emplace(std::string(name), FailPointStats{}).first;
     }
     ++stats->second.hits;
@@ -211,18 +213,43 @@ FailPointOutcome FailPoints::fire(Armed& armed, bool may_suspend, FailPointArgs*
     FLOE_UNREACHABLE();
 }
 
+void FailPoints::probe(std::string_view name, bool holds) {
+    auto it = probes_.find(name);
+    if (it == probes_.end()) {
+        FLOE_ASSERT(!stats_.contains(name), "'{}' is a fail point, not a probe", name);
+        it = probes_.emplace(std::string(name), ProbeStats{}).first;
+    }
+    ++it->second.evaluated;
+    if (holds) {
+        ++it->second.hits;
+        ++it->second.hits_by_host[scheduler_.current_host()];
+    }
+}
+
+namespace {
+
+template <class Stats>
+uint64_t host_hits(const Stats& stats, HostId host) {
+    auto by_host = stats.hits_by_host.find(host);
+    return by_host == stats.hits_by_host.end() ? 0 : by_host->second;
+}
+
+}  // namespace
+
 uint64_t FailPoints::hits(std::string_view name) const {
-    auto it = stats_.find(name);
-    return it == stats_.end() ? 0 : it->second.hits;
+    if (auto it = stats_.find(name); it != stats_.end()) {
+        return it->second.hits;
+    }
+    auto probe = probes_.find(name);
+    return probe == probes_.end() ? 0 : probe->second.hits;
 }
 
 uint64_t FailPoints::hits(std::string_view name, HostId host) const {
-    auto it = stats_.find(name);
-    if (it == stats_.end()) {
-        return 0;
+    if (auto it = stats_.find(name); it != stats_.end()) {
+        return host_hits(it->second, host);
     }
-    auto by_host = it->second.hits_by_host.find(host);
-    return by_host == it->second.hits_by_host.end() ? 0 : by_host->second;
+    auto probe = probes_.find(name);
+    return probe == probes_.end() ? 0 : host_hits(probe->second, host);
 }
 
 uint64_t FailPoints::fires(std::string_view name) const {

@@ -17,6 +17,12 @@
 // probability (stream "failpoints"; drawn only where the point is armed and the filters pass,
 // so arming one point does not shift other streams) and fire a bounded number of times. Hits
 // are counted per name and host; armed names that were never hit are reportable.
+//
+// A probe (`probe(name, holds)`) is a point that is never armed: model code says "this state was
+// reached" (REACHABLE) or "this condition held here at least once" (SOMETIMES, as Antithesis's
+// sometimes-assertions). Probes are counted per name and host, in their own table, and touch
+// nothing else: no trace event, no draw, no wake-up, so adding or removing a probe never changes
+// a trace hash.
 
 #include <functional>
 #include <map>
@@ -91,6 +97,12 @@ struct FailPointStats {
     bool armed_ever = false;
 };
 
+struct ProbeStats {
+    uint64_t evaluated = 0;  // times the probe's line ran
+    uint64_t hits = 0;       // times its condition held (REACHABLE: every evaluation)
+    std::map<HostId, uint64_t> hits_by_host;
+};
+
 class FailPoints {
 public:
     explicit FailPoints(Scheduler& scheduler);
@@ -112,11 +124,16 @@ public:
     // action (the site's default fault); nullopt when nothing fired or another action ran.
     std::optional<FailPointArgs> hit_arg(std::string_view name);
 
+    // A probe's line ran; `holds` says whether its condition held there.
+    void probe(std::string_view name, bool holds);
+
+    // Hits of a fail point, or of a probe (the times its condition held).
     uint64_t hits(std::string_view name) const;
     uint64_t hits(std::string_view name, HostId host) const;
     uint64_t fires(std::string_view name) const;
     size_t held(std::string_view name) const;
     const std::map<std::string, FailPointStats, std::less<>>& stats() const { return stats_; }
+    const std::map<std::string, ProbeStats, std::less<>>& probe_stats() const { return probes_; }
     // Names that a scenario armed at some point and that no code ever reached.
     std::vector<std::string> armed_never_hit() const;
 
@@ -133,6 +150,7 @@ private:
     Scheduler& scheduler_;
     Rng rng_;
     std::map<std::string, FailPointStats, std::less<>> stats_;
+    std::map<std::string, ProbeStats, std::less<>> probes_;
     std::map<std::string, std::unique_ptr<Armed>, std::less<>> armed_;
 };
 

@@ -84,6 +84,9 @@ public:
     FailPointOutcome fail_point_async(std::string_view name) {
         return fail_points_.hit_async(name);
     }
+    // A probe: counts that a state was reached (`holds`: that its condition held). Never armed,
+    // never in the trace: probes do not change a run.
+    void probe(std::string_view name, bool holds) { fail_points_.probe(name, holds); }
 
     // The process exits on an error it cannot go on from (a storage node whose database failed):
     // the host is killed here, unwinding every fiber, and its supervisor boots it again after

@@ -255,7 +255,13 @@ int main(int argc, char** argv) {
                             "put each node's RocksDB under this directory (default: in memory)");
 
     auto* list_cmd = app.add_subcommand(
-        "list", "scenarios with descriptions and parameters; fail points; old behaviours");
+        "list", "scenarios with descriptions and parameters; fail points; probes; behaviours");
+    bool list_probes = false;
+    bool list_fail_points = false;
+    list_cmd->add_flag("--probes", list_probes,
+                       "only the probes of the catalog (node/sites.def), with what each means");
+    list_cmd->add_flag("--fail-points", list_fail_points,
+                       "only the fail points of the catalog, with their kind and meaning");
 
     floe::tools::RunArgs run_args;
     // Seeds are read as text: CLI11 would wrap "-1" to 2^64-1 and saturate an overflow.
@@ -328,6 +334,10 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"pass", "fail", "walrus", "fixed", "determinism"}));
     gate_cmd->add_option("--jobs,-j", gate_jobs, "seeds running at once (default: cores)")
         ->check(CLI::Range(1u, 256u));
+    bool gate_write_reached = false;
+    gate_cmd->add_flag("--write-reached", gate_write_reached,
+                       "rewrite the reach file (tools/gate.reached) from this run's sites "
+                       "instead of checking it");
 
     std::string diff_left;
     std::string diff_right;
@@ -386,6 +396,15 @@ int main(int argc, char** argv) {
         return run_cluster(cluster_seeds, cluster);
     }
     if (list_cmd->parsed()) {
+        if (list_probes || list_fail_points) {
+            if (list_fail_points) {
+                floe::tools::list_sites(stdout, false);
+            }
+            if (list_probes) {
+                floe::tools::list_sites(stdout, true);
+            }
+            return 0;
+        }
         return floe::tools::list_command(stdout);
     }
     if (run_cmd->parsed()) {
@@ -408,7 +427,8 @@ int main(int argc, char** argv) {
         return floe::tools::explain_command(self, explain_path, sweep.jobs);
     }
     if (sweep_cmd->parsed() && !summary_path.empty()) {
-        return floe::tools::sweep_summary_command(summary_path, known_fail_points(), stdout);
+        return floe::tools::sweep_summary_command(summary_path, known_fail_points(), stdout,
+                                                  floe::scenarios::model_probes);
     }
     if (sweep_cmd->parsed()) {
         if (auto error =
@@ -433,7 +453,7 @@ int main(int argc, char** argv) {
                                                       det_switches);
     }
     if (gate_cmd->parsed()) {
-        return floe::tools::gate_command(self, gate_list, gate_jobs, gate_only);
+        return floe::tools::gate_command(self, gate_list, gate_jobs, gate_only, gate_write_reached);
     }
     if (diff_cmd->parsed()) {
         return floe::tools::diff_command(diff_left, diff_right);

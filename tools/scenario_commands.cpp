@@ -9,6 +9,7 @@
 #include <random>
 
 #include "node/behaviours.h"
+#include "node/sites.h"
 #include "scenarios/cluster.h"
 #include "sim/assert.h"
 #include "sim/timeline.h"
@@ -57,12 +58,10 @@ void list_scenarios(std::FILE* out) {
     }
 }
 
-void list_fail_points(std::FILE* out) {
-    fmt::print(out, "\nCrash fail points (§11; crash_at_next_crash_point arms them all):\n  {}\n",
-               fmt::join(scenarios::crash_node_fail_points, ", "));
-    fmt::print(out, "Recovery, sync and event fail points a scenario can arm:\n");
+// Comma-separated, in lines of about 96 characters, indented by two.
+void print_names_wrapped(const std::vector<std::string>& names, std::FILE* out) {
     std::string line;
-    for (const std::string& name : scenarios::model_fail_points) {
+    for (const std::string& name : names) {
         if (!line.empty() && line.size() + name.size() > 96) {
             fmt::print(out, "  {}\n", line);
             line.clear();
@@ -70,11 +69,43 @@ void list_fail_points(std::FILE* out) {
         line += line.empty() ? name : ", " + name;
     }
     fmt::print(out, "  {}\n", line);
+}
+
+void list_fail_points(std::FILE* out) {
+    fmt::print(out, "\nCrash fail points (§11; crash_at_next_crash_point arms them all):\n  {}\n",
+               fmt::join(scenarios::crash_node_fail_points, ", "));
+    fmt::print(out, "Recovery, sync and event fail points a scenario can arm:\n");
+    print_names_wrapped(scenarios::model_fail_points, out);
     fmt::print(out,
                "Simulated-disk fail points (every RocksDB file operation of the node's fiber; "
                "error = the fault, a crash there crashes mid-operation):\n  {}\n",
                fmt::join(scenarios::fs_fail_points, ", "));
 }
+
+}  // namespace
+
+void list_sites(std::FILE* out, bool probes) {
+    fmt::print(out, "{}\n",
+               probes ? "Probes (FLOE_REACHABLE / FLOE_SOMETIMES; node/sites.def):"
+                      : "Fail points (node/sites.def):");
+    size_t width = 0;
+    for (const walrus::site::Site& site : walrus::site::all()) {
+        width = std::max(width, site.name.size());
+    }
+    for (const walrus::site::Site& site : walrus::site::all()) {
+        if (site.is_probe() != probes) {
+            continue;
+        }
+        if (probes) {
+            fmt::print(out, "  {:<{}}  {}\n", site.name, width, site.what);
+        } else {
+            fmt::print(out, "  {:<{}}  {:<12} {}\n", site.name, width,
+                       walrus::site::kind_name(site.kind), site.what);
+        }
+    }
+}
+
+namespace {
 
 void list_behaviours(std::FILE* out) {
     fmt::print(out, "\nOld behaviours (--old-behaviour NAME): Walrus before a fix\n");
@@ -98,6 +129,8 @@ void list_behaviours(std::FILE* out) {
 int list_command(std::FILE* out) {
     list_scenarios(out);
     list_fail_points(out);
+    fmt::print(out, "Probes (what a run reached; floe list --probes describes them):\n");
+    print_names_wrapped(scenarios::model_probes, out);
     list_behaviours(out);
     return exit_pass;
 }
@@ -268,6 +301,8 @@ nlohmann::json to_json(const ScenarioSpec& spec, uint64_t seed, const RunOutcome
         {"fail_points_armed_never_hit", run.result.fail_points.armed_never},
         {"fail_point_hits", run.result.fail_points.hits},
         {"fail_points_reached", run.result.fail_points.reached},
+        {"probes", run.result.fail_points.probes},
+        {"probes_never_true", run.result.fail_points.probes_never_true},
     };
     nlohmann::json reported = nlohmann::json::object();
     for (const auto& [key, value] : run.result.reported) {
@@ -291,6 +326,8 @@ void print_aborted_record(const ScenarioSpec& spec, uint64_t seed, const std::st
         out["fail_points_armed_never_hit"] = points.armed_never;
         out["fail_point_hits"] = points.hits;
         out["fail_points_reached"] = points.reached;
+        out["probes"] = points.probes;
+        out["probes_never_true"] = points.probes_never_true;
     }
     fmt::print("{}\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     std::fflush(stdout);
@@ -323,6 +360,8 @@ void print_summary(const ScenarioSpec& spec, uint64_t seed, const RunOutcome& ru
     if (!points.armed_never.empty()) {
         fmt::print("                 armed, never hit: {}\n", fmt::join(points.armed_never, ", "));
     }
+    fmt::print("  probes         {} of {} reached\n", points.probes.size(),
+               scenarios::model_probes.size());
     fmt::print("  reproduce      {}\n", run.repro);
 }
 

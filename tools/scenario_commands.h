@@ -38,6 +38,8 @@ struct RunArgs {
 };
 
 int list_command(std::FILE* out);
+// `floe list --probes` / `--fail-points`: the catalog's sites of that sort, one per line.
+void list_sites(std::FILE* out, bool probes);
 int run_command(const RunArgs& args);
 
 // Usage checks shared by the commands; each returns "" or a one-line error.

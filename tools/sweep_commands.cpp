@@ -12,7 +12,9 @@
 #include <sstream>
 
 #include "node/behaviours.h"
+#include "node/sites.h"
 #include "tools/child_sweep.h"
+#include "tools/gate_reached.h"
 #include "tools/seed_range.h"
 #include "tools/sweep_summary.h"
 #include "tools/trace_diff.h"
@@ -363,8 +365,10 @@ std::string parse_gate(const std::string& path, std::vector<GateEntry>& entries)
     return {};
 }
 
-// A negative entry passes when every seed fails with its switch on.
-bool run_gate_entry(const std::string& self, const GateEntry& entry, unsigned jobs) {
+// A negative entry passes when every seed fails with its switch on. The sites its runs reached
+// are added to `reached`.
+bool run_gate_entry(const std::string& self, const GateEntry& entry, unsigned jobs,
+                    std::set<std::string>& reached) {
     std::string error;
     const auto seeds = *parse_seed_range(entry.seeds, error);
     if (entry.kind == "determinism") {
@@ -384,7 +388,11 @@ bool run_gate_entry(const std::string& self, const GateEntry& entry, unsigned jo
         SweepOptions options;
         options.jobs = jobs;
         options.progress = nullptr;
-        return run_sweep(runs, options);
+        SweepSummary summary = run_sweep(runs, options);
+        for (const std::string& record : summary.records) {
+            add_reached_sites(record, reached);
+        }
+        return summary;
     };
     if (entry.kind == "walrus") {
         // A known failure of Walrus itself (docs/FINDINGS.md): every seed fails as Walrus is
@@ -416,10 +424,62 @@ bool run_gate_entry(const std::string& self, const GateEntry& entry, unsigned jo
     return summary.passed == 0;
 }
 
+std::vector<std::string> catalog_names() {
+    std::vector<std::string> names;
+    for (const walrus::site::Site& site : walrus::site::all()) {
+        names.emplace_back(site.name);
+    }
+    return names;
+}
+
+// The reach check after a whole gate (a subset, --only, cannot reach everything): prints one
+// `ok`/`FAIL` line, or writes the file when `write` is set.
+bool check_gate_reach(const std::string& list_path, const std::set<std::string>& reached,
+                      bool write) {
+    const std::string path = reach_path_for(list_path);
+    ExpectedReach expected;
+    const std::string error = read_expected_reach(path, expected);
+    if (write) {
+        if (auto failed = write_expected_reach(path, reached, catalog_names(), expected);
+            !failed.empty()) {
+            fmt::print("  FAIL  reached      {}\n", failed);
+            return false;
+        }
+        fmt::print("  ok    reached      wrote {} ({} of {} catalog sites reached)\n", path,
+                   reached.size(), walrus::site::all().size());
+        return true;
+    }
+    if (!error.empty()) {
+        fmt::print("  note  reached      no reach file ({}): not checked\n", error);
+        return true;
+    }
+    const ReachCheck check = check_reach(expected, reached, catalog_names());
+    for (const std::string& name : check.lost) {
+        fmt::print("    {} is no longer reached by the gate's seeds\n", name);
+    }
+    for (const std::string& name : check.unaccounted) {
+        fmt::print(
+            "    {} (node/sites.def) is not reached by the gate: add a gate line that "
+            "reaches it, or mark it 'unreachable {} REASON' in {}\n",
+            name, name, path);
+    }
+    for (const std::string& name : check.unknown) {
+        fmt::print("    {} in {} is not in the catalog (node/sites.def)\n", name, path);
+    }
+    if (!check.newly.empty()) {
+        fmt::print("    newly reached (floe gate --write-reached adds them): {}\n",
+                   fmt::join(check.newly, ", "));
+    }
+    fmt::print("  {}  reached      {} of the {} sites {} expects\n",
+               check.passed() ? "ok  " : "FAIL", expected.reached.size() - check.lost.size(),
+               expected.reached.size(), path);
+    return check.passed();
+}
+
 }  // namespace
 
 int gate_command(const std::string& self, const std::string& list_path, unsigned jobs,
-                 const std::string& only) {
+                 const std::string& only, bool write_reached) {
     std::vector<GateEntry> entries;
     if (auto error = parse_gate(list_path, entries); !error.empty()) {
         return usage(error);
@@ -432,6 +492,7 @@ int gate_command(const std::string& self, const std::string& list_path, unsigned
     uint64_t passed = 0;
     uint64_t failed = 0;
     uint64_t walrus_known = 0;
+    std::set<std::string> reached;
     for (const GateEntry& entry : entries) {
         std::string what =
             fmt::format("{:<12} {:<50} {:<8}", entry.kind, entry.scenario, entry.seeds);
@@ -446,11 +507,14 @@ int gate_command(const std::string& self, const std::string& list_path, unsigned
             what += " --set " + set;
         }
         std::fflush(stdout);
-        const bool ok = run_gate_entry(self, entry, jobs);
+        const bool ok = run_gate_entry(self, entry, jobs, reached);
         (ok ? passed : failed) += 1;
         walrus_known += ok && entry.kind == "walrus" ? 1 : 0;
         fmt::print("  {}  {}\n", ok ? "ok  " : "FAIL", what);
         std::fflush(stdout);
+    }
+    if (only.empty()) {
+        (check_gate_reach(list_path, reached, write_reached) ? passed : failed) += 1;
     }
     fmt::print("gate: {} checks, {} passed, {} failed\n", passed + failed, passed, failed);
     fmt::print(
@@ -494,7 +558,7 @@ std::vector<std::string> new_fixes(const std::vector<std::string>& reached,
     std::vector<std::string> out;
     for (const walrus::BehaviourInfo& info : walrus::behaviour_switches()) {
         if (info.condition != nullptr &&
-            std::find(reached.begin(), reached.end(), info.condition) != reached.end() &&
+            std::find(reached.begin(), reached.end(), info.condition->name) != reached.end() &&
             std::find(fixes.begin(), fixes.end(), info.name) == fixes.end()) {
             out.emplace_back(info.name);
         }
@@ -526,7 +590,7 @@ int explain_command(const std::string& self, const std::string& results_path, un
             continue;
         }
         ++failed;
-        const std::vector<std::string> fixes = new_fixes(record.reached, {});
+        const std::vector<std::string> fixes = new_fixes(sites_reached(record), {});
         if (!fixes.empty() && record.repro.rfind("floe run ", 0) == 0) {
             suspects.push_back(Suspect{&record, fixes});
         }
@@ -562,7 +626,7 @@ int explain_command(const std::string& self, const std::string& results_path, un
                 continue;
             }
             std::vector<std::string> more =
-                new_fixes(again.records.front().reached, suspects[i].fixes);
+                new_fixes(sites_reached(again.records.front()), suspects[i].fixes);
             if (!more.empty()) {
                 Suspect grown = suspects[i];
                 grown.fixes.insert(grown.fixes.end(), more.begin(), more.end());

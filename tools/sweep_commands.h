@@ -27,9 +27,11 @@ int sweep_command(const std::string& self, const SweepArgs& args);
 int check_determinism_command(const std::string& self, const std::string& scenario, uint64_t seed,
                               const std::vector<std::string>& sets,
                               const std::vector<std::string>& old_behaviours);
-// Runs the checks of `list_path` (only those of kind `only` when it is not empty).
+// Runs the checks of `list_path` (only those of kind `only` when it is not empty), then, for a
+// whole gate, checks the sites its runs reached against the reach file next to the list
+// (tools/gate_reached.h); `write_reached` rewrites that file instead.
 int gate_command(const std::string& self, const std::string& list_path, unsigned jobs,
-                 const std::string& only = {});
+                 const std::string& only = {}, bool write_reached = false);
 // `floe sweep --explain results.jsonl`: each failed seed that reached the condition of a Walrus
 // finding (docs/FINDINGS.md) is run again with that finding's fix switch; a seed that then
 // passes is explained by the finding. Exit 0 when every failure is explained.

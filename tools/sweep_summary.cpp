@@ -101,6 +101,7 @@ SweepRecord to_record(const json& object, uint64_t line) {
         string_list_field(object, "fail_points_armed_never_hit", record.armed_never_hit);
     const bool reached = object_keys_field(object, "fail_points_reached", record.reached);
     record.reports_fail_points = hit || never || reached;
+    record.reports_probes = object_keys_field(object, "probes", record.probes);
     return record;
 }
 
@@ -309,6 +310,29 @@ void print_coverage(const SweepResults& results, const std::vector<std::string>&
     print_wrapped(coverage.never_reached, 4, out);
 }
 
+void print_probe_coverage(const SweepResults& results, const std::vector<std::string>& known,
+                          std::FILE* out) {
+    const ProbeCoverage coverage = probe_coverage(results, known);
+    fmt::print(out, "\nprobes ({} of {} seeds reported probes)\n", coverage.seeds_reporting,
+               results.records.size());
+    if (coverage.seeds_reporting == 0) {
+        fmt::print(out, "  no record carries probes: coverage unknown\n");
+        return;
+    }
+    const std::set<std::string> distinct_known(known.begin(), known.end());
+    fmt::print(out, "  reached: {} probes\n", coverage.reached.size());
+    size_t width = 0;
+    for (const auto& [name, seeds] : coverage.reached) {
+        width = std::max(width, name.size());
+    }
+    for (const auto& [name, seeds] : coverage.reached) {
+        fmt::print(out, "    {:<{}}  in {}\n", name, width, plural(seeds, "seed", "seeds"));
+    }
+    fmt::print(out, "  never reached: {} of {} known probes\n", coverage.never_reached.size(),
+               distinct_known.size());
+    print_wrapped(coverage.never_reached, 4, out);
+}
+
 void print_slowest(const SweepResults& results, std::FILE* out) {
     const std::vector<SweepRecord> slowest = slowest_seeds(results, kSlowestSeeds);
     if (slowest.empty()) {
@@ -446,6 +470,34 @@ FailPointCoverage fail_point_coverage(const SweepResults& results,
     return coverage;
 }
 
+ProbeCoverage probe_coverage(const SweepResults& results,
+                             const std::vector<std::string>& known_probes) {
+    ProbeCoverage coverage;
+    for (const SweepRecord& record : results.records) {
+        if (!record.reports_probes) {
+            continue;
+        }
+        ++coverage.seeds_reporting;
+        for (const std::string& name :
+             std::set<std::string>(record.probes.begin(), record.probes.end())) {
+            ++coverage.reached[name];
+        }
+    }
+    for (const std::string& name :
+         std::set<std::string>(known_probes.begin(), known_probes.end())) {
+        if (!coverage.reached.contains(name)) {
+            coverage.never_reached.push_back(name);
+        }
+    }
+    return coverage;
+}
+
+std::vector<std::string> sites_reached(const SweepRecord& record) {
+    std::vector<std::string> out = record.reached;
+    out.insert(out.end(), record.probes.begin(), record.probes.end());
+    return out;
+}
+
 std::vector<SweepRecord> slowest_seeds(const SweepResults& results, size_t count) {
     std::vector<SweepRecord> timed;
     for (const SweepRecord& record : results.records) {
@@ -462,17 +514,20 @@ std::vector<SweepRecord> slowest_seeds(const SweepResults& results, size_t count
 }
 
 void print_sweep_summary(const SweepResults& results,
-                         const std::vector<std::string>& known_fail_points, std::FILE* out) {
+                         const std::vector<std::string>& known_fail_points, std::FILE* out,
+                         const std::vector<std::string>& known_probes) {
     const std::vector<ScenarioStats> rows = scenario_stats(results);
     print_header(results, rows.size(), out);
     print_scenario_table(rows, out);
     print_failures(results, out);
     print_coverage(results, known_fail_points, out);
+    print_probe_coverage(results, known_probes, out);
     print_slowest(results, out);
 }
 
 int sweep_summary_command(const std::string& path,
-                          const std::vector<std::string>& known_fail_points, std::FILE* out) {
+                          const std::vector<std::string>& known_fail_points, std::FILE* out,
+                          const std::vector<std::string>& known_probes) {
     // Not a user error to catch here but the last line of defence: the command's contract is an
     // exit code and one line on stderr, never an uncaught exception (fmt throws on a write
     // error, e.g. a closed pipe).
@@ -499,7 +554,7 @@ int sweep_summary_command(const std::string& path,
                     ? fmt::format(" ({} skipped)", plural(results.lines_skipped, "line", "lines"))
                     : ""));
         }
-        print_sweep_summary(results, known_fail_points, out);
+        print_sweep_summary(results, known_fail_points, out, known_probes);
         std::fflush(out);
         return count_failed(results) > 0 ? 1 : 0;
     } catch (const std::exception& error) {

@@ -36,7 +36,13 @@ struct SweepRecord {
     std::vector<std::string> armed_hit;        // "fail_points_armed_hit"
     std::vector<std::string> armed_never_hit;  // "fail_points_armed_never_hit"
     std::vector<std::string> reached;          // the keys of "fail_points_reached"
+    // Set when the record carries "probes" (records older than the probes do not).
+    bool reports_probes = false;
+    std::vector<std::string> probes;  // the keys of "probes": the probes that held at least once
 };
+
+// Every fail point and probe the record reached (what `floe sweep --explain` looks for).
+std::vector<std::string> sites_reached(const SweepRecord& record);
 
 struct SweepResults {
     std::string source;          // the file name, for the header and messages
@@ -84,19 +90,32 @@ struct FailPointCoverage {
 FailPointCoverage fail_point_coverage(const SweepResults& results,
                                       const std::vector<std::string>& known_fail_points);
 
+// Probe coverage over every record that reports probes.
+struct ProbeCoverage {
+    uint64_t seeds_reporting = 0;
+    std::map<std::string, uint64_t> reached;  // probe -> seeds where it held
+    // Known probes no record reached; meaningless when seeds_reporting is 0.
+    std::vector<std::string> never_reached;
+};
+
+ProbeCoverage probe_coverage(const SweepResults& results,
+                             const std::vector<std::string>& known_probes);
+
 // The `count` records with the longest wall time, longest first (ties by scenario, then seed);
 // records without a wall time are left out.
 std::vector<SweepRecord> slowest_seeds(const SweepResults& results, size_t count);
 
 // The whole summary, plain text. `results` should hold at least one record.
 void print_sweep_summary(const SweepResults& results,
-                         const std::vector<std::string>& known_fail_points, std::FILE* out);
+                         const std::vector<std::string>& known_fail_points, std::FILE* out,
+                         const std::vector<std::string>& known_probes = {});
 
 // Reads the JSON Lines file and prints the summary to `out`. `known_fail_points` is every fail
-// point the model has (for "never reached"). Returns the exit code: 0 when every seed passed,
-// 1 when some failed, 2 (usage) when the file is missing, unreadable or holds no records; a
-// malformed line is reported as one line on stderr and skipped, not fatal.
+// point the model has (for "never reached"), `known_probes` every probe. Returns the exit code: 0
+// when every seed passed, 1 when some failed, 2 (usage) when the file is missing, unreadable or
+// holds no records; a malformed line is reported as one line on stderr and skipped, not fatal.
 int sweep_summary_command(const std::string& path,
-                          const std::vector<std::string>& known_fail_points, std::FILE* out);
+                          const std::vector<std::string>& known_fail_points, std::FILE* out,
+                          const std::vector<std::string>& known_probes = {});
 
 }  // namespace floe::tools

@@ -129,6 +129,8 @@ check "determinism lint on sim/ node/ scenarios/" python3 tools/lint_determinism
 check "clang-format clean" tools/check_format.sh
 check "layering rules" tools/check_layering.sh
 check "layering self-test" tools/check_layering.sh --self-test
+check "site catalog: node/sites.def against node/" python3 tools/check_catalog.py
+check "site catalog self-test" python3 tools/check_catalog.py --self-test
 check "same trace hashes: gcc -O2 vs clang ASan" tools/check_cross_build.sh
 check "main job: floe cluster on 2 seeds" build/tools/floe cluster --seeds 1..2 --epochs 3
 # The regression gate: every scenario on 100 seeds, the negative scenarios, determinism.

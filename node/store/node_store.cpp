@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "node/blob_info.h"
+#include "node/sites.h"
 #include "sim/assert.h"
 #include "sim/runtime.h"
 
@@ -37,7 +38,7 @@ size_t shard_index_of(Cf cf) {
 }
 
 // A fail point armed with inject_error: the store call returns StoreError::injected.
-bool injected(sim::Runtime& rt, std::string_view point) {
+bool injected(sim::Runtime& rt, const site::Site& point) {
     return rt.fail_point(point) == sim::FailPointOutcome::inject_error;
 }
 
@@ -48,21 +49,21 @@ bool injected(sim::Runtime& rt, std::string_view point) {
 FsFault fault_for(sim::Runtime& rt, Disk& disk, const FsOpInfo& info) {
     disk.current_fs_op = {info.op, info.kind, info.background};
     switch (info.op) {
-        case FsOp::read: return injected(rt, "fs-read-eio") ? FsFault::io_error : FsFault::none;
+        case FsOp::read: return injected(rt, site::fs_read_eio) ? FsFault::io_error : FsFault::none;
         case FsOp::write:
-            if (injected(rt, "fs-no-space")) {
+            if (injected(rt, site::fs_no_space)) {
                 return FsFault::no_space;
             }
-            return injected(rt, "fs-write-eio") ? FsFault::io_error : FsFault::none;
+            return injected(rt, site::fs_write_eio) ? FsFault::io_error : FsFault::none;
         case FsOp::sync:
-            if (injected(rt, "fs-fsync-fail")) {
+            if (injected(rt, site::fs_fsync_fail)) {
                 return FsFault::io_error;
             }
-            return injected(rt, "fs-fsync-lie") ? FsFault::lie : FsFault::none;
+            return injected(rt, site::fs_fsync_lie) ? FsFault::lie : FsFault::none;
         case FsOp::dir_sync:
-            return injected(rt, "fs-dir-fsync-fail") ? FsFault::io_error : FsFault::none;
+            return injected(rt, site::fs_dir_fsync_fail) ? FsFault::io_error : FsFault::none;
         case FsOp::rename:
-            return injected(rt, "fs-rename-fail") ? FsFault::io_error : FsFault::none;
+            return injected(rt, site::fs_rename_fail) ? FsFault::io_error : FsFault::none;
     }
     FLOE_UNREACHABLE("bad FsOp {}", static_cast<int>(info.op));
 }
@@ -549,7 +550,7 @@ NodeStore::Handle* NodeStore::resolve(CfRef ref) const {
 // --- shards ------------------------------------------------------------------------------------
 
 sim::Result<sim::Unit, StoreError> NodeStore::create_cf(CfRef ref) {
-    if (rt_.fail_point("create-cf-before") == sim::FailPointOutcome::inject_error) {
+    if (rt_.fail_point(site::create_cf_before) == sim::FailPointOutcome::inject_error) {
         return sim::Err{StoreError::injected};
     }
     Handle* handle = nullptr;
@@ -597,7 +598,7 @@ sim::Result<sim::Unit, StoreError> NodeStore::drop_shard(ShardIndex shard) {
         if (handle == nullptr) {
             continue;
         }
-        if (injected(rt_, "drop-cf-before")) {
+        if (injected(rt_, site::drop_cf_before)) {
             return sim::Err{StoreError::injected};
         }
         const rocksdb::Status status = db_->DropColumnFamily(handle);
@@ -611,7 +612,7 @@ sim::Result<sim::Unit, StoreError> NodeStore::drop_shard(ShardIndex shard) {
         live_cf_ids_.erase(handle->GetID());
         (void)db_->DestroyColumnFamilyHandle(handle);
         handle = nullptr;
-        if (injected(rt_, "drop-cf-after")) {
+        if (injected(rt_, site::drop_cf_after)) {
             return sim::Err{StoreError::injected};  // this one is gone; a retry drops the rest
         }
     }
@@ -663,7 +664,7 @@ rocksdb::WriteOptions write_options(const StoreOptions& options,
 
 sim::Result<sim::Unit, StoreError> NodeStore::put(CfRef ref, std::string_view key,
                                                   std::string_view value, WriteMode mode) {
-    if (injected(rt_, "put-cf-before")) {
+    if (injected(rt_, site::put_cf_before)) {
         return sim::Err{StoreError::injected};
     }
     Handle* handle = resolve(ref);
@@ -676,14 +677,14 @@ sim::Result<sim::Unit, StoreError> NodeStore::put(CfRef ref, std::string_view ke
     if (!status.ok()) {
         return sim::Err{failed(status, "put")};
     }
-    if (injected(rt_, "put-cf-after")) {
+    if (injected(rt_, site::put_cf_after)) {
         return sim::Err{StoreError::injected};
     }
     return sim::Unit{};
 }
 
 sim::Result<sim::Unit, StoreError> NodeStore::remove(CfRef ref, std::string_view key) {
-    if (injected(rt_, "delete-cf-before")) {
+    if (injected(rt_, site::delete_cf_before)) {
         return sim::Err{StoreError::injected};
     }
     Handle* handle = resolve(ref);
@@ -695,7 +696,7 @@ sim::Result<sim::Unit, StoreError> NodeStore::remove(CfRef ref, std::string_view
     if (!status.ok()) {
         return sim::Err{failed(status, "delete")};
     }
-    if (injected(rt_, "delete-cf-after")) {
+    if (injected(rt_, site::delete_cf_after)) {
         return sim::Err{StoreError::injected};
     }
     return sim::Unit{};
@@ -704,7 +705,7 @@ sim::Result<sim::Unit, StoreError> NodeStore::remove(CfRef ref, std::string_view
 sim::Result<sim::Unit, StoreError> NodeStore::write(WriteBatch& batch) {
     FLOE_ASSERT(batch.batch_ != nullptr, "write() of a moved-from WriteBatch");
     FLOE_ASSERT(batch.store_ == this, "a WriteBatch written to a store it was not built for");
-    if (injected(rt_, "batch-write-before")) {
+    if (injected(rt_, site::batch_write_before)) {
         return sim::Err{StoreError::injected};
     }
     // A shard dropped since the batch named it: fail the whole batch (it is all or nothing).
@@ -718,7 +719,7 @@ sim::Result<sim::Unit, StoreError> NodeStore::write(WriteBatch& batch) {
     if (!status.ok()) {
         return sim::Err{failed(status, "batch write")};
     }
-    if (injected(rt_, "batch-write-after")) {
+    if (injected(rt_, site::batch_write_after)) {
         return sim::Err{StoreError::injected};
     }
     return sim::Unit{};

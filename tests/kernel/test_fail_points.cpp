@@ -247,3 +247,40 @@ TEST_CASE("fail points: arg sites get an arg action's values, an error's none, o
     CHECK(result.passed());
     CHECK(sim.fail_points().fires("fetch") == 3);
 }
+
+TEST_CASE("probes: counted per host, SOMETIMES only when its condition held, never in the hash") {
+    auto run = [](bool with_probes) {
+        SimulationConfig config;
+        config.seed = 7;
+        Simulation sim(config);
+        const HostId node = sim.add_host("node", [with_probes](Runtime& rt) {
+            for (int i = 0; i < 4; ++i) {
+                if (with_probes) {
+                    rt.probe("reached", true);
+                    rt.probe("even", i % 2 == 0);
+                    rt.probe("never", false);
+                }
+                rt.sleep(Duration::millis(1 + rt.rng("work").below(5)));
+            }
+        });
+        auto result = sim.run([&](Runtime& rt) {
+            sim.start(node);
+            rt.sleep(1_s);
+        });
+        CHECK(result.passed());
+        if (with_probes) {
+            const auto& probes = sim.fail_points().probe_stats();
+            CHECK(probes.at("reached").hits == 4);
+            CHECK(probes.at("even").evaluated == 4);
+            CHECK(probes.at("even").hits == 2);
+            CHECK(probes.at("never").evaluated == 4);
+            CHECK(probes.at("never").hits == 0);
+            // hits() answers for probes too, per host (Scenario::counter reads probes this way).
+            CHECK(sim.fail_points().hits("even", node) == 2);
+            CHECK(sim.fail_points().hits("even", world_host) == 0);
+            CHECK(sim.fail_points().stats().empty());  // probes are not fail points
+        }
+        return result.trace_hash;
+    };
+    CHECK(run(true) == run(false));
+}

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -313,6 +314,35 @@ TEST_CASE("sweep summary: fail-point coverage across the sweep") {
                    "    create-cf-before, wal-sync-after\n"
                    "  never reached: 2 of 6 known fail points\n"
                    "    compaction-after, flush-before\n"));
+}
+
+TEST_CASE("sweep summary: probes reached per seed, and the catalog's probes never reached") {
+    json one = seed_record("swarm", 1, 0.5);
+    one["probes"] = {{"recovery_resumed_at_startup", 2}, {"sync_request_unauthorized", 1}};
+    json two = seed_record("swarm", 2, 0.5);
+    two["probes"] = {{"recovery_resumed_at_startup", 1}};
+    const json crashed = crash_record("swarm", 3, "boom");  // says nothing about probes
+    const SweepResults results = parse(lines_of({one, two, crashed}));
+    const std::vector<std::string> known = {"recovery_resumed_at_startup",
+                                            "sync_request_unauthorized", "gc_phase2_skipped"};
+    const floe::tools::ProbeCoverage coverage = floe::tools::probe_coverage(results, known);
+    CHECK(coverage.seeds_reporting == 2);
+    CHECK(coverage.reached.at("recovery_resumed_at_startup") == 2);
+    CHECK(coverage.reached.at("sync_request_unauthorized") == 1);
+    CHECK(coverage.never_reached == std::vector<std::string>{"gc_phase2_skipped"});
+    // explain looks for a finding's condition among fail points and probes alike.
+    const std::vector<std::string> sites = floe::tools::sites_reached(results.records.front());
+    CHECK(std::find(sites.begin(), sites.end(), "sync_request_unauthorized") != sites.end());
+
+    CapturedOutput out;
+    print_sweep_summary(results, {}, out.file, known);
+    CHECK(contains(out.text(),
+                   "probes (2 of 3 seeds reported probes)\n"
+                   "  reached: 2 probes\n"
+                   "    recovery_resumed_at_startup  in 2 seeds\n"
+                   "    sync_request_unauthorized    in 1 seed\n"
+                   "  never reached: 1 of 3 known probes\n"
+                   "    gc_phase2_skipped\n"));
 }
 
 TEST_CASE("sweep summary: long name lists wrap, coverage from crash records only is unknown") {
