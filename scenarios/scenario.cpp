@@ -3,14 +3,28 @@
 #include <sstream>
 
 #include "node/sites.h"
+#include "scenarios/buggify.h"
 
 namespace floe::scenarios {
 
 using namespace sim::time_literals;
 
 Scenario::Scenario(sim::Simulation& sim, Cluster& cluster, sim::Runtime& world,
-                   const Params& params, std::map<std::string, int64_t>& reported)
-    : sim_(sim), cluster_(cluster), world_(world), params_(params), reported_(reported) {}
+                   const Params& params, std::map<std::string, int64_t>& reported,
+                   std::vector<std::string>* notes)
+    : sim_(sim),
+      cluster_(cluster),
+      world_(world),
+      params_(params),
+      reported_(reported),
+      notes_(notes) {}
+
+void Scenario::note(const std::string& text) {
+    mark(text);
+    if (notes_ != nullptr) {
+        notes_->push_back(text);
+    }
+}
 
 bool Scenario::chance(uint32_t percent) {
     return rng().below(100) < percent;
@@ -131,6 +145,39 @@ bool Scenario::may_lose_data(NodeIndex node) {
 
 bool Scenario::checks_liveness() const {
     return cluster_.storage_faults() != StorageFaultMode::unbounded;
+}
+
+namespace {
+
+// Shards a node holds now or at the next committee (a stake move may be taking effect).
+uint32_t budget_weight(const walrus::Chain& chain, NodeIndex node) {
+    size_t shards = chain.current_committee().shards_of(node).size();
+    if (auto next = chain.next_committee()) {
+        shards = std::max(shards, next->shards_of(node).size());
+    }
+    return static_cast<uint32_t>(shards);
+}
+
+}  // namespace
+
+bool Scenario::within_fault_budget(NodeIndex candidate) {
+    const uint32_t f = (cluster_.n_shards() - 1) / 3;
+    uint32_t out = budget_weight(chain(), candidate);
+    for (NodeIndex node : all_nodes()) {
+        if (node != candidate && (!is_up(node) || is_isolated(node))) {
+            out += budget_weight(chain(), node);
+        }
+    }
+    return out <= f;
+}
+
+std::optional<NodeIndex> Scenario::node_of_host(sim::HostId host_id) const {
+    for (NodeIndex node = 0; node < cluster_.size(); ++node) {
+        if (host(node) == host_id) {
+            return node;
+        }
+    }
+    return std::nullopt;
 }
 
 void Scenario::kill(NodeIndex node) {
@@ -379,6 +426,9 @@ FailPointSummary summarize_fail_points(const sim::FailPoints& points) {
         if (stats.armed_ever) {
             (stats.hits > 0 ? summary.armed_hit : summary.armed_never).push_back(name);
         }
+        if (stats.background_fires > 0) {
+            summary.buggify_fired[name] = stats.background_fires;
+        }
     }
     for (const auto& [name, stats] : points.probe_stats()) {
         if (stats.hits > 0) {
@@ -441,7 +491,8 @@ ScenarioResult run_scenario(const ScenarioSpec& spec, const ScenarioRunOptions& 
     out.result = sim.run([&](sim::Runtime& world) {
         cluster.start();
         cluster.start_consistency_checker(world);
-        Scenario scenario(sim, cluster, world, params, out.reported);
+        Scenario scenario(sim, cluster, world, params, out.reported, &out.notes);
+        start_buggify(scenario);
         spec.script(scenario);
     });
     if (options.timeline != nullptr) {

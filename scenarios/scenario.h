@@ -51,7 +51,7 @@ struct NodeCrashConfig {
 class Scenario {
 public:
     Scenario(sim::Simulation& sim, Cluster& cluster, sim::Runtime& world, const Params& params,
-             std::map<std::string, int64_t>& reported);
+             std::map<std::string, int64_t>& reported, std::vector<std::string>* notes = nullptr);
 
     // --- parameters and randomness -------------------------------------------------------------
     const Params& params() const { return params_; }
@@ -101,6 +101,14 @@ public:
     bool may_lose_data(NodeIndex node);
     // Liveness is checked (not storage-faults=unbounded).
     bool checks_liveness() const;
+    // The fault budget: taking `candidate` down (or cutting it off) leaves at most f shards'
+    // worth of nodes down or cut off, f = (n_shards - 1) / 3, counting the shards a node holds
+    // now or at the next committee. The node a partition cut off is `isolated` (set_isolated).
+    bool within_fault_budget(NodeIndex candidate);
+    void set_isolated(std::optional<NodeIndex> node) { isolated_ = node; }
+    bool is_isolated(NodeIndex node) const { return isolated_ == node; }
+    // The storage node `host` runs, if it is one.
+    std::optional<NodeIndex> node_of_host(sim::HostId host) const;
     walrus::Disk& disk(NodeIndex node) { return cluster_.disk(node); }
 
     void kill(NodeIndex node);     // down for good (until `restart`)
@@ -162,6 +170,9 @@ public:
     // --- results ---------------------------------------------------------------------------------
     // A named number for the run's summary and JSON record.
     void report(const std::string& key, int64_t value) { reported_[key] = value; }
+    // A line of text for the run's summary and JSON record ("notes"), e.g. the fail-point swarm's
+    // choices; also marked in the trace.
+    void note(const std::string& text);
 
 private:
     sim::HostId host(NodeIndex node) const { return cluster_.host(node); }
@@ -171,6 +182,8 @@ private:
     sim::Runtime& world_;
     const Params& params_;
     std::map<std::string, int64_t>& reported_;  // outlives the run, so a failed run keeps it
+    std::vector<std::string>* notes_;
+    std::optional<NodeIndex> isolated_;
 };
 
 struct ScenarioSpec {
@@ -222,11 +235,14 @@ struct FailPointSummary {
     // line ran but whose condition never held (a SOMETIMES never satisfied).
     std::map<std::string, uint64_t> probes;
     std::vector<std::string> probes_never_true;
+    // The fail-point swarm's fires (scenarios/buggify.h), per point.
+    std::map<std::string, uint64_t> buggify_fired;
 };
 
 struct ScenarioResult {
     sim::RunResult result;
     std::map<std::string, int64_t> reported;
+    std::vector<std::string> notes;  // Scenario::note
     FailPointSummary fail_points;
 };
 

@@ -4,6 +4,8 @@
 #include <map>
 #include <utility>
 
+#include "scenarios/buggify.h"
+
 namespace floe::scenarios {
 
 using namespace sim::time_literals;
@@ -27,6 +29,10 @@ const std::vector<ScenarioSpec>& all_scenarios() {
             out.push_back(std::move(spec));
         }
         out.push_back(swarm_scenario());
+        // Every scenario takes the fail-point swarm (scenarios/buggify.h).
+        for (ScenarioSpec& spec : out) {
+            spec.params.push_back(buggify_param());
+        }
         return out;
     }();
     return scenarios;
@@ -47,6 +53,7 @@ ScenarioSpec scripted_spec(std::string name, std::string description, std::strin
 }
 
 void finish_with_convergence(Scenario& s, sim::Duration deadline) {
+    stop_buggify(s);
     s.stop_workload();
     s.cluster().check_committees();
     if (s.checks_liveness()) {

@@ -9,6 +9,7 @@
 #include <array>
 #include <cmath>
 
+#include "scenarios/buggify.h"
 #include "scenarios/scenario_library.h"
 
 namespace floe::scenarios {
@@ -106,6 +107,7 @@ public:
 
     // The liveness phase: every fault healed, every node up.
     void heal_everything() {
+        stop_buggify(s_);
         s_.disarm_crash_points();
         end_network_faults();
         for (NodeIndex node : s_.all_nodes()) {
@@ -114,28 +116,8 @@ public:
     }
 
 private:
-    // Shards a node holds now or at the next committee (a stake move may be taking effect).
-    uint32_t weight(NodeIndex node) {
-        const walrus::Chain& chain = s_.chain();
-        size_t shards = chain.current_committee().shards_of(node).size();
-        if (auto next = chain.next_committee()) {
-            shards = std::max(shards, next->shards_of(node).size());
-        }
-        return static_cast<uint32_t>(shards);
-    }
-
-    bool is_isolated(NodeIndex node) const { return isolated_node_ == node; }
-
-    bool within_budget(NodeIndex candidate) {
-        const uint32_t f = (s_.cluster().n_shards() - 1) / 3;
-        uint32_t out = weight(candidate);
-        for (NodeIndex node : s_.all_nodes()) {
-            if (node != candidate && (!s_.is_up(node) || is_isolated(node))) {
-                out += weight(node);
-            }
-        }
-        return out <= f;
-    }
+    bool is_isolated(NodeIndex node) const { return s_.is_isolated(node); }
+    bool within_budget(NodeIndex candidate) { return s_.within_fault_budget(candidate); }
 
     void inject_one() {
         sim::Rng& rng = s_.rng();
@@ -255,6 +237,7 @@ private:
         }
         ++faults_;
         isolated_node_ = node;
+        s_.set_isolated(node);
         network_fault_ends_ = s_.now() + rng.uniform(5_s, 45_s);
         s_.partition({node});
     }
@@ -302,6 +285,7 @@ private:
             s_.sim().net().set_default_link(default_link_);
         }
         isolated_node_ = no_node;
+        s_.set_isolated(std::nullopt);
         degraded_ = false;
     }
 

@@ -54,12 +54,40 @@ FailPointAction FailPointAction::arg(FailPointArgs values) {
 }
 
 FailPoints::FailPoints(Scheduler& scheduler)
-    : scheduler_(scheduler), rng_(scheduler.make_rng("failpoints")) {}
+    : scheduler_(scheduler),
+      rng_(scheduler.make_rng("failpoints")),
+      background_rng_(scheduler.make_rng("buggify-fire")) {}
 
 FailPoints::~FailPoints() {
-    for (const auto& [name, armed] : armed_) {
-        FLOE_ASSERT(!armed->held.has_waiters() || Scheduler::current_or_null() == nullptr,
-                    "fail point '{}' destroyed while fibers are held", name);
+    for (const auto* table : {&armed_, &background_}) {
+        for (const auto& [name, armed] : *table) {
+            FLOE_ASSERT(!armed->held.has_waiters() || Scheduler::current_or_null() == nullptr,
+                        "fail point '{}' destroyed while fibers are held", name);
+        }
+    }
+}
+
+void FailPoints::set_background(const std::string& name, FailPointAction action) {
+    FLOE_ASSERT(!probes_.contains(name), "'{}' is a probe: probes cannot be armed", name);
+    auto& slot = background_[name];
+    if (slot == nullptr) {
+        slot = std::make_unique<Armed>();
+        slot->name = name;
+    }
+    slot->action = std::move(action);  // fibers an older action holds wait on as before
+}
+
+void FailPoints::clear_background() {
+    for (auto it = background_.begin(); it != background_.end();) {
+        it->second->held.notify_all();
+        if (it->second->held_count == 0) {
+            it = background_.erase(it);
+        } else {
+            // Its held fibers still reference it: keep it, inert, as disarm does.
+            it->second->action = FailPointAction::call([] {});
+            it->second->action.max_fires = 0;
+            ++it;
+        }
     }
 }
 
@@ -142,11 +170,12 @@ FailPointOutcome FailPoints::hit_impl(std::string_view name, bool may_suspend,
     }
     ++stats->second.hits;
     ++stats->second.hits_by_host[host];
-    auto it = armed_.find(name);
-    if (it == armed_.end()) {
+    Rng* rng = nullptr;
+    Armed* acting_action = acting(name, rng);
+    if (acting_action == nullptr) {
         return FailPointOutcome::proceed;
     }
-    Armed& armed = *it->second;
+    Armed& armed = *acting_action;
     const FailPointAction& action = armed.action;
     if (action.max_fires == 0 || (action.host.has_value() && *action.host != host)) {
         return FailPointOutcome::proceed;
@@ -154,15 +183,34 @@ FailPointOutcome FailPoints::hit_impl(std::string_view name, bool may_suspend,
     if (action.condition && !action.condition()) {
         return FailPointOutcome::proceed;
     }
-    if (!rng_.bernoulli(action.probability)) {
+    if (!rng->bernoulli(action.probability)) {
         return FailPointOutcome::proceed;
     }
     --armed.action.max_fires;
     ++stats->second.fires;
-    scheduler_.trace().event(TraceKind::fail_point_hit, scheduler_.now(), host,
-                             scheduler_.current_fiber(), stable_hash(name),
-                             [&] { return std::string(name); });
+    const bool background = rng == &background_rng_;
+    stats->second.background_fires += background ? 1 : 0;
+    scheduler_.trace().event(
+        TraceKind::fail_point_hit, scheduler_.now(), host, scheduler_.current_fiber(),
+        stable_hash(name),
+        [&] { return background ? "buggify " + std::string(name) : std::string(name); });
     return fire(armed, may_suspend, args);
+}
+
+FailPoints::Armed* FailPoints::acting(std::string_view name, Rng*& rng) {
+    if (auto it = armed_.find(name); it != armed_.end()) {
+        rng = &rng_;
+        return it->second.get();
+    }
+    if (background_.empty()) {
+        return nullptr;
+    }
+    auto it = background_.find(name);
+    if (it == background_.end()) {
+        return nullptr;
+    }
+    rng = &background_rng_;
+    return it->second.get();
 }
 
 FailPointOutcome FailPoints::fire(Armed& armed, bool may_suspend, FailPointArgs* args) {

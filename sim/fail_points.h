@@ -18,6 +18,11 @@
 // so arming one point does not shift other streams) and fire a bounded number of times. Hits
 // are counted per name and host; armed names that were never hit are reportable.
 //
+// A background action (`set_background`, the fail-point swarm: BUGGIFY) acts at a point only
+// while no scenario action is armed there; arm/disarm never touch it, and its probability draws
+// come from a stream of its own ("buggify-fire"), so a run without background actions draws
+// exactly as before.
+//
 // A probe (`probe(name, holds)`) is a point that is never armed: model code says "this state was
 // reached" (REACHABLE) or "this condition held here at least once" (SOMETIMES, as Antithesis's
 // sometimes-assertions). Probes are counted per name and host, in their own table, and touch
@@ -92,7 +97,8 @@ struct FailPointAction {
 
 struct FailPointStats {
     uint64_t hits = 0;   // times the point was reached
-    uint64_t fires = 0;  // times an armed action ran
+    uint64_t fires = 0;  // times an armed action ran (background ones included)
+    uint64_t background_fires = 0;
     std::map<HostId, uint64_t> hits_by_host;
     bool armed_ever = false;
 };
@@ -113,6 +119,12 @@ public:
     void arm(const std::string& name, FailPointAction action);
     void disarm(const std::string& name);
     void disarm_all();
+    // The background layer: `action` acts at `name` whenever no scenario action is armed there.
+    void set_background(const std::string& name, FailPointAction action);
+    // Removes every background action; fibers held by one are released.
+    void clear_background();
+    bool has_background() const { return !background_.empty(); }
+
     // Releases every fiber held at `name` (hold action). The point stays armed.
     void release(const std::string& name);
     bool is_armed(std::string_view name) const;
@@ -146,12 +158,16 @@ private:
     };
     FailPointOutcome hit_impl(std::string_view name, bool may_suspend, FailPointArgs* args);
     FailPointOutcome fire(Armed& armed, bool may_suspend, FailPointArgs* args);
+    // The action that acts at `name` now, and the stream its probability draws from.
+    Armed* acting(std::string_view name, Rng*& rng);
 
     Scheduler& scheduler_;
     Rng rng_;
     std::map<std::string, FailPointStats, std::less<>> stats_;
     std::map<std::string, ProbeStats, std::less<>> probes_;
     std::map<std::string, std::unique_ptr<Armed>, std::less<>> armed_;
+    Rng background_rng_;
+    std::map<std::string, std::unique_ptr<Armed>, std::less<>> background_;
 };
 
 }  // namespace sim

@@ -303,6 +303,8 @@ nlohmann::json to_json(const ScenarioSpec& spec, uint64_t seed, const RunOutcome
         {"fail_points_reached", run.result.fail_points.reached},
         {"probes", run.result.fail_points.probes},
         {"probes_never_true", run.result.fail_points.probes_never_true},
+        {"buggify_fired", run.result.fail_points.buggify_fired},
+        {"notes", run.result.notes},
     };
     nlohmann::json reported = nlohmann::json::object();
     for (const auto& [key, value] : run.result.reported) {
@@ -328,6 +330,7 @@ void print_aborted_record(const ScenarioSpec& spec, uint64_t seed, const std::st
         out["fail_points_reached"] = points.reached;
         out["probes"] = points.probes;
         out["probes_never_true"] = points.probes_never_true;
+        out["buggify_fired"] = points.buggify_fired;
     }
     fmt::print("{}\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     std::fflush(stdout);
@@ -362,6 +365,16 @@ void print_summary(const ScenarioSpec& spec, uint64_t seed, const RunOutcome& ru
     }
     fmt::print("  probes         {} of {} reached\n", points.probes.size(),
                scenarios::model_probes.size());
+    for (const std::string& note : run.result.notes) {
+        fmt::print("  note           {}\n", note);
+    }
+    if (!points.buggify_fired.empty()) {
+        std::vector<std::string> fired;
+        for (const auto& [name, count] : points.buggify_fired) {
+            fired.push_back(fmt::format("{} x{}", name, count));
+        }
+        fmt::print("  buggify fired  {}\n", fmt::join(fired, ", "));
+    }
     fmt::print("  reproduce      {}\n", run.repro);
 }
 

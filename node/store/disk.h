@@ -73,6 +73,11 @@ public:
     } current_fs_op;
     // Whether a NodeStore is open on this disk right now.
     bool in_use() const { return in_use_; }
+    // Whether rocksdb::DB::Open runs on this disk right now (NodeStore::open). The fail-point
+    // swarm keeps its disk faults out of it: Debian's RocksDB 7.8.3, built with assertions,
+    // aborts in ~ColumnFamilySet (`last_ref`) when an open fails after its OPTIONS file could not
+    // be written (docs/FINDINGS.md, "RocksDB 7.8.3's failed open").
+    bool opening = false;
 
 private:
     friend class NodeStore;  // sets in_use_ while open

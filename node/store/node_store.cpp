@@ -448,8 +448,10 @@ sim::Result<std::unique_ptr<NodeStore>, StoreError> NodeStore::open(sim::Runtime
     }
     std::vector<Handle*> handles;
     rocksdb::DB* db = nullptr;
+    disk.opening = true;
     const rocksdb::Status opened =
         rocksdb::DB::Open(db_opts, disk.path(), descriptors, &handles, &db);
+    disk.opening = false;
     if (!opened.ok()) {
         settle_and_rethrow(disk);
         return sim::Err{open_failed(opened)};

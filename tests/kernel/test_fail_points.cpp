@@ -284,3 +284,59 @@ TEST_CASE("probes: counted per host, SOMETIMES only when its condition held, nev
     };
     CHECK(run(true) == run(false));
 }
+
+TEST_CASE("fail points: a background action acts only where no scenario action is armed") {
+    Simulation sim(SimulationConfig{});
+    int background_calls = 0;
+    int armed_calls = 0;
+    auto result = sim.run([&](Runtime& rt) {
+        FailPoints& points = sim.fail_points();
+        points.set_background("site", FailPointAction::call([&] { ++background_calls; }));
+        (void)rt.fail_point("site");
+        // A scenario's arm takes precedence, and its disarm leaves the background action.
+        points.arm("site", FailPointAction::call([&] { ++armed_calls; }));
+        (void)rt.fail_point("site");
+        points.disarm("site");
+        (void)rt.fail_point("site");
+        points.disarm_all();
+        (void)rt.fail_point("site");
+        points.clear_background();
+        CHECK_FALSE(points.has_background());
+        (void)rt.fail_point("site");
+    });
+    CHECK(result.passed());
+    CHECK(background_calls == 3);
+    CHECK(armed_calls == 1);
+    CHECK(sim.fail_points().fires("site") == 4);
+    CHECK(sim.fail_points().stats().at("site").background_fires == 3);
+}
+
+TEST_CASE("fail points: background draws leave the scenario's fail-point stream as it was") {
+    // The same armed point with p = 0.5, with and without a background point drawing in
+    // between: the armed point fires at the same hits, because the background point draws from
+    // its own stream ("buggify-fire").
+    auto fires_of_armed = [](bool with_background) {
+        Simulation sim(SimulationConfig{});
+        std::vector<int> fired;
+        auto result = sim.run([&](Runtime& rt) {
+            sim.fail_points().arm("armed", FailPointAction::call([] {}).with_probability(0.5));
+            if (with_background) {
+                sim.fail_points().set_background(
+                    "other", FailPointAction::call([] {}).with_probability(0.5));
+            }
+            for (int i = 0; i < 64; ++i) {
+                const uint64_t before = sim.fail_points().fires("armed");
+                (void)rt.fail_point("armed");
+                (void)rt.fail_point("other");
+                if (sim.fail_points().fires("armed") > before) {
+                    fired.push_back(i);
+                }
+            }
+        });
+        CHECK(result.passed());
+        return fired;
+    };
+    const std::vector<int> alone = fires_of_armed(false);
+    CHECK(alone.size() > 10);
+    CHECK(alone == fires_of_armed(true));
+}

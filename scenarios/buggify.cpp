@@ -1,0 +1,157 @@
+#include "scenarios/buggify.h"
+
+#include <fmt/format.h>
+
+#include "node/sites.h"
+#include "scenarios/storage_faults.h"
+
+namespace floe::scenarios {
+
+using namespace sim::time_literals;
+using walrus::site::Kind;
+using walrus::site::Site;
+
+namespace {
+
+constexpr uint64_t delay_fires = 20;
+
+bool eligible(const Site& site, StorageFaultMode storage_faults) {
+    if (site.fits == walrus::site::fit_none) {
+        return false;
+    }
+    if (site.kind == Kind::fs_fault) {
+        return storage_faults != StorageFaultMode::off &&
+               (!fs_fault_loses_data(site.name) || storage_faults == StorageFaultMode::unbounded);
+    }
+    return true;
+}
+
+BuggifyChoice draw_choice(sim::Rng& rng, const Site& site, double fire_p) {
+    BuggifyChoice choice;
+    choice.site = std::string(site.name);
+    choice.fire_p = fire_p;
+    if ((site.fits & walrus::site::fit_crash) != 0) {
+        choice.action = BuggifyAction::crash;
+        choice.param = rng.uniform(1_s, 30_s);
+        choice.max_fires = 1 + rng.below(3);
+    } else if ((site.fits & walrus::site::fit_error) != 0) {
+        choice.action = BuggifyAction::error;
+        choice.max_fires = 1 + rng.below(5);
+    } else {
+        const bool hold = rng.below(2) == 0;
+        choice.action = hold ? BuggifyAction::hold : BuggifyAction::delay;
+        choice.param = hold ? rng.uniform(1_s, 10_s) : rng.uniform(100_ms, 5_s);
+        choice.max_fires = delay_fires;
+    }
+    return choice;
+}
+
+const char* action_name(BuggifyAction action) {
+    switch (action) {
+        case BuggifyAction::crash: return "crash";
+        case BuggifyAction::error: return "error";
+        case BuggifyAction::delay: return "delay";
+        case BuggifyAction::hold: return "hold";
+    }
+    return "?";
+}
+
+// Where a crash or an error that stops the process may strike: on a storage node, within the
+// fault budget.
+std::function<bool()> on_a_node_within_budget(Scenario& s) {
+    return [&s] {
+        const auto node = s.node_of_host(s.sim().scheduler().current_host());
+        return node.has_value() && s.within_fault_budget(*node);
+    };
+}
+
+sim::FailPointAction action_for(Scenario& s, const BuggifyChoice& choice) {
+    switch (choice.action) {
+        case BuggifyAction::crash: {
+            const sim::Duration down = choice.param;
+            return sim::FailPointAction::call(
+                       [&s, down] { s.sim().restart(s.sim().scheduler().current_host(), down); })
+                .only_when(on_a_node_within_budget(s));
+        }
+        case BuggifyAction::error: {
+            auto action = sim::FailPointAction::inject_error();
+            if (walrus::site::find(choice.site)->kind == Kind::fs_fault) {
+                // The node's process exits on it: within the budget, and not while the database
+                // opens (walrus::Disk::opening says why).
+                auto within_budget = on_a_node_within_budget(s);
+                return std::move(action).only_when([&s, within_budget] {
+                    const auto node = s.node_of_host(s.sim().scheduler().current_host());
+                    return within_budget() && !s.disk(*node).opening;
+                });
+            }
+            return action;
+        }
+        case BuggifyAction::delay: return sim::FailPointAction::sleep(choice.param);
+        case BuggifyAction::hold: {
+            // Fibers caught here wait for the next multiple of the period, then go together.
+            const int64_t period = choice.param.ns();
+            return sim::FailPointAction::hold_until(
+                [&s, period] { return s.now().ns() % period < (100_ms).ns(); }, 100_ms);
+        }
+    }
+    FLOE_UNREACHABLE();
+}
+
+}  // namespace
+
+ParamSpec buggify_param() {
+    return ParamSpec::choice("buggify", "off", {"off", "on", "drawn"},
+                             "the fail-point swarm (BUGGIFY): off, on, or drawn per seed");
+}
+
+std::vector<BuggifyChoice> draw_buggify(sim::Rng& rng, const BuggifyOptions& options,
+                                        StorageFaultMode storage_faults) {
+    std::vector<BuggifyChoice> out;
+    for (const Site& site : walrus::site::all()) {
+        if (eligible(site, storage_faults) && rng.bernoulli(options.enable_p)) {
+            out.push_back(draw_choice(rng, site, options.fire_p));
+        }
+    }
+    return out;
+}
+
+std::string describe(const BuggifyChoice& choice) {
+    std::string text =
+        fmt::format("{} {} p={}", choice.site, action_name(choice.action), choice.fire_p);
+    switch (choice.action) {
+        case BuggifyAction::crash: text += " down=" + choice.param.to_string(); break;
+        case BuggifyAction::delay: text += " for=" + choice.param.to_string(); break;
+        case BuggifyAction::hold: text += " release-every=" + choice.param.to_string(); break;
+        case BuggifyAction::error: break;
+    }
+    return text + fmt::format(" x{}", choice.max_fires);
+}
+
+size_t start_buggify(Scenario& s, const BuggifyOptions& options) {
+    if (!s.params().has("buggify")) {
+        return 0;
+    }
+    const std::string& mode = s.params().choice("buggify");
+    if (mode == "off" || (mode == "drawn" && s.stream("buggify-mix").below(2) == 0)) {
+        return 0;
+    }
+    const std::vector<BuggifyChoice> choices =
+        draw_buggify(s.stream("buggify"), options, s.cluster().storage_faults());
+    s.report("buggify_sites", static_cast<int64_t>(choices.size()));
+    for (const BuggifyChoice& choice : choices) {
+        s.note("buggify: " + describe(choice));
+        s.sim().fail_points().set_background(choice.site, std::move(action_for(s, choice))
+                                                              .with_probability(choice.fire_p)
+                                                              .at_most(choice.max_fires));
+    }
+    return choices.size();
+}
+
+void stop_buggify(Scenario& s) {
+    if (s.sim().fail_points().has_background()) {
+        s.mark("buggify off: the liveness phase");
+        s.sim().fail_points().clear_background();
+    }
+}
+
+}  // namespace floe::scenarios
