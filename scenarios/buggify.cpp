@@ -97,6 +97,32 @@ sim::FailPointAction action_for(Scenario& s, const BuggifyChoice& choice) {
     FLOE_UNREACHABLE();
 }
 
+FaultEvent as_fault(const BuggifyChoice& choice) {
+    FaultEvent event;
+    event.kind = "buggify";
+    event.point = choice.site;
+    event.action = action_name(choice.action);
+    event.p = choice.fire_p;
+    event.down = choice.param;
+    event.max_fires = choice.max_fires;
+    return event;
+}
+
+BuggifyChoice from_fault(const FaultEvent& event) {
+    BuggifyChoice choice;
+    choice.site = event.point;
+    for (const BuggifyAction action :
+         {BuggifyAction::crash, BuggifyAction::error, BuggifyAction::delay, BuggifyAction::hold}) {
+        if (event.action == action_name(action)) {
+            choice.action = action;
+        }
+    }
+    choice.fire_p = event.p;
+    choice.param = event.down;
+    choice.max_fires = event.max_fires;
+    return choice;
+}
+
 }  // namespace
 
 ParamSpec buggify_param() {
@@ -137,14 +163,22 @@ size_t start_buggify(Scenario& s, const BuggifyOptions& options) {
     }
     const std::vector<BuggifyChoice> choices =
         draw_buggify(s.stream("buggify"), options, s.cluster().storage_faults());
-    s.report("buggify_sites", static_cast<int64_t>(choices.size()));
-    for (const BuggifyChoice& choice : choices) {
+    size_t installed = 0;
+    for (const BuggifyChoice& drawn : choices) {
+        // A fault of the run's schedule: recorded, or left out by a replayed one.
+        FaultEvent event = as_fault(drawn);
+        if (!s.admit(event)) {
+            continue;
+        }
+        const BuggifyChoice choice = from_fault(event);
+        ++installed;
         s.note("buggify: " + describe(choice));
         s.sim().fail_points().set_background(choice.site, std::move(action_for(s, choice))
                                                               .with_probability(choice.fire_p)
                                                               .at_most(choice.max_fires));
     }
-    return choices.size();
+    s.report("buggify_sites", static_cast<int64_t>(installed));
+    return installed;
 }
 
 void stop_buggify(Scenario& s) {

@@ -48,9 +48,61 @@ NodeIndex Scenario::random_node() {
     return static_cast<NodeIndex>(rng().below(cluster_.size()));
 }
 
+// --- the fault schedule --------------------------------------------------------------------------
+
+bool Scenario::admit(FaultEvent& event) {
+    if (driver_injecting_) {
+        return true;  // the driver recorded (or replays) it as one of its own faults
+    }
+    event.id = next_fault_id_++;
+    event.at = now();
+    if (replay_ != nullptr) {
+        const auto it = std::find_if(replay_->events.begin(), replay_->events.end(),
+                                     [&](const FaultEvent& e) { return e.id == event.id; });
+        if (it == replay_->events.end()) {
+            mark(fmt::format("fault #{} ({}) left out by the schedule", event.id, event.kind));
+            return false;
+        }
+        const uint64_t id = event.id;
+        const sim::Instant at = event.at;
+        event = *it;  // the file's parameters (a shrunk down time, for one)
+        event.id = id;
+        event.at = at;
+    }
+    if (record_ != nullptr) {
+        record_->events.push_back(event);
+    }
+    return true;
+}
+
+void Scenario::record_replayed(FaultEvent event) {
+    event.id = next_fault_id_++;
+    event.at = now();
+    if (record_ != nullptr) {
+        record_->events.push_back(std::move(event));
+    }
+}
+
+namespace {
+
+FaultEvent fault(std::string kind, NodeIndex node, sim::Duration down = {}) {
+    FaultEvent event;
+    event.kind = std::move(kind);
+    event.node = static_cast<uint32_t>(node);
+    event.down = down;
+    return event;
+}
+
+}  // namespace
+
 // --- verbs ---------------------------------------------------------------------------------------
 
 void Scenario::crash(NodeIndex node, sim::Duration restart_after) {
+    FaultEvent event = fault("crash", node, restart_after);
+    if (!admit(event)) {
+        return;
+    }
+    restart_after = event.down;
     mark(fmt::format("crash node{} for {}", node, restart_after.to_string()));
     sim_.restart(host(node), restart_after);
 }
@@ -58,6 +110,11 @@ void Scenario::crash(NodeIndex node, sim::Duration restart_after) {
 std::shared_ptr<bool> Scenario::crash_at_next_crash_point(NodeIndex node,
                                                           sim::Duration restart_after) {
     auto fired = std::make_shared<bool>(false);
+    FaultEvent event = fault("crash_at_crash_point", node, restart_after);
+    if (!admit(event)) {
+        return fired;  // never strikes
+    }
+    restart_after = event.down;
     const sim::HostId target = host(node);
     for (const std::string& name : crash_node_fail_points) {
         arm(name, sim::FailPointAction::call([this, fired, target, restart_after] {
@@ -98,6 +155,13 @@ void Scenario::crash_repeatedly(NodeIndex node, sim::Instant until, const NodeCr
 }
 
 void Scenario::power_loss(NodeIndex node, sim::Duration restart_after, bool tear) {
+    FaultEvent event = fault("power_loss", node, restart_after);
+    event.tear = tear;
+    if (!admit(event)) {
+        return;
+    }
+    restart_after = event.down;
+    tear = event.tear;
     mark(fmt::format("power loss on node{} for {}", node, restart_after.to_string()));
     cluster_.cut_power(node, tear);
     sim_.restart(host(node), restart_after);
@@ -107,6 +171,13 @@ std::shared_ptr<bool> Scenario::power_loss_at(const std::string& fail_point, Nod
                                               sim::Duration restart_after, bool tear,
                                               std::function<bool()> when) {
     auto fired = std::make_shared<bool>(false);
+    FaultEvent event = fault("power_loss_at", node, restart_after);
+    event.point = fail_point;
+    event.tear = tear;
+    if (!admit(event)) {
+        return fired;  // never strikes
+    }
+    restart_after = event.down;
     const sim::HostId target = host(node);
     arm(fail_point,
         sim::FailPointAction::call([this, fired, node, target, restart_after, tear] {
@@ -125,6 +196,12 @@ std::shared_ptr<bool> Scenario::power_loss_at_next_crash_point(NodeIndex node,
                                                                sim::Duration restart_after,
                                                                bool tear) {
     auto fired = std::make_shared<bool>(false);
+    FaultEvent event = fault("power_loss_at_crash_point", node, restart_after);
+    event.tear = tear;
+    if (!admit(event)) {
+        return fired;  // never strikes
+    }
+    restart_after = event.down;
     const sim::HostId target = host(node);
     for (const std::string& name : crash_node_fail_points) {
         arm(name, sim::FailPointAction::call([this, fired, node, target, restart_after, tear] {
@@ -181,6 +258,10 @@ std::optional<NodeIndex> Scenario::node_of_host(sim::HostId host_id) const {
 }
 
 void Scenario::kill(NodeIndex node) {
+    FaultEvent event = fault("kill", node);
+    if (!admit(event)) {
+        return;
+    }
     mark(fmt::format("kill node{}", node));
     sim_.kill(host(node));
 }
@@ -197,6 +278,12 @@ bool Scenario::is_up(NodeIndex node) const {
 }
 
 void Scenario::partition(const std::vector<NodeIndex>& side) {
+    FaultEvent event;
+    event.kind = "partition";
+    event.point = fmt::format("{}", fmt::join(side, ","));
+    if (!admit(event)) {
+        return;
+    }
     std::vector<sim::HostId> inside;
     std::vector<sim::HostId> outside{cluster_.client_host()};
     for (NodeIndex i = 0; i < cluster_.size(); ++i) {
@@ -263,11 +350,23 @@ Counter Scenario::counter(const std::string& fail_point, std::optional<NodeIndex
 }
 
 void Scenario::stake(NodeIndex node, uint64_t amount) {
+    FaultEvent event = fault("stake", node);
+    event.amount = amount;
+    if (!admit(event)) {
+        return;
+    }
+    amount = event.amount;
     mark(fmt::format("stake {} to node{}", amount, node));
     cluster_.chain_service().add_stake(node, amount);
 }
 
 void Scenario::withdraw(NodeIndex node, uint64_t amount) {
+    FaultEvent event = fault("withdraw", node);
+    event.amount = amount;
+    if (!admit(event)) {
+        return;
+    }
+    amount = event.amount;
     mark(fmt::format("withdraw {} from node{}", amount, node));
     cluster_.chain_service().withdraw_stake(node, amount);
 }
@@ -411,6 +510,9 @@ std::string repro_command(const ScenarioSpec& spec, const ScenarioRunOptions& op
     for (const std::string& name : options.old.enabled()) {
         out += fmt::format(" {} {}", walrus::behaviour_flag(name), name);
     }
+    if (!options.faults_path.empty()) {
+        out += fmt::format(" --faults {}", options.faults_path);
+    }
     return out;
 }
 
@@ -492,6 +594,7 @@ ScenarioResult run_scenario(const ScenarioSpec& spec, const ScenarioRunOptions& 
         cluster.start();
         cluster.start_consistency_checker(world);
         Scenario scenario(sim, cluster, world, params, out.reported, &out.notes);
+        scenario.set_fault_log(options.record_faults, options.replay_faults);
         start_buggify(scenario);
         spec.script(scenario);
     });

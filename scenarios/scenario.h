@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "scenarios/cluster.h"
+#include "scenarios/fault_schedule.h"
 #include "scenarios/params.h"
 #include "sim/timeline.h"
 
@@ -68,6 +69,28 @@ public:
     NodeIndex node(NodeIndex index) const;
     std::vector<NodeIndex> all_nodes() const;
     NodeIndex random_node();
+
+    // --- the fault schedule (scenarios/fault_schedule.h) ----------------------------------------
+    // Recording appends each fault injected to `record`; with `replay`, a scripted fault verb
+    // runs only if its ordinal is in the file (admit), and a driver (the swarm) plays the file.
+    void set_fault_log(FaultSchedule* record, const FaultSchedule* replay) {
+        record_ = record;
+        replay_ = replay;
+    }
+    const FaultSchedule* replay() const { return replay_; }
+    // A fault about to be injected: numbered, timed and recorded. Replaying a scripted scenario,
+    // false when the file dropped it; else `event` takes the file's parameters.
+    bool admit(FaultEvent& event);
+    // A fault a driver replays from the schedule (the swarm's player): recorded as it is issued.
+    void record_replayed(FaultEvent event);
+    // While a driver that records its own faults injects one, the verbs it uses record nothing.
+    struct DriverInjecting {
+        explicit DriverInjecting(Scenario& scenario) : s(scenario) { s.driver_injecting_ = true; }
+        ~DriverInjecting() { s.driver_injecting_ = false; }
+        DriverInjecting(const DriverInjecting&) = delete;
+        DriverInjecting& operator=(const DriverInjecting&) = delete;
+        Scenario& s;
+    };
 
     // --- verbs -----------------------------------------------------------------------------------
     void sleep(sim::Duration duration) { world_.sleep(duration); }
@@ -184,6 +207,10 @@ private:
     std::map<std::string, int64_t>& reported_;  // outlives the run, so a failed run keeps it
     std::vector<std::string>* notes_;
     std::optional<NodeIndex> isolated_;
+    FaultSchedule* record_ = nullptr;
+    const FaultSchedule* replay_ = nullptr;
+    uint64_t next_fault_id_ = 0;
+    bool driver_injecting_ = false;
 };
 
 struct ScenarioSpec {
@@ -224,6 +251,12 @@ struct ScenarioRunOptions {
     // Set to the run's fail-point summary while the run is on (reset after), so a failed
     // assertion's hook can still report what the aborted run reached.
     std::function<struct FailPointSummary()>* live_fail_points = nullptr;
+    // The fault schedule (scenarios/fault_schedule.h): recorded into `record_faults` (the caller
+    // owns it and writes it out, also when the run aborts), replayed from `replay_faults`, whose
+    // file `faults_path` names in the repro command.
+    FaultSchedule* record_faults = nullptr;
+    const FaultSchedule* replay_faults = nullptr;
+    std::string faults_path;
 };
 
 struct FailPointSummary {

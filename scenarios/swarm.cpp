@@ -97,10 +97,34 @@ public:
     }
 
     void run(sim::Instant until) {
+        if (const FaultSchedule* schedule = s_.replay()) {
+            play(*schedule, until);
+            return;
+        }
         while (s_.now() < until) {
             s_.sleep(s_.rng().uniform(5_s, 30_s));
             end_expired_faults();
             inject_one();
+        }
+        s_.report("faults", faults_);
+    }
+
+    // Replays a fault schedule (scenarios/fault_schedule.h): no draws, no fault of the swarm's
+    // own; each event again at its time, through the same code. The fail-point swarm's choices
+    // were installed by start_buggify.
+    void play(const FaultSchedule& schedule, sim::Instant until) {
+        for (const FaultEvent& event : schedule.events) {
+            if (event.kind == "buggify") {
+                continue;
+            }
+            if (event.at > s_.now()) {
+                s_.sleep(event.at - s_.now());
+            }
+            s_.record_replayed(event);
+            apply(event);
+        }
+        if (until > s_.now()) {
+            s_.sleep(until - s_.now());
         }
         s_.report("faults", faults_);
     }
@@ -116,6 +140,67 @@ public:
     }
 
 private:
+    // A fault the swarm injects now: recorded (when the run records), then applied.
+    void inject(FaultEvent event) {
+        (void)s_.admit(event);
+        apply(event);
+    }
+
+    void apply(const FaultEvent& event) {
+        const Scenario::DriverInjecting driver(s_);
+        const auto node = static_cast<NodeIndex>(event.node.value_or(0));
+        if (event.kind != "heal") {
+            ++faults_;
+        }
+        if (event.kind == "crash") {
+            s_.crash(node, event.down);
+        } else if (event.kind == "crash_at_crash_point") {
+            // At the node's next DB write or event: crash consistency (§11).
+            auto fired = s_.crash_at_next_crash_point(node, event.down);
+            s_.wait_until_or_timeout(10_s, [&] { return *fired; });
+            s_.disarm_crash_points();
+        } else if (event.kind == "power_loss") {
+            s_.power_loss(node, event.down, event.tear);
+        } else if (event.kind == "power_loss_at_crash_point") {
+            wait_then_disarm(s_.power_loss_at_next_crash_point(node, event.down, event.tear), {});
+        } else if (event.kind == "power_loss_at_wal_write") {
+            s_.mark(fmt::format("power loss at node{}'s WAL write #{}", node, event.nth));
+            wait_then_disarm(power_loss_at_nth_wal_write(s_, node, event.nth, event.down,
+                                                         event.tear, [] { return true; }),
+                             "fs-write-eio");
+        } else if (event.kind == "io_error") {
+            io_error(node, event.point);
+        } else if (event.kind == "lying_disk") {
+            lying_disk_then_power_loss(node, event.down, event.tear);
+        } else if (event.kind == "partition") {
+            isolated_node_ = node;
+            s_.set_isolated(node);
+            network_fault_ends_ = s_.now() + event.length;
+            s_.partition({node});
+        } else if (event.kind == "degrade") {
+            degrade(event);
+        } else if (event.kind == "stake") {
+            s_.stake(node, event.amount);
+        } else if (event.kind == "withdraw") {
+            s_.withdraw(node, event.amount);
+        } else if (event.kind == "heal") {
+            end_network_faults();
+        } else {
+            FLOE_UNREACHABLE("the swarm cannot replay a '{}' fault", event.kind);
+        }
+    }
+
+    static FaultEvent event_of(std::string kind, std::optional<NodeIndex> node,
+                               sim::Duration down = {}) {
+        FaultEvent event;
+        event.kind = std::move(kind);
+        if (node.has_value()) {
+            event.node = static_cast<uint32_t>(*node);
+        }
+        event.down = down;
+        return event;
+    }
+
     bool is_isolated(NodeIndex node) const { return s_.is_isolated(node); }
     bool within_budget(NodeIndex candidate) { return s_.within_fault_budget(candidate); }
 
@@ -139,19 +224,11 @@ private:
             return;
         }
         const sim::Duration down = rng.uniform(1_s, 40_s);
-        ++faults_;
         const bool at_once = rng.below(2) == 0;
         if (storage_fault_instead(node, down, at_once)) {
             return;
         }
-        if (at_once) {
-            s_.crash(node, down);
-            return;
-        }
-        // At the node's next DB write or event: crash consistency (§11).
-        auto fired = s_.crash_at_next_crash_point(node, down);
-        s_.wait_until_or_timeout(10_s, [&] { return *fired; });
-        s_.disarm_crash_points();
+        inject(event_of(at_once ? "crash" : "crash_at_crash_point", node, down));
     }
 
     // Instead of a crash, maybe a storage fault: a power loss (now, at the next crash point, or
@@ -168,25 +245,22 @@ private:
             return false;  // a plain crash
         }
         const bool tear = rng.below(2) == 0;
+        FaultEvent event = event_of("", node, down);
+        event.tear = tear;
         switch (kind) {
-            case 1:
-                if (at_once) {
-                    s_.power_loss(node, down, tear);
-                    return true;
-                }
-                wait_then_disarm(s_.power_loss_at_next_crash_point(node, down, tear), {});
-                return true;
-            case 2: {
-                const uint64_t nth = 1 + rng.below(50);
-                s_.mark(fmt::format("power loss at node{}'s WAL write #{}", node, nth));
-                wait_then_disarm(
-                    power_loss_at_nth_wal_write(s_, node, nth, down, tear, [] { return true; }),
-                    "fs-write-eio");
-                return true;
-            }
-            case 3: io_error(node, rng); return true;
-            default: lying_disk_then_power_loss(node, down, tear); return true;
+            case 1: event.kind = at_once ? "power_loss" : "power_loss_at_crash_point"; break;
+            case 2:
+                event.kind = "power_loss_at_wal_write";
+                event.nth = 1 + rng.below(50);
+                break;
+            case 3:
+                event.kind = "io_error";
+                event.point = io_error_points()[rng.below(io_error_points().size())];
+                break;
+            default: event.kind = "lying_disk"; break;
         }
+        inject(event);
+        return true;
     }
 
     void wait_then_disarm(const std::shared_ptr<bool>& fired, const std::string& point) {
@@ -198,11 +272,14 @@ private:
         }
     }
 
-    void io_error(NodeIndex node, sim::Rng& rng) {
+    static const std::vector<std::string>& io_error_points() {
         static const std::vector<std::string> points = {"fs-write-eio",      "fs-fsync-fail",
                                                         "fs-dir-fsync-fail", "fs-rename-fail",
                                                         "fs-no-space",       "fs-read-eio"};
-        const std::string& point = points[rng.below(points.size())];
+        return points;
+    }
+
+    void io_error(NodeIndex node, const std::string& point) {
         s_.mark(fmt::format("{} armed on node{}", point, node));
         const uint64_t before = s_.sim().fail_points().fires(point);
         s_.arm(point, sim::FailPointAction::inject_error()
@@ -235,26 +312,35 @@ private:
         if (!s_.is_up(node) || !within_budget(node)) {
             return;
         }
-        ++faults_;
-        isolated_node_ = node;
-        s_.set_isolated(node);
-        network_fault_ends_ = s_.now() + rng.uniform(5_s, 45_s);
-        s_.partition({node});
+        FaultEvent event = event_of("partition", node);
+        event.length = rng.uniform(5_s, 45_s);
+        inject(event);
     }
 
     void network(sim::Rng& rng) {
         if ((!mix_.loss && !mix_.latency) || degraded_) {
             return;
         }
-        ++faults_;
-        degraded_ = true;
-        network_fault_ends_ = std::max(network_fault_ends_, s_.now() + rng.uniform(10_s, 40_s));
-        sim::LinkConfig link = default_link_;
+        FaultEvent event = event_of("degrade", std::nullopt);
+        event.length = rng.uniform(10_s, 40_s);
         if (mix_.loss) {
-            link.loss = 0.02 + 0.08 * rng.uniform01();
+            event.loss = 0.02 + 0.08 * rng.uniform01();
         }
         if (mix_.latency) {
-            link.latency = sim::LatencyModel::uniform(20_ms, rng.uniform(100_ms, 800_ms));
+            event.latency = rng.uniform(100_ms, 800_ms);
+        }
+        inject(event);
+    }
+
+    void degrade(const FaultEvent& event) {
+        degraded_ = true;
+        network_fault_ends_ = std::max(network_fault_ends_, s_.now() + event.length);
+        sim::LinkConfig link = default_link_;
+        if (event.loss > 0) {
+            link.loss = event.loss;
+        }
+        if (event.latency > sim::Duration::zero()) {
+            link.latency = sim::LatencyModel::uniform(20_ms, event.latency);
         }
         s_.mark(fmt::format("degrade links: loss {:.3f}", link.loss));
         s_.sim().net().set_default_link(link);
@@ -265,17 +351,18 @@ private:
             return;
         }
         const NodeIndex node = s_.random_node();
-        ++faults_;
+        FaultEvent event = event_of("withdraw", node);
+        event.amount = 1;  // never to zero: every node stays a member
         if (rng.below(2) == 0 || s_.chain().stake(node) <= 1) {
-            s_.stake(node, 1 + rng.below(3));
-        } else {
-            s_.withdraw(node, 1);  // never to zero: every node stays a member
+            event.kind = "stake";
+            event.amount = 1 + rng.below(3);
         }
+        inject(event);
     }
 
     void end_expired_faults() {
-        if (s_.now() >= network_fault_ends_) {
-            end_network_faults();
+        if (s_.now() >= network_fault_ends_ && (isolated_node_ != no_node || degraded_)) {
+            inject(event_of("heal", std::nullopt));  // replayed as it happened
         }
     }
 

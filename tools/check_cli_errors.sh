@@ -56,6 +56,12 @@ expect_error "directory /nonexistent-dir does not exist" run swarm --seed 1 --re
 expect_error "cannot read results file '/nonexistent-dir/r.jsonl'" sweep --summary /nonexistent-dir/r.jsonl
 expect_error "--seeds A\.\.B is required" sweep swarm
 expect_error "is not empty" run swarm --seed 1 --data-dir "$nonempty"
+expect_error "cannot read the fault schedule /nonexistent-dir/f.json" run swarm --seed 1 --faults /nonexistent-dir/f.json
+expect_error "directory /nonexistent-dir does not exist" run swarm --seed 1 --record-faults /nonexistent-dir/f.json
+expect_error "choice|buggify" run swarm --seed 1 --set buggify=maybe
+expect_error "unknown scenario 'nosuch'" shrink nosuch --seed 1
+expect_error "bad seed" shrink swarm --seed x
+expect_error "passes: nothing to shrink" shrink checkpoint-resume --seed 1 --out /tmp/floe-cli-shrink.json
 expect_error "bad seed range '5\.\.1'" sweep swarm --seeds 5..1
 expect_error "cannot write results to /nonexistent-dir/r.jsonl" sweep swarm --seeds 1..2 --out /nonexistent-dir/r.jsonl
 expect_error "--shard 3/2 is not K/N" sweep swarm --seeds 1..2 --shard 3/2
@@ -148,6 +154,19 @@ fi
 "$floe" run shared-sync-waiter --seed 2 --old-behaviour notify-one-sync-waiter >/dev/null
 code=$?
 if ((code != 4)); then echo "FAIL: a deadlock exited with $code, not 4"; status=1; else echo "ok: deadlock exit code 4"; fi
+
+# floe shrink end to end: the planted bug of power-loss-during-recovery needs its two faults;
+# the minimal schedule written reproduces the failure.
+shrunk=$(mktemp)
+if "$floe" shrink power-loss-during-recovery --seed 1 --old-behaviour unlogged-sliver-writes \
+    --out "$shrunk" >/dev/null && grep -q '"faults": 2' "$shrunk" &&
+  ! "$floe" run power-loss-during-recovery --seed 1 --old-behaviour unlogged-sliver-writes \
+    --faults "$shrunk" >/dev/null; then
+  echo "ok: floe shrink power-loss-during-recovery --seed 1: 2 faults, and they reproduce"
+else
+  echo "FAIL: floe shrink of power-loss-during-recovery --seed 1"; status=1
+fi
+rm -f "$shrunk"
 
 first=$("$floe" demo --seed 9 --seconds 5 | grep -E '^ +9 ')
 second=$("$floe" demo --seed 9 --seconds 5 | grep -E '^ +9 ')

@@ -19,6 +19,7 @@
 #include "tools/kernel_demo.h"
 #include "tools/scenario_commands.h"
 #include "tools/seed_range.h"
+#include "tools/shrink_command.h"
 #include "tools/sweep_commands.h"
 #include "tools/sweep_summary.h"
 
@@ -285,6 +286,11 @@ int main(int argc, char** argv) {
     run_cmd->add_option("--data-dir", run_args.data_dir,
                         "each node's RocksDB under this new or empty directory (default: memory)");
     run_cmd->add_flag("--json", run_args.json, "print one JSON object instead of a summary");
+    run_cmd->add_option("--record-faults", run_args.record_faults,
+                        "write the run's fault schedule (JSON) to this file, also when it fails");
+    run_cmd->add_option("--faults", run_args.faults,
+                        "replay the fault schedule of this file (floe shrink writes them); the "
+                        "seed still drives everything else");
 
     floe::tools::SweepArgs sweep;
     sweep.jobs = std::max(1u, std::thread::hardware_concurrency());
@@ -321,6 +327,27 @@ int main(int argc, char** argv) {
     std::vector<std::string> det_new;
     det_cmd->add_option("--old-behaviour", det_old, "switch an old behaviour on");
     det_cmd->add_option("--new-behaviour", det_new, "switch a fix of a Walrus finding on");
+
+    floe::tools::ShrinkArgs shrink;
+    std::string shrink_seed;
+    std::vector<std::string> shrink_sets;
+    std::vector<std::string> shrink_old;
+    std::vector<std::string> shrink_new;
+    auto* shrink_cmd = app.add_subcommand(
+        "shrink",
+        "from a failing run to a minimal repro: record its fault schedule, then cut it down "
+        "(ddmin) and shorten it while the run fails the same way");
+    shrink_cmd->add_option("scenario", shrink.scenario, "scenario name (floe list)")->required();
+    shrink_cmd->add_option("--seed", shrink_seed, "the failing seed")->required();
+    shrink_cmd->add_option("--set", shrink_sets, "a parameter of the failing run (repeatable)");
+    shrink_cmd->add_option("--old-behaviour", shrink_old, "an old behaviour of the failing run");
+    shrink_cmd->add_option("--new-behaviour", shrink_new, "a new behaviour of the failing run");
+    shrink_cmd->add_option("--jobs,-j", shrink.jobs, "runs at once (default 1)")
+        ->check(CLI::Range(1u, 256u));
+    shrink_cmd->add_option("--out", shrink.out_path,
+                           "the minimal schedule (default floe-shrink-SCENARIO-SEED.json)");
+    shrink_cmd->add_option("--max-runs", shrink.max_runs, "stop cutting after this many runs")
+        ->check(CLI::Range(uint64_t{1}, uint64_t{100000}));
 
     std::string gate_list = "tools/gate.txt";
     unsigned gate_jobs = std::max(1u, std::thread::hardware_concurrency());
@@ -451,6 +478,27 @@ int main(int argc, char** argv) {
         }
         return floe::tools::check_determinism_command(self, det_scenario, *seed, det_sets,
                                                       det_switches);
+    }
+    if (shrink_cmd->parsed()) {
+        std::string error;
+        const auto seed = floe::tools::parse_one_seed(shrink_seed, error);
+        if (!seed) {
+            return fail_usage(error);
+        }
+        shrink.seed = *seed;
+        if (error = floe::tools::check_scenario_name(shrink.scenario); !error.empty()) {
+            return fail_usage(error);
+        }
+        for (const std::string& set : shrink_sets) {
+            shrink.run_options.insert(shrink.run_options.end(), {"--set", set});
+        }
+        for (const std::string& name : shrink_old) {
+            shrink.run_options.insert(shrink.run_options.end(), {"--old-behaviour", name});
+        }
+        for (const std::string& name : shrink_new) {
+            shrink.run_options.insert(shrink.run_options.end(), {"--new-behaviour", name});
+        }
+        return floe::tools::shrink_command(self, shrink);
     }
     if (gate_cmd->parsed()) {
         return floe::tools::gate_command(self, gate_list, gate_jobs, gate_only, gate_write_reached);

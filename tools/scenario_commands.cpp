@@ -237,7 +237,8 @@ std::optional<scenarios::ScenarioRunOptions> run_options(const RunArgs& args, ui
     if (error.empty()) {
         error = check_behaviours(args.old_behaviours);
     }
-    for (const std::string* path : {&args.trace_path, &args.perfetto_path, &args.report_path}) {
+    for (const std::string* path :
+         {&args.trace_path, &args.perfetto_path, &args.report_path, &args.record_faults}) {
         if (error.empty()) {
             error = check_output_file(*path);
         }
@@ -461,15 +462,42 @@ int run_command(const RunArgs& args) {
         return exit_usage;
     }
     const ScenarioSpec& spec = *scenarios::find_scenario(args.scenario);
+    scenarios::ScenarioRunOptions run_opts = *options;
+    std::optional<scenarios::FaultSchedule> replay;
+    if (!args.faults.empty()) {
+        replay = scenarios::read_schedule(args.faults, error);
+        if (replay.has_value() && replay->scenario != spec.name) {
+            error = fmt::format("{} is a fault schedule of {}, not of {}", args.faults,
+                                replay->scenario, spec.name);
+        }
+        if (!error.empty()) {
+            fmt::print(stderr, "floe: {} (see floe run --help)\n", error);
+            return exit_usage;
+        }
+        run_opts.replay_faults = &*replay;
+        run_opts.faults_path = args.faults;
+    }
+    scenarios::FaultSchedule recorded{spec.name, seed, {}};
+    if (!args.record_faults.empty()) {
+        run_opts.record_faults = &recorded;
+    }
+    // The schedule so far, also when a failed assertion aborts the run (floe shrink needs it).
+    auto write_recorded = [&] {
+        if (!args.record_faults.empty()) {
+            if (auto failed = scenarios::write_schedule(recorded, args.record_faults);
+                !failed.empty()) {
+                fmt::print(stderr, "floe: {}\n", failed);
+            }
+        }
+    };
     RunOutcome run;
-    run.repro = scenarios::repro_command(spec, *options);
+    run.repro = scenarios::repro_command(spec, run_opts);
     sim::set_repro_context(run.repro);
     if (!args.seed.has_value() && !args.json) {
         fmt::print("floe: no --seed given; drew seed {}\n", seed);
     }
     const bool wants_timeline = !args.perfetto_path.empty() || !args.report_path.empty();
     sim::TimelineRecorder timeline;
-    scenarios::ScenarioRunOptions run_opts = *options;
     std::function<scenarios::FailPointSummary()> live_fail_points;
     run_opts.live_fail_points = &live_fail_points;
     if (wants_timeline) {
@@ -486,6 +514,7 @@ int run_command(const RunArgs& args) {
         if (args.json) {
             print_aborted_record(spec, seed, run.repro, what, live_fail_points);
         }
+        write_recorded();
     });
     const auto start = std::chrono::steady_clock::now();
     run.result = scenarios::run_scenario(spec, run_opts, error);
@@ -496,6 +525,7 @@ int run_command(const RunArgs& args) {
         fmt::print(stderr, "floe: {}\n", error);
         return exit_usage;
     }
+    write_recorded();
     if (wants_timeline) {
         const sim::Timeline finished = timeline.finish(run.result.result.end_time);
         if (!write_visual_outputs(args, finished, report_summary(spec, seed, run))) {

@@ -35,6 +35,8 @@ struct RunArgs {
     std::string report_path;    // the self-contained HTML timeline
     std::string data_dir;
     bool json = false;  // print one JSON object (the sweep's child protocol) instead of a summary
+    std::string record_faults;  // write the run's fault schedule here (also when it aborts)
+    std::string faults;         // replay the fault schedule of this file
 };
 
 int list_command(std::FILE* out);
