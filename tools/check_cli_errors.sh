@@ -78,6 +78,14 @@ echo "fail swarm 1..2 rescan-recovery,notify-one-sync-waiter" >"$bad_gate"  # on
 expect_error "$bad_gate:1: expected 'pass SCENARIO" gate --list "$bad_gate"
 rm -f "$bad_gate"
 expect_error "cannot read /nonexistent-dir/a.log" diff /nonexistent-dir/a.log /nonexistent-dir/b.log
+expect_error "--strategies random,fast: unknown name 'fast' \(one of random, buggify, pct, starve\)" bench search --strategies random,fast
+expect_error "--strategies pct,pct: 'pct' given twice" bench search --strategies pct,pct
+expect_error "--targets nosuch: unknown name 'nosuch' \(one of rescan-recovery, " bench search --targets nosuch
+expect_error "--targets head-attestation-rules: unknown name" bench search --targets head-attestation-rules  # a fix, not a planted bug
+expect_error "--max-seeds" bench search --max-seeds 0
+expect_error "--max-seeds" bench search --max-seeds 1001  # the searches would overlap the next starting seed
+expect_error "--epochs" bench search --epochs 0
+expect_error "cannot write results to /nonexistent-dir/s.json" bench search --json /nonexistent-dir/s.json
 if [[ -e /nonexistent-dir ]]; then echo "FAIL: a bad path was created"; status=1; fi
 rm -rf "$nonempty"
 
@@ -141,6 +149,37 @@ elif [[ -z $abort_time || $(tail -1 "$out/run.log" | cut -d' ' -f1) != "$abort_t
   echo "FAIL: the aborted run's text trace lost its tail: $(tail -1 "$out/run.log")"; status=1
 else
   echo "ok: an aborted run still writes its report, Perfetto file and whole text trace"
+fi
+rm -rf "$out"
+
+# floe bench search runs its children and prints its table (two seeds of one epoch: seconds).
+out=$(mktemp -d)
+table=$("$floe" bench search --targets notify-one-sync-waiter --strategies random --max-seeds 2 \
+  --starts 1 --epochs 1 --json "$out/s.json" 2>"$out/err")
+code=$?
+if ((code != 0)); then
+  echo "FAIL: bench search exited with $code: $(cat "$out/err")"; status=1
+elif ! grep -qE '^  notify-one-sync-waiter +(>2|[12]) *$' <<<"$table" || ! grep -q '^hard cases' <<<"$table"; then
+  echo "FAIL: bench search printed: $table"; status=1
+elif ! grep -q 'search: notify-one-sync-waiter / random / from seed 1: ' "$out/err"; then
+  echo "FAIL: bench search printed no progress: $(cat "$out/err")"; status=1
+elif ! python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); r=d["targets"][0]["strategies"]["random"]; assert r["runs"][0]["seeds_run"] in (1, 2), r' "$out/s.json"; then
+  echo "FAIL: bench search's --json file: $(cat "$out/s.json")"; status=1
+else
+  echo "ok: bench search prints its table: $(grep -E '^  notify-one-sync-waiter' <<<"$table")"
+fi
+# ... and a strategy this floe cannot run is n/a, not a failure (before --sched exists).
+table=$("$floe" bench search --targets notify-one-sync-waiter --strategies pct --max-seeds 1 \
+  --starts 1 --epochs 1 2>/dev/null)
+code=$?
+if ((code != 0)); then
+  echo "FAIL: bench search --strategies pct exited with $code"; status=1
+elif ! grep -qE '^  notify-one-sync-waiter +(n/a|>1|1) *$' <<<"$table"; then
+  echo "FAIL: bench search --strategies pct printed: $table"; status=1
+elif grep -q ' n/a ' <<<"$table" && ! grep -q 'pct: n/a: this floe has no --sched' <<<"$table"; then
+  echo "FAIL: bench search --strategies pct is n/a without the reason: $table"; status=1
+else
+  echo "ok: bench search --strategies pct: $(grep -E '^  notify-one-sync-waiter' <<<"$table")"
 fi
 rm -rf "$out"
 

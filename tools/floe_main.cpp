@@ -16,6 +16,7 @@
 #include "sim/assert.h"
 #include "tools/bench_kernel.h"
 #include "tools/bench_scenarios.h"
+#include "tools/bench_search.h"
 #include "tools/kernel_demo.h"
 #include "tools/scenario_commands.h"
 #include "tools/seed_range.h"
@@ -392,6 +393,26 @@ int main(int argc, char** argv) {
     bench_scenarios->add_flag("--no-trace-cost", no_trace_cost,
                               "skip the trace-off and trace-on timings (a third of the time)");
 
+    floe::tools::SearchOptions search;
+    search.jobs = std::max(1u, std::thread::hardware_concurrency());
+    auto* bench_search = bench_cmd->add_subcommand(
+        "search",
+        "seeds to the first failure of each old-behaviour switch in the swarm, per search "
+        "strategy: the median over starting seeds, and the ratio to uniform random");
+    bench_search->add_option("--strategies", search.strategies,
+                             "a,b: random, buggify, pct, starve (default: all)");
+    bench_search->add_option("--targets", search.targets,
+                             "a,b: old-behaviour switches (default: all; floe list)");
+    bench_search->add_option("--epochs", search.epochs, "the swarm's epochs (default 8)")
+        ->check(CLI::Range(1u, 200u));
+    bench_search->add_option("--starts", search.starts, "starting seeds 1, 1001, ... (default 3)")
+        ->check(CLI::Range(1u, 100u));
+    bench_search->add_option("--max-seeds", search.max_seeds, "seeds per search (default 100)")
+        ->check(CLI::Range(uint64_t{1}, uint64_t{1'000}));
+    bench_search->add_option("--jobs,-j", search.jobs, "seeds running at once (default: cores)")
+        ->check(CLI::Range(1u, 256u));
+    bench_search->add_option("--json", search.json_path, "write the raw numbers to this file");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& help) {
@@ -509,6 +530,15 @@ int main(int argc, char** argv) {
     if (bench_scenarios->parsed()) {
         bench_sc.trace_cost = !no_trace_cost;
         return floe::tools::bench_scenarios_command(bench_sc);
+    }
+    if (bench_search->parsed()) {
+        std::vector<std::string> switches;
+        for (const auto& info : walrus::behaviour_switches()) {
+            if (info.kind == walrus::BehaviourKind::old_behaviour) {
+                switches.emplace_back(info.name);
+            }
+        }
+        return floe::tools::bench_search_command(self, search, switches);
     }
     if (bench_kernel->parsed()) {
         return run_bench_kernel(bench);
