@@ -26,6 +26,13 @@ const std::vector<BehaviourInfo>& behaviour_switches() {
          "fix of finding F1 (#3407): leaving catch-up clears the recovery checkpoint, whose "
          "blobs certified since were skipped by the catch-up's event replay",
          &site::walrus_finding_f1_checkpoint_across_catch_up},
+        {"recovery-status-after-shard-storage", new_behaviour,
+         &B::recovery_status_after_shard_storage,
+         "fix of finding F8 (WAL-1273): leaving catch-up as a continuing member writes "
+         "RecoveryInProgress(E) after its owned shards were created and set Active, so a crash "
+         "in between runs the catch-up exit again (#3464 writes the status first: the replay "
+         "then creates only gained shards, and a shard owned before never gets storage)",
+         &site::walrus_finding_f8_recovery_without_shard_storage},
         {"resync-regained-active-shards", new_behaviour, &B::resync_regained_active_shards,
          "fix of finding F2: a gained shard found Active locally (kept since the node left the "
          "committee through catch-up) is synced again, not taken as synced",

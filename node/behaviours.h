@@ -47,6 +47,12 @@ struct Behaviours {
     // node left the committee through catch-up, T4, which neither locks nor removes shards) is
     // synced again (ActiveSync, progress cleared) instead of being taken as synced.
     bool resync_regained_active_shards = false;
+    // Finding F8 (WAL-1273, a TODO at Walrus HEAD, epoch_change.rs l.767-780): leaving catch-up as
+    // a continuing member (T6) writes RecoveryInProgress(E) after every owned shard was created
+    // and set Active, not before; a crash in between leaves the node in catch-up, so the replayed
+    // event runs T6 again instead of the epoch-change-while-recovering path, which creates only
+    // gained shards.
+    bool recovery_status_after_shard_storage = false;
 
     // --- new behaviours: floe's earlier, safer-than-#3464 model, kept so a run can compare ---
     // HEAD's attestation owner (epoch_change/plan.rs) plus floe's WAL-1271 guard: the finisher

@@ -82,7 +82,9 @@ StatusPlan plan_catch_up_exit(const StatusInputs& in) {
     plan.checkpoint_outlived_catch_up = in.has_recovery_checkpoint;
     // F1's fix. A crash after this write leaves the node in catch-up, so T6 runs again.
     plan.clear_recovery_checkpoint = in.behaviours.clear_checkpoint_on_catch_up_exit;
-    plan.set_recovery_in_progress = true;
+    // F8's fix defers the status write until the shards exist and are Active (WAL-1273).
+    plan.defer_recovery_in_progress = in.behaviours.recovery_status_after_shard_storage;
+    plan.set_recovery_in_progress = !plan.defer_recovery_in_progress;
     return plan;
 }
 
@@ -307,9 +309,23 @@ void EpochChange::execute_epoch_change(Epoch epoch, EventHandle handle) {
         handle.complete();
         return;
     }
-    const ShardPlan shards =
-        plan_shard_changes(status.path, status.joining, read_shard_inputs(epoch));
-    apply_shard_changes(shards, epoch, std::move(handle));
+    const ShardInputs inputs = read_shard_inputs(epoch);
+    if (status.path == EpochChangePath::while_recovering) {
+        check_shard_storage_while_recovering(inputs);
+    }
+    const ShardPlan shards = plan_shard_changes(status.path, status.joining, inputs);
+    apply_shard_changes(shards, epoch, std::move(handle), status.defer_recovery_in_progress);
+}
+
+void EpochChange::check_shard_storage_while_recovering(const ShardInputs& in) {
+    // #3464's T7 creates only gained shards: a shard owned at E-1 and at E without storage never
+    // gets any (WAL-1273). Read from what the plan already read: a probe adds no I/O.
+    for (ShardIndex shard : in.owned_now) {
+        if (contains(in.owned_before, shard) && !contains(in.existing, shard)) {
+            FLOE_REACHABLE(rt_, site::walrus_finding_f8_recovery_without_shard_storage);
+            return;
+        }
+    }
 }
 
 void EpochChange::apply_route(EpochChangeRoute route, Epoch epoch) {
@@ -404,9 +420,14 @@ ShardInputs EpochChange::read_shard_inputs(Epoch epoch) {
     return in;
 }
 
-void EpochChange::apply_shard_changes(const ShardPlan& plan, Epoch epoch, EventHandle handle) {
+void EpochChange::apply_shard_changes(const ShardPlan& plan, Epoch epoch, EventHandle handle,
+                                      bool set_recovery_in_progress_after) {
     create_new_shards_and_start_sync(plan);
     force_shards_active(plan.force_active);
+    if (set_recovery_in_progress_after) {
+        // F8's fix (HEAD's TODO(WAL-1273)): only now, with every owned shard in place.
+        must(storage_.set_status(NodeStatus::recovery_in_progress(epoch)), "status");  // T6
+    }
     lock_shards(plan.lock);
     if (plan.start_recovery) {
         parts_.recovery.start_node_recovery(epoch);

@@ -92,6 +92,7 @@ struct StatusPlan {
     bool checkpoint_outlived_catch_up = false;  // finding F1's fail point
     bool clear_recovery_checkpoint = false;     // F1's fix
     bool set_recovery_in_progress = false;      // RecoveryInProgress(E): T6 / T7
+    bool defer_recovery_in_progress = false;    // F8's fix: T6 writes it after the shards
     bool joining = false;                       // a Standby node that is a member: T9 / T5
     bool operator==(const StatusPlan&) const = default;
 };
@@ -189,7 +190,10 @@ private:
     StatusInputs read_status_inputs(EpochChangeRoute route, Epoch epoch);
     void apply_status(const StatusPlan& plan, Epoch epoch);
     ShardInputs read_shard_inputs(Epoch epoch);
-    void apply_shard_changes(const ShardPlan& plan, Epoch epoch, EventHandle handle);
+    void apply_shard_changes(const ShardPlan& plan, Epoch epoch, EventHandle handle,
+                             bool set_recovery_in_progress_after = false);
+    // F8's condition: recovering, a shard owned at E-1 and at E has no storage or no status.
+    void check_shard_storage_while_recovering(const ShardInputs& in);
     void create_new_shards_and_start_sync(const ShardPlan& plan);
     void force_shards_active(const std::vector<ForcedShard>& shards);
     void lock_shards(const std::vector<ShardIndex>& to_lock);

@@ -172,6 +172,16 @@ std::vector<Row> rows() {
                          fixed,
                          {Route::catch_up, status, recover_all}});
     }
+    {
+        Given fixed = continuing_member;
+        fixed.behaviours = with({"recovery-status-after-shard-storage"});
+        StatusPlan status = continuing;
+        status.set_recovery_in_progress = false;  // written after the shards (F8, WAL-1273)
+        status.defer_recovery_in_progress = true;
+        table.push_back({"catch-up exit T6 with F8's fix: RecoveryInProgress after the shards",
+                         fixed,
+                         {Route::catch_up, status, recover_all}});
+    }
     // --- EpochIsLess: the chain is past E ---
     table.push_back(
         {"EpochIsLess: T3, then the catch-up routine finds a backlog",

@@ -103,6 +103,8 @@ TEST_CASE("scenarios: names are unique, documented, and name real switches") {
     // exercised instead. An entry here that a scenario covers, or that names no switch, fails.
     const std::map<std::string, std::string> without_scenario = {
         {"active-shard-sync-is-success", "finding F6: tools/gate.txt, walrus swarm 7105"},
+        {"recovery-status-after-shard-storage",
+         "finding F8: tools/gate.txt, walrus swarm 31 and 38 with buggify=on"},
         {"checkpoint-every-n-settled", "tests/node/test_recovery_cursor.cpp"},
         {"blob-sync-skips-missing-shards", "its Walrus panic is not reached by any sweep yet"},
         {"any-epoch-shard-assignment", "its Walrus panic is not reached by any sweep yet"},
