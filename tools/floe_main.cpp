@@ -257,6 +257,11 @@ int main(int argc, char** argv) {
     auto* list_cmd = app.add_subcommand(
         "list", "scenarios with descriptions and parameters; fail points; old behaviours");
 
+    const std::string sched_help =
+        "the order of same-instant events: random (default), pct:D[:K] (PCT, depth D, change "
+        "points among the first K choice points, K default 30000), starve[:P] (one host's "
+        "entries wait; the starvation ends with probability P per choice point, default 0.2)";
+
     floe::tools::RunArgs run_args;
     // Seeds are read as text: CLI11 would wrap "-1" to 2^64-1 and saturate an overflow.
     std::string run_seed;
@@ -278,6 +283,7 @@ int main(int argc, char** argv) {
                         "write a self-contained HTML timeline of the run");
     run_cmd->add_option("--data-dir", run_args.data_dir,
                         "each node's RocksDB under this new or empty directory (default: memory)");
+    run_cmd->add_option("--sched", run_args.sched, sched_help);
     run_cmd->add_flag("--json", run_args.json, "print one JSON object instead of a summary");
 
     floe::tools::SweepArgs sweep;
@@ -302,6 +308,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> sweep_new;
     sweep_cmd->add_option("--old-behaviour", sweep_old, "switch an old behaviour on");
     sweep_cmd->add_option("--new-behaviour", sweep_new, "switch a fix of a Walrus finding on");
+    sweep_cmd->add_option("--sched", sweep.sched, sched_help);
 
     std::string det_scenario;
     std::string det_seed;
@@ -315,6 +322,8 @@ int main(int argc, char** argv) {
     std::vector<std::string> det_new;
     det_cmd->add_option("--old-behaviour", det_old, "switch an old behaviour on");
     det_cmd->add_option("--new-behaviour", det_new, "switch a fix of a Walrus finding on");
+    std::string det_sched = "random";
+    det_cmd->add_option("--sched", det_sched, sched_help);
 
     std::string gate_list = "tools/gate.txt";
     unsigned gate_jobs = std::max(1u, std::thread::hardware_concurrency());
@@ -430,7 +439,7 @@ int main(int argc, char** argv) {
             return fail_usage(error);
         }
         return floe::tools::check_determinism_command(self, det_scenario, *seed, det_sets,
-                                                      det_switches);
+                                                      det_switches, det_sched);
     }
     if (gate_cmd->parsed()) {
         return floe::tools::gate_command(self, gate_list, gate_jobs, gate_only);
