@@ -510,6 +510,9 @@ std::string repro_command(const ScenarioSpec& spec, const ScenarioRunOptions& op
     for (const std::string& name : options.old.enabled()) {
         out += fmt::format(" {} {}", walrus::behaviour_flag(name), name);
     }
+    if (!options.sched.is_random()) {  // so the repro commands of random runs stay as they were
+        out += fmt::format(" --sched {}", sim::sched_strategy_name(options.sched));
+    }
     if (!options.faults_path.empty()) {
         out += fmt::format(" --faults {}", options.faults_path);
     }
@@ -556,6 +559,7 @@ ScenarioResult run_scenario(const ScenarioSpec& spec, const ScenarioRunOptions& 
     }
     sim::SimulationConfig config;
     config.seed = options.seed;
+    config.sched = options.sched;
     config.time_limit = sim::Instant::zero() + spec.time_limit;
     sim::Simulation sim(config);
     if (!options.trace_path.empty()) {

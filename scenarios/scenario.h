@@ -25,6 +25,7 @@
 #include "scenarios/cluster.h"
 #include "scenarios/fault_schedule.h"
 #include "scenarios/params.h"
+#include "sim/sched_strategy.h"
 #include "sim/timeline.h"
 
 namespace floe::scenarios {
@@ -238,6 +239,7 @@ struct ScenarioRunOptions {
     uint64_t seed = 1;
     std::vector<std::string> sets;  // "key=value"
     walrus::Behaviours old;
+    sim::SchedStrategy sched;  // the order of same-instant events (`--sched`)
     std::string trace_path;
     std::string data_dir;
     // Attached to the run's trace for its whole length when set (the Perfetto file and the

@@ -55,6 +55,30 @@ struct Scheduler::Fiber {
     ExitFn on_exit;
 };
 
+// The state of a schedule strategy other than `random` (sim/sched_strategy.h).
+struct Scheduler::StrategyState {
+    explicit StrategyState(Rng stream) : rng(std::move(stream)) {}
+    Rng rng;  // "sched-pct" or "sched-starve", folded into the trace
+
+    // PCT. A priority is drawn when its owner first shows up at a choice point (0: not yet):
+    // initial ones are in [depth, 2^64), the i-th change point demotes to i. A fiber keeps its
+    // priority for its life (keyed by slot and checked by id); a callback has its own (keyed by
+    // slot and checked by sequence number).
+    struct Owned {
+        uint64_t owner = 0;  // fiber id, or callback event sequence number
+        uint64_t priority = 0;
+    };
+    std::vector<Owned> fiber_priorities;     // by fiber slot
+    std::vector<Owned> callback_priorities;  // by callback slot
+    std::vector<uint64_t> change_points;     // choice point numbers, ascending
+    size_t next_change = 0;
+
+    // starve: the victim (world_host: none) stays one until a choice point ends it.
+    HostId victim = world_host;
+    std::vector<size_t> candidates;  // scratch
+    std::vector<HostId> hosts;       // scratch
+};
+
 struct Scheduler::Host {
     std::string name;
     BootFn boot;
@@ -159,6 +183,30 @@ Scheduler::Scheduler(SchedulerConfig config)
     t_live_schedulers.push_back(this);
     hosts_.push_back(Host{"world", {}, true, 1, {}});
     trace_.set_host_name(world_host, "world");
+    const SchedStrategy& strategy = config_.strategy;
+    switch (strategy.kind) {
+        case SchedKind::random: break;
+        case SchedKind::pct: {
+            FLOE_ASSERT(strategy.pct_depth >= 1 && strategy.pct_horizon >= strategy.pct_depth - 1,
+                        "pct:{}:{}", strategy.pct_depth, strategy.pct_horizon);
+            strategy_ = std::make_unique<StrategyState>(make_rng("sched-pct"));
+            // D-1 distinct change points, uniform in [1, K].
+            std::vector<uint64_t>& points = strategy_->change_points;
+            while (points.size() + 1 < strategy.pct_depth) {
+                const uint64_t point = 1 + strategy_->rng.below(strategy.pct_horizon);
+                if (std::find(points.begin(), points.end(), point) == points.end()) {
+                    points.push_back(point);
+                }
+            }
+            std::sort(points.begin(), points.end());
+            break;
+        }
+        case SchedKind::starve:
+            FLOE_ASSERT(strategy.starve_p > 0.0 && strategy.starve_p <= 1.0, "starve:{}",
+                        strategy.starve_p);
+            strategy_ = std::make_unique<StrategyState>(make_rng("sched-starve"));
+            break;
+    }
 }
 
 Scheduler::~Scheduler() {
@@ -661,12 +709,151 @@ FLOE_HOT_INLINE bool Scheduler::next_event(Event& out) {
         due_head_ = 0;
         return false;
     }
-    if (config_.shuffle_same_instant && pending > 1) {
-        const size_t pick = due_head_ + static_cast<size_t>(order_rng_.below(pending));
-        std::swap(due_[due_head_], due_[pick]);
+    if (pending > 1) {
+        ++choice_points_;
+        if (strategy_ != nullptr) [[unlikely]] {
+            std::swap(due_[due_head_], due_[pick_by_strategy()]);
+        } else if (config_.shuffle_same_instant) {
+            const size_t pick = due_head_ + static_cast<size_t>(order_rng_.below(pending));
+            std::swap(due_[due_head_], due_[pick]);
+        }
     }
     out = due_[due_head_++];
     return true;
+}
+
+// --- schedule strategies -----------------------------------------------------------------------
+
+size_t Scheduler::pick_by_strategy() {
+    switch (config_.strategy.kind) {
+        case SchedKind::pct: return pick_pct();
+        case SchedKind::starve: return pick_starve();
+        case SchedKind::random: break;
+    }
+    FLOE_UNREACHABLE("no strategy state for the random strategy");
+}
+
+bool Scheduler::due_entry_live(const Event& event) const {
+    switch (event.kind()) {
+        case EventKind::run_fiber: {
+            const Fiber& fiber = *fibers_[event.slot()];
+            return fiber.run_seq == event.seq() && fiber.state != FiberState::finished;
+        }
+        case EventKind::timer: {
+            const Fiber& fiber = *fibers_[event.slot()];
+            return fiber.state == FiberState::blocked && fiber.timer_seq == event.seq();
+        }
+        case EventKind::callback: return true;
+    }
+    FLOE_UNREACHABLE("event kind {}", static_cast<int>(event.kind()));
+}
+
+// A callback is not a host's (its trace event is the world's).
+HostId Scheduler::due_entry_host(const Event& event) const {
+    return event.kind() == EventKind::callback ? world_host : fibers_[event.slot()]->host;
+}
+
+uint64_t Scheduler::pct_priority(const Event& event) {
+    StrategyState& s = *strategy_;
+    const bool callback = event.kind() == EventKind::callback;
+    std::vector<StrategyState::Owned>& table =
+        callback ? s.callback_priorities : s.fiber_priorities;
+    const uint32_t slot = event.slot();
+    const uint64_t owner = callback ? event.seq() : fibers_[slot]->id;
+    if (table.size() <= slot) {
+        table.resize(slot + 1);
+    }
+    StrategyState::Owned& entry = table[slot];
+    if (entry.owner != owner || entry.priority == 0) {
+        const uint64_t depth = config_.strategy.pct_depth;
+        entry = StrategyState::Owned{owner, depth + s.rng.below(UINT64_MAX - depth)};
+    }
+    return entry.priority;
+}
+
+void Scheduler::set_pct_priority(const Event& event, uint64_t priority) {
+    (void)pct_priority(event);  // the entry exists and is this owner's
+    auto& table = event.kind() == EventKind::callback ? strategy_->callback_priorities
+                                                      : strategy_->fiber_priorities;
+    table[event.slot()].priority = priority;
+}
+
+// PCT: the live entry of highest priority runs (the first in the due list on a tie). At the
+// i-th change point the entry that would run is demoted to priority i first, below every
+// initial priority: the preemption a depth-D bug needs, D-1 times.
+size_t Scheduler::pick_pct() {
+    StrategyState& s = *strategy_;
+    const auto best_live = [&] {
+        size_t best = due_.size();
+        uint64_t best_priority = 0;
+        for (size_t i = due_head_; i < due_.size(); ++i) {
+            if (!due_entry_live(due_[i])) {
+                continue;
+            }
+            const uint64_t priority = pct_priority(due_[i]);
+            if (best == due_.size() || priority > best_priority) {
+                best = i;
+                best_priority = priority;
+            }
+        }
+        return best;
+    };
+    size_t best = best_live();
+    if (best == due_.size()) {
+        return due_head_;  // nothing live: dispatch drops the head
+    }
+    if (s.next_change < s.change_points.size() &&
+        s.change_points[s.next_change] == choice_points_) {
+        ++s.next_change;
+        set_pct_priority(due_[best], s.next_change);
+        best = best_live();
+    }
+    return best;
+}
+
+// starve: with no victim, one is drawn among the hosts (not the world) with a live entry. The
+// victim's entries are passed over while another live entry exists; after each choice point the
+// starvation ends with probability P. Picks are uniform among the entries allowed.
+size_t Scheduler::pick_starve() {
+    StrategyState& s = *strategy_;
+    if (s.victim == world_host) {
+        s.hosts.clear();
+        for (size_t i = due_head_; i < due_.size(); ++i) {
+            const HostId host = due_entry_host(due_[i]);
+            if (host != world_host && due_entry_live(due_[i]) &&
+                std::find(s.hosts.begin(), s.hosts.end(), host) == s.hosts.end()) {
+                s.hosts.push_back(host);
+            }
+        }
+        if (!s.hosts.empty()) {
+            s.victim = s.hosts[static_cast<size_t>(s.rng.below(s.hosts.size()))];
+        }
+    }
+    s.candidates.clear();
+    size_t live = 0;
+    for (size_t i = due_head_; i < due_.size(); ++i) {
+        if (!due_entry_live(due_[i])) {
+            continue;
+        }
+        ++live;
+        if (due_entry_host(due_[i]) != s.victim) {
+            s.candidates.push_back(i);
+        }
+    }
+    if (s.candidates.empty() && live > 0) {  // only the victim is ready: it runs
+        for (size_t i = due_head_; i < due_.size(); ++i) {
+            if (due_entry_live(due_[i])) {
+                s.candidates.push_back(i);
+            }
+        }
+    }
+    const size_t pick = s.candidates.empty()
+                            ? due_head_
+                            : s.candidates[static_cast<size_t>(s.rng.below(s.candidates.size()))];
+    if (s.victim != world_host && s.rng.bernoulli(config_.strategy.starve_p)) {
+        s.victim = world_host;
+    }
+    return pick;
 }
 
 // Moves time to the earliest live event. If it is the only event at that instant it is returned

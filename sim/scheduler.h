@@ -3,8 +3,9 @@
 //
 // Events are ordered by (time, sequence number). Everything due at the current instant sits in
 // the due list; the scheduler runs them in FIFO order or, with `shuffle_same_instant`, picks the
-// next one with the "scheduler" RNG stream (msim picks ready tasks at random the same way). Time
-// only moves when the due list is empty: it jumps to the earliest pending event.
+// next one with the "scheduler" RNG stream (msim picks ready tasks at random the same way), or
+// picks it by another schedule strategy (sim/sched_strategy.h: PCT, starvation). Time only moves
+// when the due list is empty: it jumps to the earliest pending event.
 //
 // Fibers suspend only inside `block()` (every primitive's wait goes through it) and `yield()`.
 // A fiber can be asked to unwind (task abort, host kill, shutdown): at its next resume the
@@ -25,6 +26,7 @@
 #include "sim/event_queue.h"
 #include "sim/function.h"
 #include "sim/rng.h"
+#include "sim/sched_strategy.h"
 #include "sim/time.h"
 #include "sim/trace.h"
 
@@ -91,6 +93,9 @@ private:
 struct SchedulerConfig {
     uint64_t seed = 0;
     bool shuffle_same_instant = false;
+    // Any strategy but `random` orders the due list by itself, whatever shuffle_same_instant
+    // says; `random` is the uniform shuffle (or FIFO without shuffle_same_instant).
+    SchedStrategy strategy;
     Instant time_limit = Instant::never();
     uint64_t max_steps = UINT64_MAX;
     // A fiber resumed this many times at one instant is spinning (a busy loop that never lets
@@ -126,6 +131,9 @@ public:
 
     Instant now() const { return now_; }
     uint64_t steps() const { return steps_; }
+    // Picks from a due list of more than one entry (stale ones included), whatever the
+    // strategy: what a PCT horizon K is calibrated against.
+    uint64_t choice_points() const { return choice_points_; }
     uint64_t seed() const { return config_.seed; }
     Trace& trace() { return trace_; }
     const SchedulerConfig& config() const { return config_; }
@@ -236,6 +244,16 @@ private:
 
     uint64_t next_seq();
     bool next_event(Event& out);
+    // The schedule strategies other than `random`: an index into due_[due_head_..]. Cold, and
+    // out of line, so next_event stays small.
+    struct StrategyState;
+    [[gnu::noinline, gnu::cold]] size_t pick_by_strategy();
+    size_t pick_pct();
+    size_t pick_starve();
+    bool due_entry_live(const Event& event) const;  // as dispatch decides it
+    HostId due_entry_host(const Event& event) const;
+    uint64_t pct_priority(const Event& event);
+    void set_pct_priority(const Event& event, uint64_t priority);
     enum class Advance : uint8_t { stop, single_event, filled_due_list };
     Advance advance_time(Instant until, Event& single);
     void dispatch(const Event& event);
@@ -252,6 +270,7 @@ private:
     uint64_t resumes_at_instant_ = 0;
     uint64_t seq_ = 1;  // 0 marks "no event" in a fiber's timer_seq / run_seq
     uint64_t steps_ = 0;
+    uint64_t choice_points_ = 0;
     bool stopping_ = false;
     bool shut_down_ = false;
     StopReason stop_;
@@ -260,7 +279,8 @@ private:
     uint64_t live_heap_events_ = 0;  // heap entries not known to be stale
     std::vector<Event> due_;
     size_t due_head_ = 0;
-    std::deque<uint32_t> unwinds_;  // fiber slots to unwind before anything else runs
+    std::deque<uint32_t> unwinds_;             // fiber slots to unwind before anything else runs
+    std::unique_ptr<StrategyState> strategy_;  // null for `random`
 
     std::vector<std::unique_ptr<Fiber>> fibers_;  // by slot; slots are reused
     std::vector<uint32_t> free_slots_;

@@ -11,6 +11,7 @@ SchedulerConfig scheduler_config(const SimulationConfig& config) {
     SchedulerConfig out;
     out.seed = config.seed;
     out.shuffle_same_instant = config.shuffle_same_instant;
+    out.strategy = config.sched;
     out.time_limit = config.time_limit;
     out.max_steps = config.max_steps;
     out.spin_limit = config.spin_limit;
@@ -135,6 +136,7 @@ RunResult Simulation::result_of(const StopReason& stop) {
     result.seed = config_.seed;
     result.end_time = scheduler_.now();
     result.steps = scheduler_.steps();
+    result.choice_points = scheduler_.choice_points();
     result.trace_events = scheduler_.trace().events();
     result.trace_hash = scheduler_.trace().hash();
     result.rng_draws = scheduler_.trace().rng_draws();

@@ -18,6 +18,7 @@ namespace sim {
 struct SimulationConfig {
     uint64_t seed = 1;
     bool shuffle_same_instant = true;  // as msim: ready tasks at one instant in random order
+    SchedStrategy sched;               // random: the shuffle above; else overrides it
     Instant time_limit = Instant::never();
     uint64_t max_steps = UINT64_MAX;
     uint64_t spin_limit = 1'000'000;
@@ -31,6 +32,7 @@ struct RunResult {
     uint64_t seed = 0;
     Instant end_time;
     uint64_t steps = 0;
+    uint64_t choice_points = 0;  // same-instant picks among several entries
     uint64_t trace_events = 0;
     uint64_t trace_hash = 0;
     uint64_t rng_draws = 0;

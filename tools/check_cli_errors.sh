@@ -50,6 +50,14 @@ expect_error "bad seed '-1'" check-determinism swarm --seed -1
 expect_error "--set epochs given twice" run swarm --seed 1 --set epochs=2 --set epochs=3
 expect_error "storage-faults=sometimes is not one of off\|bounded\|unbounded" run swarm --seed 1 --set storage-faults=sometimes
 expect_error "storage-faults=off is not one of bounded\|unbounded" run power-loss-during-recovery --seed 1 --set storage-faults=off
+expect_error "--sched pct:0: the depth D of pct:D\[:K\] must be an integer in 1\.\.1000" run swarm --seed 1 --sched pct:0
+expect_error "--sched pct:x: the depth D" run swarm --seed 1 --sched pct:x
+expect_error "--sched pct:3:1x: the horizon K" run swarm --seed 1 --sched pct:3:1x
+expect_error "--sched pct: pct needs a depth" run swarm --seed 1 --sched pct
+expect_error "--sched foo: expected random, pct:D\[:K\] or starve\[:P\]" run swarm --seed 1 --sched foo
+expect_error "--sched starve:2: the P of starve:P must be a decimal in \(0, 1\]" run swarm --seed 1 --sched starve:2
+expect_error "--sched foo: expected random" sweep swarm --seeds 1..2 --sched foo
+expect_error "--sched pct:0: the depth" check-determinism swarm --seed 1 --sched pct:0
 expect_error "directory /nonexistent-dir does not exist" run swarm --seed 1 --trace /nonexistent-dir/t.log
 expect_error "directory /nonexistent-dir does not exist" run swarm --seed 1 --perfetto /nonexistent-dir/p.json
 expect_error "directory /nonexistent-dir does not exist" run swarm --seed 1 --report /nonexistent-dir/r.html
@@ -206,6 +214,30 @@ else
   echo "FAIL: floe shrink of power-loss-during-recovery --seed 1"; status=1
 fi
 rm -f "$shrunk"
+# A schedule strategy is in the repro command and the JSON record, a sweep passes it to its
+# runs, and the run reproduces its hash.
+out=$(mktemp -d)
+"$floe" sweep joins-committee --seeds 1..2 --jobs 1 --sched pct:3:30000 --out "$out/r.jsonl" >/dev/null 2>&1
+again=$("$floe" run joins-committee --seed 2 --sched pct:3 --json)
+if ! python3 - "$out/r.jsonl" "$again" <<'PY'
+import json, sys
+records = [json.loads(line) for line in open(sys.argv[1])]
+again = json.loads(sys.argv[2])
+assert len(records) == 2, records
+for r in records:
+    assert r["sched"] == "pct:3", r["sched"]
+    assert r["repro"] == f"floe run joins-committee --seed {r['seed']} --sched pct:3", r["repro"]
+assert records[1]["trace_hash"] == again["trace_hash"], (records[1]["trace_hash"], again["trace_hash"])
+PY
+then
+  echo "FAIL: a pct sweep's records lack the strategy or do not reproduce"; status=1
+else
+  echo "ok: a pct sweep records --sched pct:3 and its runs reproduce"
+fi
+if [[ $("$floe" run joins-committee --seed 2 --json) != *'"sched":"random"'* ]]; then
+  echo "FAIL: a random run's JSON record does not say sched random"; status=1
+fi
+rm -rf "$out"
 
 first=$("$floe" demo --seed 9 --seconds 5 | grep -E '^ +9 ')
 second=$("$floe" demo --seed 9 --seconds 5 | grep -E '^ +9 ')

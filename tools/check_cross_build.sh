@@ -3,7 +3,7 @@
 # ASan+UBSan build (determinism across compilers, optimisation levels and sanitizers): the
 # kernel demo, the Walrus cluster with its RocksDB databases, and a node recovery with a crash
 # and a resume from its checkpoint; then scenarios on the simulated disk with power losses,
-# torn writes and failed renames (issue 16).
+# torn writes and failed renames (issue 16); and the schedule strategies pct and starve.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 hashes() {  # BINARY ARGS...: "seed outcome hash" per seed row
@@ -37,7 +37,7 @@ run_hash() {  # BINARY ARGS...: the run's trace hash
   "$binary" run "$@" | awk '$1 == "trace" && $2 == "hash" { print $3 }'
 }
 for scenario in "power-loss-during-recovery --seed 3" "fsync-and-rename-failures --seed 4" \
-  "swarm --seed 5"; do
+  "swarm --seed 5" "swarm --seed 5 --sched pct:3" "joins-committee --seed 2 --sched starve"; do
   # shellcheck disable=SC2086
   gcc_o2=$(run_hash build/tools/floe $scenario)
   # shellcheck disable=SC2086

@@ -265,6 +265,11 @@ int main(int argc, char** argv) {
     list_cmd->add_flag("--fail-points", list_fail_points,
                        "only the fail points of the catalog, with their kind and meaning");
 
+    const std::string sched_help =
+        "the order of same-instant events: random (default), pct:D[:K] (PCT, depth D, change "
+        "points among the first K choice points, K default 30000), starve[:P] (one host's "
+        "entries wait; the starvation ends with probability P per choice point, default 0.2)";
+
     floe::tools::RunArgs run_args;
     // Seeds are read as text: CLI11 would wrap "-1" to 2^64-1 and saturate an overflow.
     std::string run_seed;
@@ -286,6 +291,7 @@ int main(int argc, char** argv) {
                         "write a self-contained HTML timeline of the run");
     run_cmd->add_option("--data-dir", run_args.data_dir,
                         "each node's RocksDB under this new or empty directory (default: memory)");
+    run_cmd->add_option("--sched", run_args.sched, sched_help);
     run_cmd->add_flag("--json", run_args.json, "print one JSON object instead of a summary");
     run_cmd->add_option("--record-faults", run_args.record_faults,
                         "write the run's fault schedule (JSON) to this file, also when it fails");
@@ -315,6 +321,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> sweep_new;
     sweep_cmd->add_option("--old-behaviour", sweep_old, "switch an old behaviour on");
     sweep_cmd->add_option("--new-behaviour", sweep_new, "switch a fix of a Walrus finding on");
+    sweep_cmd->add_option("--sched", sweep.sched, sched_help);
 
     std::string det_scenario;
     std::string det_seed;
@@ -328,6 +335,8 @@ int main(int argc, char** argv) {
     std::vector<std::string> det_new;
     det_cmd->add_option("--old-behaviour", det_old, "switch an old behaviour on");
     det_cmd->add_option("--new-behaviour", det_new, "switch a fix of a Walrus finding on");
+    std::string det_sched = "random";
+    det_cmd->add_option("--sched", det_sched, sched_help);
 
     floe::tools::ShrinkArgs shrink;
     std::string shrink_seed;
@@ -343,6 +352,8 @@ int main(int argc, char** argv) {
     shrink_cmd->add_option("--set", shrink_sets, "a parameter of the failing run (repeatable)");
     shrink_cmd->add_option("--old-behaviour", shrink_old, "an old behaviour of the failing run");
     shrink_cmd->add_option("--new-behaviour", shrink_new, "a new behaviour of the failing run");
+    std::string shrink_sched;
+    shrink_cmd->add_option("--sched", shrink_sched, sched_help);
     shrink_cmd->add_option("--jobs,-j", shrink.jobs, "runs at once (default 1)")
         ->check(CLI::Range(1u, 256u));
     shrink_cmd->add_option("--out", shrink.out_path,
@@ -498,7 +509,7 @@ int main(int argc, char** argv) {
             return fail_usage(error);
         }
         return floe::tools::check_determinism_command(self, det_scenario, *seed, det_sets,
-                                                      det_switches);
+                                                      det_switches, det_sched);
     }
     if (shrink_cmd->parsed()) {
         std::string error;
@@ -518,6 +529,12 @@ int main(int argc, char** argv) {
         }
         for (const std::string& name : shrink_new) {
             shrink.run_options.insert(shrink.run_options.end(), {"--new-behaviour", name});
+        }
+        if (!shrink_sched.empty()) {
+            if (!floe::tools::parse_sched(shrink_sched, error)) {
+                return fail_usage(error);
+            }
+            shrink.run_options.insert(shrink.run_options.end(), {"--sched", shrink_sched});
         }
         return floe::tools::shrink_command(self, shrink);
     }

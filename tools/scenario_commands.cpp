@@ -231,6 +231,15 @@ std::string check_data_dir(const std::string& path) {
     return check_output_file(path);  // created by the run: its parent must be writable
 }
 
+std::optional<sim::SchedStrategy> parse_sched(const std::string& text, std::string& error) {
+    std::string why;
+    auto strategy = sim::parse_sched_strategy(text, why);
+    if (!strategy.has_value()) {
+        error = fmt::format("--sched {}: {}", text, why);
+    }
+    return strategy;
+}
+
 std::optional<scenarios::ScenarioRunOptions> run_options(const RunArgs& args, uint64_t seed,
                                                          std::string& error) {
     error = check_scenario_name(args.scenario);
@@ -245,6 +254,10 @@ std::optional<scenarios::ScenarioRunOptions> run_options(const RunArgs& args, ui
     }
     if (error.empty()) {
         error = check_data_dir(args.data_dir);
+    }
+    std::optional<sim::SchedStrategy> sched;
+    if (error.empty()) {
+        sched = parse_sched(args.sched, error);
     }
     if (error.empty()) {
         // --set values are checked against the scenario's parameters before anything runs.
@@ -267,6 +280,7 @@ std::optional<scenarios::ScenarioRunOptions> run_options(const RunArgs& args, ui
     }
     options.trace_path = args.trace_path;
     options.data_dir = args.data_dir;
+    options.sched = *sched;
     return options;
 }
 
@@ -278,6 +292,7 @@ struct RunOutcome {
     scenarios::ScenarioResult result;
     double wall_seconds = 0;
     std::string repro;
+    std::string sched;  // the strategy's name, "random" by default
 };
 
 std::string hex(uint64_t value) {
@@ -293,6 +308,7 @@ nlohmann::json to_json(const ScenarioSpec& spec, uint64_t seed, const RunOutcome
         {"failure_class", r.passed() ? "" : r.outcome()},
         {"message", r.message},
         {"repro", run.repro},
+        {"sched", run.sched},
         {"virtual_seconds", static_cast<double>(r.end_time.ns()) / 1e9},
         {"trace_events", r.trace_events},
         {"steps", r.steps},
@@ -316,12 +332,13 @@ nlohmann::json to_json(const ScenarioSpec& spec, uint64_t seed, const RunOutcome
 }
 
 // The record of a run a failed assertion aborts: a bug, with what the run reached so far.
-void print_aborted_record(const ScenarioSpec& spec, uint64_t seed, const std::string& repro,
+void print_aborted_record(const ScenarioSpec& spec, uint64_t seed, const RunOutcome& run,
                           const std::string& what,
                           const std::function<scenarios::FailPointSummary()>& live) {
     nlohmann::json out = {
         {"scenario", spec.name},        {"seed", seed},    {"outcome", "fail"},
-        {"failure_class", "invariant"}, {"message", what}, {"repro", repro},
+        {"failure_class", "invariant"}, {"message", what}, {"repro", run.repro},
+        {"sched", run.sched},
     };
     if (live) {
         const scenarios::FailPointSummary points = live();
@@ -342,6 +359,9 @@ void print_summary(const ScenarioSpec& spec, uint64_t seed, const RunOutcome& ru
     const double virtual_seconds = static_cast<double>(r.end_time.ns()) / 1e9;
     fmt::print("floe run {} --seed {}\n  {}\n\n", spec.name, seed, spec.mirrors);
     fmt::print("  outcome        {}\n", r.passed() ? "pass" : "FAIL (" + r.outcome() + ")");
+    if (run.sched != "random") {
+        fmt::print("  schedule       {} ({} choice points)\n", run.sched, r.choice_points);
+    }
     if (!r.passed()) {
         fmt::print("  failure        {}\n", r.message);
     }
@@ -492,6 +512,7 @@ int run_command(const RunArgs& args) {
     };
     RunOutcome run;
     run.repro = scenarios::repro_command(spec, run_opts);
+    run.sched = sim::sched_strategy_name(options->sched);
     sim::set_repro_context(run.repro);
     if (!args.seed.has_value() && !args.json) {
         fmt::print("floe: no --seed given; drew seed {}\n", seed);
@@ -512,7 +533,7 @@ int run_command(const RunArgs& args) {
             (void)write_visual_outputs(args, cut, summary);
         }
         if (args.json) {
-            print_aborted_record(spec, seed, run.repro, what, live_fail_points);
+            print_aborted_record(spec, seed, run, what, live_fail_points);
         }
         write_recorded();
     });

@@ -34,6 +34,7 @@ struct RunArgs {
     std::string perfetto_path;  // Chrome trace-event JSON for ui.perfetto.dev
     std::string report_path;    // the self-contained HTML timeline
     std::string data_dir;
+    std::string sched = "random";  // --sched: random | pct:D[:K] | starve[:P]
     bool json = false;  // print one JSON object (the sweep's child protocol) instead of a summary
     std::string record_faults;  // write the run's fault schedule here (also when it aborts)
     std::string faults;         // replay the fault schedule of this file
@@ -54,6 +55,8 @@ std::string collect_behaviours(const std::vector<std::string>& old_names,
                                std::vector<std::string>& out);
 std::string check_output_file(const std::string& path);  // its directory exists and is writable
 std::string check_data_dir(const std::string& path);     // missing, or an empty writable directory
+// A --sched value: its strategy, or nullopt and a one-line `error`.
+std::optional<sim::SchedStrategy> parse_sched(const std::string& text, std::string& error);
 // Builds validated run options (the --set values are checked against the scenario).
 std::optional<scenarios::ScenarioRunOptions> run_options(const RunArgs& args, uint64_t seed,
                                                          std::string& error);

@@ -30,9 +30,16 @@ int usage(const std::string& message) {
     return exit_usage;
 }
 
+// `sched` is a strategy's name (sched_strategy_name): "random" is left out, as in
+// scenarios::repro_command, so a random run's command is the one it always was.
+std::string sched_suffix(const std::string& sched) {
+    return sched == "random" ? std::string() : " --sched " + sched;
+}
+
 std::vector<std::string> run_argv(const std::string& self, const std::string& scenario,
                                   uint64_t seed, const std::vector<std::string>& sets,
-                                  const std::vector<std::string>& old_behaviours) {
+                                  const std::vector<std::string>& old_behaviours,
+                                  const std::string& sched = "random") {
     std::vector<std::string> argv = {self,    "run", scenario, "--seed", std::to_string(seed),
                                      "--json"};
     for (const std::string& set : sets) {
@@ -41,12 +48,16 @@ std::vector<std::string> run_argv(const std::string& self, const std::string& sc
     for (const std::string& name : old_behaviours) {
         argv.insert(argv.end(), {walrus::behaviour_flag(name), name});
     }
+    if (sched != "random") {
+        argv.insert(argv.end(), {"--sched", sched});
+    }
     return argv;
 }
 
 std::string repro_of(const std::string& scenario, uint64_t seed,
                      const std::vector<std::string>& sets,
-                     const std::vector<std::string>& old_behaviours) {
+                     const std::vector<std::string>& old_behaviours,
+                     const std::string& sched = "random") {
     std::string out = fmt::format("floe run {} --seed {}", scenario, seed);
     for (const std::string& set : sets) {
         out += " --set " + set;
@@ -54,7 +65,15 @@ std::string repro_of(const std::string& scenario, uint64_t seed,
     for (const std::string& name : old_behaviours) {
         out += fmt::format(" {} {}", walrus::behaviour_flag(name), name);
     }
-    return out;
+    return out + sched_suffix(sched);
+}
+
+// The --sched value in the form repro_command prints ("pct:3:30000" -> "pct:3"), so the
+// parent's repro and the child's record say the same; "" when it does not parse.
+std::string sched_name(const std::string& text) {
+    std::string error;
+    const auto strategy = parse_sched(text, error);
+    return strategy.has_value() ? sim::sched_strategy_name(*strategy) : std::string();
 }
 
 // Every usage error of a sweep, found before any child runs.
@@ -68,6 +87,9 @@ std::string check_sweep_args(const SweepArgs& args) {
         }
     }
     if (auto error = check_behaviours(args.old_behaviours); !error.empty()) {
+        return error;
+    }
+    if (std::string error; !parse_sched(args.sched, error).has_value()) {
         return error;
     }
     if (args.jobs < 1 || args.jobs > 256) {
@@ -183,14 +205,15 @@ int sweep_command(const std::string& self, const SweepArgs& args) {
     }
     std::vector<SeedJob> jobs;
     uint64_t index = 0;
+    const std::string sched = sched_name(args.sched);
     for (const std::string& scenario : scenario_names(args)) {
         for (uint64_t seed = seeds->first; seed <= seeds->last; ++seed, ++index) {
             if (index % shard_n != shard_k - 1) {
                 continue;
             }
             jobs.push_back(
-                SeedJob{seed, run_argv(self, scenario, seed, args.sets, args.old_behaviours),
-                        repro_of(scenario, seed, args.sets, args.old_behaviours), scenario});
+                SeedJob{seed, run_argv(self, scenario, seed, args.sets, args.old_behaviours, sched),
+                        repro_of(scenario, seed, args.sets, args.old_behaviours, sched), scenario});
         }
     }
     SweepOptions options;
@@ -219,16 +242,17 @@ namespace {
 // read) and returns false.
 bool same_trace_twice(const std::string& self, const std::string& scenario, uint64_t seed,
                       const std::vector<std::string>& sets,
-                      const std::vector<std::string>& old_behaviours) {
+                      const std::vector<std::string>& old_behaviours,
+                      const std::string& sched = "random") {
     const fs::path dir = fs::temp_directory_path() /
                          fmt::format("floe-determinism-{}-{}-{}", scenario, seed, getpid());
     fs::create_directories(dir);
     std::vector<SeedJob> jobs;
     for (const char* side : {"a", "b"}) {
-        auto argv = run_argv(self, scenario, seed, sets, old_behaviours);
+        auto argv = run_argv(self, scenario, seed, sets, old_behaviours, sched);
         argv.insert(argv.end(), {"--trace", (dir / (std::string(side) + ".log")).string()});
         jobs.push_back(
-            SeedJob{seed, argv, repro_of(scenario, seed, sets, old_behaviours), scenario});
+            SeedJob{seed, argv, repro_of(scenario, seed, sets, old_behaviours, sched), scenario});
     }
     SweepOptions options;
     options.jobs = 2;
@@ -241,7 +265,8 @@ bool same_trace_twice(const std::string& self, const std::string& scenario, uint
         first_divergence((dir / "a.log").string(), (dir / "b.log").string(), 8, error);
     const bool same = error.empty() && divergence->identical;
     if (!same) {
-        fmt::print("NONDETERMINISM: {} --seed {} ran differently twice\n", scenario, seed);
+        fmt::print("NONDETERMINISM: {} --seed {}{} ran differently twice\n", scenario, seed,
+                   sched_suffix(sched));
         if (error.empty()) {
             print_divergence(*divergence, "run 1", "run 2", stdout);
         } else {
@@ -256,21 +281,25 @@ bool same_trace_twice(const std::string& self, const std::string& scenario, uint
 
 int check_determinism_command(const std::string& self, const std::string& scenario, uint64_t seed,
                               const std::vector<std::string>& sets,
-                              const std::vector<std::string>& old_behaviours) {
+                              const std::vector<std::string>& old_behaviours,
+                              const std::string& sched) {
     RunArgs probe;
     probe.scenario = scenario;
     probe.seed = seed;
     probe.sets = sets;
     probe.old_behaviours = old_behaviours;
+    probe.sched = sched;
     probe.json = true;
     std::string error;
     if (!run_options(probe, seed, error)) {
         return usage(error);
     }
-    if (!same_trace_twice(self, scenario, seed, sets, old_behaviours)) {
+    const std::string name = sched_name(sched);
+    if (!same_trace_twice(self, scenario, seed, sets, old_behaviours, name)) {
         return exit_nondeterminism;
     }
-    fmt::print("deterministic: {} --seed {} gave the same trace twice\n", scenario, seed);
+    fmt::print("deterministic: {} --seed {}{} gave the same trace twice\n", scenario, seed,
+               sched_suffix(name));
     return exit_pass;
 }
 

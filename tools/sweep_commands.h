@@ -20,13 +20,15 @@ struct SweepArgs {
     std::string out_path;
     std::vector<std::string> sets;
     std::vector<std::string> old_behaviours;
+    std::string sched = "random";  // --sched, passed to every run
 };
 
 // `self` is the path of the floe executable (argv[0] resolved), exec'd for each seed.
 int sweep_command(const std::string& self, const SweepArgs& args);
 int check_determinism_command(const std::string& self, const std::string& scenario, uint64_t seed,
                               const std::vector<std::string>& sets,
-                              const std::vector<std::string>& old_behaviours);
+                              const std::vector<std::string>& old_behaviours,
+                              const std::string& sched = "random");
 // Runs the checks of `list_path` (only those of kind `only` when it is not empty), then, for a
 // whole gate, checks the sites its runs reached against the reach file next to the list
 // (tools/gate_reached.h); `write_reached` rewrites that file instead.

@@ -159,6 +159,30 @@ TEST_CASE("scenarios: the repro command carries seed, overrides and switches") {
           "rescan-recovery");
 }
 
+TEST_CASE("scenarios: a schedule strategy reproduces its run and is in the repro command") {
+    const ScenarioSpec& spec = *find_scenario("joins-committee");
+    ScenarioRunOptions pct;
+    pct.seed = 2;
+    pct.sched = sim::SchedStrategy::pct(3);
+    ScenarioRunOptions random = pct;
+    random.sched = sim::SchedStrategy{};
+    std::string error;
+    const ScenarioResult first = run_scenario(spec, pct, error);
+    const ScenarioResult again = run_scenario(spec, pct, error);
+    const ScenarioResult uniform = run_scenario(spec, random, error);
+    REQUIRE(error.empty());
+    INFO(first.result.message);
+    CHECK(first.result.passed());
+    CHECK(first.result.trace_hash == again.result.trace_hash);
+    CHECK(first.result.trace_events == again.result.trace_events);
+    CHECK(first.result.choice_points > 1000);
+    CHECK(first.result.trace_hash != uniform.result.trace_hash);
+    CHECK(repro_command(spec, pct) == "floe run joins-committee --seed 2 --sched pct:3");
+    CHECK(repro_command(spec, random) == "floe run joins-committee --seed 2");
+    pct.sched = sim::SchedStrategy::starve(0.5);
+    CHECK(repro_command(spec, pct) == "floe run joins-committee --seed 2 --sched starve:0.5");
+}
+
 TEST_CASE("scenario cancelled-sync-retried: retries follow the backoff (checked in the run)") {
     ScenarioRunOptions options;
     options.seed = 1;
