@@ -216,8 +216,9 @@ std::string format_ratio(const Estimate& factor, const std::string& suffix) {
 namespace {
 
 struct Target {
-    std::string name;               // the old-behaviour switch
-    std::vector<std::string> sets;  // --set values besides the strategy's
+    std::string name;                 // the old-behaviour switch
+    std::vector<std::string> sets;    // --set values besides the strategy's
+    std::vector<std::string> always;  // --new-behaviour switches of every run (--with-fixes)
 };
 
 // One (target, strategy): a search per starting seed, or n/a.
@@ -251,6 +252,9 @@ private:
             args.insert(args.end(), {"--set", set});
         }
         args.insert(args.end(), strategy.args.begin(), strategy.args.end());
+        for (const std::string& fix : target.always) {
+            args.insert(args.end(), {"--new-behaviour", fix});
+        }
         if (with_switch) {
             args.insert(args.end(), {"--old-behaviour", target.name});
         }
@@ -314,11 +318,12 @@ private:
     std::map<std::string, bool> noise_;  // repro without the switch -> failed
 };
 
-std::vector<Target> make_targets(const std::vector<std::string>& names, unsigned epochs) {
+std::vector<Target> make_targets(const std::vector<std::string>& names, unsigned epochs,
+                                 const std::vector<std::string>& always) {
     const auto& storage = switches_needing_storage_faults();
     std::vector<Target> targets;
     for (const std::string& name : names) {
-        Target target{name, {fmt::format("epochs={}", epochs)}};
+        Target target{name, {fmt::format("epochs={}", epochs)}, always};
         if (std::find(storage.begin(), storage.end(), name) == storage.end()) {
             target.sets.emplace_back("storage-faults=off");
         }
@@ -608,7 +613,7 @@ int bench_search_command(const std::string& self, const SearchOptions& options,
             return usage(error);
         }
     }
-    const std::vector<Target> targets = make_targets(*target_names, options.epochs);
+    const std::vector<Target> targets = make_targets(*target_names, options.epochs, options.always);
     ChildRunner runner(self, options.jobs);
     Results results(targets.size(), std::vector<Cell>(strategies.size()));
     std::vector<std::string> unavailable(strategies.size());  // a strategy's usage error

@@ -102,6 +102,9 @@ struct SearchOptions {
     uint64_t max_seeds = 100;  // per starting point, at most the 1,000 between starting points
     unsigned jobs = 1;         // children at once (the batch size)
     std::string json_path;     // the raw numbers; empty: none
+    // Switches every run of every search gets (--with-fixes: the fixes of the known Walrus
+    // findings, so that a planted bug is not hidden behind a finding a strategy reaches first).
+    std::vector<std::string> always;
 };
 
 // `self` is this floe executable; `old_behaviours` the names of the old-behaviour switches (the

@@ -423,6 +423,11 @@ int main(int argc, char** argv) {
     bench_search->add_option("--jobs,-j", search.jobs, "seeds running at once (default: cores)")
         ->check(CLI::Range(1u, 256u));
     bench_search->add_option("--json", search.json_path, "write the raw numbers to this file");
+    bool search_with_fixes = false;
+    bench_search->add_flag("--with-fixes", search_with_fixes,
+                           "run every search with the fixes of the known Walrus findings on "
+                           "(docs/FINDINGS.md), so a strategy that reaches one first does not "
+                           "hide the planted bug");
 
     try {
         app.parse(argc, argv);
@@ -553,6 +558,13 @@ int main(int argc, char** argv) {
         for (const auto& info : walrus::behaviour_switches()) {
             if (info.kind == walrus::BehaviourKind::old_behaviour) {
                 switches.emplace_back(info.name);
+            }
+        }
+        if (search_with_fixes) {
+            for (const auto& info : walrus::behaviour_switches()) {
+                if (info.kind == walrus::BehaviourKind::new_behaviour && info.condition != nullptr) {
+                    search.always.emplace_back(info.name);
+                }
             }
         }
         return floe::tools::bench_search_command(self, search, switches);
