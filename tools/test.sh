@@ -116,7 +116,7 @@ doctest_suite "walrus model (gcc -O2)" build/tests/node/node_tests
 # the recovery cases, the scenario runs and the sweeps run in the gcc build only; check_cross_build.sh runs one
 # recovery with a crash and a resume from its checkpoint in the ASan build.
 doctest_suite "walrus model (clang -O0, ASan+UBSan)" build-asan/tests/node/node_tests \
-  -tce="*sweep*,node recovery*,old behaviour*,scenarios: one seed*,scenario *,buggify: a run*,fault schedule: the swarm*,fault schedule: a scripted*,site catalog: a run*,scenarios: a schedule strategy*" \
+  -tce="*sweep*,node recovery*,old behaviour*,scenarios: one seed*,scenario *,buggify: a run*,fault schedule: the swarm*,fault schedule: a scripted*,site catalog: a run*,scenarios: a schedule strategy*,buggify: finds*" \
   ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=1 \
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 doctest_suite "sweep runner and trace diff (gcc -O2)" build/tests/tools/tools_tests

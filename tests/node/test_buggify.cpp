@@ -101,3 +101,28 @@ TEST_CASE("buggify: a run notes its choices, fires them, and reproduces from the
     CHECK(off.fail_points.buggify_fired.empty());
     CHECK(off.result.trace_hash != first.result.trace_hash);
 }
+
+TEST_CASE("buggify: finds a bug the same seed's uniform faults miss (finding F8)") {
+    // swarm 38 with the fixes of the findings it would reach first: its uniform faults pass; the
+    // fail-point swarm crashes node 2 at create-cf-before on its catch-up exit and recovery then
+    // waits forever for a shard whose storage the replayed epoch change never creates (F8).
+    ScenarioRunOptions options;
+    options.seed = 38;
+    for (const char* fix : {"record-shard-sync-before-finisher", "blob-sync-skips-missing-shards",
+                            "head-attestation-rules", "resync-regained-active-shards",
+                            "clear-checkpoint-on-catch-up-exit", "active-shard-sync-is-success",
+                            "any-epoch-shard-assignment"}) {
+        REQUIRE(options.old.set(fix));
+    }
+    std::string error;
+    const ScenarioSpec& swarm = *find_scenario("swarm");
+    CHECK(run_scenario(swarm, options, error).result.passed());
+    options.sets = {"buggify=on"};
+    const ScenarioResult found = run_scenario(swarm, options, error);
+    CHECK_FALSE(found.result.passed());
+    CHECK(found.fail_points.probes.contains(
+        std::string(site::walrus_finding_f8_recovery_without_shard_storage)));
+    // ... and F8's fix makes it pass.
+    REQUIRE(options.old.set("recovery-status-after-shard-storage"));
+    CHECK(run_scenario(swarm, options, error).result.passed());
+}
