@@ -562,7 +562,8 @@ int main(int argc, char** argv) {
         }
         if (search_with_fixes) {
             for (const auto& info : walrus::behaviour_switches()) {
-                if (info.kind == walrus::BehaviourKind::new_behaviour && info.condition != nullptr) {
+                if (info.kind == walrus::BehaviourKind::new_behaviour &&
+                    info.condition != nullptr) {
                     search.always.emplace_back(info.name);
                 }
             }
