@@ -293,10 +293,34 @@ bool Scheduler::kill_host(HostId host) {
     for (uint32_t slot : victims) {
         request_unwind(*fibers_[slot], UnwindReason::killed);
     }
+    const bool caller_unwinds =
+        current_ != nullptr && current_->host == host && !current_->unwinding;
+    if (caller_unwinds) {
+        discard_unstarted(victims);
+    }
     for (auto& listener : kill_listeners_) {
         listener(host);
     }
-    return current_ != nullptr && current_->host == host && !current_->unwinding;
+    return caller_unwinds;
+}
+
+// A fiber of the killed host killed it, and unwinds at once, before the others: the ones that
+// never ran go first, here. They have no stack, but their bodies' captures may borrow from the
+// caller's frames (a task spawned with a guard on its spawner's object, then a crash point
+// before the spawner yielded): destroyed after the caller unwound, they would outlive what they
+// borrow.
+void Scheduler::discard_unstarted(const std::vector<uint32_t>& victims) {
+    for (uint32_t slot : victims) {
+        Fiber& fiber = *fibers_[slot];
+        if (fiber.started || fiber.state == FiberState::finished || &fiber == current_) {
+            continue;
+        }
+        std::erase(unwinds_, slot);  // the slot is free again: no stale unwind may name it
+        fiber.run_seq = 0;
+        fiber.body = nullptr;
+        finish_fiber(fiber);
+        release_fiber(fiber);
+    }
 }
 
 void Scheduler::restart(HostId host, Duration delay) {

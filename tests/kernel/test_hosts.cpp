@@ -1,6 +1,7 @@
 // Hosts: kill unwinds every fiber of a host whatever it is blocked in (RAII runs, nothing after
 // the kill point runs, handles resolve as aborted); restart boots the host again after a delay.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <memory>
 #include <string>
@@ -168,6 +169,38 @@ TEST_CASE("hosts: a fiber that kills its own host runs no code after the kill") 
     CHECK(result.passed());
     CHECK(after == 0);
     CHECK(boots == 2);
+}
+
+TEST_CASE("hosts: a fiber that kills its own host drops its unstarted children's captures first") {
+    // The pattern of a shard-sync task: the spawner keeps a count in its frame, each task holds
+    // a guard on it; the spawner reaches a crash point before any task ran (issue 17: found by
+    // the fail-point swarm, swarm --seed 1020 --set buggify=on). The guards must be gone before
+    // the spawner's frame unwinds, or they outlive the count they borrow.
+    Simulation sim(SimulationConfig{});
+    std::vector<std::string> order;
+    HostId node = 0;
+    node = sim.add_host("node", [&](Runtime& rt) {
+        struct Owner {
+            std::vector<std::string>& order;
+            int count = 0;
+            ~Owner() { order.push_back(fmt::format("owner sees {} guards", count)); }
+        } owner{order};
+        struct Guard {
+            Owner& owner;
+            explicit Guard(Owner& o) : owner(o) { ++owner.count; }
+            ~Guard() { --owner.count; }
+        };
+        auto guard = std::make_shared<Guard>(owner);
+        auto task = rt.spawn("task", [guard] {});  // never runs
+        guard.reset();
+        sim.restart(node, Duration::forever());  // a crash point in the spawner itself
+    });
+    auto result = sim.run([&](Runtime& rt) {
+        sim.start(node);
+        rt.sleep(1_s);
+    });
+    CHECK(result.passed());
+    CHECK(order == std::vector<std::string>{"owner sees 0 guards"});
 }
 
 TEST_CASE("hosts: children unwind before their parent; a kill cancels a pending restart") {
