@@ -27,8 +27,17 @@ Attester::Attester(sim::Runtime& rt, const NodeContext& context, CommitteeServic
     : rt_(rt), context_(context), committees_(committees), storage_(storage) {}
 
 bool Attester::all_owned_shards_active(Epoch epoch) {
+    // The shards' statuses as the attester decided on them: the committee lookup below may wait
+    // for the chain (after a restart), and other tasks run meanwhile (swarm 9715 with
+    // buggify=on, issue 17: a re-sync started in that window). Walrus decides and sends from one
+    // snapshot (shard_sync.rs l.500-528).
+    std::map<ShardIndex, ShardStatus> statuses;
+    for (ShardIndex shard : storage_.existing_shards()) {
+        statuses.emplace(shard, storage_.shard_status(shard));
+    }
     for (ShardIndex shard : committees_.owned_shards_at(epoch)) {
-        if (!storage_.has_shard(shard) || storage_.shard_status(shard) != ShardStatus::active) {
+        const auto it = statuses.find(shard);
+        if (it == statuses.end() || it->second != ShardStatus::active) {
             return false;
         }
     }

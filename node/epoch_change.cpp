@@ -122,16 +122,20 @@ void plan_gained_shards(ShardPlan& plan, const ShardDiff& diff, bool joining,
     // start_new_shard_sync), which may run after the finisher completed the event; a crash in
     // between leaves a gained shard that restart_syncs never resumes. The new behaviour records
     // it here, before the finisher exists.
-    // A gained shard can already exist Active: one kept since the node left the committee
-    // through catch-up (T4 touches no shard). Walrus takes it as synced (shard_sync.rs,
-    // start_new_shard_sync: "shard has already been synced; skipping sync"), finding F2.
+    // A gained shard can already exist Active. Walrus takes it as synced (shard_sync.rs,
+    // start_new_shard_sync: "shard has already been synced; skipping sync"). That is right for a
+    // shard this epoch's own (resumed) sync just finished, and finding F2 when a joining node
+    // kept it since it left the committee through catch-up (T4 touches no shard): only then
+    // does F2's fix sync it again (swarm 9715 with buggify=on, issue 17: a continuing member's
+    // freshly synced shard was re-synced).
     for (ShardIndex shard : diff.gained) {
         const auto status = in.status_of_existing.find(shard);
         const bool active =
             status != in.status_of_existing.end() && status->second == ShardStatus::active;
-        const bool record = active ? in.behaviours.resync_regained_active_shards
+        const bool regained = active && joining;
+        const bool record = active ? regained && in.behaviours.resync_regained_active_shards
                                    : in.behaviours.record_shard_sync_before_finisher;
-        plan.gained.push_back({shard, active, record && !contains(in.syncing, shard)});
+        plan.gained.push_back({shard, regained, record && !contains(in.syncing, shard)});
     }
     plan.start_shard_sync = true;
 }

@@ -570,6 +570,13 @@ void ShardSyncHandler::check_filled(ShardIndex shard, Epoch epoch,
         // scans them once the shard syncs are done (§7.5, §9.1 steps i and ii).
         return;
     }
+    if (node_status.kind == NodeStatus::Kind::standby) {
+        // Out of the committee: the shard is not this node's to fill. Walrus resumes every
+        // syncing shard at startup without an ownership check (shard_sync.rs l.370-399) and a
+        // catch-up exit outside the committee leaves it running (node.rs l.2212-2221); blobs
+        // certified since belong to the new owner (swarm 9711 with buggify=on, issue 17).
+        return;
+    }
     const Epoch now = committees_.current_committee_epoch();
     auto blobs = storage_.certified_before_epoch(epoch, BlobBound::unbounded());
     while (auto next = blobs.next()) {

@@ -356,29 +356,46 @@ std::vector<Row> rows() {
     }
     // --- gained shards that already exist (F2) and the sync-start record (F4) ---
     {
+        StatusPlan joining = status_plan(Path::in_sync);
+        joining.joining = true;
         ShardPlan shards;
+        shards.set_recover_metadata = true;
         shards.gained = {{5, true, false}};
         shards.start_shard_sync = true;
         shards.finisher = FinisherPlan{{}, true, true, {5}};
         shards.attester = Owner::shard_sync;
-        table.push_back({"a re-gained shard still Active is taken as synced (F2)",
-                         given([](Given& g) {
-                             g.status = active;
-                             g.now = {5};
-                             g.existing = {5};
-                             g.status_of_existing = {{5, ShardStatus::active}};
-                         }),
-                         {Route::in_sync, status_plan(Path::in_sync), shards}});
+        const Given rejoining = given([](Given& g) {
+            g.status = standby;
+            g.now = {5};
+            g.existing = {5};
+            g.status_of_existing = {{5, ShardStatus::active}};
+        });
+        table.push_back({"a joining node's re-gained shard still Active is taken as synced (F2)",
+                         rejoining,
+                         {Route::in_sync, joining, shards}});
+        Given fixed = rejoining;
+        fixed.behaviours = with({"resync-regained-active-shards"});
         shards.gained = {{5, true, true}};
         table.push_back({"a re-gained Active shard is synced again (resync-regained-active-shards)",
+                         fixed,
+                         {Route::in_sync, joining, shards}});
+        // A continuing member's gained shard that this epoch's own resumed sync just finished is
+        // synced: no switch syncs it again (swarm 9715 with buggify=on, issue 17).
+        ShardPlan synced;
+        synced.gained = {{5, false, false}};
+        synced.start_shard_sync = true;
+        synced.finisher = FinisherPlan{{}, true, true, {5}};
+        synced.attester = Owner::shard_sync;
+        table.push_back({"a continuing member's freshly synced gained shard is not F2's",
                          given([](Given& g) {
                              g.status = active;
                              g.now = {5};
                              g.existing = {5};
                              g.status_of_existing = {{5, ShardStatus::active}};
-                             g.behaviours = with({"resync-regained-active-shards"});
+                             g.behaviours = with({"resync-regained-active-shards",
+                                                  "record-shard-sync-before-finisher"});
                          }),
-                         {Route::in_sync, status_plan(Path::in_sync), shards}});
+                         {Route::in_sync, status_plan(Path::in_sync), synced}});
     }
     {
         ShardPlan shards;
