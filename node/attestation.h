@@ -74,7 +74,7 @@ public:
     // The attester task's body: submits queued attestations one at a time, forever.
     void attester_loop();
 
-    bool all_owned_shards_active(Epoch epoch);
+    bool all_owned_shards_active(Epoch epoch) override;
 
 private:
     void submit_attestation(Epoch epoch);

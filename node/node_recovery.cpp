@@ -360,6 +360,14 @@ void NodeRecoveryHandler::check_checkpoint_sound(Epoch epoch, const std::set<Sha
         if (!next->second.is_certified(env_.current_committee_epoch())) {
             continue;
         }
+        // A blob whose certify event the cursor has not passed is the event path's, which syncs
+        // it when the event is replayed (Walrus's checkpoint doc, node_recovery.rs l.101-113;
+        // swarm 9765 with buggify=on, issue 17: a crash took the event path's sync with it).
+        const BlobInfo& info = next->second;
+        if (info.latest_certify_event.has_value() &&
+            *info.latest_certify_event >= storage_.event_cursor()) {
+            continue;
+        }
         FLOE_ASSERT(storage_.is_stored_at_shards(next->first, shards) ||
                         blob_sync_.is_in_progress(next->first),
                     "blob {} at or below the recovery checkpoint {} is not stored at the owned "

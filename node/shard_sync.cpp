@@ -253,8 +253,15 @@ void ShardSyncHandler::attest_if_last(Epoch epoch, ShardIndex shard) {
         }
         attester_.attest(epoch, resumed_at_startup);
     } else if (!status.is_catching_up()) {
-        attester_.attest(std::max(epoch, committees_.current_committee_epoch()),
-                         resumed_at_startup);
+        const Epoch target = std::max(epoch, committees_.current_committee_epoch());
+        // HEAD attests only once its token's pending set is empty (shard_sync.rs l.880-902; at
+        // startup the set is every owned shard not Active, one without storage included,
+        // epoch_change.rs l.455-484): a shard still to be created or filled waits for the sync
+        // that fills it, which attests then (swarm 9548 and 9812, issue 17: syncs resumed after
+        // a restart emptied the map before the replayed epoch change created a gained shard).
+        if (attester_.all_owned_shards_active(target)) {
+            attester_.attest(target, resumed_at_startup);
+        }
     }
 }
 

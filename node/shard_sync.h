@@ -55,6 +55,8 @@ public:
     // `resumed_at_startup`: the sync that attests was restarted by restart_syncs, not started
     // by an EpochChangeStart of this incarnation (invariant 4 scopes the two apart).
     virtual void attest(Epoch epoch, bool resumed_at_startup) = 0;
+    // Every shard the node owns at `epoch` exists and is Active (HEAD's empty pending set).
+    virtual bool all_owned_shards_active(Epoch epoch) = 0;
 };
 
 // All three in one object: a test rig's fake node.

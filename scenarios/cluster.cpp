@@ -332,6 +332,9 @@ void Cluster::check_epoch(sim::Runtime& world, Epoch epoch) {
                             epoch, node, report.certified_count, report.certified_digest,
                             expected_count, expected));
         }
+        if (report.was_active && report.stored == report.checked) {
+            data_loss_budget_.healed(node, epoch);
+        }
         if (report.was_active && report.stored != report.checked) {
             fail(
                 fmt::format("epoch {}: Active node {} stores {} of {} certified blobs at all "

@@ -44,6 +44,9 @@ bool DataLossBudget::allows(const walrus::Chain& chain, uint32_t n_shards, NodeI
     if (auto it = lost_.find(chain.current_epoch()); it != lost_.end()) {
         nodes.insert(it->second.begin(), it->second.end());
     }
+    for (const auto& [lost_node, epoch] : unhealed_) {
+        nodes.insert(lost_node);
+    }
     const uint32_t f = (n_shards - 1) / 3;
     uint32_t held = shards_held(chain.current_committee(), nodes);
     if (auto next = chain.next_committee()) {
@@ -54,7 +57,14 @@ bool DataLossBudget::allows(const walrus::Chain& chain, uint32_t n_shards, NodeI
 
 void DataLossBudget::record(Epoch epoch, NodeIndex node) {
     lost_[epoch].insert(node);
+    unhealed_[node] = epoch;
     ++losses_;
+}
+
+void DataLossBudget::healed(NodeIndex node, Epoch epoch) {
+    if (auto it = unhealed_.find(node); it != unhealed_.end() && it->second < epoch) {
+        unhealed_.erase(it);
+    }
 }
 
 }  // namespace floe::scenarios

@@ -165,3 +165,21 @@ TEST_CASE("storage faults: the data-loss budget holds at most f shards' worth of
     CHECK(budget.losses() == 2);
     CHECK_FALSE(budget.allows(chain, 13, 3));  // the chain is still at the first epoch
 }
+
+TEST_CASE("storage faults: a node that lost data counts until it reports every blob stored again") {
+    // swarm 9626 (issue 17): three nodes lost everything in three epochs in a row, each still
+    // recovering, and a blob lost its quorum. A loss now counts until the node heals.
+    const walrus::Chain chain(walrus::ChainConfig{13, sim::Duration::seconds(30)}, {1, 2, 3, 3, 4});
+    const Epoch now = chain.current_epoch();
+    REQUIRE(now >= 1);
+    DataLossBudget budget;
+    budget.record(now - 1, 4);                 // an earlier epoch's loss
+    CHECK_FALSE(budget.allows(chain, 13, 3));  // node 4 has not healed: 4 and 3 exceed f
+    budget.healed(4, now - 1);                 // a report of the loss's own epoch does not heal
+    CHECK_FALSE(budget.allows(chain, 13, 3));
+    budget.healed(4, now);  // Active, every certified blob stored, at a later epoch
+    CHECK(budget.allows(chain, 13, 3));
+    budget.record(now, 4);  // this epoch's losses count whatever the reports say
+    budget.healed(4, now + 1);
+    CHECK_FALSE(budget.allows(chain, 13, 3));
+}
