@@ -61,6 +61,12 @@ const std::vector<BehaviourInfo>& behaviour_switches() {
          "certificate once the blob is retired (#3464's handle_inconsistency asks forever, and "
          "nodes that dropped an invalid or expired blob cannot sign)",
          &site::walrus_finding_f7_certificate_for_retired_blob},
+        {"existence-check-skips-proven-inconsistent", new_behaviour,
+         &B::existence_check_skips_proven_inconsistent,
+         "fix of finding F9: the consistency check's existence check skips a blob this node "
+         "proved inconsistent until its InvalidBlobId event is processed (Walrus skips only "
+         "blobs with a sync in progress, and counts the blob as not stored)",
+         &site::walrus_finding_f9_existence_check_counts_proven_inconsistent},
         {"checkpoint-every-n-settled", new_behaviour, &B::checkpoint_every_n_settled,
          "the #3407 checkpoint is persisted every N settled blobs and Skipped blobs stay "
          "blockers (#3407: when the settled prefix advanced by N, Skipped blobs dropped)"},

@@ -83,6 +83,10 @@ struct Behaviours {
     // given up once the blob is retired (invalid or no longer certified); #3464's shard recovery
     // asks for it forever.
     bool retire_inconsistency_filing = false;
+    // Fix of finding F9: the consistency check's existence check (§12) skips a blob this node
+    // proved inconsistent and whose InvalidBlobId event it has not processed yet, as it skips
+    // blobs with a sync in progress. Walrus counts it as not stored.
+    bool existence_check_skips_proven_inconsistent = false;
 
     // Sets the switch called `name` (the names of behaviour_switches()); false if unknown.
     bool set(std::string_view name, bool on = true);

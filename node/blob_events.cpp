@@ -126,6 +126,7 @@ void BlobEvents::process_deleted(const ChainEvent& event, const BlobDeleted& del
 // process_blob_invalid_event: cancel, then delete_blob_data at every existing shard.
 void BlobEvents::process_invalid(const InvalidBlobId& invalid, EventHandle handle) {
     blob_sync_.cancel_sync_and_mark_event_complete(invalid.blob_id);
+    blob_sync_.forget_proven_inconsistent(invalid.blob_id);
     must(storage_.delete_blob_data(invalid.blob_id), "delete an invalid blob's data");
     handle.complete();
 }

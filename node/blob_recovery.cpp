@@ -306,6 +306,7 @@ std::optional<RecoveredSliver> BlobRecovery::sliver_from_committee(const BlobMet
 }
 
 void BlobRecovery::file_inconsistency_proof(const InconsistencyProof& proof) {
+    syncs_.note_proven_inconsistent(proof.blob);
     InvalidBlobFiler filer{rt_, context_.directory, context_.config.committee, [this] {
                                return committees_.committee(committees_.current_committee_epoch());
                            }};

@@ -97,6 +97,16 @@ public:
     bool is_in_progress(const BlobId& blob) const { return in_progress_.contains(blob); }
     size_t in_progress_count() const { return in_progress_.size(); }
 
+    // Blobs this node proved inconsistent (a sync or shard sync filed the proof) whose
+    // InvalidBlobId event it has not processed yet: certified in its blob info, and never to be
+    // stored. In memory, like the in-progress set: a restart replays the certify event, whose
+    // sync finds the proof again. Finding F9 (docs/FINDINGS.md).
+    void note_proven_inconsistent(const BlobId& blob) { proven_inconsistent_.insert(blob); }
+    void forget_proven_inconsistent(const BlobId& blob) { proven_inconsistent_.erase(blob); }
+    bool awaits_invalidation(const BlobId& blob) const {
+        return proven_inconsistent_.contains(blob);
+    }
+
 private:
     struct Entry {
         uint64_t generation = 0;
@@ -130,6 +140,7 @@ private:
     // Invariant 7, checked as the run goes: the blobs whose synchronizer body is running. A
     // second body for the same blob while one runs would be two in-progress syncs of a blob.
     std::set<BlobId> running_;
+    std::set<BlobId> proven_inconsistent_;
     uint64_t next_generation_ = 1;
 };
 

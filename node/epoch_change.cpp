@@ -533,6 +533,18 @@ void EpochChange::note_unrecorded_gained_shards(const std::vector<ShardIndex>& g
     }
 }
 
+// Finding F9: Walrus's existence check skips only blobs with a sync in progress
+// (consistency_check.rs, blob_sync_in_progress). A blob this node proved inconsistent stays
+// certified in its blob info until the InvalidBlobId event, which may come after this
+// EpochChangeStart in the stream; it is counted as not stored. The new behaviour skips it too.
+bool EpochChange::skips_proven_inconsistent(const BlobId& blob) {
+    if (!parts_.blob_sync.awaits_invalidation(blob)) {
+        return false;
+    }
+    FLOE_REACHABLE(rt_, site::walrus_finding_f9_existence_check_counts_proven_inconsistent);
+    return context_.config.old.existence_check_skips_proven_inconsistent;
+}
+
 // §12 BlobInfoConsistencyCheck, from the node's side.
 void EpochChange::report_consistency(Epoch epoch) {
     ConsistencyReport report;
@@ -551,8 +563,12 @@ void EpochChange::report_consistency(Epoch epoch) {
         }
         digest.add(blob);
         if (report.was_active && !parts_.blob_sync.is_in_progress(blob)) {
+            const bool stored = storage_.is_stored_at_shards(blob, active_shards);
+            if (!stored && skips_proven_inconsistent(blob)) {
+                continue;
+            }
             ++report.checked;
-            report.stored += storage_.is_stored_at_shards(blob, active_shards) ? 1 : 0;
+            report.stored += stored ? 1 : 0;
         }
     }
     report.certified_digest = digest.value;

@@ -200,6 +200,7 @@ private:
     void start_finisher(EventHandle handle, Epoch epoch, FinisherPlan plan);
     bool finisher_may_attest(Epoch epoch);
     void note_unrecorded_gained_shards(const std::vector<ShardIndex>& gained);
+    bool skips_proven_inconsistent(const BlobId& blob);
     void report_consistency(Epoch epoch);
 
     sim::Runtime& rt_;

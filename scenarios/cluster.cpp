@@ -355,6 +355,7 @@ void Cluster::start_consistency_checker(sim::Runtime& world) {
             while (checked + 1 < chain().current_epoch()) {
                 ++checked;
                 check_epoch(world, checked);
+                consistency_checked_epoch_ = checked;
             }
         }
     });

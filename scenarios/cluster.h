@@ -123,6 +123,8 @@ public:
     // Runs in the background: after each epoch change, every node's consistency report must
     // agree with the chain's history and with the other nodes.
     void start_consistency_checker(sim::Runtime& world);
+    // The last epoch whose consistency reports the checker compared (0: none yet).
+    Epoch consistency_checked_epoch() const { return consistency_checked_epoch_; }
     // §7.8 in a run without faults: every member of each finished epoch's committee attested
     // it exactly once (no second attempt either). With faults, a member can miss an epoch
     // legitimately (down, or its sync outlived the epoch: a stale attestation is dropped,
@@ -164,6 +166,7 @@ private:
     walrus::Directory directory_;
     std::unique_ptr<walrus::Client> client_;
     DataLossBudget data_loss_budget_;
+    Epoch consistency_checked_epoch_ = 0;
 };
 
 }  // namespace floe::scenarios

@@ -1,8 +1,8 @@
 // Scenarios for the parts of Walrus that shape recovery from the side (walrus-recovery-spec.md
 // §4.1, §5, §6.3, §6.4): the blob-event workers racing entry into catch-up (the #2216 Skipped
-// outcome), garbage collection while a node recovers, and an inconsistently encoded blob met by
-// a shard sync. Each checks that it reached what it is about, so a model change that makes it
-// pass without reaching it fails instead.
+// outcome), garbage collection while a node recovers, and a blob a node proved inconsistent just
+// before it processed an EpochChangeStart (finding F9). Each checks that it reached what it is
+// about, so a model change that makes it pass without reaching it fails instead.
 #include <fmt/format.h>
 
 #include "scenarios/scenario_library.h"
@@ -142,6 +142,71 @@ void gc_during_recovery(Scenario& s) {
     finish_with_convergence(s);
 }
 
+// --- proven-inconsistent-at-epoch-boundary (Walrus finding F9) --------------------------------
+
+// Finding F9 (§12; consistency_check.rs, blob_event_processor.rs, blob_sync.rs
+// sync_inconsistency_proof). Node 0 is down while a blob whose bad sliver belongs to one of its
+// shards is certified, and stays down until the next epoch started, so the chain's
+// EpochChangeStart(E+1) comes after the BlobCertified and before any InvalidBlobId. Restarted,
+// node 0 replays the certify event; its blob sync recovers the bad sliver, proves the blob
+// inconsistent, gets it invalidated on chain and ends. The sync is over, the blob still
+// certified in node 0's blob info (the InvalidBlobId waits behind the EpochChangeStart), and
+// never to be stored: node 0's consistency report for E+1, which skips only blobs with a sync
+// in progress, counts it as not stored, and the checker (the simtests' "every existence fraction
+// is 1.0") fails the run. A delay at epoch_change_start_entry on node 0 lets the sync end first,
+// as a busy node's event backlog does. With --new-behaviour
+// existence-check-skips-proven-inconsistent the report skips the blob and the run passes.
+void proven_inconsistent_at_epoch_boundary(Scenario& s) {
+    s.sleep(30_s);
+    s.stop_workload();
+    // Early in an epoch, so the blob is certified well before the next one starts.
+    const Epoch started = s.epoch();
+    if (!s.wait_until("the next epoch started", 120_s, [&] { return s.epoch() > started; }) ||
+        !s.wait_until("node 0 has handled every event", 120_s, [&] { return caught_up(s, 0); })) {
+        return;
+    }
+    const Epoch epoch = s.epoch();
+    const auto committee = s.chain().committee_at(epoch);
+    const std::vector<walrus::ShardIndex> shards =
+        committee.has_value() ? committee->shards_of(0) : std::vector<walrus::ShardIndex>{};
+    if (!s.check(!shards.empty(), fmt::format("node 0 owns no shard at epoch {}", epoch))) {
+        return;
+    }
+    const walrus::ShardIndex shard = shards[s.rng().below(shards.size())];
+    s.kill(0);
+    const walrus::BlobId blob =
+        inconsistent_blob_at(shard, s.cluster().n_shards(), s.rng().next_u64());
+    const auto written = s.write_blob(blob, 10);
+    s.mark(fmt::format("inconsistent blob {} (bad sliver at node 0's shard {}, node 0 down)",
+                       blob.short_hex(), shard));
+    if (!s.check(written.has_value(), "the inconsistent blob could not be certified") ||
+        !s.check(s.epoch() == epoch,
+                 fmt::format("the blob was certified in epoch {}, not {}", s.epoch(), epoch)) ||
+        !s.wait_until("the next epoch started while node 0 is down", 120_s,
+                      [&] { return s.epoch() > epoch; }) ||
+        !s.check(s.epoch() == epoch + 1, "two epochs started while node 0 was down")) {
+        return;
+    }
+    s.arm("epoch_change_start_entry",
+          sim::FailPointAction::sleep(20_s).once().only_on(s.cluster().host(0)));
+    const Counter counted =
+        s.counter("walrus_finding_f9_existence_check_counts_proven_inconsistent", 0);
+    s.restart(0);
+    if (!s.wait_until("node 0 proved the blob inconsistent and the chain invalidated it", 120_s,
+                      [&] { return s.chain().is_invalid(blob); }) ||
+        !s.wait_until("node 0's consistency report met the blob it proved inconsistent", 120_s,
+                      [&] { return counted.value() > 0; })) {
+        return;
+    }
+    s.report("epoch", static_cast<int64_t>(epoch + 1));
+    // The checker compares epoch E+1's reports once E+2 started.
+    if (!s.wait_until("the checker compared the reports of the epoch after the blob's", 300_s,
+                      [&] { return s.cluster().consistency_checked_epoch() > epoch; })) {
+        return;
+    }
+    finish_with_convergence(s);
+}
+
 }  // namespace
 
 std::vector<ScenarioSpec> model_scenarios() {
@@ -158,6 +223,17 @@ std::vector<ScenarioSpec> model_scenarios() {
                       "phase 2 deletes expired data elsewhere; everyone converges",
                       "spec §4.1 (garbage_collector.rs phases 1 and 2)", gc_build,
                       gc_during_recovery),
+        scripted_spec("proven-inconsistent-at-epoch-boundary",
+                      "node 0 is down while a blob with a bad sliver at one of its shards is "
+                      "certified and the next epoch starts; restarted, its blob sync proves the "
+                      "blob inconsistent before it processes EpochChangeStart, whose consistency "
+                      "report then counts the blob, still certified until its InvalidBlobId, as "
+                      "not stored (Walrus finding F9)",
+                      "consistency_check.rs existence check (spec §12), blob_sync.rs "
+                      "sync_inconsistency_proof",
+                      [](const Params&, sim::Rng&, ClusterConfig&) {},
+                      proven_inconsistent_at_epoch_boundary, {}, {},
+                      {"existence-check-skips-proven-inconsistent"}),
     };
 }
 

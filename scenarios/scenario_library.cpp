@@ -226,4 +226,15 @@ RetryRuns check_retry_backoff(Scenario& s, const walrus::NodeRecoveryStats& stat
     return runs;
 }
 
+// The first id from `seed` on whose wrong hash is that of `shard`'s primary sliver (encoding.h).
+walrus::BlobId inconsistent_blob_at(walrus::ShardIndex shard, uint32_t n_shards, uint64_t seed) {
+    for (uint64_t i = 0;; ++i) {
+        const walrus::BlobId blob = walrus::BlobId::with_inconsistent_encoding(seed + i);
+        if (walrus::shard_for_pair(walrus::inconsistent_pair(blob, n_shards), n_shards, blob) ==
+            shard) {
+            return blob;
+        }
+    }
+}
+
 }  // namespace floe::scenarios

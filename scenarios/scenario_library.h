@@ -43,6 +43,10 @@ void report_node0_recovery(Scenario& s, NodeIndex node = 0);
 
 size_t owned_shard_count(Scenario& s, NodeIndex node);
 
+// An inconsistently encoded blob whose bad sliver is `shard`'s primary sliver: only a node that
+// recovers that sliver (a blob sync or shard sync of `shard`) can prove it inconsistent.
+walrus::BlobId inconsistent_blob_at(walrus::ShardIndex shard, uint32_t n_shards, uint64_t seed);
+
 // simtests' crash_target_node: `node` crashes at its next crash fail point for `down`; waits (at
 // most 60 s) until it struck, then disarms the points. False (and the run failed) if it never did.
 bool crash_at_crash_point_and_wait(Scenario& s, NodeIndex node, sim::Duration down);

@@ -212,18 +212,6 @@ void gainer_crash_mid_transfer(Scenario& s) {
 
 // --- invalid-blob-in-shard-sync -----------------------------------------------------------------
 
-// An inconsistently encoded blob whose wrong hash is that of `shard`'s primary sliver (encoding.h),
-// the first such id from `seed` on.
-walrus::BlobId inconsistent_blob_at(ShardIndex shard, uint32_t n_shards, uint64_t seed) {
-    for (uint64_t i = 0;; ++i) {
-        const walrus::BlobId blob = walrus::BlobId::with_inconsistent_encoding(seed + i);
-        if (walrus::shard_for_pair(walrus::inconsistent_pair(blob, n_shards), n_shards, blob) ==
-            shard) {
-            return blob;
-        }
-    }
-}
-
 // §6.4 step 3, §8.5 recovery phase (storage/shard.rs recover_blob, handle_inconsistency): node 0
 // gains a shard whose owner is down from before an inconsistent blob is written until the end,
 // so nobody ever recovers that blob's bad sliver but node 0's shard sync. Its transfer from the

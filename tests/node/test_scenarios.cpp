@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "node/behaviours.h"
+#include "node/sites.h"
 #include "scenarios/params.h"
 #include "scenarios/scenario.h"
 #include "tests/test_files.h"
@@ -223,4 +224,24 @@ TEST_CASE("scenario recovery-in-progress-with-node-restart: repeated crashes las
         INFO(delays[i]);
         CHECK((delays[i] == "1.000s" || delays[i] == "2.000s" || delays[i] == "3.000s"));
     }
+}
+
+TEST_CASE("scenario proven-inconsistent-at-epoch-boundary: finding F9 as Walrus is, and fixed") {
+    // The existence check (§12) counts the blob node 0 proved inconsistent, still certified in
+    // its blob info behind the EpochChangeStart, as not stored; the fix skips it.
+    ScenarioRunOptions options;
+    options.seed = 1;
+    std::string error;
+    const ScenarioSpec& spec = *find_scenario("proven-inconsistent-at-epoch-boundary");
+    const ScenarioResult as_walrus = run_scenario(spec, options, error);
+    REQUIRE(error.empty());
+    INFO(as_walrus.result.message);
+    CHECK_FALSE(as_walrus.result.passed());
+    CHECK(as_walrus.result.message.find("Active node 0 stores") != std::string::npos);
+    CHECK(as_walrus.fail_points.probes.contains(
+        std::string(walrus::site::walrus_finding_f9_existence_check_counts_proven_inconsistent)));
+    REQUIRE(options.old.set("existence-check-skips-proven-inconsistent"));
+    const ScenarioResult fixed = run_scenario(spec, options, error);
+    INFO(fixed.result.message);
+    CHECK(fixed.result.passed());
 }
