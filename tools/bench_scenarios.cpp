@@ -129,6 +129,28 @@ ScenarioRow bench_one(const scenarios::ScenarioSpec& spec, uint64_t seeds,
     return row;
 }
 
+// Issue 18's target: a simtest seed at most this many raw-loop events (wall x the limit).
+constexpr double seed_cost_target = 1e6;
+
+bool is_simtest(const scenarios::ScenarioSpec& spec) {
+    return spec.mirrors.starts_with("simtest ");
+}
+
+// The verdict on the target, from the simtests measured (none: no verdict).
+void print_seed_cost_verdict(const std::vector<std::pair<std::string, double>>& simtests) {
+    if (simtests.empty()) {
+        return;
+    }
+    const auto worst =
+        std::max_element(simtests.begin(), simtests.end(),
+                         [](const auto& a, const auto& b) { return a.second < b.second; });
+    fmt::print(
+        "\nseed cost of the simtests: worst {:.2f} M raw-loop events ({}), target <= {:.1f} M: "
+        "{}\n",
+        worst->second / 1e6, worst->first, seed_cost_target / 1e6,
+        worst->second <= seed_cost_target ? "met" : "NOT met");
+}
+
 // The machine's limit for this workload's unit of work: one timer wake-up and fiber switch.
 double raw_events_per_second() {
     KernelBenchOptions options;
@@ -168,22 +190,26 @@ int bench_scenarios_command(const ScenarioBenchOptions& options) {
                options.seeds);
     fmt::print(
         "physical limit (raw timer + fiber switch loop, measured now): {:.2f} M events/s\n"
-        "target: <= 0.5 s wall per seed for the four simtests\n"
+        "cost of a seed: its wall time x the limit's events per second, in raw-loop events\n"
+        "(a figure that holds across machines); target <= {:.1f} M per seed for the four "
+        "simtests\n"
         "disk cost: wall on the simulated disk / wall on RocksDB's memory Env (the medium before\n"
         "issue 16), storage faults off; target <= 1.3 for the four simtests\n\n",
-        raw / 1e6);
+        raw / 1e6, seed_cost_target / 1e6);
     if (options.trace_cost) {
         fmt::print(
             "trace cost: 'off' is a normal run (the hash only); 'unhashed' stops the trace at\n"
             "the first event; 'on' writes the text trace, the Perfetto file and the HTML report\n"
             "(target: on/off <= 2.0; off/unhashed ~ 1.0)\n\n");
     }
-    fmt::print("  {:<50} {:>6} {:>10} {:>9} {:>9} {:>9} {:>10} {:>9} {:>9}", "scenario", "passed",
-               "virtual s", "wall s", "max wall", "speedup", "M events/s", "of limit", "disk cost");
+    fmt::print("  {:<50} {:>6} {:>10} {:>9} {:>9} {:>9} {:>10} {:>9} {:>11} {:>9}", "scenario",
+               "passed", "virtual s", "wall s", "max wall", "speedup", "M events/s", "of limit",
+               "M raw/seed", "disk cost");
     if (options.trace_cost) {
         fmt::print(" {:>9} {:>12} {:>7}", "on wall s", "off/unhashed", "on/off");
     }
     fmt::print("\n");
+    std::vector<std::pair<std::string, double>> simtests;  // name, raw-loop events per seed
     for (const auto* spec : specs) {
         std::fprintf(stderr, "  running %s ...\r", spec->name.c_str());
         const ScenarioRow row = bench_one(*spec, options.seeds, trace_dir);
@@ -191,6 +217,11 @@ int bench_scenarios_command(const ScenarioBenchOptions& options) {
                    row.name, row.passed, options.seeds, row.virtual_mean, row.wall_mean,
                    row.wall_max, row.wall_mean > 0 ? row.virtual_mean / row.wall_mean : 0,
                    row.events_per_s / 1e6, raw > 0 ? 100 * row.events_per_s / raw : 0);
+        const double cost = row.wall_mean * raw;  // raw-loop events one seed costs
+        fmt::print(" {:>11.2f}", cost / 1e6);
+        if (is_simtest(*spec)) {
+            simtests.push_back({spec->name, cost});
+        }
         if (row.memenv_mean > 0) {
             fmt::print(" {:>8.2f}x", row.wall_mean / row.memenv_mean);
         } else {
@@ -204,6 +235,7 @@ int bench_scenarios_command(const ScenarioBenchOptions& options) {
         fmt::print("\n");
         std::fflush(stdout);
     }
+    print_seed_cost_verdict(simtests);
     if (!trace_dir.empty()) {
         std::error_code ec;
         std::filesystem::remove_all(trace_dir, ec);
