@@ -10,6 +10,7 @@ PACKAGES=(
   g++ clang libclang-rt-14-dev clang-format clang-tidy cmake meson ninja-build pkg-config
   python3 valgrind git
   libboost-context-dev librocksdb-dev libcli11-dev libfmt-dev doctest-dev nlohmann-json3-dev
+  libjemalloc-dev
 )
 
 missing=()

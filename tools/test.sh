@@ -131,6 +131,11 @@ check "layering rules" tools/check_layering.sh
 check "layering self-test" tools/check_layering.sh --self-test
 check "site catalog: node/sites.def against node/" python3 tools/check_catalog.py
 check "site catalog self-test" python3 tools/check_catalog.py --self-test
+# The bench's per-seed cost and the verdict on its target (the figures themselves are not tested:
+# they depend on the machine).
+check "bench: a simtest seed's cost and the target" bash -c \
+  "build/tools/floe bench scenarios long-node-recovery --seeds 1 --no-trace-cost | grep -E \
+  'seed cost of the simtests: worst [0-9.]+ M raw-loop events \(long-node-recovery\), target <= 1.0 M: (met|NOT met)'"
 check "same trace hashes: gcc -O2 vs clang ASan" tools/check_cross_build.sh
 check "main job: floe cluster on 2 seeds" build/tools/floe cluster --seeds 1..2 --epochs 3
 # The regression gate: every scenario on 100 seeds, the negative scenarios, determinism.
