@@ -371,12 +371,79 @@ void threshold_build(const Params&, sim::Rng&, ClusterConfig& config) {
     config.node.committee.sliver_request_timeout = 5_s;
 }
 
-// The nodes cut off from node 0 at first, and the one then reachable again. With the simtest
-// weights node 0 owns 1 shard and nodes 1..4 own 2, 3, 3, 4: nodes 3 and 4 give 7 source shards,
-// node 0's own secondary sliver an 8th (it answers itself), one short of a primary's n - f = 9;
-// node 1 then adds 2. Checked against the committee and the stored slivers in the run.
-const std::vector<NodeIndex> cut_off = {1, 2};
-constexpr NodeIndex reachable_again = 1;
+// The nodes cut off from node 0 at first: node 0 and the others together own one shard fewer
+// than a primary sliver's n - f sources. The simtest weights give the first choice, nodes 1 and
+// 2: node 0 owns 1 shard and nodes 1..4 own 2, 3, 3, 4, so nodes 3 and 4 give 7 source shards,
+// node 0's own secondary sliver an 8th (it answers itself), one short of n - f = 9; node 1, the
+// first cut-off node, then adds 2. Checked against the committee and the stored slivers in the
+// run.
+const std::vector<NodeIndex> simtest_cut_off = {1, 2};
+
+// Shards each node owns in `committee`, node 0 first.
+std::vector<uint32_t> shard_counts(Scenario& s, const walrus::Committee& committee) {
+    std::vector<uint32_t> counts;
+    for (NodeIndex node : s.all_nodes()) {
+        counts.push_back(static_cast<uint32_t>(committee.shards_of(node).size()));
+    }
+    return counts;
+}
+
+// Another cluster shape: nodes other than 0 that node 0 keeps, whose shards with node 0's make
+// `target` (subset sum, the lowest-indexed solution); nullopt when none does.
+std::optional<std::vector<NodeIndex>> nodes_summing_to(const std::vector<uint32_t>& counts,
+                                                       uint32_t target) {
+    if (counts.empty() || counts[0] > target) {
+        return std::nullopt;
+    }
+    const uint32_t rest = target - counts[0];
+    // reach[i][v]: the nodes from i on can own exactly v shards together.
+    std::vector<std::vector<bool>> reach(counts.size() + 1, std::vector<bool>(rest + 1, false));
+    reach[counts.size()][0] = true;
+    for (size_t i = counts.size(); i-- > 1;) {
+        for (uint32_t v = 0; v <= rest; ++v) {
+            reach[i][v] = reach[i + 1][v] || (counts[i] <= v && reach[i + 1][v - counts[i]]);
+        }
+    }
+    if (!reach[1][rest]) {
+        return std::nullopt;
+    }
+    std::vector<NodeIndex> kept;
+    uint32_t left = rest;
+    for (size_t i = 1; i < counts.size(); ++i) {
+        if (counts[i] <= left && reach[i + 1][left - counts[i]]) {
+            kept.push_back(static_cast<NodeIndex>(i));
+            left -= counts[i];
+        }
+    }
+    return kept;
+}
+
+// The nodes to cut node 0 off from: reaching the others leaves node 0 one source shard short of
+// `threshold`, and the first of them brings it to the threshold again. Empty when the shape has
+// no such set.
+std::vector<NodeIndex> threshold_cut_off(Scenario& s, uint32_t threshold) {
+    const std::vector<uint32_t> counts = shard_counts(s, s.chain().current_committee());
+    const auto owned_without = [&](const std::vector<NodeIndex>& cut) {
+        uint32_t owned = 0;
+        for (NodeIndex node : s.all_nodes()) {
+            const bool cut_node = std::find(cut.begin(), cut.end(), node) != cut.end();
+            owned += cut_node ? 0 : counts[node];
+        }
+        return owned;
+    };
+    if (counts.size() > simtest_cut_off.back() && owned_without(simtest_cut_off) + 1 == threshold) {
+        return simtest_cut_off;
+    }
+    const auto kept = nodes_summing_to(counts, threshold - 1);
+    std::vector<NodeIndex> cut;
+    for (NodeIndex node : s.all_nodes()) {
+        if (node != 0 && kept.has_value() &&
+            std::find(kept->begin(), kept->end(), node) == kept->end() && counts[node] > 0) {
+            cut.push_back(node);
+        }
+    }
+    return kept.has_value() && owned_without(cut) + 1 == threshold ? cut : std::vector<NodeIndex>{};
+}
 
 // Clogs (or unclogs) both directions between node 0 and each of `hosts`; other links stay.
 void set_clogged(Scenario& s, const std::vector<sim::HostId>& hosts, bool clogged) {
@@ -502,6 +569,13 @@ void recovery_at_decoding_threshold(Scenario& s) {
     s.sleep(60_s);
     const uint32_t n = s.cluster().n_shards();
     const uint32_t threshold = n - walrus::max_faulty(n);  // §6.4: a primary sliver takes n - f
+    const std::vector<NodeIndex> cut_off = threshold_cut_off(s, threshold);
+    if (!s.check(!cut_off.empty(),
+                 "no set of nodes leaves node 0 exactly one source shard short "
+                 "of the decoding threshold in this cluster")) {
+        return;
+    }
+    const NodeIndex reachable_again = cut_off.front();
     std::vector<NodeIndex> reachable = {0};
     for (NodeIndex node : s.all_nodes()) {
         if (node != 0 && std::find(cut_off.begin(), cut_off.end(), node) == cut_off.end()) {
@@ -513,7 +587,7 @@ void recovery_at_decoding_threshold(Scenario& s) {
     std::vector<sim::HostId> clogged = hosts_of(s, cut_off);
     clogged.push_back(s.cluster().client_host());
     set_clogged(s, clogged, true);
-    s.mark("node0 cut off from nodes 1, 2 and the client");
+    s.mark(fmt::format("node0 cut off from nodes {} and the client", fmt::join(cut_off, ", ")));
     const walrus::EventIndex from = s.chain().next_event_index();
     std::optional<ThresholdBlob> target;
     if (!s.wait_until("a permanent blob certified that node 0 lacks", 120_s, [&] {
@@ -666,10 +740,10 @@ std::vector<ScenarioSpec> coverage_scenarios() {
             {ParamSpec::duration("epoch", 60_s, 30_s, 600_s, "epoch duration")}),
         scripted_spec(
             "recovery-at-decoding-threshold",
-            "node 0 is cut off from nodes 1 and 2 (5 shards) and the client: a blob written then "
-            "has 8 reachable sources for node 0's primary sliver, one short of n - f = 9; the "
-            "sync stores the secondary (n - 2f) but must wait for the primary until node 1 is "
-            "reachable again",
+            "node 0 is cut off from the client and from nodes owning enough shards that a blob "
+            "written then has one reachable source too few for node 0's primary sliver (n - f; "
+            "the simtest cluster: nodes 1 and 2, 8 of 9); the sync stores the secondary "
+            "(n - 2f) but must wait for the primary until the first of them is reachable again",
             "spec §6.4 and §17 (primary n - f, secondary n - 2f recovery symbols)", threshold_build,
             recovery_at_decoding_threshold,
             {ParamSpec::duration("window", 60_s, 10_s, 600_s,

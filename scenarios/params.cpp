@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <charconv>
 #include <limits>
+#include <set>
 
 #include "sim/assert.h"
 
@@ -18,6 +19,7 @@ const char* param_type_name(ParamType type) {
         case ParamType::duration: return "duration";
         case ParamType::boolean: return "boolean";
         case ParamType::choice: return "choice";
+        case ParamType::list: return "list";
     }
     FLOE_UNREACHABLE();
 }
@@ -55,6 +57,42 @@ ParamSpec ParamSpec::choice(std::string name, std::string value, std::vector<std
                      std::move(help), std::move(choices)};
 }
 
+ParamSpec ParamSpec::optional_integer(std::string name, std::string default_text, int64_t min,
+                                      int64_t max, std::string help) {
+    ParamSpec spec{std::move(name),
+                   ParamType::integer,
+                   std::move(default_text),
+                   min,
+                   max,
+                   std::move(help),
+                   {}};
+    spec.optional = true;
+    return spec;
+}
+
+ParamSpec ParamSpec::optional_duration(std::string name, std::string default_text,
+                                       sim::Duration min, sim::Duration max, std::string help) {
+    ParamSpec spec{std::move(name),
+                   ParamType::duration,
+                   std::move(default_text),
+                   min.ns(),
+                   max.ns(),
+                   std::move(help),
+                   {}};
+    spec.optional = true;
+    return spec;
+}
+
+ParamSpec ParamSpec::optional_list(std::string name, std::string default_text, int64_t min,
+                                   int64_t max, size_t max_items, std::string help) {
+    FLOE_ASSERT(max_items > 0, "list {} takes no item", name);
+    ParamSpec spec{
+        std::move(name), ParamType::list, std::move(default_text), min, max, std::move(help), {}};
+    spec.optional = true;
+    spec.max_items = max_items;
+    return spec;
+}
+
 std::string ParamSpec::range_text() const {
     switch (type) {
         case ParamType::integer: return fmt::format("{}..{}", min, max);
@@ -63,6 +101,8 @@ std::string ParamSpec::range_text() const {
                                duration_text(sim::Duration::nanos(max)));
         case ParamType::boolean: return "true|false";
         case ParamType::choice: return fmt::format("{}", fmt::join(choices, "|"));
+        case ParamType::list:
+            return fmt::format("1..{} integers in {}..{}, comma-separated", max_items, min, max);
     }
     FLOE_UNREACHABLE();
 }
@@ -127,12 +167,41 @@ std::string duration_text(sim::Duration duration) {
 }
 
 Params::Params(std::vector<ParamSpec> specs) : specs_(std::move(specs)) {
+    std::set<std::string, std::less<>> names;
     for (const ParamSpec& spec : specs_) {
+        FLOE_ASSERT(names.insert(spec.name).second, "parameter {} declared twice", spec.name);
+        FLOE_ASSERT(spec.optional || spec.type != ParamType::list, "list {} must be optional",
+                    spec.name);
+        if (spec.optional) {
+            continue;  // no value until --set gives one
+        }
         int64_t value = 0;
         const std::string error = parse_into(spec, spec.default_value, value);
         FLOE_ASSERT(error.empty(), "bad default of parameter {}: {}", spec.name, error);
         FLOE_ASSERT(!values_.contains(spec.name), "parameter {} declared twice", spec.name);
         values_.emplace(spec.name, value);
+    }
+}
+
+std::string Params::parse_list(const ParamSpec& spec, std::string_view text,
+                               std::vector<int64_t>& items) const {
+    const auto bad = [&] {
+        return fmt::format("{}={} is not a list of {}", spec.name, text, spec.range_text());
+    };
+    size_t start = 0;
+    while (true) {
+        const size_t comma = text.find(',', start);
+        const std::string_view item = text.substr(start, comma - start);
+        int64_t value = 0;
+        if (!parse_int(item, value) || value < spec.min || value > spec.max ||
+            items.size() == spec.max_items) {
+            return bad();
+        }
+        items.push_back(value);
+        if (comma == std::string_view::npos) {
+            return {};
+        }
+        start = comma + 1;
     }
 }
 
@@ -156,6 +225,7 @@ std::string Params::parse_into(const ParamSpec& spec, std::string_view text, int
             value = ok ? it - spec.choices.begin() : 0;
             break;
         }
+        case ParamType::list: FLOE_UNREACHABLE("list {} parsed as a value", spec.name);
     }
     if (spec.type == ParamType::choice && !ok) {
         return fmt::format("{}={} is not one of {}", spec.name, text, spec.range_text());
@@ -181,10 +251,21 @@ std::string Params::set(std::string_view assignment) {
     }
     for (const ParamSpec& spec : specs_) {
         if (spec.name == key) {
-            int64_t value = 0;
-            std::string error = parse_into(spec, assignment.substr(eq + 1), value);
+            std::string error;
+            if (spec.type == ParamType::list) {
+                std::vector<int64_t> items;
+                error = parse_list(spec, assignment.substr(eq + 1), items);
+                if (error.empty()) {
+                    lists_[spec.name] = std::move(items);
+                }
+            } else {
+                int64_t value = 0;
+                error = parse_into(spec, assignment.substr(eq + 1), value);
+                if (error.empty()) {
+                    values_[spec.name] = value;
+                }
+            }
             if (error.empty()) {
-                values_[spec.name] = value;
                 overrides_.emplace_back(assignment);
             }
             return error;
@@ -211,11 +292,25 @@ const ParamSpec& Params::spec(std::string_view name, ParamType type) const {
 }
 
 int64_t Params::integer(std::string_view name) const {
-    return values_.find(spec(name, ParamType::integer).name)->second;
+    const auto it = values_.find(spec(name, ParamType::integer).name);
+    FLOE_ASSERT(it != values_.end(), "optional parameter {} read while unset", name);
+    return it->second;
 }
 
 sim::Duration Params::duration(std::string_view name) const {
-    return sim::Duration::nanos(values_.find(spec(name, ParamType::duration).name)->second);
+    const auto it = values_.find(spec(name, ParamType::duration).name);
+    FLOE_ASSERT(it != values_.end(), "optional parameter {} read while unset", name);
+    return sim::Duration::nanos(it->second);
+}
+
+const std::vector<int64_t>& Params::list(std::string_view name) const {
+    const auto it = lists_.find(spec(name, ParamType::list).name);
+    FLOE_ASSERT(it != lists_.end(), "optional parameter {} read while unset", name);
+    return it->second;
+}
+
+bool Params::is_set(std::string_view name) const {
+    return values_.contains(name) || lists_.contains(name);
 }
 
 bool Params::flag(std::string_view name) const {
@@ -228,7 +323,8 @@ const std::string& Params::choice(std::string_view name) const {
 }
 
 bool Params::has(std::string_view name) const {
-    return values_.find(name) != values_.end();
+    return std::any_of(specs_.begin(), specs_.end(),
+                       [&](const ParamSpec& spec) { return spec.name == name; });
 }
 
 }  // namespace floe::scenarios

@@ -4,6 +4,7 @@
 
 #include "node/sites.h"
 #include "scenarios/buggify.h"
+#include "scenarios/shape.h"
 
 namespace floe::scenarios {
 
@@ -577,6 +578,10 @@ ScenarioResult run_scenario(const ScenarioSpec& spec, const ScenarioRunOptions& 
     ClusterConfig cluster_config;
     sim::Rng build_rng(options.seed, "scenario-build");
     spec.build(params, build_rng, cluster_config);
+    error = apply_shape(params, cluster_config);
+    if (!error.empty()) {
+        return out;
+    }
     cluster_config.node.old = options.old;
     cluster_config.data_dir = options.data_dir;
     if (params.has("storage-faults")) {

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "scenarios/buggify.h"
+#include "scenarios/shape.h"
 
 namespace floe::scenarios {
 
@@ -29,9 +30,16 @@ const std::vector<ScenarioSpec>& all_scenarios() {
             out.push_back(std::move(spec));
         }
         out.push_back(swarm_scenario());
-        // Every scenario takes the fail-point swarm (scenarios/buggify.h).
+        // Every scenario takes the fail-point swarm (scenarios/buggify.h) and the cluster's
+        // shape (scenarios/shape.h), but a shape parameter it declares itself.
         for (ScenarioSpec& spec : out) {
             spec.params.push_back(buggify_param());
+            for (ParamSpec& shape : shape_params()) {
+                if (std::none_of(spec.params.begin(), spec.params.end(),
+                                 [&](const ParamSpec& own) { return own.name == shape.name; })) {
+                    spec.params.push_back(std::move(shape));
+                }
+            }
         }
         return out;
     }();
@@ -146,20 +154,24 @@ std::shared_ptr<bool> hold_recovery(Scenario& s, NodeIndex node) {
     return hold;
 }
 
-void crash_at_nth_recovery_sync(Scenario& s, NodeIndex node, int n, sim::Duration down,
-                                std::function<void()> before) {
+std::shared_ptr<bool> crash_at_nth_recovery_sync(Scenario& s, NodeIndex node, int n,
+                                                 sim::Duration down, std::function<void()> before) {
     auto count = std::make_shared<int>(0);
+    auto crashed = std::make_shared<bool>(false);
     const sim::HostId host = s.cluster().host(node);
-    s.arm("fail_point_node_recovery_start_sync",
-          sim::FailPointAction::call([&s, count, n, host, down, before = std::move(before)] {
-              if (++*count != n) {
-                  return;
-              }
-              if (before) {
-                  before();
-              }
-              s.sim().restart(host, down);
-          }).only_on(host));
+    s.arm(
+        "fail_point_node_recovery_start_sync",
+        sim::FailPointAction::call([&s, count, crashed, n, host, down, before = std::move(before)] {
+            if (++*count != n) {
+                return;
+            }
+            if (before) {
+                before();
+            }
+            *crashed = true;
+            s.sim().restart(host, down);
+        }).only_on(host));
+    return crashed;
 }
 
 void check_sole_owner_of_its_shards(Scenario& s, NodeIndex node) {

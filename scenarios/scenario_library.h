@@ -70,9 +70,10 @@ ShardSyncWatch watch_shard_syncs(Scenario& s, NodeIndex node);
 std::shared_ptr<bool> hold_recovery(Scenario& s, NodeIndex node);
 
 // Crashes `node` for `down` at its `n`-th recovery start_sync (counted from now), after
-// running `before` (arms fail_point_node_recovery_start_sync).
-void crash_at_nth_recovery_sync(Scenario& s, NodeIndex node, int n, sim::Duration down,
-                                std::function<void()> before = {});
+// running `before` (arms fail_point_node_recovery_start_sync). The flag is set once it struck.
+std::shared_ptr<bool> crash_at_nth_recovery_sync(Scenario& s, NodeIndex node, int n,
+                                                 sim::Duration down,
+                                                 std::function<void()> before = {});
 
 // §13.4 step 7: no other node lists a shard of `node` among its owned shards.
 void check_sole_owner_of_its_shards(Scenario& s, NodeIndex node);

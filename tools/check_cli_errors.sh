@@ -48,6 +48,10 @@ expect_error "bad seed '-1'" run swarm --seed -1
 expect_error "bad seed '99999999999999999999999'" run swarm --seed 99999999999999999999999
 expect_error "bad seed '-1'" check-determinism swarm --seed -1
 expect_error "--set epochs given twice" run swarm --seed 1 --set epochs=2 --set epochs=3
+# The cluster's shape (scenarios/shape.h).
+expect_error "weights=1,x is not a list of" run long-node-recovery --seed 1 --set weights=1,x
+expect_error "shards=0 is not an integer in 1\.\.10000" run long-node-recovery --seed 1 --set shards=0
+expect_error "nodes=3 but weights has 2 entries" run long-node-recovery --seed 1 --set nodes=3 --set weights=1,2
 expect_error "storage-faults=sometimes is not one of off\|bounded\|unbounded" run swarm --seed 1 --set storage-faults=sometimes
 expect_error "storage-faults=off is not one of bounded\|unbounded" run power-loss-during-recovery --seed 1 --set storage-faults=off
 expect_error "--sched pct:0: the depth D of pct:D\[:K\] must be an integer in 1\.\.1000" run swarm --seed 1 --sched pct:0

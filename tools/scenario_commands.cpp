@@ -11,6 +11,7 @@
 #include "node/behaviours.h"
 #include "node/sites.h"
 #include "scenarios/cluster.h"
+#include "scenarios/shape.h"
 #include "sim/assert.h"
 #include "sim/timeline.h"
 #include "tools/html_report.h"
@@ -36,6 +37,11 @@ int exit_code_for(sim::FailureClass failure) {
 
 namespace {
 
+void print_param(const scenarios::ParamSpec& param, std::FILE* out) {
+    fmt::print(out, "      --set {}={}  ({} in {}) {}\n", param.name, param.default_value,
+               scenarios::param_type_name(param.type), param.range_text(), param.help);
+}
+
 void list_scenarios(std::FILE* out) {
     fmt::print(out, "Scenarios (floe run NAME [--set key=value]...):\n");
     for (const ScenarioSpec& spec : scenarios::all_scenarios()) {
@@ -52,9 +58,16 @@ void list_scenarios(std::FILE* out) {
                        fmt::join(spec.fixed_by, ", --new-behaviour "));
         }
         for (const scenarios::ParamSpec& param : spec.params) {
-            fmt::print(out, "      --set {}={}  ({} in {}) {}\n", param.name, param.default_value,
-                       scenarios::param_type_name(param.type), param.range_text(), param.help);
+            if (!param.optional) {  // the shape parameters, listed once below
+                print_param(param, out);
+            }
         }
+    }
+    fmt::print(out,
+               "\nEvery scenario also takes the cluster's shape (unset: the scenario's own; a "
+               "scenario's own parameter of the same name, listed above, comes first):\n");
+    for (const scenarios::ParamSpec& param : scenarios::shape_params()) {
+        print_param(param, out);
     }
 }
 

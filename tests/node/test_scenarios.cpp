@@ -13,6 +13,7 @@
 #include "node/sites.h"
 #include "scenarios/params.h"
 #include "scenarios/scenario.h"
+#include "scenarios/shape.h"
 #include "tests/test_files.h"
 
 using namespace floe::scenarios;
@@ -58,6 +59,71 @@ TEST_CASE("params: every kind of bad value is a one-line error and changes nothi
           "unknown parameter 'nokey' (this scenario has: epochs, down, faults)");
     CHECK(params.integer("epochs") == 8);
     CHECK(params.overrides().empty());
+}
+
+TEST_CASE("params: an optional parameter is unset until given; a list takes bounded integers") {
+    Params params({ParamSpec::optional_integer("nodes", "scenario's", 1, 100, "nodes"),
+                   ParamSpec::optional_list("weights", "scenario's", 1, 9, 3, "weights")});
+    CHECK_FALSE(params.is_set("nodes"));
+    CHECK_FALSE(params.is_set("weights"));
+    CHECK(params.has("weights"));
+    CHECK(params.set("weights=1,2,x") ==
+          "weights=1,2,x is not a list of 1..3 integers in 1..9, comma-separated");
+    CHECK(params.set("weights=1,2,3,4") ==
+          "weights=1,2,3,4 is not a list of 1..3 integers in 1..9, comma-separated");
+    CHECK(params.set("weights=1,,2").find("is not a list") != std::string::npos);
+    CHECK(params.set("weights=0").find("is not a list") != std::string::npos);
+    CHECK(params.set("weights=").find("is not a list") != std::string::npos);
+    CHECK_FALSE(params.is_set("weights"));
+    CHECK(params.set("weights=3,1,9").empty());
+    CHECK(params.list("weights") == std::vector<int64_t>{3, 1, 9});
+    CHECK(params.set("nodes=101") == "nodes=101 is not an integer in 1..100");
+    CHECK(params.set("nodes=3").empty());
+    CHECK(params.integer("nodes") == 3);
+    CHECK(params.overrides() == std::vector<std::string>{"weights=3,1,9", "nodes=3"});
+}
+
+TEST_CASE("shape: every scenario takes the cluster's shape; unset, the scenario keeps its own") {
+    for (const ScenarioSpec& spec : all_scenarios()) {
+        Params params(spec.params);
+        for (const char* name : {"nodes", "weights", "shards", "epoch", "blob-pace",
+                                 "max-concurrent-blob-syncs-during-recovery",
+                                 "sliver-count-per-sync-request", "checkpoint-interval"}) {
+            CHECK_MESSAGE(params.has(name), spec.name, " lacks ", name);
+        }
+    }
+    ClusterConfig config;
+    const ClusterConfig before = config;
+    Params params(shape_params());
+    CHECK(apply_shape(params, config).empty());
+    CHECK(config.weights == before.weights);
+    CHECK(config.n_shards == before.n_shards);
+    CHECK(config.epoch_duration == before.epoch_duration);
+    // nodes alone repeats the scenario's weights; the knobs land where §14 says.
+    REQUIRE(params.set("nodes=7").empty());
+    REQUIRE(params.set("shards=40").empty());
+    REQUIRE(params.set("epoch=2m").empty());
+    REQUIRE(params.set("checkpoint-interval=5").empty());
+    REQUIRE(params.set("sliver-count-per-sync-request=8").empty());
+    CHECK(apply_shape(params, config).empty());
+    CHECK(config.weights == std::vector<uint64_t>{1, 2, 3, 3, 4, 1, 2});
+    CHECK(config.n_shards == 40);
+    CHECK(config.epoch_duration == 120_s);
+    CHECK(config.node.node_recovery.checkpoint_persist_interval == 5);
+    CHECK(config.node.shard_sync.sliver_count_per_sync_request == 8);
+    // weights must agree with nodes.
+    REQUIRE(params.set("weights=5,5").empty());
+    CHECK(apply_shape(params, config) == "nodes=7 but weights has 2 entries");
+}
+
+TEST_CASE("shape: a bad shape is a usage error and runs nothing") {
+    ScenarioRunOptions options;
+    options.sets = {"nodes=3", "weights=1,2"};
+    std::string error;
+    const ScenarioResult result =
+        run_scenario(*find_scenario("long-node-recovery"), options, error);
+    CHECK(error == "nodes=3 but weights has 2 entries");
+    CHECK(result.result.trace_events == 0);
 }
 
 TEST_CASE("params: durations parse and print in the largest exact unit") {

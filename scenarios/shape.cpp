@@ -1,0 +1,96 @@
+#include "scenarios/shape.h"
+
+#include <fmt/format.h>
+
+namespace floe::scenarios {
+
+namespace {
+
+using namespace sim::time_literals;
+
+constexpr int64_t max_nodes = 1000;
+constexpr int64_t max_shards = 10'000;
+
+// `nodes` without `weights`: the scenario's own weights, repeated (a simtest node 0 of weight 1
+// stays the lightest, and the roles scenarios give nodes by weight keep their order).
+std::vector<uint64_t> repeat_weights(const std::vector<uint64_t>& own, size_t nodes) {
+    std::vector<uint64_t> out;
+    out.reserve(nodes);
+    for (size_t i = 0; i < nodes; ++i) {
+        out.push_back(own[i % own.size()]);
+    }
+    return out;
+}
+
+std::string apply_nodes_and_weights(const Params& params, ClusterConfig& config) {
+    if (params.is_set("weights")) {
+        const std::vector<int64_t>& weights = params.list("weights");
+        if (params.is_set("nodes") &&
+            static_cast<size_t>(params.integer("nodes")) != weights.size()) {
+            return fmt::format("nodes={} but weights has {} entries", params.integer("nodes"),
+                               weights.size());
+        }
+        config.weights.assign(weights.begin(), weights.end());
+    } else if (params.is_set("nodes")) {
+        config.weights =
+            repeat_weights(config.weights, static_cast<size_t>(params.integer("nodes")));
+    }
+    return {};
+}
+
+template <class T>
+void set_if(const Params& params, std::string_view name, T& field) {
+    if (params.is_set(name)) {
+        field = static_cast<T>(params.integer(name));
+    }
+}
+
+}  // namespace
+
+std::vector<ParamSpec> shape_params() {
+    return {
+        ParamSpec::optional_integer("nodes", "scenario's", 1, max_nodes,
+                                    "storage nodes (without weights: the scenario's weights, "
+                                    "repeated)"),
+        ParamSpec::optional_list("weights", "scenario's", 1, 1'000'000, max_nodes,
+                                 "each node's stake weight, node 0 first (sets nodes)"),
+        ParamSpec::optional_integer("shards", "scenario's", 1, max_shards, "shards"),
+        ParamSpec::optional_duration("epoch", "scenario's", 5_s, 86400_s, "epoch duration"),
+        ParamSpec::optional_duration("blob-pace", "scenario's", 1_ms, 3600_s,
+                                     "the writer workload's pause between operations"),
+        ParamSpec::optional_integer("max-concurrent-blob-syncs-during-recovery", "scenario's", 1,
+                                    100'000, "node recovery's blob syncs at once (§14)"),
+        ParamSpec::optional_integer("sliver-count-per-sync-request", "scenario's", 1, 100'000,
+                                    "slivers per shard-sync transfer request (§14)"),
+        ParamSpec::optional_integer("checkpoint-interval", "scenario's", 1, 1'000'000,
+                                    "settled blobs per persisted recovery checkpoint (#3407, §14)"),
+        ParamSpec::optional_integer("max-concurrent-blob-syncs", "scenario's", 1, 100'000,
+                                    "blob syncs at once (§14 blob_recovery)"),
+        ParamSpec::optional_integer("shard-sync-concurrency", "scenario's", 1, 10'000,
+                                    "shard syncs at once (§14)"),
+    };
+}
+
+std::string apply_shape(const Params& params, ClusterConfig& config) {
+    if (std::string error = apply_nodes_and_weights(params, config); !error.empty()) {
+        return error;
+    }
+    set_if(params, "shards", config.n_shards);
+    if (params.is_set("epoch")) {
+        config.epoch_duration = params.duration("epoch");
+    }
+    if (params.is_set("blob-pace")) {
+        config.client.pace = params.duration("blob-pace");
+    }
+    set_if(params, "max-concurrent-blob-syncs-during-recovery",
+           config.node.node_recovery.max_concurrent_blob_syncs_during_recovery);
+    set_if(params, "sliver-count-per-sync-request",
+           config.node.shard_sync.sliver_count_per_sync_request);
+    set_if(params, "checkpoint-interval", config.node.node_recovery.checkpoint_persist_interval);
+    set_if(params, "max-concurrent-blob-syncs",
+           config.node.blob_recovery.max_concurrent_blob_syncs);
+    set_if(params, "shard-sync-concurrency", config.node.shard_sync.shard_sync_concurrency);
+    return {};
+}
+
+}  // namespace floe::scenarios
