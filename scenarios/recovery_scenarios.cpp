@@ -4,6 +4,9 @@
 // (walrus-recovery-spec.md §2.2, §7.3, §8, §9.3, §9.5, §16). Each mirrors a fixed bug or a
 // transition; those listed with `catches` fail with the matching old-behaviour switch on.
 #include <algorithm>
+#include <optional>
+#include <string>
+#include <string_view>
 
 #include "scenarios/scenario_library.h"
 
@@ -91,7 +94,10 @@ void checkpoint_discarded_on_shard_change(Scenario& s) {
     }
     s.check(hits(s, "node_recovery_checkpoint_discarded") > 0,
             "node 0 kept a checkpoint taken under other owned shards (invariant 20)");
-    s.check(owned_shard_count(s, 0) > initial, "node 0 gained no shard");
+    const size_t owned = owned_shard_count(s, 0);
+    s.report("initial_shards", static_cast<int64_t>(initial));
+    s.report("owned_shards", static_cast<int64_t>(owned));
+    s.check(owned > initial, "node 0 gained no shard");
     finish_with_convergence(s);
 }
 
@@ -183,6 +189,7 @@ void shared_sync_waiter(Scenario& s) {
     // a lost wake-up.
     s.sleep(15_s);
     const auto stuck = s.blocked_fibers(0, "'recovery-wait " + target->short_hex() + "'");
+    s.report("stuck_sync_waiters", static_cast<int64_t>(stuck.size()));
     if (!stuck.empty()) {
         s.fail(sim::FailureClass::deadlock,
                fmt::format("a finished blob sync left its waiter blocked: {}", stuck.front()));
@@ -243,26 +250,6 @@ void readiness_window(Scenario& s) {
     finish_with_convergence(s);
 }
 
-// The previous owner of the highest-indexed shard `node` gains at `gain`; nullopt if it gains none.
-std::optional<NodeIndex> source_of_highest_gained_shard(Scenario& s, NodeIndex node, Epoch gain) {
-    const auto now = s.chain().committee_at(gain);
-    const auto before = s.chain().committee_at(gain - 1);
-    if (!now.has_value() || !before.has_value()) {
-        return std::nullopt;
-    }
-    const std::vector<walrus::ShardIndex> owned_before = before->shards_of(node);
-    std::optional<walrus::ShardIndex> highest;
-    for (walrus::ShardIndex shard : now->shards_of(node)) {
-        if (std::find(owned_before.begin(), owned_before.end(), shard) == owned_before.end()) {
-            highest = std::max(highest.value_or(shard), shard);
-        }
-    }
-    if (!highest.has_value()) {
-        return std::nullopt;
-    }
-    return before->owner_of(*highest);
-}
-
 // --- shard sync: fallback and terminal failure
 // -----------------------------------------------------
 
@@ -273,20 +260,8 @@ void shard_sync_source_crashed(Scenario& s) {
     const Epoch gain = s.next_shapeable_epoch();
     s.stake(0, 3);
     // The source of node 0's highest gained shard (the simtest cluster: node 4, shard 12) goes
-    // down for 90 s once node 0 starts the transfer: no progress for the switch interval, so the
-    // sync falls back to per-blob recovery (§8).
-    auto fired = std::make_shared<bool>(false);
-    s.arm("fail_point_shard_sync_task_started",
-          sim::FailPointAction::call([&s, fired, gain] {
-              if (*fired || s.cluster().chain().current_epoch() < gain) {
-                  return;
-              }
-              const std::optional<NodeIndex> source = source_of_highest_gained_shard(s, 0, gain);
-              if (source.has_value()) {
-                  *fired = true;
-                  s.sim().restart(s.cluster().host(*source), 90_s);
-              }
-          }).only_on(s.cluster().host(0)));
+    // down for 90 s once node 0 starts the transfer.
+    auto fired = crash_source_when_transfer_starts(s, 0, gain, 90_s);
     if (!s.wait_until("node 0 owns more shards, all Ready", 400_s,
                       [&] { return owned_shard_count(s, 0) > initial && s.all_shards_ready(0); })) {
         return;
@@ -294,6 +269,10 @@ void shard_sync_source_crashed(Scenario& s) {
     auto info = s.health(0);
     const uint64_t direct = info.has_value() ? info->direct_recoveries : 0;
     s.report("direct_recoveries", static_cast<int64_t>(direct));
+    if (info.has_value()) {
+        s.report("node0_shard_mask", shard_mask(info->owned_shards));
+        s.report("recovered_slivers", static_cast<int64_t>(info->recovered_slivers));
+    }
     s.check(*fired, "node 4 was never crashed during the transfer");
     s.check(direct > 0, "node 0 never fell back to per-blob recovery with its source down");
     finish_with_convergence(s);
@@ -320,6 +299,13 @@ void shard_sync_fails(Scenario& s) {
                 fmt::format("node 0 attested epoch {} with a shard sync failed (WAL-1271)", epoch));
     }
     const auto statuses = s.shard_statuses(0);
+    const auto count_ending = [&statuses](std::string_view suffix) {
+        return static_cast<int64_t>(
+            std::count_if(statuses.begin(), statuses.end(),
+                          [suffix](const std::string& st) { return st.ends_with(suffix); }));
+    };
+    s.report("shards_in_transfer", count_ending(":InTransfer"));
+    s.report("shards_in_recovery", count_ending(":InRecovery"));
     s.check(std::any_of(statuses.begin(), statuses.end(),
                         [](const std::string& st) {
                             return st.ends_with(":InTransfer") || st.ends_with(":InRecovery");
@@ -353,14 +339,28 @@ Epoch kill_node0_at_crash_point(Scenario& s) {
     return *killed_in;
 }
 
+// Waits (400 s at most) until node 0's status is `status`, and reports how many shards node 0
+// listed in that same health reply.
+bool wait_status_and_report_shards(Scenario& s, const std::string& status) {
+    std::optional<walrus::HealthInfo> info;
+    const bool reached = s.wait_until("node 0 is " + status, 400_s, [&] {
+        info = s.health(0);
+        return info.has_value() && info->node_status == status;
+    });
+    if (reached) {
+        s.report("owned_shards", static_cast<int64_t>(info->owned_shards.size()));
+    }
+    return reached;
+}
+
 void leaves_committee(Scenario& s) {
     s.sleep(60_s);
     s.withdraw(0, s.chain().stake(0));
     s.crash_at_next_crash_point(0, 100_s);
-    if (!s.wait_until("node 0 is Standby", 400_s, [&] { return s.status(0) == "Standby"; })) {
+    if (!wait_status_and_report_shards(s, "Standby")) {
         return;
     }
-    s.report("catch_up_exits_not_member", hits(s, "catch_up_exit_not_member"));
+    report_node0_recovery(s);
     s.check(hits(s, "catch_up_exit_not_member") == 1,
             "node 0 did not leave catch-up as a non-member (T4)");
     s.check(hits(s, "start_node_recovery_entry") == 0, "a non-member started node recovery");
@@ -385,10 +385,11 @@ void joins_committee(Scenario& s) {
         return;
     }
     s.restart(0);
-    if (!s.wait_until("node 0 is Active", 400_s, [&] { return s.status(0) == "Active"; })) {
+    if (!wait_status_and_report_shards(s, "Active")) {
         return;
     }
-    s.report("catch_up_exits_new_member", hits(s, "catch_up_exit_new_member"));
+    report_node0_recovery(s);
+    s.report("shard_syncs_started", hits(s, "fail_point_shard_sync_task_started"));
     s.check(hits(s, "catch_up_exit_new_member") == 1,
             "node 0 did not leave catch-up as a new member (T5)");
     finish_with_convergence(s);

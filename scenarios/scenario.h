@@ -95,6 +95,11 @@ public:
 
     // --- verbs -----------------------------------------------------------------------------------
     void sleep(sim::Duration duration) { world_.sleep(duration); }
+    // Runs `body` in a fiber of its own on the world host, beside the script (a stake move at a
+    // fixed time while the script crashes nodes); it ends with the run at the latest.
+    void spawn(std::string name, std::function<void()> body) {
+        (void)world_.spawn(std::move(name), std::move(body));
+    }
     sim::Instant now() const { return world_.now(); }
     // Crash now (all fibers unwound, memory dropped) and boot again after `restart_after`.
     void crash(NodeIndex node, sim::Duration restart_after);
@@ -121,6 +126,12 @@ public:
     std::shared_ptr<bool> power_loss_at_next_crash_point(NodeIndex node,
                                                          sim::Duration restart_after,
                                                          bool tear = false);
+    // Issue 3's background crashes (Cluster::crash_nodes_randomly), until `until`: one node at a
+    // time, drawn from the "crashes" stream, crashes at a crash fail point. Not in the fault
+    // schedule: a replay runs them again as drawn, and `floe shrink` cannot cut them.
+    void crash_randomly(sim::Instant until, const CrashConfig& crash = {}) {
+        cluster_.crash_nodes_randomly(world_, until, crash);
+    }
     // Whether the data-loss budget lets `node` lose data now (always, storage-faults=unbounded).
     bool may_lose_data(NodeIndex node);
     // Liveness is checked (not storage-faults=unbounded).

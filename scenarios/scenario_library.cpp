@@ -29,6 +29,7 @@ const std::vector<ScenarioSpec>& all_scenarios() {
         for (ScenarioSpec& spec : storage_fault_scenarios()) {
             out.push_back(std::move(spec));
         }
+        out.push_back(random_crashes_scenario());
         out.push_back(swarm_scenario());
         // Every scenario takes the fail-point swarm (scenarios/buggify.h) and the cluster's
         // shape (scenarios/shape.h), but a shape parameter it declares itself.
@@ -99,11 +100,64 @@ void report_node0_recovery(Scenario& s, NodeIndex node) {
     s.report("recovery_blobs_scanned", hits("node_recovery_scan_blob"));
     s.report("resumed_from_checkpoint", hits("fail_point_node_recovery_resumed_from_checkpoint"));
     s.report("checkpoints_discarded", hits("node_recovery_checkpoint_discarded"));
+    s.report("catch_up_exits_not_member", hits("catch_up_exit_not_member"));
+    s.report("catch_up_exits_new_member", hits("catch_up_exit_new_member"));
+    s.report("catch_up_exits_continuing", hits("catch_up_exit_continuing_member"));
+    s.report("recovering_path_hits",
+             hits("fail_point_shard_changes_in_new_epoch_while_recovering"));
+    s.report("readiness_waits", hits("node_recovery_shard_not_ready"));
 }
 
 size_t owned_shard_count(Scenario& s, NodeIndex node) {
     auto info = s.health(node);
     return info.has_value() ? info->owned_shards.size() : 0;
+}
+
+int64_t shard_mask(const std::vector<walrus::ShardHealth>& shards) {
+    uint64_t mask = 0;
+    for (const walrus::ShardHealth& shard : shards) {
+        FLOE_ASSERT(shard.shard < 63, "shard {} does not fit a report's mask", shard.shard);
+        mask |= uint64_t{1} << shard.shard;
+    }
+    return static_cast<int64_t>(mask);
+}
+
+// The previous owner of the highest-indexed shard `node` gains at `gain`; nullopt if it gains none.
+std::optional<NodeIndex> source_of_highest_gained_shard(Scenario& s, NodeIndex node, Epoch gain) {
+    const auto now = s.chain().committee_at(gain);
+    const auto before = s.chain().committee_at(gain - 1);
+    if (!now.has_value() || !before.has_value()) {
+        return std::nullopt;
+    }
+    const std::vector<walrus::ShardIndex> owned_before = before->shards_of(node);
+    std::optional<walrus::ShardIndex> highest;
+    for (walrus::ShardIndex shard : now->shards_of(node)) {
+        if (std::find(owned_before.begin(), owned_before.end(), shard) == owned_before.end()) {
+            highest = std::max(highest.value_or(shard), shard);
+        }
+    }
+    if (!highest.has_value()) {
+        return std::nullopt;
+    }
+    return before->owner_of(*highest);
+}
+
+std::shared_ptr<bool> crash_source_when_transfer_starts(Scenario& s, NodeIndex gainer, Epoch gain,
+                                                        sim::Duration down) {
+    auto fired = std::make_shared<bool>(false);
+    s.arm("fail_point_shard_sync_task_started",
+          sim::FailPointAction::call([&s, fired, gainer, gain, down] {
+              if (*fired || s.cluster().chain().current_epoch() < gain) {
+                  return;
+              }
+              const std::optional<NodeIndex> source =
+                  source_of_highest_gained_shard(s, gainer, gain);
+              if (source.has_value()) {
+                  *fired = true;
+                  s.sim().restart(s.cluster().host(*source), down);
+              }
+          }).only_on(s.cluster().host(gainer)));
+    return fired;
 }
 
 bool crash_at_crash_point_and_wait(Scenario& s, NodeIndex node, sim::Duration down) {

@@ -18,6 +18,7 @@ std::vector<ScenarioSpec> shard_move_scenarios();
 std::vector<ScenarioSpec> coverage_scenarios();
 std::vector<ScenarioSpec> model_scenarios();
 std::vector<ScenarioSpec> storage_fault_scenarios();
+ScenarioSpec random_crashes_scenario();
 ScenarioSpec swarm_scenario();
 
 // A scripted scenario's spec; `catches` and `fixed_by` as in ScenarioSpec.
@@ -38,10 +39,27 @@ std::shared_ptr<bool> power_loss_at_nth_wal_write(Scenario& s, NodeIndex node, u
                                                   sim::Duration down, bool tear,
                                                   std::function<bool()> when);
 
-// Node recovery of `node` over the whole run, counted at its fail points, into the report.
+// Node recovery of `node` over the whole run, counted at its fail points, into the report: its
+// catch-up exits (T4, T5, T6), recovery task starts, syncs, scans, checkpoint resumes and
+// discards, epoch changes while recovering (§7.6) and waits for shards not created yet (#3453).
 void report_node0_recovery(Scenario& s, NodeIndex node = 0);
 
 size_t owned_shard_count(Scenario& s, NodeIndex node);
+
+// The shards of a health reply as a report value: bit i set when shard i is listed (so a test
+// can compare the exact set a node owns).
+int64_t shard_mask(const std::vector<walrus::ShardHealth>& shards);
+
+// The previous owner of the highest-indexed shard `node` gains at `gain` (a role, so a scenario
+// works on any cluster shape); nullopt if it gains none or a committee is not known yet.
+std::optional<NodeIndex> source_of_highest_gained_shard(Scenario& s, NodeIndex node, Epoch gain);
+
+// The source of `gainer`'s highest gained shard goes down for `down`, once, when `gainer` starts a
+// shard-sync task in epoch `gain` or later: the transfer from it makes no progress for the switch
+// interval, so that sync falls back to per-blob recovery (§8). Arms
+// fail_point_shard_sync_task_started on the gainer; the flag turns true when it struck.
+std::shared_ptr<bool> crash_source_when_transfer_starts(Scenario& s, NodeIndex gainer, Epoch gain,
+                                                        sim::Duration down);
 
 // An inconsistently encoded blob whose bad sliver is `shard`'s primary sliver: only a node that
 // recovers that sliver (a blob sync or shard sync of `shard`) can prove it inconsistent.

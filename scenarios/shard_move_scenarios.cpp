@@ -190,6 +190,7 @@ void gainer_crash_mid_transfer(Scenario& s) {
     if (!s.check(info.has_value(), "node 0 does not answer")) {
         return;
     }
+    s.report("node0_shard_mask", shard_mask(info->owned_shards));
     // Health counts this incarnation only: what the restarted node transferred.
     const uint64_t after = info->transferred_slivers;
     const uint64_t resumed =

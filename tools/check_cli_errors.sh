@@ -28,9 +28,9 @@ expect_error "cannot write trace file '/nonexistent-dir/t.log'" demo --seed 1 --
 expect_error "--trace needs a single seed" demo --seeds 1..2 --trace /tmp/t.log
 expect_error "hosts must be between 2 and 1000" demo --hosts 1
 expect_error "subcommand|nosuch" nosuch
-expect_error "epochs must be between 1 and 1000" cluster --epochs 0
-expect_error "bad seed range '3\.\.1'" cluster --seeds 3..1
-expect_error "cannot write trace file" cluster --seed 1 --trace /nonexistent-dir/c.log
+expect_error "epochs=0 is not an integer in 1\.\.200" run random-crashes --seed 1 --set epochs=0
+expect_error "bad seed range '3\.\.1'" sweep random-crashes --seeds 3..1
+expect_error "directory /nonexistent-dir does not exist" run random-crashes --seed 1 --trace /nonexistent-dir/c.log
 expect_error "--seconds" demo --seconds 0
 
 # The scenario commands.

@@ -12,7 +12,7 @@
 #include <string>
 #include <thread>
 
-#include "scenarios/cluster_scenario.h"
+#include "scenarios/cluster.h"  // the fail-point lists of `sweep --summary`
 #include "sim/assert.h"
 #include "tools/bench_kernel.h"
 #include "tools/bench_scenarios.h"
@@ -26,7 +26,6 @@
 
 namespace {
 
-using floe::scenarios::RecoveryCase;
 using floe::tools::DemoOptions;
 
 int fail_usage(const std::string& message) {
@@ -113,73 +112,6 @@ int run_demo(const std::string& seeds_text, DemoOptions options) {
         });
 }
 
-std::string repro_suffix(const floe::scenarios::ClusterScenarioOptions& options) {
-    std::string out;
-    if (options.recovery != floe::scenarios::RecoveryCase::none) {
-        out += fmt::format(" --recovery {}", floe::scenarios::recovery_case_name(options.recovery));
-    }
-    for (const std::string& name : options.old.enabled()) {
-        out += fmt::format(" --old-behaviour {}", name);
-    }
-    return out;
-}
-
-int run_cluster(const std::string& seeds_text, floe::scenarios::ClusterScenarioOptions options) {
-    std::string error;
-    const auto seeds = seeds_for(seeds_text, options.trace_path, error);
-    if (!seeds) {
-        return fail_usage(error);
-    }
-    fmt::print(
-        "floe cluster: 5 storage nodes (weights 1,2,3,3,4; 13 shards; 30 s epochs), the "
-        "writer workload for {} epochs{}, then every node must converge\n",
-        options.epochs, options.crashes ? " with random crashes at the crash fail points" : "");
-    if (options.recovery != floe::scenarios::RecoveryCase::none) {
-        fmt::print(
-            "node 0 recovery case: {}{}\n  (rec: recovery tasks started / blobs scanned / "
-            "syncs started / resumed from checkpoint / checkpoints discarded)\n",
-            floe::scenarios::recovery_case_name(options.recovery),
-            options.old.enabled().empty()
-                ? std::string()
-                : fmt::format("; old behaviours: {}", fmt::join(options.old.enabled(), ", ")));
-    }
-    fmt::print("\n");
-    fmt::print("  {:>6}  {:<9}  {:>12}  {:>5}  {:>6}  {:>6}  {:>7}  {:>8}  {:>7}  {:<16}\n", "seed",
-               "outcome", "virtual", "epoch", "blobs", "reads", "crashes", "events", "wall ms",
-               "trace hash");
-    using floe::scenarios::ShardGain;
-    return run_seeds(
-        *seeds,
-        [&](uint64_t seed) {
-            return fmt::format(
-                "floe cluster --seed {} --epochs {}{}{}{}", seed, options.epochs,
-                options.crashes ? "" : " --no-crashes",
-                options.shard_gain == ShardGain::none
-                    ? std::string()
-                    : fmt::format(" --shard-gain {}",
-                                  floe::scenarios::shard_gain_name(options.shard_gain)),
-                repro_suffix(options));
-        },
-        [&](uint64_t seed, std::string& run_error) {
-            options.seed = seed;
-            return floe::scenarios::run_cluster_scenario(options, run_error);
-        },
-        [](uint64_t seed, const floe::scenarios::ClusterScenarioReport& report, int64_t wall_ms) {
-            const auto& r = report.result;
-            return fmt::format(
-                       "  {:>6}  {:<9}  {:>12}  {:>5}  {:>6}  {:>6}  {:>7}  {:>8}  {:>7}  {:<16}",
-                       seed, r.outcome(), r.end_time.to_string(), report.final_epoch,
-                       report.blobs_written, report.blobs_read, report.crashes, r.trace_events,
-                       wall_ms, hex(r.trace_hash)) +
-                   (report.recovery_task_starts == 0
-                        ? std::string()
-                        : fmt::format("  rec {}/{}/{}/{}/{}", report.recovery_task_starts,
-                                      report.recovery_blobs_scanned, report.recovery_syncs_started,
-                                      report.resumed_from_checkpoint,
-                                      report.checkpoints_discarded));
-        });
-}
-
 // The running executable, so sweep children run exactly this build.
 std::string self_path(const char* argv0) {
     std::error_code ec;
@@ -217,44 +149,6 @@ int main(int argc, char** argv) {
     demo_cmd->add_option("--seconds", demo_seconds, "virtual seconds per seed")
         ->check(CLI::Range(int64_t{1}, int64_t{86'400}));
     demo_cmd->add_option("--trace", demo.trace_path, "write a text trace (single seed)");
-
-    std::string cluster_seeds = "1";
-    floe::scenarios::ClusterScenarioOptions cluster;
-    bool no_crashes = false;
-    auto* cluster_cmd =
-        app.add_subcommand("cluster", "run the Walrus cluster scenario on one or more seeds");
-    cluster_cmd->add_option("--seed,--seeds", cluster_seeds, "a seed N or an inclusive range A..B");
-    cluster_cmd->add_option("--epochs", cluster.epochs, "epochs of workload (1..1000)");
-    cluster_cmd->add_flag("--no-crashes", no_crashes, "no random crashes");
-    cluster_cmd->add_option("--trace", cluster.trace_path, "write a text trace (single seed)");
-    std::string shard_gain = "none";
-    cluster_cmd
-        ->add_option("--shard-gain", shard_gain,
-                     "stake node 0 3x so it gains shards 12, 8, 5: none, sources-up, "
-                     "source-crashed, gainer-crashed")
-        ->check(CLI::IsMember({"none", "sources-up", "source-crashed", "gainer-crashed"}));
-    std::string recovery_case = "none";
-    std::vector<std::string> recovery_names;
-    for (RecoveryCase c : floe::scenarios::all_recovery_cases()) {
-        recovery_names.emplace_back(floe::scenarios::recovery_case_name(c));
-    }
-    cluster_cmd
-        ->add_option("--recovery", recovery_case,
-                     fmt::format("node 0 recovery case (see scenarios/cluster_scenario.h): {}",
-                                 fmt::join(recovery_names, ", ")))
-        ->check(CLI::IsMember(recovery_names));
-    std::vector<std::string> old_behaviours;
-    std::vector<std::string> old_names;
-    for (const auto& info : walrus::behaviour_switches()) {
-        old_names.emplace_back(info.name);
-    }
-    cluster_cmd
-        ->add_option("--old-behaviour", old_behaviours,
-                     "switch an old Walrus behaviour back on (repeatable): " +
-                         fmt::format("{}", fmt::join(old_names, ", ")))
-        ->check(CLI::IsMember(old_names));
-    cluster_cmd->add_option("--data-dir", cluster.data_dir,
-                            "put each node's RocksDB under this directory (default: in memory)");
 
     auto* list_cmd = app.add_subcommand(
         "list", "scenarios with descriptions and parameters; fail points; probes; behaviours");
@@ -443,21 +337,6 @@ int main(int argc, char** argv) {
     if (demo_cmd->parsed()) {
         demo.duration = sim::Duration::seconds(demo_seconds);
         return run_demo(seeds_text, demo);
-    }
-    if (cluster_cmd->parsed()) {
-        using floe::scenarios::ShardGain;
-        for (ShardGain gain : {ShardGain::none, ShardGain::sources_up, ShardGain::source_crashed,
-                               ShardGain::gainer_crashed}) {
-            if (shard_gain == floe::scenarios::shard_gain_name(gain)) {
-                cluster.shard_gain = gain;
-            }
-        }
-        cluster.crashes = !no_crashes;
-        cluster.recovery = *floe::scenarios::parse_recovery_case(recovery_case);
-        for (const std::string& name : old_behaviours) {
-            (void)cluster.old.set(name);
-        }
-        return run_cluster(cluster_seeds, cluster);
     }
     if (list_cmd->parsed()) {
         if (list_probes || list_fail_points) {

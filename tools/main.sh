@@ -3,7 +3,7 @@
 # scenario (the four simtests, the recovery scenarios, swarm) on three seeds, each seed in its
 # own process, ending in a table per scenario; the sweep's results read back (failure classes,
 # fail-point coverage, slowest seeds); every failed seed explained by a Walrus finding; the known
-# Walrus failures; then the Walrus cluster scenario with random crashes on five seeds.
+# Walrus failures; then random-crashes (the Walrus cluster with random crashes) on five seeds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh
@@ -22,5 +22,5 @@ echo
 # pass with the switch that fixes it.
 build/tools/floe gate --only walrus || status=$?
 echo
-build/tools/floe cluster --seeds 1..5 || status=$?
+build/tools/floe sweep random-crashes --seeds 1..5 || status=$?
 exit $status

@@ -112,7 +112,7 @@ doctest_suite "kernel (clang -O0, ASan+UBSan)" build-asan/tests/kernel_tests \
   ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=1 \
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 doctest_suite "walrus model (gcc -O2)" build/tests/node/node_tests
-# Under ASan at -O0 a node-recovery case (a 10-epoch cluster run) takes minutes and gigabytes, so
+# Under ASan at -O0 a node-recovery case (a scenario run of several epochs) takes minutes and gigabytes, so
 # the recovery cases, the scenario runs and the sweeps run in the gcc build only; check_cross_build.sh runs one
 # recovery with a crash and a resume from its checkpoint in the ASan build.
 doctest_suite "walrus model (clang -O0, ASan+UBSan)" build-asan/tests/node/node_tests \
@@ -137,7 +137,7 @@ check "bench: a simtest seed's cost and the target" bash -c \
   "build/tools/floe bench scenarios long-node-recovery --seeds 1 --no-trace-cost | grep -E \
   'seed cost of the simtests: worst [0-9.]+ M raw-loop events \(long-node-recovery\), target <= 1.0 M: (met|NOT met)'"
 check "same trace hashes: gcc -O2 vs clang ASan" tools/check_cross_build.sh
-check "main job: floe cluster on 2 seeds" build/tools/floe cluster --seeds 1..2 --epochs 3
+check "main job: floe sweep random-crashes on 2 seeds" build/tools/floe sweep random-crashes --seeds 1..2 --set epochs=3
 # The regression gate: every scenario on 100 seeds, the negative scenarios, determinism.
 gate_suite "floe gate (tools/gate.txt)"
 check "cli: bad input is a one-line error" tools/check_cli_errors.sh

@@ -1,44 +1,43 @@
 // Cluster tests on the kernel (issue 3): the simtests' cluster under the writer workload, with
-// random crashes at the crash fail points, checked as the run goes and at the end.
+// random crashes at the crash fail points, checked as the run goes and at the end. The runs are
+// the scenario random-crashes (`floe run random-crashes --seed N --set epochs=E`).
 #include <doctest/doctest.h>
 
-#include "scenarios/cluster_scenario.h"
+#include <string>
 
-using floe::scenarios::ClusterScenarioOptions;
-using floe::scenarios::ClusterScenarioReport;
+#include "tests/node/scenario_runs.h"
+
+using floe::scenarios::ScenarioResult;
+using floe::testing::reported;
 
 namespace {
-ClusterScenarioReport run(uint64_t seed, int epochs, bool crashes) {
-    std::string error;
-    ClusterScenarioOptions options;
-    options.seed = seed;
-    options.epochs = epochs;
-    options.crashes = crashes;
-    auto report = floe::scenarios::run_cluster_scenario(options, error);
-    REQUIRE(error.empty());
-    return report;
+ScenarioResult run(uint64_t seed, int epochs, bool crashes) {
+    return floe::testing::run_named_scenario(
+        "random-crashes", seed,
+        {"epochs=" + std::to_string(epochs), crashes ? "crashes=true" : "crashes=false"});
 }
 }  // namespace
 
 TEST_CASE("cluster: a healthy cluster stores, certifies and reads blobs across epochs") {
-    const auto report = run(1, 3, false);
-    INFO(report.result.message);
-    REQUIRE(report.result.passed());
-    CHECK(report.final_epoch >= 3);
-    CHECK(report.blobs_written > 20);
-    CHECK(report.blobs_read >= report.blobs_written);
-    CHECK(report.crashes == 0);
+    const auto result = run(1, 3, false);
+    INFO(result.result.message);
+    // Without faults the scenario also checks that every member attested every epoch once.
+    REQUIRE(result.result.passed());
+    CHECK(reported(result, "final_epoch") >= 3);
+    CHECK(reported(result, "blobs_written") > 20);
+    CHECK(reported(result, "blobs_read") >= reported(result, "blobs_written"));
+    CHECK(reported(result, "crashes") == 0);
 }
 
 TEST_CASE("cluster: workload for 5 epochs with random crashes at the crash fail points") {
     for (uint64_t seed = 1; seed <= 3; ++seed) {
         CAPTURE(seed);
-        const auto report = run(seed, 5, true);
-        INFO(report.result.message);
-        CHECK(report.result.passed());
-        CHECK(report.final_epoch >= 5);
-        CHECK(report.blobs_written > 20);
-        CHECK(report.crashes > 0);
+        const auto result = run(seed, 5, true);
+        INFO(result.result.message);
+        CHECK(result.result.passed());
+        CHECK(reported(result, "final_epoch") >= 5);
+        CHECK(reported(result, "blobs_written") > 20);
+        CHECK(reported(result, "crashes") > 0);
     }
 }
 
@@ -57,10 +56,10 @@ TEST_CASE("cluster sweep: 50 seeds, 5 epochs, random crashes, all checkers pass"
     int passed = 0;
     for (uint64_t seed = 1; seed <= 50; ++seed) {
         CAPTURE(seed);
-        const auto report = run(seed, 5, true);
-        INFO(report.result.message);
-        CHECK(report.result.passed());
-        passed += report.result.passed() ? 1 : 0;
+        const auto result = run(seed, 5, true);
+        INFO(result.result.message);
+        CHECK(result.result.passed());
+        passed += result.result.passed() ? 1 : 0;
     }
     CHECK(passed == 50);
 }

@@ -123,7 +123,7 @@ TEST_CASE("node storage: the recovery checkpoint round-trips in its own column f
 
 TEST_CASE("node storage: an illegal status transition aborts with the repro command") {
     const DeathResult death = run_in_child([] {
-        sim::set_repro_context("floe cluster --seed 77");
+        sim::set_repro_context("floe run random-crashes --seed 77");
         with_storage([](sim::Runtime& rt, NodeStorage& storage) {
             rt.sleep(sim::Duration::millis(250));
             (void)storage.set_status(NodeStatus::active());  // Standby -> Active: illegal
@@ -133,5 +133,6 @@ TEST_CASE("node storage: an illegal status transition aborts with the repro comm
     CHECK(death.stderr_text.find("illegal node status transition Standby -> Active") !=
           std::string::npos);
     CHECK(death.stderr_text.find("virtual time 0.250000000s") != std::string::npos);
-    CHECK(death.stderr_text.find("reproduce: floe cluster --seed 77") != std::string::npos);
+    CHECK(death.stderr_text.find("reproduce: floe run random-crashes --seed 77") !=
+          std::string::npos);
 }
