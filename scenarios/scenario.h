@@ -236,6 +236,9 @@ struct ScenarioSpec {
     // passes with these new-behaviour switches. Left out of `floe sweep --all`; the gate runs it
     // as a `walrus` line.
     std::vector<std::string> fixed_by;
+    // A scale scenario (mainnet-shape): minutes a seed, so left out of `floe sweep --all` and of
+    // `floe bench scenarios` without names; `floe bench scale` and the gate run it at chosen sizes.
+    bool heavy = false;
     sim::Duration time_limit = sim::Duration::minutes(90);
     // The cluster builder: weights, shards, epoch length, config overrides.
     std::function<void(const Params&, sim::Rng& build_rng, ClusterConfig&)> build;

@@ -30,6 +30,7 @@ const std::vector<ScenarioSpec>& all_scenarios() {
             out.push_back(std::move(spec));
         }
         out.push_back(random_crashes_scenario());
+        out.push_back(mainnet_shape_scenario());
         out.push_back(swarm_scenario());
         // Every scenario takes the fail-point swarm (scenarios/buggify.h) and the cluster's
         // shape (scenarios/shape.h), but a shape parameter it declares itself.

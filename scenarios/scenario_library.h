@@ -19,6 +19,7 @@ std::vector<ScenarioSpec> coverage_scenarios();
 std::vector<ScenarioSpec> model_scenarios();
 std::vector<ScenarioSpec> storage_fault_scenarios();
 ScenarioSpec random_crashes_scenario();
+ScenarioSpec mainnet_shape_scenario();
 ScenarioSpec swarm_scenario();
 
 // A scripted scenario's spec; `catches` and `fixed_by` as in ScenarioSpec.

@@ -48,6 +48,7 @@ expect_error "bad seed '-1'" run swarm --seed -1
 expect_error "bad seed '99999999999999999999999'" run swarm --seed 99999999999999999999999
 expect_error "bad seed '-1'" check-determinism swarm --seed -1
 expect_error "--set epochs given twice" run swarm --seed 1 --set epochs=2 --set epochs=3
+expect_error "every --max-\* must be at least its --base-\*" bench scale --base-nodes 10 --max-nodes 5
 # The cluster's shape (scenarios/shape.h).
 expect_error "weights=1,x is not a list of" run long-node-recovery --seed 1 --set weights=1,x
 expect_error "shards=0 is not an integer in 1\.\.10000" run long-node-recovery --seed 1 --set shards=0

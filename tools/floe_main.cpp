@@ -15,6 +15,7 @@
 #include "scenarios/cluster.h"  // the fail-point lists of `sweep --summary`
 #include "sim/assert.h"
 #include "tools/bench_kernel.h"
+#include "tools/bench_scale.h"
 #include "tools/bench_scenarios.h"
 #include "tools/bench_search.h"
 #include "tools/kernel_demo.h"
@@ -298,6 +299,28 @@ int main(int argc, char** argv) {
     bench_scenarios->add_flag("--no-trace-cost", no_trace_cost,
                               "skip the trace-off and trace-on timings (a third of the time)");
 
+    floe::tools::ScaleBenchOptions scale;
+    auto* bench_scale = bench_cmd->add_subcommand(
+        "scale",
+        "wall time and peak memory of mainnet-shape as nodes, shards and blobs grow one at a "
+        "time, with each one's growth exponent and the memory per node and per blob");
+    const auto size_range = CLI::Range(uint64_t{1}, uint64_t{1'000'000});
+    bench_scale->add_option("--base-nodes", scale.base_nodes, "nodes at the base (default 10)")
+        ->check(size_range);
+    bench_scale->add_option("--base-shards", scale.base_shards, "shards at the base (default 100)")
+        ->check(size_range);
+    bench_scale->add_option("--base-blobs", scale.base_blobs, "blobs at the base (default 100)")
+        ->check(size_range);
+    bench_scale->add_option("--max-nodes", scale.max_nodes, "the most nodes (default 100)")
+        ->check(size_range);
+    bench_scale->add_option("--max-shards", scale.max_shards, "the most shards (default 1000)")
+        ->check(size_range);
+    bench_scale->add_option("--max-blobs", scale.max_blobs, "the most blobs (default 10000)")
+        ->check(size_range);
+    bench_scale->add_option("--points", scale.points, "points per size (default 4)")
+        ->check(CLI::Range(uint64_t{2}, uint64_t{20}));
+    bench_scale->add_option("--seed", scale.seed, "the seed of every point (default 1)");
+
     floe::tools::SearchOptions search;
     search.jobs = std::max(1u, std::thread::hardware_concurrency());
     auto* bench_search = bench_cmd->add_subcommand(
@@ -431,6 +454,14 @@ int main(int argc, char** argv) {
     if (bench_scenarios->parsed()) {
         bench_sc.trace_cost = !no_trace_cost;
         return floe::tools::bench_scenarios_command(bench_sc);
+    }
+    if (bench_scale->parsed()) {
+        if (scale.max_nodes < scale.base_nodes || scale.max_shards < scale.base_shards ||
+            scale.max_blobs < scale.base_blobs) {
+            fmt::print(stderr, "floe: bench scale: every --max-* must be at least its --base-*\n");
+            return 2;
+        }
+        return floe::tools::bench_scale_command(self, scale);
     }
     if (bench_search->parsed()) {
         std::vector<std::string> switches;

@@ -136,6 +136,10 @@ check "site catalog self-test" python3 tools/check_catalog.py --self-test
 check "bench: a simtest seed's cost and the target" bash -c \
   "build/tools/floe bench scenarios long-node-recovery --seeds 1 --no-trace-cost | grep -E \
   'seed cost of the simtests: worst [0-9.]+ M raw-loop events \(long-node-recovery\), target <= 1.0 M: (met|NOT met)'"
+check "bench: mainnet-shape grown a little, fitted" bash -c \
+  "build/tools/floe bench scale --base-nodes 5 --base-shards 13 --base-blobs 20 --max-nodes 7 \
+  --max-shards 20 --max-blobs 40 --points 2 | grep -E \
+  '^  blobs +wall ~ blobs\^-?[0-9.]+, memory ~ blobs\^-?[0-9.]+, -?[0-9.]+ MiB per blob'"
 check "same trace hashes: gcc -O2 vs clang ASan" tools/check_cross_build.sh
 check "main job: floe sweep random-crashes on 2 seeds" build/tools/floe sweep random-crashes --seeds 1..2 --set epochs=3
 # The regression gate: every scenario on 100 seeds, the negative scenarios, determinism.

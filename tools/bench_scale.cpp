@@ -1,0 +1,179 @@
+#include "tools/bench_scale.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+extern char** environ;
+
+namespace floe::tools {
+
+namespace {
+
+constexpr double target_wall_seconds = 60;
+constexpr double target_peak_mib = 4096;
+
+// One mainnet-shape seed at a size, in its own process: wall time and the child's peak RSS.
+ScalePoint run_point(const std::string& self, uint64_t seed, uint64_t nodes, uint64_t shards,
+                     uint64_t blobs) {
+    ScalePoint point{nodes, shards, blobs};
+    std::vector<std::string> args = {self,
+                                     "run",
+                                     "mainnet-shape",
+                                     "--seed",
+                                     std::to_string(seed),
+                                     "--set",
+                                     fmt::format("nodes={}", nodes),
+                                     "--set",
+                                     fmt::format("shards={}", shards),
+                                     "--set",
+                                     fmt::format("blobs={}", blobs)};
+    std::vector<char*> argv;
+    for (std::string& arg : args) {
+        argv.push_back(arg.data());
+    }
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    const auto start = std::chrono::steady_clock::now();
+    pid_t pid = 0;
+    const int spawned = posix_spawn(&pid, self.c_str(), &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (spawned != 0) {
+        return point;
+    }
+    int status = 0;
+    rusage usage{};
+    (void)wait4(pid, &status, 0, &usage);
+    point.wall_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    point.peak_mib = static_cast<double>(usage.ru_maxrss) / 1024.0;  // Linux: kilobytes
+    point.passed = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    return point;
+}
+
+void print_point(const ScalePoint& p) {
+    fmt::print("  {:>6} {:>7} {:>7} {:>9.1f} {:>10.0f}  {}\n", p.nodes, p.shards, p.blobs,
+               p.wall_seconds, p.peak_mib, p.passed ? "pass" : "FAIL");
+    std::fflush(stdout);
+}
+
+struct Series {
+    const char* name;
+    std::vector<ScalePoint> points;
+};
+
+// The exponents of wall and memory against the series' own size.
+void print_fit(const Series& series, uint64_t ScalePoint::*size, const char* per_unit) {
+    std::vector<double> x, wall, mem;
+    for (const ScalePoint& p : series.points) {
+        x.push_back(static_cast<double>(p.*size));
+        wall.push_back(p.wall_seconds);
+        mem.push_back(p.peak_mib);
+    }
+    fmt::print("  {:<7} wall ~ {}^{:.2f}, memory ~ {}^{:.2f}", series.name, series.name,
+               growth_exponent(x, wall), series.name, growth_exponent(x, mem));
+    if (per_unit != nullptr) {
+        fmt::print(", {:.2f} MiB per {}", linear_slope(x, mem), per_unit);
+    }
+    fmt::print("\n");
+}
+
+}  // namespace
+
+std::vector<uint64_t> geometric_sizes(uint64_t base, uint64_t max, uint64_t points) {
+    std::vector<uint64_t> sizes;
+    if (base == 0 || max < base) {
+        return sizes;
+    }
+    const uint64_t n = std::max<uint64_t>(points, 2);
+    const double ratio = std::pow(static_cast<double>(max) / static_cast<double>(base),
+                                  1.0 / static_cast<double>(n - 1));
+    for (uint64_t i = 0; i < n; ++i) {
+        const auto size = i + 1 == n ? max
+                                     : static_cast<uint64_t>(std::llround(
+                                           static_cast<double>(base) * std::pow(ratio, i)));
+        if (sizes.empty() || size > sizes.back()) {
+            sizes.push_back(size);
+        }
+    }
+    return sizes;
+}
+
+double linear_slope(const std::vector<double>& x, const std::vector<double>& y) {
+    const size_t n = std::min(x.size(), y.size());
+    if (n < 2) {
+        return 0;
+    }
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    for (size_t i = 0; i < n; ++i) {
+        sx += x[i];
+        sy += y[i];
+        sxx += x[i] * x[i];
+        sxy += x[i] * y[i];
+    }
+    const double denominator = static_cast<double>(n) * sxx - sx * sx;
+    return denominator == 0 ? 0 : (static_cast<double>(n) * sxy - sx * sy) / denominator;
+}
+
+double growth_exponent(const std::vector<double>& x, const std::vector<double>& y) {
+    std::vector<double> lx, ly;
+    for (size_t i = 0; i < std::min(x.size(), y.size()); ++i) {
+        if (x[i] > 0 && y[i] > 0) {
+            lx.push_back(std::log(x[i]));
+            ly.push_back(std::log(y[i]));
+        }
+    }
+    return linear_slope(lx, ly);
+}
+
+int bench_scale_command(const std::string& self, const ScaleBenchOptions& options) {
+    fmt::print(
+        "floe bench scale: mainnet-shape, seed {}, one child process per point (one core)\n"
+        "base: {} nodes, {} shards, {} blobs; each size grown alone to {} nodes, {} shards, {} "
+        "blobs\n"
+        "target of a mainnet-shaped seed (100 nodes, 1,000 shards, 10,000 blobs): <= {:.0f} s "
+        "wall, <= {:.0f} MiB peak\n\n",
+        options.seed, options.base_nodes, options.base_shards, options.base_blobs,
+        options.max_nodes, options.max_shards, options.max_blobs, target_wall_seconds,
+        target_peak_mib);
+    fmt::print("  {:>6} {:>7} {:>7} {:>9} {:>10}\n", "nodes", "shards", "blobs", "wall s",
+               "peak MiB");
+    Series nodes{"nodes", {}}, shards{"shards", {}}, blobs{"blobs", {}};
+    for (uint64_t n : geometric_sizes(options.base_nodes, options.max_nodes, options.points)) {
+        nodes.points.push_back(
+            run_point(self, options.seed, n, options.base_shards, options.base_blobs));
+        print_point(nodes.points.back());
+    }
+    for (uint64_t s : geometric_sizes(options.base_shards, options.max_shards, options.points)) {
+        shards.points.push_back(
+            run_point(self, options.seed, options.base_nodes, s, options.base_blobs));
+        print_point(shards.points.back());
+    }
+    for (uint64_t b : geometric_sizes(options.base_blobs, options.max_blobs, options.points)) {
+        blobs.points.push_back(
+            run_point(self, options.seed, options.base_nodes, options.base_shards, b));
+        print_point(blobs.points.back());
+    }
+    fmt::print("\ngrowth (least squares on log-log; 1.00 is linear):\n");
+    print_fit(nodes, &ScalePoint::nodes, "node");
+    print_fit(shards, &ScalePoint::shards, nullptr);
+    print_fit(blobs, &ScalePoint::blobs, "blob");
+    bool all_passed = true;
+    for (const Series* series : {&nodes, &shards, &blobs}) {
+        for (const ScalePoint& p : series->points) {
+            all_passed = all_passed && p.passed;
+        }
+    }
+    return all_passed ? 0 : 1;
+}
+
+}  // namespace floe::tools

@@ -1,0 +1,47 @@
+#pragma once
+// `floe bench scale` (issue 18): how a seed's cost grows with the work. It runs mainnet-shape
+// (scenarios/mainnet_shape.cpp) in a child process per point, growing one size at a time from a
+// small base (nodes, then shards, then blobs), and prints each point's wall time and peak
+// resident memory, the fitted growth exponent of each size (the slope of log cost against log
+// size: 1 is linear), and the memory each added node and blob costs. The full sizes are Walrus
+// mainnet's (100 nodes, 1,000 shards, 10,000 blobs), and the targets those of a mainnet-shaped
+// seed: at most 60 s and 4 GiB on one core.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace floe::tools {
+
+struct ScaleBenchOptions {
+    uint64_t base_nodes = 10;
+    uint64_t base_shards = 100;
+    uint64_t base_blobs = 100;
+    uint64_t max_nodes = 100;
+    uint64_t max_shards = 1000;
+    uint64_t max_blobs = 10'000;
+    uint64_t points = 4;  // per size, from the base to the maximum, geometrically
+    uint64_t seed = 1;
+};
+
+struct ScalePoint {
+    uint64_t nodes = 0;
+    uint64_t shards = 0;
+    uint64_t blobs = 0;
+    double wall_seconds = 0;
+    double peak_mib = 0;
+    bool passed = false;
+};
+
+// `points` sizes from `base` to `max`, geometrically spaced, rounded, distinct, both ends in.
+std::vector<uint64_t> geometric_sizes(uint64_t base, uint64_t max, uint64_t points);
+
+// The least-squares slope of log(y) against log(x); 0 with fewer than two usable points.
+double growth_exponent(const std::vector<double>& x, const std::vector<double>& y);
+
+// The least-squares slope of y against x (memory per node, per blob).
+double linear_slope(const std::vector<double>& x, const std::vector<double>& y);
+
+int bench_scale_command(const std::string& self, const ScaleBenchOptions& options);
+
+}  // namespace floe::tools
