@@ -304,19 +304,21 @@ int main(int argc, char** argv) {
         "scale",
         "wall time and peak memory of mainnet-shape as nodes, shards and blobs grow one at a "
         "time, with each one's growth exponent and the memory per node and per blob");
-    const auto size_range = CLI::Range(uint64_t{1}, uint64_t{1'000'000});
-    bench_scale->add_option("--base-nodes", scale.base_nodes, "nodes at the base (default 10)")
-        ->check(size_range);
-    bench_scale->add_option("--base-shards", scale.base_shards, "shards at the base (default 100)")
-        ->check(size_range);
-    bench_scale->add_option("--base-blobs", scale.base_blobs, "blobs at the base (default 100)")
-        ->check(size_range);
-    bench_scale->add_option("--max-nodes", scale.max_nodes, "the most nodes (default 100)")
-        ->check(size_range);
-    bench_scale->add_option("--max-shards", scale.max_shards, "the most shards (default 1000)")
-        ->check(size_range);
-    bench_scale->add_option("--max-blobs", scale.max_blobs, "the most blobs (default 10000)")
-        ->check(size_range);
+    struct SizeOption {
+        const char* flag;
+        uint64_t* value;
+        const char* help;
+    };
+    for (const SizeOption& option :
+         {SizeOption{"--base-nodes", &scale.base_nodes, "nodes at the base (default 10)"},
+          SizeOption{"--base-shards", &scale.base_shards, "shards at the base (default 100)"},
+          SizeOption{"--base-blobs", &scale.base_blobs, "blobs at the base (default 100)"},
+          SizeOption{"--max-nodes", &scale.max_nodes, "the most nodes (default 100)"},
+          SizeOption{"--max-shards", &scale.max_shards, "the most shards (default 1000)"},
+          SizeOption{"--max-blobs", &scale.max_blobs, "the most blobs (default 10000)"}}) {
+        bench_scale->add_option(option.flag, *option.value, option.help)
+            ->check(CLI::Range(uint64_t{1}, uint64_t{1'000'000}));
+    }
     bench_scale->add_option("--points", scale.points, "points per size (default 4)")
         ->check(CLI::Range(uint64_t{2}, uint64_t{20}));
     bench_scale->add_option("--seed", scale.seed, "the seed of every point (default 1)");
