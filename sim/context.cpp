@@ -83,7 +83,14 @@ Stack StackPool::acquire() {
     FLOE_ASSERT(mapping != MAP_FAILED, "mmap of a {}-byte fiber stack failed (vm.max_map_count?)",
                 stack.mapping_size);
     stack.mapping = static_cast<char*>(mapping);
-    FLOE_ASSERT(mprotect(stack.mapping, page_size(), PROT_NONE) == 0, "guard page");
+    // Each stack is two memory mappings once its guard page is protected, so the kernel's
+    // vm.max_map_count (65530 by default) bounds the fibers alive at once to about 32,000; a
+    // mainnet-shaped run with thousands of blobs in flight reaches it (ARCHITECTURE.md, "How cost
+    // grows with the cluster").
+    FLOE_ASSERT(mprotect(stack.mapping, page_size(), PROT_NONE) == 0,
+                "cannot protect the guard page of fiber stack {} ({} alive): the process has run "
+                "out of memory mappings (vm.max_map_count; two per fiber stack)",
+                created_, created_ - free_.size());
     FLOE_ASSERT(stack.bottom() >= stack.mapping + page_size(), "stack overlaps its guard page");
     stack.valgrind_id = VALGRIND_STACK_REGISTER(stack.bottom(), stack.top());
     unpoison(stack);
