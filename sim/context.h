@@ -8,7 +8,10 @@
 // with valgrind, so both tools run clean (toolchain-facts.md §4).
 //
 // A stack is one mmap: a PROT_NONE guard page at the low end (stacks grow down, so an overflow
-// faults instead of corrupting the neighbour) and the usable region above it.
+// faults instead of corrupting the neighbour) and the usable region above it. That is two memory
+// mappings a stack, and Linux allows a process 65,530 (vm.max_map_count): past a budget of
+// guarded stacks, new stacks are carved from slabs of many stacks in one mapping, each with a
+// canary below its bottom that is checked whenever the stack comes back to the pool.
 
 #include <boost/context/detail/fcontext.hpp>
 
@@ -39,6 +42,7 @@ struct Stack {
     size_t usable_size = 0;  // bytes between the guard page and the top
     size_t color = 0;        // bytes left unused above the top (see StackPool::acquire)
     unsigned valgrind_id = 0;
+    bool guarded = true;  // false: carved from a slab, a canary below `bottom` instead of a guard
 
     char* top() const { return mapping + mapping_size - color; }
     char* bottom() const { return top() - usable_size; }  // lowest usable byte
@@ -57,11 +61,23 @@ public:
     void release(Stack stack);
     size_t usable_size() const { return usable_size_; }
 
+    // Guarded stacks the process may have at once before stacks come from slabs: 20,000 is
+    // 40,000 mappings, leaving the rest of the default 65,530 to RocksDB and the libraries.
+    static constexpr size_t guarded_stack_budget = 20'000;
+    static constexpr size_t stacks_per_slab = 64;
+    static constexpr size_t canary_bytes = 256;
+
 private:
     static void unpoison(const Stack& stack);
+    Stack map_guarded();
+    Stack carve_from_slab();
+    static void write_canary(const Stack& stack);
+    static void check_canary(const Stack& stack);
     size_t usable_size_;
     size_t created_ = 0;
     std::vector<Stack> free_;
+    std::vector<std::pair<char*, size_t>> slabs_;  // mapping, size
+    std::vector<Stack> carved_;                    // slab stacks not handed out yet
 };
 
 // Stack sizes are rounded up to whole pages. Under ASan frames are several times larger, so the

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "../death_test.h"
+#include "sim/context.h"
 #include "sim/simulation.h"
 
 using namespace sim;
@@ -313,4 +315,55 @@ TEST_CASE("scheduler: the stacks of finished fibers are reused, on every build")
     });
     CHECK(result.passed());
     CHECK(after < before + 20);
+}
+
+TEST_CASE("scheduler: many fibers alive at once, more than memory mappings allow guarded stacks") {
+    // Two mappings per guarded stack: past StackPool::guarded_stack_budget, stacks come from
+    // slabs, so the run is not bounded by vm.max_map_count (65,530: about 32,000 guarded stacks).
+    SimulationConfig config = fifo_config();
+    config.stack_size = 16 * 1024;
+    Simulation sim(config);
+    const int alive = 40'000;
+    int finished = 0;
+    size_t mappings_at_peak = 0;
+    auto result = sim.run([&](Runtime& rt) {
+        Notify go("go");
+        std::vector<JoinHandle<Unit>> tasks;
+        for (int i = 0; i < alive; ++i) {
+            tasks.push_back(rt.spawn("waiter", [&] {
+                go.wait();
+                ++finished;
+            }));
+        }
+        rt.sleep(1_s);  // every waiter has started and holds its stack
+        mappings_at_peak = mapping_count();
+        go.notify_all();
+        for (auto& task : tasks) {
+            (void)task.join();
+        }
+    });
+    CHECK(result.passed());
+    CHECK(finished == alive);
+    CHECK(mappings_at_peak < 60'000);
+    CHECK(sim.scheduler().live_fibers() == 0);
+}
+
+TEST_CASE("stack pool: an overflow of an unguarded slab stack is caught at its return") {
+    const DeathResult death = run_in_child([] {
+        StackPool pool(effective_stack_size(16 * 1024));
+        std::vector<Stack> held;
+        Stack slab_stack;
+        while (true) {  // past the guarded budget, whatever other pools hold
+            Stack stack = pool.acquire();
+            if (!stack.guarded) {
+                slab_stack = stack;
+                break;
+            }
+            held.push_back(stack);
+        }
+        slab_stack.bottom()[-1] = 0;  // one byte below the bottom: what an overflow writes first
+        pool.release(slab_stack);
+    });
+    CHECK(death.aborted);
+    CHECK(death.stderr_text.find("fiber stack overflow") != std::string::npos);
 }
