@@ -89,6 +89,8 @@ echo "fixed swarm 1..2 head-attestation-rules,nosuch" >"$bad_gate"  # every list
 expect_error "$bad_gate:1: expected 'pass SCENARIO" gate --list "$bad_gate"
 echo "fail swarm 1..2 rescan-recovery,notify-one-sync-waiter" >"$bad_gate"  # one switch per fail line
 expect_error "$bad_gate:1: expected 'pass SCENARIO" gate --list "$bad_gate"
+echo "determinism long-node-recovery 1..1 shards=0" >"$bad_gate"  # a determinism line's sets are checked
+expect_error "$bad_gate:1: expected 'pass SCENARIO" gate --list "$bad_gate"
 rm -f "$bad_gate"
 expect_error "cannot read /nonexistent-dir/a.log" diff /nonexistent-dir/a.log /nonexistent-dir/b.log
 expect_error "--strategies random,fast: unknown name 'fast' \(one of random, buggify, pct, starve\)" bench search --strategies random,fast

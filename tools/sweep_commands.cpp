@@ -381,11 +381,11 @@ std::string parse_gate(const std::string& path, std::vector<GateEntry>& entries)
                               });
         if (!known || entry.seeds.empty() || !parse_seed_range(entry.seeds, error) ||
             !check_scenario_name(entry.scenario).empty() || (switched && !kinds_ok) ||
-            ((entry.kind == "fail" || entry.kind == "determinism") && !entry.sets.empty()) ||
+            (entry.kind == "fail" && !entry.sets.empty()) ||
             !check_sets(entry.scenario, entry.sets).empty()) {
             return fmt::format(
                 "{}:{}: expected 'pass SCENARIO A..B [key=value...]', 'determinism SCENARIO "
-                "A..B', 'fail SCENARIO A..B OLD-BEHAVIOUR', 'walrus SCENARIO A..B "
+                "A..B [key=value...]', 'fail SCENARIO A..B OLD-BEHAVIOUR', 'walrus SCENARIO A..B "
                 "NEW-BEHAVIOUR [key=value...]' or 'fixed SCENARIO A..B NEW-BEHAVIOUR "
                 "[key=value...]'",
                 path, number);
@@ -404,7 +404,7 @@ bool run_gate_entry(const std::string& self, const GateEntry& entry, unsigned jo
     if (entry.kind == "determinism") {
         bool all = true;
         for (uint64_t seed = seeds.first; seed <= seeds.last; ++seed) {
-            all = same_trace_twice(self, entry.scenario, seed, {}, {}) && all;
+            all = same_trace_twice(self, entry.scenario, seed, entry.sets, {}) && all;
         }
         return all;
     }
