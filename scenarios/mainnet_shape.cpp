@@ -56,8 +56,7 @@ uint64_t write_blobs(Scenario& s, uint64_t count, uint64_t first_id, Epoch lifet
                 [&s, certified, done, w, fibers, count, first_id, lifetime] {
                     for (uint64_t i = w; i < count; i += fibers) {
                         const auto blob = walrus::BlobId::from_u64(first_id + i);
-                        *certified += s.write_blob(blob, lifetime).has_value() ? 1 : 0;
-                        if (*certified % 1000 == 0 && *certified > 0) {
+                        if (s.write_blob(blob, lifetime).has_value() && ++*certified % 1000 == 0) {
                             s.mark(fmt::format("{} blobs certified", *certified));
                         }
                     }

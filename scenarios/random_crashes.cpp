@@ -3,8 +3,9 @@
 // one node at a time (Scenario::crash_randomly), then the liveness phase: the workload stops and
 // every node must converge. The consistency checker runs throughout. Optionally node 0 is staked
 // 3 units more after 65 s, so it gains shards 12, 8 and 5 from nodes 4, 3 and 2 (§18) by shard
-// sync while the crashes go on, with every source up or with node 4 down for 90 s. Without any
-// fault every member must also attest every finished epoch exactly once (§7.8).
+// sync while the crashes go on, with every source up or with the source of its highest gained shard
+// (node 4) down for 90 s. Without any fault every member must also attest every finished epoch
+// exactly once (§7.8).
 #include "scenarios/scenario_library.h"
 
 namespace floe::scenarios {
@@ -61,7 +62,8 @@ void check_shard_gain(Scenario& s, const ShardGain& gain) {
     const size_t initial = genesis.has_value() ? genesis->shards_of(0).size() : 0;
     s.check(info->owned_shards.size() > initial, "node 0 gained no shard");
     if (gain.source_down) {
-        s.check(*gain.source_crashed, "node 4 was never crashed during the transfer");
+        s.check(*gain.source_crashed,
+                "the gained shard's source was never crashed during the transfer");
     }
 }
 
@@ -124,7 +126,8 @@ ScenarioSpec random_crashes_scenario() {
                             "epoch exactly once"),
          ParamSpec::choice("shard-gain", "none", {"none", "sources-up", "source-crashed"},
                            "node 0 staked 3 units more after 65 s gains shards 12, 8, 5 by "
-                           "shard sync: every source up, or node 4 down 90 s once the transfer "
+                           "shard sync: every source up, or the source of the highest (node 4) "
+                           "down 90 s once the transfer "
                            "starts")});
     // The most epochs of 30 s, and an hour to spare (convergence takes 5 minutes at most).
     spec.time_limit = sim::Duration::minutes(60) + 30_s * max_epochs;

@@ -273,7 +273,7 @@ void shard_sync_source_crashed(Scenario& s) {
         s.report("node0_shard_mask", shard_mask(info->owned_shards));
         s.report("recovered_slivers", static_cast<int64_t>(info->recovered_slivers));
     }
-    s.check(*fired, "node 4 was never crashed during the transfer");
+    s.check(*fired, "the gained shard's source was never crashed during the transfer");
     s.check(direct > 0, "node 0 never fell back to per-blob recovery with its source down");
     finish_with_convergence(s);
 }

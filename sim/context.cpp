@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include <valgrind/valgrind.h>
@@ -154,13 +155,13 @@ void StackPool::write_canary(const Stack& stack) {
 // A fiber that ran past its bottom wrote over the canary: a slab stack cannot fault there, so
 // the overflow is caught when the stack comes back (or when the pool goes).
 void StackPool::check_canary(const Stack& stack) {
-    const char* low = stack.bottom() - canary_bytes;
-    for (size_t i = 0; i < canary_bytes; ++i) {
-        FLOE_ASSERT(static_cast<unsigned char>(low[i]) == canary_byte,
-                    "fiber stack overflow: {} bytes of a {}-byte unguarded stack's canary "
-                    "overwritten",
-                    canary_bytes - i, stack.usable_size);
-    }
+    const char* high = stack.bottom();
+    const char* low = high - canary_bytes;
+    const char* first_bad = std::find_if(
+        low, high, [](char c) { return static_cast<unsigned char>(c) != canary_byte; });
+    FLOE_ASSERT(first_bad == high,
+                "fiber stack overflow: {} bytes of a {}-byte unguarded stack's canary overwritten",
+                high - first_bad, stack.usable_size);
 }
 
 void StackPool::release(Stack stack) {

@@ -20,20 +20,19 @@ constexpr double target_wall_seconds = 60;
 constexpr double target_peak_mib = 4096;
 
 // One mainnet-shape seed at a size, in its own process: wall time and the child's peak RSS.
-ScalePoint run_point(const std::string& self, uint64_t seed, uint64_t nodes, uint64_t shards,
-                     uint64_t blobs) {
-    ScalePoint point{nodes, shards, blobs};
+ScalePoint run_point(const std::string& self, uint64_t seed, const ScaleSize& size) {
+    ScalePoint point{size};
     std::vector<std::string> args = {self,
                                      "run",
                                      "mainnet-shape",
                                      "--seed",
                                      std::to_string(seed),
                                      "--set",
-                                     fmt::format("nodes={}", nodes),
+                                     fmt::format("nodes={}", size.nodes),
                                      "--set",
-                                     fmt::format("shards={}", shards),
+                                     fmt::format("shards={}", size.shards),
                                      "--set",
-                                     fmt::format("blobs={}", blobs)};
+                                     fmt::format("blobs={}", size.blobs)};
     std::vector<char*> argv;
     for (std::string& arg : args) {
         argv.push_back(arg.data());
@@ -61,28 +60,31 @@ ScalePoint run_point(const std::string& self, uint64_t seed, uint64_t nodes, uin
 }
 
 void print_point(const ScalePoint& p) {
-    fmt::print("  {:>6} {:>7} {:>7} {:>9.1f} {:>10.0f}  {}\n", p.nodes, p.shards, p.blobs,
-               p.wall_seconds, p.peak_mib, p.passed ? "pass" : "FAIL");
+    fmt::print("  {:>6} {:>7} {:>7} {:>9.1f} {:>10.0f}  {}\n", p.size.nodes, p.size.shards,
+               p.size.blobs, p.wall_seconds, p.peak_mib, p.passed ? "pass" : "FAIL");
     std::fflush(stdout);
 }
 
+// One size grown alone from the base; `per` names its unit for the memory per unit, or is null.
 struct Series {
     const char* name;
+    uint64_t ScaleSize::*size;
+    const char* per;
     std::vector<ScalePoint> points;
 };
 
 // The exponents of wall and memory against the series' own size.
-void print_fit(const Series& series, uint64_t ScalePoint::*size, const char* per_unit) {
+void print_fit(const Series& series) {
     std::vector<double> x, wall, mem;
     for (const ScalePoint& p : series.points) {
-        x.push_back(static_cast<double>(p.*size));
+        x.push_back(static_cast<double>(p.size.*series.size));
         wall.push_back(p.wall_seconds);
         mem.push_back(p.peak_mib);
     }
     fmt::print("  {:<7} wall ~ {}^{:.2f}, memory ~ {}^{:.2f}", series.name, series.name,
                growth_exponent(x, wall), series.name, growth_exponent(x, mem));
-    if (per_unit != nullptr) {
-        fmt::print(", {:.2f} MiB per {}", linear_slope(x, mem), per_unit);
+    if (series.per != nullptr) {
+        fmt::print(", {:.2f} MiB per {}", linear_slope(x, mem), series.per);
     }
     fmt::print("\n");
 }
@@ -142,36 +144,33 @@ int bench_scale_command(const std::string& self, const ScaleBenchOptions& option
         "blobs\n"
         "target of a mainnet-shaped seed (100 nodes, 1,000 shards, 10,000 blobs): <= {:.0f} s "
         "wall, <= {:.0f} MiB peak\n\n",
-        options.seed, options.base_nodes, options.base_shards, options.base_blobs,
-        options.max_nodes, options.max_shards, options.max_blobs, target_wall_seconds,
+        options.seed, options.base.nodes, options.base.shards, options.base.blobs,
+        options.max.nodes, options.max.shards, options.max.blobs, target_wall_seconds,
         target_peak_mib);
     fmt::print("  {:>6} {:>7} {:>7} {:>9} {:>10}\n", "nodes", "shards", "blobs", "wall s",
                "peak MiB");
-    Series nodes{"nodes", {}}, shards{"shards", {}}, blobs{"blobs", {}};
-    for (uint64_t n : geometric_sizes(options.base_nodes, options.max_nodes, options.points)) {
-        nodes.points.push_back(
-            run_point(self, options.seed, n, options.base_shards, options.base_blobs));
-        print_point(nodes.points.back());
-    }
-    for (uint64_t s : geometric_sizes(options.base_shards, options.max_shards, options.points)) {
-        shards.points.push_back(
-            run_point(self, options.seed, options.base_nodes, s, options.base_blobs));
-        print_point(shards.points.back());
-    }
-    for (uint64_t b : geometric_sizes(options.base_blobs, options.max_blobs, options.points)) {
-        blobs.points.push_back(
-            run_point(self, options.seed, options.base_nodes, options.base_shards, b));
-        print_point(blobs.points.back());
+    // The base point is run once and starts every series.
+    const ScalePoint base = run_point(self, options.seed, options.base);
+    print_point(base);
+    bool all_passed = base.passed;
+    std::vector<Series> series = {{"nodes", &ScaleSize::nodes, "node", {}},
+                                  {"shards", &ScaleSize::shards, nullptr, {}},
+                                  {"blobs", &ScaleSize::blobs, "blob", {}}};
+    for (Series& grown : series) {
+        grown.points.push_back(base);
+        const std::vector<uint64_t> sizes =
+            geometric_sizes(options.base.*grown.size, options.max.*grown.size, options.points);
+        for (size_t i = 1; i < sizes.size(); ++i) {
+            ScaleSize size = options.base;
+            size.*grown.size = sizes[i];
+            grown.points.push_back(run_point(self, options.seed, size));
+            print_point(grown.points.back());
+            all_passed = all_passed && grown.points.back().passed;
+        }
     }
     fmt::print("\ngrowth (least squares on log-log; 1.00 is linear):\n");
-    print_fit(nodes, &ScalePoint::nodes, "node");
-    print_fit(shards, &ScalePoint::shards, nullptr);
-    print_fit(blobs, &ScalePoint::blobs, "blob");
-    bool all_passed = true;
-    for (const Series* series : {&nodes, &shards, &blobs}) {
-        for (const ScalePoint& p : series->points) {
-            all_passed = all_passed && p.passed;
-        }
+    for (const Series& grown : series) {
+        print_fit(grown);
     }
     return all_passed ? 0 : 1;
 }

@@ -13,21 +13,22 @@
 
 namespace floe::tools {
 
+// A mainnet-shape run's size.
+struct ScaleSize {
+    uint64_t nodes = 0;
+    uint64_t shards = 0;
+    uint64_t blobs = 0;
+};
+
 struct ScaleBenchOptions {
-    uint64_t base_nodes = 10;
-    uint64_t base_shards = 100;
-    uint64_t base_blobs = 100;
-    uint64_t max_nodes = 100;
-    uint64_t max_shards = 1000;
-    uint64_t max_blobs = 10'000;
+    ScaleSize base{10, 100, 100};
+    ScaleSize max{100, 1000, 10'000};
     uint64_t points = 4;  // per size, from the base to the maximum, geometrically
     uint64_t seed = 1;
 };
 
 struct ScalePoint {
-    uint64_t nodes = 0;
-    uint64_t shards = 0;
-    uint64_t blobs = 0;
+    ScaleSize size;
     double wall_seconds = 0;
     double peak_mib = 0;
     bool passed = false;

@@ -310,12 +310,12 @@ int main(int argc, char** argv) {
         const char* help;
     };
     for (const SizeOption& option :
-         {SizeOption{"--base-nodes", &scale.base_nodes, "nodes at the base (default 10)"},
-          SizeOption{"--base-shards", &scale.base_shards, "shards at the base (default 100)"},
-          SizeOption{"--base-blobs", &scale.base_blobs, "blobs at the base (default 100)"},
-          SizeOption{"--max-nodes", &scale.max_nodes, "the most nodes (default 100)"},
-          SizeOption{"--max-shards", &scale.max_shards, "the most shards (default 1000)"},
-          SizeOption{"--max-blobs", &scale.max_blobs, "the most blobs (default 10000)"}}) {
+         {SizeOption{"--base-nodes", &scale.base.nodes, "nodes at the base (default 10)"},
+          SizeOption{"--base-shards", &scale.base.shards, "shards at the base (default 100)"},
+          SizeOption{"--base-blobs", &scale.base.blobs, "blobs at the base (default 100)"},
+          SizeOption{"--max-nodes", &scale.max.nodes, "the most nodes (default 100)"},
+          SizeOption{"--max-shards", &scale.max.shards, "the most shards (default 1000)"},
+          SizeOption{"--max-blobs", &scale.max.blobs, "the most blobs (default 10000)"}}) {
         bench_scale->add_option(option.flag, *option.value, option.help)
             ->check(CLI::Range(uint64_t{1}, uint64_t{1'000'000}));
     }
@@ -458,8 +458,8 @@ int main(int argc, char** argv) {
         return floe::tools::bench_scenarios_command(bench_sc);
     }
     if (bench_scale->parsed()) {
-        if (scale.max_nodes < scale.base_nodes || scale.max_shards < scale.base_shards ||
-            scale.max_blobs < scale.base_blobs) {
+        if (scale.max.nodes < scale.base.nodes || scale.max.shards < scale.base.shards ||
+            scale.max.blobs < scale.base.blobs) {
             fmt::print(stderr, "floe: bench scale: every --max-* must be at least its --base-*\n");
             return 2;
         }
