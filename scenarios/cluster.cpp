@@ -113,8 +113,8 @@ void Cluster::start_workload() {
     }
 }
 
-void Cluster::fail(const std::string& message) {
-    sim_.fail(sim::FailureClass::invariant, message);
+void Cluster::fail(const std::string& message, const char* file, int line) {
+    sim_.fail(sim::FailureClass::invariant, message, file, line);
 }
 
 std::optional<walrus::HealthInfo> Cluster::health(sim::Runtime& world, NodeIndex node) {

@@ -143,7 +143,8 @@ private:
         bool epoch_changed = false;
         std::string missing;  // the first missing sliver, or "" when none is
     };
-    void fail(const std::string& message);
+    void fail(const std::string& message, const char* file = __builtin_FILE(),
+              int line = __builtin_LINE());
     std::string expected_status(NodeIndex node);
     std::string wait_until_settled(sim::Runtime& world, sim::Instant until);
     std::string why_not_settled(sim::Runtime& world);

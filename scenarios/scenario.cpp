@@ -451,9 +451,9 @@ Epoch Scenario::next_shapeable_epoch() {
     return c.current_epoch() + (before_voting_end ? 1 : 2);
 }
 
-bool Scenario::check(bool condition, const std::string& message) {
+bool Scenario::check(bool condition, const std::string& message, const char* file, int line) {
     if (!condition) {
-        fail(sim::FailureClass::invariant, message);
+        fail(sim::FailureClass::invariant, message, file, line);
     }
     return condition;
 }

@@ -192,9 +192,11 @@ public:
 
     // --- checks ----------------------------------------------------------------------------------
     // A failed check fails the run (invariant class) with the message; returns `condition`.
-    bool check(bool condition, const std::string& message);
-    void fail(sim::FailureClass failure, const std::string& message) {
-        sim_.fail(failure, message);
+    bool check(bool condition, const std::string& message, const char* file = __builtin_FILE(),
+               int line = __builtin_LINE());
+    void fail(sim::FailureClass failure, const std::string& message,
+              const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
+        sim_.fail(failure, message, file, line);
     }
     // Every node Active (Standby outside the committee), every shard Ready, every certified
     // blob stored at every shard (the cluster's convergence check), within `deadline`.

@@ -11,7 +11,20 @@ namespace {
 std::string g_repro_command;
 std::string (*g_now_text)() = nullptr;
 std::function<void(const std::string&)> g_failure_hook;
+std::string g_failed_at;
 }  // namespace
+
+std::string source_location_text(const char* file, int line) {
+    std::string_view path = file;
+    while (path.starts_with("../")) {
+        path.remove_prefix(3);
+    }
+    return fmt::format("{}:{}", path, line);
+}
+
+const std::string& failed_assertion_location() {
+    return g_failed_at;
+}
 
 void set_failure_hook(std::function<void(const std::string&)> hook) {
     g_failure_hook = std::move(hook);
@@ -35,6 +48,7 @@ void assertion_failed(std::string_view condition, std::string_view message, cons
         std::fprintf(stderr, "  reproduce: %s\n", g_repro_command.c_str());
     }
     std::fflush(stderr);
+    g_failed_at = source_location_text(file, line);
     if (g_failure_hook) {
         // Once: an assertion inside the hook must not recurse into it.
         auto hook = std::move(g_failure_hook);

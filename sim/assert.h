@@ -21,6 +21,12 @@ void set_repro_time_source(std::string (*now_text)());
 // HTML report of the run so far. Buffered output (the text trace) is flushed after it.
 void set_failure_hook(std::function<void(const std::string&)> hook);
 
+// "file:line" of a call site, with the build directory's "../" prefixes dropped so that it reads
+// the same from every build directory.
+std::string source_location_text(const char* file, int line);
+// The location of the assertion that failed ("" before one has): the failure hook reads it.
+const std::string& failed_assertion_location();
+
 [[noreturn]] void assertion_failed(std::string_view condition, std::string_view message,
                                    const char* file, int line);
 

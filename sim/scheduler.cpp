@@ -671,18 +671,19 @@ StopReason Scheduler::run(Body driver) {
         if (!stopping_) {
             stopping_ = true;
             if (!completed) {
-                stop_ = StopReason{FailureClass::invariant, "the driver was unwound"};
+                stop_ = StopReason{FailureClass::invariant, "the driver was unwound",
+                                   source_location_text(__FILE__, __LINE__)};
             }
         }
     });
     return run_until(config_.time_limit);
 }
 
-void Scheduler::fail(FailureClass failure, std::string message) {
+void Scheduler::fail(FailureClass failure, std::string message, const char* file, int line) {
     FLOE_ASSERT(failure != FailureClass::none);
     if (!stopping_) {
         stopping_ = true;
-        stop_ = StopReason{failure, std::move(message)};
+        stop_ = StopReason{failure, std::move(message), source_location_text(file, line)};
     }
     if (current_ != nullptr && !current_->unwinding) {
         current_->unwinding = true;

@@ -110,6 +110,9 @@ std::string_view failure_class_name(FailureClass failure);
 struct StopReason {
     FailureClass failure = FailureClass::none;
     std::string message;
+    // Where fail() was called ("scenarios/simtests.cpp:120"): what tells two failures with the
+    // same message apart when a sweep groups them. Never traced, so never in the trace hash.
+    std::string where;
 };
 
 class Scheduler {
@@ -186,8 +189,10 @@ public:
     StopReason run_until(Instant until);
     // Runs `driver` as a fiber of the world host; the run passes when it returns.
     StopReason run(Body driver);
-    // Ends the run with a failure; from inside a fiber, that fiber unwinds at once.
-    void fail(FailureClass failure, std::string message);
+    // Ends the run with a failure; from inside a fiber, that fiber unwinds at once. `file` and
+    // `line` default to the caller's (wrappers pass their own caller's on).
+    void fail(FailureClass failure, std::string message, const char* file = __builtin_FILE(),
+              int line = __builtin_LINE());
     // Unwinds every remaining fiber so RAII runs and stacks return to the pool. Idempotent.
     void shutdown();
 

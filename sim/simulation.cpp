@@ -133,6 +133,7 @@ RunResult Simulation::result_of(const StopReason& stop) {
     RunResult result;
     result.failure = stop.failure;
     result.message = stop.message;
+    result.where = stop.where;
     result.seed = config_.seed;
     result.end_time = scheduler_.now();
     result.steps = scheduler_.steps();

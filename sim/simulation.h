@@ -29,6 +29,7 @@ struct SimulationConfig {
 struct RunResult {
     FailureClass failure = FailureClass::none;
     std::string message;
+    std::string where;  // the failing check's "file:line"; "" when passed
     uint64_t seed = 0;
     Instant end_time;
     uint64_t steps = 0;
@@ -69,8 +70,9 @@ public:
     // Runs with no driver until `duration` has passed or nothing is left to run.
     RunResult run_for(Duration duration);
     // Ends the run as a failure of `failure` class (invariant checkers call this).
-    void fail(FailureClass failure, std::string message) {
-        scheduler_.fail(failure, std::move(message));
+    void fail(FailureClass failure, std::string message, const char* file = __builtin_FILE(),
+              int line = __builtin_LINE()) {
+        scheduler_.fail(failure, std::move(message), file, line);
     }
 
 private:

@@ -246,6 +246,20 @@ if [[ $("$floe" run joins-committee --seed 2 --json) != *'"sched":"random"'* ]];
 fi
 rm -rf "$out"
 
+# Hunts, promotions and reports (issue 19).
+expect_error "--for 5 is not a duration" hunt long-node-recovery --for 5
+expect_error "--for 0s is not a duration" hunt long-node-recovery --for 0s
+expect_error "--for 9999h is not a duration" hunt long-node-recovery --for 9999h
+expect_error "unknown scenario 'nosuch'" hunt nosuch --for 1s
+expect_error "cannot write results to /nonexistent-dir/h.jsonl" hunt long-node-recovery --for 1s --out /nonexistent-dir/h.jsonl
+expect_error "--set needs exactly one scenario" hunt long-node-recovery swarm --for 1s --set epochs=3
+expect_error "bad seed 'x'" hunt long-node-recovery --for 1s --from x
+expect_error "cannot read results file '/nonexistent-dir/r.jsonl'" promote /nonexistent-dir/r.jsonl --scenario swarm --seed 1
+expect_error "cannot write JUnit report to /nonexistent-dir/j.xml" sweep random-crashes --seeds 1 --junit /nonexistent-dir/j.xml
+expect_error "cannot write JUnit report to /nonexistent-dir/j.xml" gate --only pass --junit /nonexistent-dir/j.xml
+expect_error "--shard 3/2 is not K/N" sweep random-crashes --seeds 1..4 --shard 3/2
+expect_error "cannot read results file '/nonexistent-dir/b.jsonl'" sweep --summary "$0" /nonexistent-dir/b.jsonl
+
 first=$("$floe" demo --seed 9 --seconds 5 | grep -E '^ +9 ')
 second=$("$floe" demo --seed 9 --seconds 5 | grep -E '^ +9 ')
 strip_wall() { awk '{ $(NF-1) = ""; print }' <<<"$1"; }

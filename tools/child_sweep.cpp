@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <memory>
 #include <string_view>
 #include <utility>
 
@@ -36,6 +37,14 @@ constexpr int kIdlePollMs = 200;
 // A child that closed both pipes is about to be a zombie; look again soon instead of idling.
 constexpr int kExitingPollMs = 2;
 constexpr int kExecFailedExitCode = 127;
+
+// When a seed finished, in seconds since the Unix epoch: `floe sweep --summary` keeps the
+// latest record of a seed recorded in several files (several machines). The sweep runner is not
+// simulated code; no run reads this.
+double unix_seconds_now() {
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
 
 double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
@@ -196,7 +205,7 @@ std::string signal_name(int signal) {
 }
 
 struct RunningChild {
-    const SeedJob* job = nullptr;
+    std::shared_ptr<const SeedJob> job;  // owned: a hunt's source makes jobs as it goes
     pid_t pid = -1;
     UniqueFd stdout_fd;
     UniqueFd stderr_fd;
@@ -303,7 +312,8 @@ bool open_pipe(UniqueFd& read_end, UniqueFd& write_end) {
 }
 
 // Starts `job`; returns "" or why it could not start.
-std::string spawn_child(const SeedJob& job, RunningChild& child) {
+std::string spawn_child(const std::shared_ptr<const SeedJob>& owned, RunningChild& child) {
+    const SeedJob& job = *owned;
     if (job.argv.empty()) {
         return "the job has no command";
     }
@@ -317,7 +327,7 @@ std::string spawn_child(const SeedJob& job, RunningChild& child) {
     if (!open_pipe(child.stdout_fd, stdout_write) || !open_pipe(child.stderr_fd, stderr_write)) {
         return fmt::format("pipe: {}", std::strerror(errno));
     }
-    child.job = &job;
+    child.job = owned;
     child.started = Clock::now();
     child.pid = ::fork();
     if (child.pid < 0) {
@@ -419,6 +429,7 @@ SeedOutcome finish_child(RunningChild& child, int wait_status) {
     }
     record["wall_seconds"] = outcome.wall_seconds;
     record["exit_code"] = outcome.exit_code;
+    record["finished_at"] = unix_seconds_now();
     if (outcome.signal != 0) {
         record["signal"] = outcome.signal;
     }
@@ -440,6 +451,7 @@ SeedOutcome spawn_failure(const SeedJob& job, const std::string& reason) {
     json record = crash_record(outcome);
     record["exit_code"] = outcome.exit_code;
     record["wall_seconds"] = 0.0;
+    record["finished_at"] = unix_seconds_now();
     outcome.record = record.dump(-1, ' ', false, json::error_handler_t::replace);
     return outcome;
 }
@@ -512,12 +524,23 @@ public:
           on_tty_(out_ != nullptr && options.progress_on_tty && ::isatty(::fileno(out_)) != 0),
           title_(options.title),
           total_(total),
-          started_(started) {}
+          budget_(options.time_budget_seconds),
+          every_(options.progress_every_seconds),
+          started_(started),
+          last_line_(started) {}
 
     void seed_finished(const SeedOutcome& outcome) {
         ++done_;
         failed_ += outcome.passed ? 0 : 1;
         if (out_ == nullptr) {
+            return;
+        }
+        if (budget_ > 0 && !on_tty_) {
+            // A hunt's log: its failures, and a progress line now and then (tick()).
+            if (!outcome.passed) {
+                std::fprintf(out_, "%s\n", plain_line(outcome).c_str());
+                std::fflush(out_);
+            }
             return;
         }
         if (on_tty_ && outcome.passed) {
@@ -536,6 +559,11 @@ public:
     void tick() {
         if (on_tty_ && Clock::now() - last_redraw_ >= std::chrono::milliseconds(100)) {
             redraw();
+        }
+        if (out_ != nullptr && !on_tty_ && budget_ > 0 && seconds_since(last_line_) >= every_) {
+            last_line_ = Clock::now();
+            std::fprintf(out_, "%s\n", hunt_status().c_str());
+            std::fflush(out_);
         }
     }
 
@@ -574,8 +602,21 @@ private:
         return fmt::format("  ETA {:.0f} s", per_seed * static_cast<double>(total_ - done_));
     }
 
+    // "swarm: 120 seeds  2 failed  3.1 seeds/s  840 s left".
+    std::string hunt_status() const {
+        const double elapsed = seconds_since(started_);
+        return fmt::format("{}: {} seeds  {} failed  {:.1f} seeds/s  {:.0f} s left", title_, done_,
+                           failed_, elapsed > 0 ? static_cast<double>(done_) / elapsed : 0.0,
+                           std::max(0.0, budget_ - elapsed));
+    }
+
     void redraw() {
         last_redraw_ = Clock::now();
+        if (budget_ > 0) {
+            std::fprintf(out_, "\r%s\033[K", hunt_status().c_str());
+            std::fflush(out_);
+            return;
+        }
         std::fprintf(out_, "\r%s [%s] %zu/%zu seeds  %zu failed  %.1f s%s\033[K", title_.c_str(),
                      bar().c_str(), done_, total_, failed_, seconds_since(started_), eta().c_str());
         std::fflush(out_);
@@ -587,20 +628,26 @@ private:
     size_t total_;
     size_t done_ = 0;
     size_t failed_ = 0;
+    double budget_;
+    double every_;
     Clock::time_point started_;
     Clock::time_point last_redraw_;
+    Clock::time_point last_line_;
 };
 
 // One sweep's bookkeeping: each finished seed goes to the file, the report and the summary.
 class SweepRecorder {
 public:
-    SweepRecorder(ResultsFile& results, ProgressReport& progress, SweepSummary& summary)
-        : results_(results), progress_(progress), summary_(summary) {}
+    SweepRecorder(ResultsFile& results, ProgressReport& progress, SweepSummary& summary,
+                  bool keep_records)
+        : results_(results), progress_(progress), summary_(summary), keep_records_(keep_records) {}
 
     void record(SeedOutcome outcome) {
         results_.append(outcome.record);
         progress_.seed_finished(outcome);
-        summary_.records.push_back(outcome.record);
+        if (keep_records_) {
+            summary_.records.push_back(outcome.record);
+        }
         if (outcome.passed) {
             ++summary_.passed;
         } else {
@@ -613,20 +660,27 @@ private:
     ResultsFile& results_;
     ProgressReport& progress_;
     SweepSummary& summary_;
+    bool keep_records_;
 };
 
-void start_children(const std::vector<SeedJob>& jobs, size_t& next, size_t limit,
-                    std::vector<RunningChild>& running, SweepRecorder& recorder) {
-    while (running.size() < limit && next < jobs.size()) {
-        const SeedJob& job = jobs[next++];
+// Starts jobs until `limit` run or the source has none; false once the source is exhausted.
+bool start_children(const JobSource& next_job, size_t limit, std::vector<RunningChild>& running,
+                    SweepRecorder& recorder) {
+    while (running.size() < limit) {
+        std::optional<SeedJob> next = next_job();
+        if (!next) {
+            return false;
+        }
+        auto job = std::make_shared<const SeedJob>(std::move(*next));
         RunningChild child;
         const std::string error = spawn_child(job, child);
         if (error.empty()) {
             running.push_back(std::move(child));
         } else {
-            recorder.record(spawn_failure(job, error));
+            recorder.record(spawn_failure(*job, error));
         }
     }
+    return true;
 }
 
 void reap_finished(std::vector<RunningChild>& running, SweepRecorder& recorder) {
@@ -648,7 +702,25 @@ std::string check_out_path(const std::string& path) {
     return probe.open(path);
 }
 
+namespace {
+SweepSummary run_sweep(const JobSource& next_job, const SweepOptions& options, size_t total);
+}  // namespace
+
 SweepSummary run_sweep(const std::vector<SeedJob>& jobs, const SweepOptions& options) {
+    size_t next = 0;
+    return run_sweep(
+        [&]() -> std::optional<SeedJob> {
+            return next < jobs.size() ? std::optional(jobs[next++]) : std::nullopt;
+        },
+        options, jobs.size());
+}
+
+SweepSummary run_sweep(const JobSource& next_job, const SweepOptions& options) {
+    return run_sweep(next_job, options, 0);
+}
+
+namespace {
+SweepSummary run_sweep(const JobSource& next_job, const SweepOptions& options, size_t total) {
     SweepSummary summary;
     ResultsFile results;
     if (!options.out_path.empty()) {
@@ -658,13 +730,15 @@ SweepSummary run_sweep(const std::vector<SeedJob>& jobs, const SweepOptions& opt
         }
     }
     const Clock::time_point started = Clock::now();
-    ProgressReport progress(options, jobs.size(), started);
-    SweepRecorder recorder(results, progress, summary);
+    ProgressReport progress(options, total, started);
+    SweepRecorder recorder(results, progress, summary, options.keep_records);
     const size_t limit = std::max(1u, options.jobs);
     std::vector<RunningChild> running;
-    size_t next = 0;
-    while (next < jobs.size() || !running.empty()) {
-        start_children(jobs, next, limit, running, recorder);
+    bool more = true;
+    while (more || !running.empty()) {
+        if (more) {
+            more = start_children(next_job, limit, running, recorder);
+        }
         wait_for_output(running);
         reap_finished(running, recorder);
         progress.tick();
@@ -676,6 +750,7 @@ SweepSummary run_sweep(const std::vector<SeedJob>& jobs, const SweepOptions& opt
     summary.error = results.error();
     return summary;
 }
+}  // namespace
 
 void print_failures(const SweepSummary& summary, std::FILE* out) {
     for (const SeedOutcome& failure : summary.failures) {

@@ -13,6 +13,8 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,6 +46,13 @@ struct SweepOptions {
     bool progress_on_tty = true;   // a redrawn bar when `progress` is a terminal
     std::string title;             // shown in front of the bar, e.g. "long-node-recovery"
     std::FILE* progress = stderr;  // the bar or the plain per-seed lines; nullptr = silent
+    // > 0 for a sweep bounded by time rather than by a job list (`floe hunt`): the progress
+    // shows seeds/s, failures so far and the time left instead of a bar, and without a
+    // terminal prints failures and a progress line every `progress_every_seconds`.
+    double time_budget_seconds = 0;
+    double progress_every_seconds = 30;
+    // false: SweepSummary::records stays empty (a long hunt keeps its records in the file only).
+    bool keep_records = true;
 };
 
 struct SweepSummary {
@@ -63,6 +72,11 @@ std::string check_out_path(const std::string& path);
 // Runs every job, at most options.jobs at a time. If options.out_path cannot be opened, runs
 // nothing and returns with `error` set.
 SweepSummary run_sweep(const std::vector<SeedJob>& jobs, const SweepOptions& options);
+
+// The next job to start, or nothing when no more should start (e.g. time is up); the runs in
+// progress then finish and are recorded.
+using JobSource = std::function<std::optional<SeedJob>()>;
+SweepSummary run_sweep(const JobSource& next_job, const SweepOptions& options);
 
 // One block per failure: the seed, its class and message, and "reproduce: <repro>".
 void print_failures(const SweepSummary& summary, std::FILE* out);

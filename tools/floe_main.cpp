@@ -18,6 +18,7 @@
 #include "tools/bench_scale.h"
 #include "tools/bench_scenarios.h"
 #include "tools/bench_search.h"
+#include "tools/hunt_commands.h"
 #include "tools/kernel_demo.h"
 #include "tools/scenario_commands.h"
 #include "tools/seed_range.h"
@@ -201,22 +202,71 @@ int main(int argc, char** argv) {
     sweep_cmd->add_option("scenarios", sweep.scenarios, "scenario names (or --all)");
     sweep_cmd->add_flag("--all", sweep.all, "every scenario");
     sweep_cmd->add_option("--seeds", sweep.seeds, "an inclusive seed range A..B (or one seed)");
-    std::string summary_path;
-    sweep_cmd->add_option("--summary", summary_path,
-                          "summarize a results file (JSON Lines from --out) instead of running");
+    std::vector<std::string> summary_paths;
+    sweep_cmd->add_option("--summary", summary_paths,
+                          "summarize results files (JSON Lines from --out; several merge, a seed "
+                          "recorded twice keeps its latest record) instead of running");
+    bool summary_no_times = false;
+    sweep_cmd->add_flag("--no-times", summary_no_times,
+                        "with --summary: leave out wall-clock figures, so summaries of the same "
+                        "seeds compare equal");
     std::string explain_path;
     sweep_cmd->add_option("--explain", explain_path,
                           "re-run each failed seed of a results file that reached a Walrus "
                           "finding's condition with its fix; list what stays unexplained");
     sweep_cmd->add_option("--jobs,-j", sweep.jobs, "seeds running at once (default: cores)");
-    sweep_cmd->add_option("--shard", sweep.shard, "K/N: run only the K-th of N slices");
+    sweep_cmd->add_option("--shard", sweep.shard,
+                          "K/N: run only the runs of shard K of N (a run's shard depends on its "
+                          "scenario and seed only; docs/distributed.md)");
+    sweep_cmd->add_flag("--dry-run", sweep.dry_run,
+                        "print 'SCENARIO SEED' for each run this sweep (shard) would make; run "
+                        "nothing");
     sweep_cmd->add_option("--out", sweep.out_path, "append one JSON object per seed here");
+    sweep_cmd->add_option("--junit", sweep.junit_path,
+                          "write a JUnit XML report (one testsuite per scenario, one testcase "
+                          "per seed)");
     sweep_cmd->add_option("--set", sweep.sets, "override a parameter (one scenario only)");
     std::vector<std::string> sweep_old;
     std::vector<std::string> sweep_new;
     sweep_cmd->add_option("--old-behaviour", sweep_old, "switch an old behaviour on");
     sweep_cmd->add_option("--new-behaviour", sweep_new, "switch a fix of a Walrus finding on");
     sweep_cmd->add_option("--sched", sweep.sched, sched_help);
+
+    floe::tools::HuntArgs hunt;
+    hunt.jobs = std::max(1u, std::thread::hardware_concurrency());
+    auto* hunt_cmd = app.add_subcommand(
+        "hunt",
+        "run fresh seeds until the time is up, each in its own process, writing JSON Lines as "
+        "it goes; end with the failures grouped by signature");
+    hunt_cmd->add_option("scenarios", hunt.scenarios,
+                         "scenario names (default: every scenario sweep --all runs)");
+    hunt_cmd->add_option("--for", hunt.duration, "how long: 30s, 10m, 8h")->required();
+    hunt_cmd->add_option("--jobs,-j", hunt.jobs, "seeds running at once (default: cores)");
+    hunt_cmd->add_option("--out", hunt.out_path,
+                         "append one JSON object per seed here (default floe-hunt-SEED.jsonl)");
+    std::string hunt_from;
+    auto* hunt_from_opt = hunt_cmd->add_option(
+        "--from", hunt_from, "the first seed (default: drawn at random, printed)");
+    hunt_cmd->add_option("--set", hunt.sets, "override a parameter (one scenario only)");
+    std::vector<std::string> hunt_old;
+    std::vector<std::string> hunt_new;
+    hunt_cmd->add_option("--old-behaviour", hunt_old, "switch an old behaviour on");
+    hunt_cmd->add_option("--new-behaviour", hunt_new, "switch a fix of a Walrus finding on");
+
+    floe::tools::PromoteArgs promote;
+    std::string promote_seed;
+    auto* promote_cmd = app.add_subcommand(
+        "promote",
+        "keep a failed run of a results file in the regression gate: append its gate line to "
+        "tools/gate.txt");
+    promote_cmd->add_option("results", promote.results, "JSON Lines files (hunt or sweep)")
+        ->required();
+    promote_cmd->add_option("--scenario", promote.scenario, "the failed run's scenario")
+        ->required();
+    promote_cmd->add_option("--seed", promote_seed, "the failed run's seed")->required();
+    promote_cmd->add_option("--list", promote.list_path, "the gate list (default tools/gate.txt)");
+    promote_cmd->add_option("--note", promote.note,
+                            "why the seed is kept (default: its failure signature)");
 
     std::string det_scenario;
     std::string det_seed;
@@ -256,20 +306,21 @@ int main(int argc, char** argv) {
     shrink_cmd->add_option("--max-runs", shrink.max_runs, "stop cutting after this many runs")
         ->check(CLI::Range(uint64_t{1}, uint64_t{100000}));
 
-    std::string gate_list = "tools/gate.txt";
-    unsigned gate_jobs = std::max(1u, std::thread::hardware_concurrency());
+    floe::tools::GateArgs gate;
+    gate.jobs = std::max(1u, std::thread::hardware_concurrency());
     auto* gate_cmd = app.add_subcommand(
         "gate",
         "the regression gate: the checked-in (scenario, seeds) list, determinism, and "
         "every negative scenario failing with its switch on");
-    gate_cmd->add_option("--list", gate_list, "the gate list (default tools/gate.txt)");
-    std::string gate_only;
-    gate_cmd->add_option("--only", gate_only, "run only the checks of this kind")
+    gate_cmd->add_option("--list", gate.list_path, "the gate list (default tools/gate.txt)");
+    gate_cmd->add_option("--only", gate.only, "run only the checks of this kind")
         ->check(CLI::IsMember({"pass", "fail", "walrus", "fixed", "determinism"}));
-    gate_cmd->add_option("--jobs,-j", gate_jobs, "seeds running at once (default: cores)")
+    gate_cmd->add_option("--jobs,-j", gate.jobs, "seeds running at once (default: cores)")
         ->check(CLI::Range(1u, 256u));
-    bool gate_write_reached = false;
-    gate_cmd->add_flag("--write-reached", gate_write_reached,
+    gate_cmd->add_option("--junit", gate.junit_path,
+                         "write a JUnit XML report (one testsuite per scenario, one testcase per "
+                         "gate line)");
+    gate_cmd->add_flag("--write-reached", gate.write_reached,
                        "rewrite the reach file (tools/gate.reached) from this run's sites "
                        "instead of checking it");
 
@@ -394,9 +445,34 @@ int main(int argc, char** argv) {
     if (sweep_cmd->parsed() && !explain_path.empty()) {
         return floe::tools::explain_command(self, explain_path, sweep.jobs);
     }
-    if (sweep_cmd->parsed() && !summary_path.empty()) {
-        return floe::tools::sweep_summary_command(summary_path, known_fail_points(), stdout,
-                                                  floe::scenarios::model_probes);
+    if (sweep_cmd->parsed() && !summary_paths.empty()) {
+        return floe::tools::sweep_summary_command(summary_paths, known_fail_points(), stdout,
+                                                  floe::scenarios::model_probes,
+                                                  {.times = !summary_no_times});
+    }
+    if (hunt_cmd->parsed()) {
+        if (hunt_from_opt->count() > 0) {
+            std::string error;
+            const auto seed = floe::tools::parse_one_seed(hunt_from, error);
+            if (!seed) {
+                return fail_usage(error);
+            }
+            hunt.first_seed = *seed;
+        }
+        if (auto error = floe::tools::collect_behaviours(hunt_old, hunt_new, hunt.behaviours);
+            !error.empty()) {
+            return fail_usage(error);
+        }
+        return floe::tools::hunt_command(self, hunt);
+    }
+    if (promote_cmd->parsed()) {
+        std::string error;
+        const auto seed = floe::tools::parse_one_seed(promote_seed, error);
+        if (!seed) {
+            return fail_usage(error);
+        }
+        promote.seed = *seed;
+        return floe::tools::promote_command(self, promote);
     }
     if (sweep_cmd->parsed()) {
         if (auto error =
@@ -448,7 +524,7 @@ int main(int argc, char** argv) {
         return floe::tools::shrink_command(self, shrink);
     }
     if (gate_cmd->parsed()) {
-        return floe::tools::gate_command(self, gate_list, gate_jobs, gate_only, gate_write_reached);
+        return floe::tools::gate_command(self, gate);
     }
     if (diff_cmd->parsed()) {
         return floe::tools::diff_command(diff_left, diff_right);

@@ -320,6 +320,7 @@ nlohmann::json to_json(const ScenarioSpec& spec, uint64_t seed, const RunOutcome
         {"outcome", r.passed() ? "pass" : "fail"},
         {"failure_class", r.passed() ? "" : r.outcome()},
         {"message", r.message},
+        {"where", r.where},
         {"repro", run.repro},
         {"sched", run.sched},
         {"virtual_seconds", static_cast<double>(r.end_time.ns()) / 1e9},
@@ -349,9 +350,10 @@ void print_aborted_record(const ScenarioSpec& spec, uint64_t seed, const RunOutc
                           const std::string& what,
                           const std::function<scenarios::FailPointSummary()>& live) {
     nlohmann::json out = {
-        {"scenario", spec.name},        {"seed", seed},    {"outcome", "fail"},
-        {"failure_class", "invariant"}, {"message", what}, {"repro", run.repro},
-        {"sched", run.sched},
+        {"scenario", spec.name}, {"seed", seed},
+        {"outcome", "fail"},     {"failure_class", "invariant"},
+        {"message", what},       {"repro", run.repro},
+        {"sched", run.sched},    {"where", sim::failed_assertion_location()},
     };
     if (live) {
         const scenarios::FailPointSummary points = live();

@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   g++ clang libclang-rt-14-dev clang-format clang-tidy cmake meson ninja-build pkg-config
   python3 valgrind git
+  parallel libxml2-utils
   libboost-context-dev librocksdb-dev libcli11-dev libfmt-dev doctest-dev nlohmann-json3-dev
   libjemalloc-dev
 )

@@ -4,6 +4,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -15,7 +18,9 @@
 #include "node/sites.h"
 #include "tools/child_sweep.h"
 #include "tools/gate_reached.h"
+#include "tools/junit.h"
 #include "tools/seed_range.h"
+#include "tools/shard.h"
 #include "tools/sweep_summary.h"
 #include "tools/trace_diff.h"
 
@@ -36,10 +41,12 @@ std::string sched_suffix(const std::string& sched) {
     return sched == "random" ? std::string() : " --sched " + sched;
 }
 
+}  // namespace
+
 std::vector<std::string> run_argv(const std::string& self, const std::string& scenario,
                                   uint64_t seed, const std::vector<std::string>& sets,
                                   const std::vector<std::string>& old_behaviours,
-                                  const std::string& sched = "random") {
+                                  const std::string& sched) {
     std::vector<std::string> argv = {self,    "run", scenario, "--seed", std::to_string(seed),
                                      "--json"};
     for (const std::string& set : sets) {
@@ -56,8 +63,7 @@ std::vector<std::string> run_argv(const std::string& self, const std::string& sc
 
 std::string repro_of(const std::string& scenario, uint64_t seed,
                      const std::vector<std::string>& sets,
-                     const std::vector<std::string>& old_behaviours,
-                     const std::string& sched = "random") {
+                     const std::vector<std::string>& old_behaviours, const std::string& sched) {
     std::string out = fmt::format("floe run {} --seed {}", scenario, seed);
     for (const std::string& set : sets) {
         out += " --set " + set;
@@ -68,12 +74,59 @@ std::string repro_of(const std::string& scenario, uint64_t seed,
     return out + sched_suffix(sched);
 }
 
+namespace {
+
 // The --sched value in the form repro_command prints ("pct:3:30000" -> "pct:3"), so the
 // parent's repro and the child's record say the same; "" when it does not parse.
 std::string sched_name(const std::string& text) {
     std::string error;
     const auto strategy = parse_sched(text, error);
     return strategy.has_value() ? sim::sched_strategy_name(*strategy) : std::string();
+}
+
+// "" when a JUnit report can be written at `path` (checked before anything runs, so a typo
+// does not cost a sweep). An existing file is left as it is until the report replaces it.
+std::string check_junit_path(const std::string& path) {
+    const bool existed = fs::exists(path);
+    std::FILE* file = std::fopen(path.c_str(), "a");
+    if (file == nullptr) {
+        return fmt::format("cannot write JUnit report to {}: {}", path, std::strerror(errno));
+    }
+    std::fclose(file);
+    if (!existed) {
+        fs::remove(path);
+    }
+    return {};
+}
+
+// One testcase per run, one testsuite per scenario: "seed N", with the failure's class, first
+// line, the whole message and the repro command.
+std::vector<JunitCase> sweep_junit_cases(const SweepSummary& summary) {
+    std::string lines;
+    for (const std::string& text : summary.records) {
+        lines += text + "\n";
+    }
+    std::istringstream in(lines);
+    // Sorted by scenario and seed, whatever order the seeds finished in.
+    const SweepResults parsed = parse_sweep_results(in, "records", nullptr);
+    std::vector<JunitCase> cases;
+    for (const SweepRecord& record : parsed.records) {
+        JunitCase junit;
+        junit.suite = record.scenario.empty() ? "(no scenario)" : record.scenario;
+        junit.classname = "floe.sweep." + junit.suite;
+        junit.name = fmt::format("seed {}", record.seed.value_or(0));
+        junit.seconds = record.wall_seconds.value_or(0);
+        junit.passed = record.passed;
+        if (!record.passed) {
+            junit.failure_type = record.failure_class.empty() ? "failure" : record.failure_class;
+            junit.failure_message = record.message.substr(0, record.message.find('\n'));
+            junit.failure_text =
+                fmt::format("{}\n{}reproduce: {}", record.message,
+                            record.where.empty() ? "" : "at " + record.where + "\n", record.repro);
+        }
+        cases.push_back(std::move(junit));
+    }
+    return cases;
 }
 
 // Every usage error of a sweep, found before any child runs.
@@ -108,6 +161,11 @@ std::string check_sweep_args(const SweepArgs& args) {
             return error;
         }
     }
+    if (!args.junit_path.empty()) {
+        if (auto error = check_junit_path(args.junit_path); !error.empty()) {
+            return error;
+        }
+    }
     return args.out_path.empty() ? std::string() : check_out_path(args.out_path);
 }
 
@@ -129,17 +187,7 @@ bool parse_shard(const std::string& text, uint64_t& k, uint64_t& n) {
 }
 
 std::vector<std::string> scenario_names(const SweepArgs& args) {
-    if (!args.all) {
-        return args.scenarios;
-    }
-    std::vector<std::string> names;
-    for (const auto& spec : scenarios::all_scenarios()) {
-        // A known Walrus failure is the gate's `walrus` line; a heavy one runs at chosen sizes.
-        if (spec.fixed_by.empty() && !spec.heavy) {
-            names.push_back(spec.name);
-        }
-    }
-    return names;
+    return args.all ? sweepable_scenarios() : args.scenarios;
 }
 
 // One row per scenario: seeds, passes, failures, mean virtual time, mean and max wall time per
@@ -205,17 +253,22 @@ int sweep_command(const std::string& self, const SweepArgs& args) {
         return usage(fmt::format("--shard {} is not K/N with 1 <= K <= N", args.shard));
     }
     std::vector<SeedJob> jobs;
-    uint64_t index = 0;
     const std::string sched = sched_name(args.sched);
     for (const std::string& scenario : scenario_names(args)) {
-        for (uint64_t seed = seeds->first; seed <= seeds->last; ++seed, ++index) {
-            if (index % shard_n != shard_k - 1) {
+        for (uint64_t seed = seeds->first; seed <= seeds->last; ++seed) {
+            if (shard_of(scenario, seed, shard_n) != shard_k - 1) {
                 continue;
             }
             jobs.push_back(
                 SeedJob{seed, run_argv(self, scenario, seed, args.sets, args.old_behaviours, sched),
                         repro_of(scenario, seed, args.sets, args.old_behaviours, sched), scenario});
         }
+    }
+    if (args.dry_run) {
+        for (const SeedJob& job : jobs) {
+            fmt::print("{} {}\n", job.scenario, job.seed);
+        }
+        return exit_pass;
     }
     SweepOptions options;
     options.jobs = args.jobs;
@@ -231,6 +284,13 @@ int sweep_command(const std::string& self, const SweepArgs& args) {
     print_failures(summary, stdout);
     fmt::print("{} runs: {} passed, {} failed ({:.1f} s)\n", summary.passed + summary.failed,
                summary.passed, summary.failed, summary.wall_seconds);
+    if (!args.junit_path.empty()) {
+        if (auto failed = write_junit(args.junit_path, sweep_junit_cases(summary), "floe sweep");
+            !failed.empty()) {
+            // The results file already holds every seed: only the report is lost.
+            return usage(failed);
+        }
+    }
     return summary.failed == 0 ? exit_pass : exit_seeds_failed;
 }
 
@@ -395,18 +455,49 @@ std::string parse_gate(const std::string& path, std::vector<GateEntry>& entries)
     return {};
 }
 
+// A gate line's verdict, and what to show when it failed (also the JUnit failure's text).
+struct GateVerdict {
+    bool ok = false;
+    std::string detail;
+};
+
+// Each failed seed with its class, message and "reproduce: <command>".
+std::string failures_text(const SweepSummary& summary) {
+    std::string out;
+    for (const SeedOutcome& failure : summary.failures) {
+        const size_t first_end = failure.message.find('\n');
+        const std::string rest =
+            first_end == std::string::npos ? "" : failure.message.substr(first_end + 1) + "\n";
+        out += fmt::format("{}seed {} FAIL {}: {}\n{}  reproduce: {}\n",
+                           failure.scenario.empty() ? "" : failure.scenario + " ", failure.seed,
+                           failure.failure_class, failure.message.substr(0, first_end), rest,
+                           failure.repro);
+    }
+    return out;
+}
+
 // A negative entry passes when every seed fails with its switch on. The sites its runs reached
 // are added to `reached`.
-bool run_gate_entry(const std::string& self, const GateEntry& entry, unsigned jobs,
-                    std::set<std::string>& reached) {
+GateVerdict run_gate_entry(const std::string& self, const GateEntry& entry, unsigned jobs,
+                           std::set<std::string>& reached) {
     std::string error;
     const auto seeds = *parse_seed_range(entry.seeds, error);
     if (entry.kind == "determinism") {
-        bool all = true;
+        GateVerdict verdict{true, ""};
         for (uint64_t seed = seeds.first; seed <= seeds.last; ++seed) {
-            all = same_trace_twice(self, entry.scenario, seed, entry.sets, {}) && all;
+            if (!same_trace_twice(self, entry.scenario, seed, entry.sets, {})) {
+                verdict.ok = false;
+                std::string command =
+                    fmt::format("floe check-determinism {} --seed {}", entry.scenario, seed);
+                for (const std::string& set : entry.sets) {
+                    command += " --set " + set;
+                }
+                verdict.detail += fmt::format(
+                    "NONDETERMINISM: {} --seed {} ran differently twice\n  reproduce: {}\n",
+                    entry.scenario, seed, command);
+            }
         }
-        return all;
+        return verdict;
     }
     auto sweep = [&](const std::vector<std::string>& switches) {
         std::vector<SeedJob> runs;
@@ -429,12 +520,13 @@ bool run_gate_entry(const std::string& self, const GateEntry& entry, unsigned jo
         // modelled, and passes with the new behaviour that fixes it.
         const SweepSummary as_walrus = sweep({});
         const SweepSummary fixed = sweep(switch_names(entry.old_behaviour));
+        GateVerdict verdict{as_walrus.passed == 0 && fixed.failed == 0, failures_text(fixed)};
         if (as_walrus.passed > 0) {
-            fmt::print("    {} of {} seeds passed as Walrus: the finding no longer reproduces\n",
-                       as_walrus.passed, seeds.count());
+            verdict.detail = fmt::format(
+                "    {} of {} seeds passed as Walrus: the finding no longer reproduces\n{}",
+                as_walrus.passed, seeds.count(), verdict.detail);
         }
-        print_failures(fixed, stdout);
-        return as_walrus.passed == 0 && fixed.failed == 0;
+        return verdict;
     }
     // fixed: a scenario some of whose seeds reach a known Walrus failure (the finding's own
     // `walrus` line shows it); every seed must pass with the finding's fix on.
@@ -442,16 +534,15 @@ bool run_gate_entry(const std::string& self, const GateEntry& entry, unsigned jo
         entry.kind == "pass" ? std::vector<std::string>{} : switch_names(entry.old_behaviour);
     const SweepSummary summary = sweep(old);
     if (entry.kind == "pass" || entry.kind == "fixed") {
-        print_failures(summary, stdout);
-        return summary.failed == 0;
+        return GateVerdict{summary.failed == 0, failures_text(summary)};
     }
     if (summary.passed > 0) {
-        fmt::print(
-            "    {} of {} seeds passed with --old-behaviour {}: the scenario misses the "
-            "bug it must catch\n",
-            summary.passed, seeds.count(), entry.old_behaviour);
+        return GateVerdict{
+            false, fmt::format("    {} of {} seeds passed with --old-behaviour {}: the scenario "
+                               "misses the bug it must catch\n",
+                               summary.passed, seeds.count(), entry.old_behaviour)};
     }
-    return summary.passed == 0;
+    return GateVerdict{true, ""};
 }
 
 std::vector<std::string> catalog_names() {
@@ -508,21 +599,57 @@ bool check_gate_reach(const std::string& list_path, const std::set<std::string>&
 
 }  // namespace
 
-int gate_command(const std::string& self, const std::string& list_path, unsigned jobs,
-                 const std::string& only, bool write_reached) {
+namespace {
+
+// A gate line as a JUnit testcase: the scenario is the suite, the line (kind, seeds, switches,
+// parameters and its place in the list) the name.
+JunitCase gate_junit_case(const std::string& list_path, const GateEntry& entry,
+                          const std::string& what, const GateVerdict& verdict, double seconds) {
+    JunitCase out;
+    out.suite = entry.scenario;
+    out.classname = "floe.gate." + entry.kind;
+    std::string name = what;
+    name.erase(
+        std::unique(name.begin(), name.end(), [](char a, char b) { return a == ' ' && b == ' '; }),
+        name.end());
+    while (!name.empty() && name.back() == ' ') {
+        name.pop_back();
+    }
+    out.name = fmt::format("{}:{}: {}", list_path, entry.line, name);
+    out.seconds = seconds;
+    out.passed = verdict.ok;
+    if (!verdict.ok) {
+        out.failure_type = entry.kind;
+        const std::string first = verdict.detail.substr(0, verdict.detail.find('\n'));
+        out.failure_message = first.empty() ? "gate line failed" : first;
+        out.failure_text = verdict.detail;
+    }
+    return out;
+}
+
+}  // namespace
+
+int gate_command(const std::string& self, const GateArgs& args) {
+    const std::string& list_path = args.list_path;
     std::vector<GateEntry> entries;
     if (auto error = parse_gate(list_path, entries); !error.empty()) {
         return usage(error);
     }
-    if (!only.empty()) {
-        std::erase_if(entries, [&](const GateEntry& entry) { return entry.kind != only; });
+    if (!args.junit_path.empty()) {
+        if (auto error = check_junit_path(args.junit_path); !error.empty()) {
+            return usage(error);
+        }
+    }
+    if (!args.only.empty()) {
+        std::erase_if(entries, [&](const GateEntry& entry) { return entry.kind != args.only; });
     }
     fmt::print("floe gate: {} checks from {}, {} runs at a time\n", entries.size(), list_path,
-               jobs);
+               args.jobs);
     uint64_t passed = 0;
     uint64_t failed = 0;
     uint64_t walrus_known = 0;
     std::set<std::string> reached;
+    std::vector<JunitCase> junit;
     for (const GateEntry& entry : entries) {
         std::string what =
             fmt::format("{:<12} {:<50} {:<8}", entry.kind, entry.scenario, entry.seeds);
@@ -537,14 +664,38 @@ int gate_command(const std::string& self, const std::string& list_path, unsigned
             what += " --set " + set;
         }
         std::fflush(stdout);
-        const bool ok = run_gate_entry(self, entry, jobs, reached);
+        const auto started = std::chrono::steady_clock::now();
+        const GateVerdict verdict = run_gate_entry(self, entry, args.jobs, reached);
+        const bool ok = verdict.ok;
         (ok ? passed : failed) += 1;
         walrus_known += ok && entry.kind == "walrus" ? 1 : 0;
+        fmt::print("{}", verdict.detail);
         fmt::print("  {}  {}\n", ok ? "ok  " : "FAIL", what);
         std::fflush(stdout);
+        junit.push_back(gate_junit_case(
+            list_path, entry, what, verdict,
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()));
     }
-    if (only.empty()) {
-        (check_gate_reach(list_path, reached, write_reached) ? passed : failed) += 1;
+    if (args.only.empty()) {
+        const bool ok = check_gate_reach(list_path, reached, args.write_reached);
+        (ok ? passed : failed) += 1;
+        JunitCase reach;
+        reach.suite = "(gate)";
+        reach.name = "reached sites";
+        reach.classname = "floe.gate.reach";
+        reach.passed = ok;
+        if (!ok) {
+            reach.failure_type = "reach";
+            reach.failure_message = "the gate's runs no longer reach every expected site";
+            reach.failure_text = "see the gate's output: floe gate";
+        }
+        junit.push_back(reach);
+    }
+    if (!args.junit_path.empty()) {
+        if (auto error = write_junit(args.junit_path, junit, "floe gate"); !error.empty()) {
+            fmt::print(stderr, "floe: {}\n", error);
+            return exit_usage;
+        }
     }
     fmt::print("gate: {} checks, {} passed, {} failed\n", passed + failed, passed, failed);
     fmt::print(
@@ -554,9 +705,23 @@ int gate_command(const std::string& self, const std::string& list_path, unsigned
     return failed == 0 ? exit_pass : exit_seeds_failed;
 }
 
-// --- explain -------------------------------------------------------------------------------------
+std::string check_gate_list(const std::string& path) {
+    std::vector<GateEntry> entries;
+    return parse_gate(path, entries);
+}
 
-namespace {
+std::vector<std::string> sweepable_scenarios() {
+    std::vector<std::string> names;
+    for (const auto& spec : scenarios::all_scenarios()) {
+        // A known Walrus failure is the gate's `walrus` line; a heavy one runs at chosen sizes.
+        if (spec.fixed_by.empty() && !spec.heavy) {
+            names.push_back(spec.name);
+        }
+    }
+    return names;
+}
+
+// --- explain -------------------------------------------------------------------------------------
 
 // The record's repro command as the argv of a child run: "floe run ..." with this executable,
 // --json, and the fix switches.
@@ -595,6 +760,8 @@ std::vector<std::string> new_fixes(const std::vector<std::string>& reached,
     }
     return out;
 }
+
+namespace {
 
 // What a failed seed is still waiting for: the fixes it runs with so far.
 struct Suspect {

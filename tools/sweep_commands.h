@@ -16,8 +16,10 @@ struct SweepArgs {
     bool all = false;
     std::string seeds;  // required unless summarizing
     unsigned jobs = 1;
-    std::string shard;  // "K/N": this process runs the seeds whose index % N == K - 1
+    std::string shard;  // "K/N": this process runs the runs of shard K (tools/shard.h)
     std::string out_path;
+    std::string junit_path;  // a JUnit XML report of the runs; "" = none
+    bool dry_run = false;    // print "SCENARIO SEED" per run this shard would make, run nothing
     std::vector<std::string> sets;
     std::vector<std::string> old_behaviours;
     std::string sched = "random";  // --sched, passed to every run
@@ -32,12 +34,44 @@ int check_determinism_command(const std::string& self, const std::string& scenar
 // Runs the checks of `list_path` (only those of kind `only` when it is not empty), then, for a
 // whole gate, checks the sites its runs reached against the reach file next to the list
 // (tools/gate_reached.h); `write_reached` rewrites that file instead.
-int gate_command(const std::string& self, const std::string& list_path, unsigned jobs,
-                 const std::string& only = {}, bool write_reached = false);
+struct GateArgs {
+    std::string list_path = "tools/gate.txt";
+    unsigned jobs = 1;
+    std::string only;  // run only the checks of this kind
+    bool write_reached = false;
+    std::string junit_path;  // a JUnit XML report, one testcase per gate line; "" = none
+};
+int gate_command(const std::string& self, const GateArgs& args);
 // `floe sweep --explain results.jsonl`: each failed seed that reached the condition of a Walrus
 // finding (docs/FINDINGS.md) is run again with that finding's fix switch; a seed that then
 // passes is explained by the finding. Exit 0 when every failure is explained.
 int explain_command(const std::string& self, const std::string& results_path, unsigned jobs);
 int diff_command(const std::string& left, const std::string& right);
+
+// --- shared with `floe hunt` and `floe promote`
+// ----------------------------------------------------
+
+// "" when the gate list at `path` parses, else its one-line error.
+std::string check_gate_list(const std::string& path);
+// The scenarios `floe sweep --all` runs: every one but the known Walrus failures and the heavy.
+std::vector<std::string> sweepable_scenarios();
+
+// The argv of a child `floe run SCENARIO --seed N --json ...` and the one-line command that
+// reproduces it (without --json). `sched` is a strategy's name; "random" is left out.
+std::vector<std::string> run_argv(const std::string& self, const std::string& scenario,
+                                  uint64_t seed, const std::vector<std::string>& sets,
+                                  const std::vector<std::string>& old_behaviours,
+                                  const std::string& sched = "random");
+std::string repro_of(const std::string& scenario, uint64_t seed,
+                     const std::vector<std::string>& sets,
+                     const std::vector<std::string>& old_behaviours,
+                     const std::string& sched = "random");
+// A record's repro command as the argv of a child run, with --json and `fixes` added.
+std::vector<std::string> rerun_argv(const std::string& self, const std::string& repro,
+                                    const std::vector<std::string>& fixes);
+std::string with_fixes(const std::string& repro, const std::vector<std::string>& fixes);
+// The fixes of the Walrus findings whose conditions `reached` names and `fixes` lacks.
+std::vector<std::string> new_fixes(const std::vector<std::string>& reached,
+                                   const std::vector<std::string>& fixes);
 
 }  // namespace floe::tools

@@ -5,12 +5,14 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <set>
 #include <string_view>
 #include <tuple>
@@ -89,6 +91,8 @@ SweepRecord to_record(const json& object, uint64_t line) {
     record.failure_class = string_field(object, "failure_class");
     record.message = string_field(object, "message");
     record.repro = string_field(object, "repro");
+    record.where = string_field(object, "where");
+    record.finished_at = number_field(object, "finished_at");
     // "wall_seconds" is the runner's fork-to-reap time, what a sweep actually costs; the
     // child's own "run_wall_seconds" is the fallback for records written by `floe run --json`.
     record.wall_seconds = number_field(object, "wall_seconds");
@@ -211,7 +215,12 @@ void print_header(const SweepResults& results, size_t scenarios, std::FILE* out)
                failed);
 }
 
-void print_row(const ScenarioStats& row, size_t width, std::FILE* out) {
+void print_row(const ScenarioStats& row, size_t width, bool times, std::FILE* out) {
+    if (!times) {
+        fmt::print(out, "  {:<{}}  {:>6}  {:>6}  {:>6}  {:>9}\n", row.scenario, width, row.seeds,
+                   row.passed, row.failed, pass_rate(row.passed, row.seeds));
+        return;
+    }
     const std::optional<double> mean =
         row.timed > 0 ? std::optional(row.total_wall_seconds / static_cast<double>(row.timed))
                       : std::nullopt;
@@ -222,7 +231,7 @@ void print_row(const ScenarioStats& row, size_t width, std::FILE* out) {
                seconds_or_dash(mean, 3), seconds_or_dash(max, 3));
 }
 
-void print_scenario_table(const std::vector<ScenarioStats>& rows, std::FILE* out) {
+void print_scenario_table(const std::vector<ScenarioStats>& rows, bool times, std::FILE* out) {
     ScenarioStats total;
     total.scenario = "total";
     size_t width = std::string_view("scenario").size();
@@ -235,13 +244,16 @@ void print_scenario_table(const std::vector<ScenarioStats>& rows, std::FILE* out
         total.total_wall_seconds += row.total_wall_seconds;
         total.max_wall_seconds = std::max(total.max_wall_seconds, row.max_wall_seconds);
     }
-    fmt::print(out, "\n  {:<{}}  {:>6}  {:>6}  {:>6}  {:>9}  {:>11}  {:>10}\n", "scenario", width,
-               "seeds", "passed", "failed", "pass rate", "mean wall s", "max wall s");
+    fmt::print(out, "\n  {:<{}}  {:>6}  {:>6}  {:>6}  {:>9}", "scenario", width, "seeds", "passed",
+               "failed", "pass rate");
+    fmt::print(
+        out, "{}\n",
+        times ? fmt::format("  {:>11}  {:>10}", "mean wall s", "max wall s") : std::string());
     for (const ScenarioStats& row : rows) {
-        print_row(row, width, out);
+        print_row(row, width, times, out);
     }
     if (rows.size() > 1) {
-        print_row(total, width, out);
+        print_row(total, width, times, out);
     }
 }
 
@@ -362,13 +374,14 @@ int fail(const std::string& message) {
 
 }  // namespace
 
-SweepResults parse_sweep_results(std::istream& in, const std::string& source_name,
-                                 std::FILE* warnings) {
-    SweepResults results;
-    results.source = source_name;
-    std::vector<SweepRecord> records;
+namespace {
+
+// Appends the records of one input to `records`, counting skipped lines in `results`.
+void read_records(const SweepInput& input, size_t file, SweepResults& results,
+                  std::vector<SweepRecord>& records, std::FILE* warnings) {
+    const std::string& source_name = input.name;
     uint64_t line_number = 0;
-    for (std::string line; std::getline(in, line);) {
+    for (std::string line; std::getline(*input.in, line);) {
         ++line_number;
         if (is_blank(line)) {
             continue;
@@ -383,10 +396,37 @@ SweepResults parse_sweep_results(std::istream& in, const std::string& source_nam
             continue;
         }
         records.push_back(to_record(object, line_number));
+        records.back().file = file;
     }
+}
+
+// Which of two records of one (scenario, seed) is the later one.
+auto recency(const SweepRecord& record) {
+    return std::make_tuple(record.finished_at.value_or(-1.0), record.file, record.line);
+}
+
+}  // namespace
+
+SweepResults parse_sweep_results(std::istream& in, const std::string& source_name,
+                                 std::FILE* warnings) {
+    return merge_sweep_results({SweepInput{source_name, &in}}, warnings);
+}
+
+SweepResults merge_sweep_results(const std::vector<SweepInput>& inputs, std::FILE* warnings) {
+    SweepResults results;
+    std::vector<SweepRecord> records;
+    std::vector<std::string> names;
+    for (size_t file = 0; file < inputs.size(); ++file) {
+        names.push_back(inputs[file].name);
+        read_records(inputs[file], file, results, records, warnings);
+    }
+    results.source = names.size() == 1
+                         ? names.front()
+                         : fmt::format("{} files: {}", names.size(), fmt::join(names, ", "));
     results.records_read = records.size();
 
-    // A re-run is appended after the first run: the last record of a (scenario, seed) wins.
+    // A re-run is appended after the first run, and a merge may see a seed from two machines:
+    // the latest record of a (scenario, seed) wins.
     std::map<std::pair<std::string, uint64_t>, size_t> latest;
     std::vector<bool> keep(records.size(), true);
     for (size_t i = 0; i < records.size(); ++i) {
@@ -395,8 +435,9 @@ SweepResults parse_sweep_results(std::istream& in, const std::string& source_nam
         }
         const auto [it, inserted] = latest.try_emplace({records[i].scenario, *records[i].seed}, i);
         if (!inserted) {
-            keep[it->second] = false;
-            it->second = i;
+            const bool newer = recency(records[i]) > recency(records[it->second]);
+            keep[newer ? it->second : i] = false;
+            it->second = newer ? i : it->second;
             ++results.superseded;
         }
     }
@@ -513,52 +554,203 @@ std::vector<SweepRecord> slowest_seeds(const SweepResults& results, size_t count
     return timed;
 }
 
-void print_sweep_summary(const SweepResults& results,
-                         const std::vector<std::string>& known_fail_points, std::FILE* out,
-                         const std::vector<std::string>& known_probes) {
-    const std::vector<ScenarioStats> rows = scenario_stats(results);
-    print_header(results, rows.size(), out);
-    print_scenario_table(rows, out);
-    print_failures(results, out);
-    print_coverage(results, known_fail_points, out);
-    print_probe_coverage(results, known_probes, out);
-    print_slowest(results, out);
+// --- failure signatures
+// ---------------------------------------------------------------------------
+
+namespace {
+
+bool is_word_char(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
 }
 
-int sweep_summary_command(const std::string& path,
+bool is_hex_id(std::string_view word) {
+    constexpr size_t kShortestId = 6;
+    return word.size() >= kShortestId &&
+           std::all_of(word.begin(), word.end(),
+                       [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }) &&
+           std::any_of(word.begin(), word.end(),
+                       [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; });
+}
+
+// A word with every run of digits replaced by "N": "node4" -> "nodeN", "12" -> "N".
+std::string mask_digits(std::string_view word) {
+    std::string out;
+    for (size_t i = 0; i < word.size(); ++i) {
+        if (std::isdigit(static_cast<unsigned char>(word[i])) == 0) {
+            out += word[i];
+        } else if (i == 0 || std::isdigit(static_cast<unsigned char>(word[i - 1])) == 0) {
+            out += 'N';
+        }
+    }
+    return out;
+}
+
+// Least virtual time, then least wall time, then scenario and seed.
+auto speed_key(const SweepRecord* record) {
+    constexpr double kUnknown = 1e300;
+    return std::make_tuple(record->virtual_seconds.value_or(kUnknown),
+                           record->wall_seconds.value_or(kUnknown),
+                           std::string_view(record->scenario), record->seed.value_or(0));
+}
+
+constexpr size_t kSignatureMessageChars = 160;
+constexpr size_t kSeedsListed = 12;
+
+}  // namespace
+
+std::string mask_message(std::string_view message) {
+    std::string out;
+    size_t i = 0;
+    while (i < message.size()) {
+        if (!is_word_char(message[i])) {
+            out += message[i++];
+            continue;
+        }
+        size_t end = i;
+        while (end < message.size() && is_word_char(message[end])) {
+            ++end;
+        }
+        const std::string_view word = message.substr(i, end - i);
+        out += is_hex_id(word) ? std::string("#") : mask_digits(word);
+        i = end;
+    }
+    return out;
+}
+
+std::string failure_signature(const SweepRecord& record) {
+    const std::string first = record.message.substr(0, record.message.find('\n'));
+    return fmt::format("{} | {} | {}",
+                       record.failure_class.empty() ? "(unclassified)" : record.failure_class,
+                       record.where.empty() ? "?" : record.where,
+                       one_line(mask_message(first), kSignatureMessageChars));
+}
+
+std::vector<FailureGroup> failure_groups(const SweepResults& results) {
+    std::map<std::string, FailureGroup> by_signature;
+    for (const SweepRecord& record : results.records) {
+        if (record.passed) {
+            continue;
+        }
+        const std::string signature = failure_signature(record);
+        FailureGroup& group = by_signature[signature];
+        if (group.records.empty()) {
+            group.signature = signature;
+            group.failure_class =
+                record.failure_class.empty() ? "(unclassified)" : record.failure_class;
+            group.where = record.where;
+            group.masked_message =
+                one_line(mask_message(record.message.substr(0, record.message.find('\n'))),
+                         kSignatureMessageChars);
+        }
+        group.records.push_back(&record);
+        if (group.representative == nullptr ||
+            speed_key(&record) < speed_key(group.representative)) {
+            group.representative = &record;
+        }
+    }
+    std::vector<FailureGroup> out;
+    for (auto& [signature, group] : by_signature) {
+        out.push_back(std::move(group));
+    }
+    std::stable_sort(out.begin(), out.end(), [](const FailureGroup& a, const FailureGroup& b) {
+        return a.records.size() > b.records.size();
+    });
+    return out;
+}
+
+void print_failure_groups(const std::vector<FailureGroup>& groups, std::FILE* out) {
+    if (groups.empty()) {
+        return;
+    }
+    fmt::print(out, "\nfailures by signature: {}\n",
+               plural(groups.size(), "distinct failure", "distinct failures"));
+    for (const FailureGroup& group : groups) {
+        const SweepRecord& fastest = *group.representative;
+        fmt::print(out, "  {:>5}  {} at {}: {}\n", plural(group.records.size(), "seed", "seeds"),
+                   group.failure_class, group.where.empty() ? "?" : group.where,
+                   group.masked_message.empty() ? "(no message)" : group.masked_message);
+        fmt::print(out, "         fastest: {} {} ({} s virtual)\n", scenario_name(fastest),
+                   seed_name(fastest), seconds_or_dash(fastest.virtual_seconds, 1));
+        fmt::print(out, "         reproduce: {}\n",
+                   fastest.repro.empty() ? "(no repro recorded)" : fastest.repro);
+        if (group.records.size() > 1) {
+            std::vector<std::string> seeds;
+            for (size_t i = 0; i < group.records.size() && i < kSeedsListed; ++i) {
+                seeds.push_back(fmt::format("{} {}", scenario_name(*group.records[i]),
+                                            group.records[i]->seed.value_or(0)));
+            }
+            if (group.records.size() > kSeedsListed) {
+                seeds.push_back(fmt::format("... {} more", group.records.size() - kSeedsListed));
+            }
+            fmt::print(out, "         seeds: {}\n", fmt::join(seeds, ", "));
+        }
+    }
+}
+
+void print_sweep_summary(const SweepResults& results,
+                         const std::vector<std::string>& known_fail_points, std::FILE* out,
+                         const std::vector<std::string>& known_probes, SummaryOptions options) {
+    const std::vector<ScenarioStats> rows = scenario_stats(results);
+    print_header(results, rows.size(), out);
+    print_scenario_table(rows, options.times, out);
+    print_failures(results, out);
+    print_failure_groups(failure_groups(results), out);
+    print_coverage(results, known_fail_points, out);
+    print_probe_coverage(results, known_probes, out);
+    if (options.times) {
+        print_slowest(results, out);
+    }
+}
+
+std::string read_sweep_files(const std::vector<std::string>& paths, SweepResults& results) {
+    std::vector<std::unique_ptr<std::ifstream>> files;
+    std::vector<SweepInput> inputs;
+    for (const std::string& path : paths) {
+        std::error_code ignored;
+        if (std::filesystem::is_directory(path, ignored)) {
+            return fmt::format("cannot read results file '{}': {}", path, std::strerror(EISDIR));
+        }
+        files.push_back(std::make_unique<std::ifstream>(path));
+        if (!*files.back()) {
+            const int error_number = errno;
+            return fmt::format("cannot read results file '{}': {}", path,
+                               std::strerror(error_number));
+        }
+        inputs.push_back(SweepInput{path, files.back().get()});
+    }
+    results = merge_sweep_results(inputs, stderr);
+    for (size_t i = 0; i < files.size(); ++i) {
+        if (files[i]->bad()) {
+            return fmt::format("cannot read results file '{}': read error", paths[i]);
+        }
+    }
+    if (results.records.empty()) {
+        return fmt::format(
+            "results file{} '{}' hold{} no records{}", paths.size() == 1 ? "" : "s",
+            fmt::join(paths, "', '"), paths.size() == 1 ? "s" : "",
+            results.lines_skipped > 0
+                ? fmt::format(" ({} skipped)", plural(results.lines_skipped, "line", "lines"))
+                : "");
+    }
+    return {};
+}
+
+int sweep_summary_command(const std::vector<std::string>& paths,
                           const std::vector<std::string>& known_fail_points, std::FILE* out,
-                          const std::vector<std::string>& known_probes) {
+                          const std::vector<std::string>& known_probes, SummaryOptions options) {
     // Not a user error to catch here but the last line of defence: the command's contract is an
     // exit code and one line on stderr, never an uncaught exception (fmt throws on a write
     // error, e.g. a closed pipe).
     try {
-        std::error_code ignored;
-        if (std::filesystem::is_directory(path, ignored)) {
-            return fail(
-                fmt::format("cannot read results file '{}': {}", path, std::strerror(EISDIR)));
+        SweepResults results;
+        if (auto error = read_sweep_files(paths, results); !error.empty()) {
+            return fail(error);
         }
-        std::ifstream in(path);
-        if (!in) {
-            const int error_number = errno;
-            return fail(fmt::format("cannot read results file '{}': {}", path,
-                                    std::strerror(error_number)));
-        }
-        const SweepResults results = parse_sweep_results(in, path, stderr);
-        if (in.bad()) {
-            return fail(fmt::format("cannot read results file '{}': read error", path));
-        }
-        if (results.records.empty()) {
-            return fail(fmt::format(
-                "results file '{}' holds no records{}", path,
-                results.lines_skipped > 0
-                    ? fmt::format(" ({} skipped)", plural(results.lines_skipped, "line", "lines"))
-                    : ""));
-        }
-        print_sweep_summary(results, known_fail_points, out, known_probes);
+        print_sweep_summary(results, known_fail_points, out, known_probes, options);
         std::fflush(out);
         return count_failed(results) > 0 ? 1 : 0;
     } catch (const std::exception& error) {
-        return fail(fmt::format("summarizing '{}': {}", path, error.what()));
+        return fail(fmt::format("summarizing '{}': {}", fmt::join(paths, "', '"), error.what()));
     }
 }
 

@@ -94,7 +94,7 @@ gate_suite() {  # gate_suite NAME: floe gate; each line of tools/gate.txt counts
   local name=$1
   local out
   out=$(log_file "$name")
-  build/tools/floe gate >"$out" 2>&1
+  build/tools/floe gate --junit "$junit_dir/gate.xml" >"$out" 2>&1
   local status=$?
   local ok bad
   ok=$(grep -cE '^  ok  ' "$out")
@@ -105,7 +105,10 @@ gate_suite() {  # gate_suite NAME: floe gate; each line of tools/gate.txt counts
 }
 
 log_dir=$(mktemp -d)
-echo "floe tests (logs in $log_dir)"
+# JUnit XML reports for a CI to publish (docs/ci/): the gate's, and the main job's sweep.
+junit_dir=build/junit
+mkdir -p "$junit_dir"
+echo "floe tests (logs in $log_dir, JUnit reports in $junit_dir)"
 
 doctest_suite "kernel (gcc -O2)" build/tests/kernel_tests
 doctest_suite "kernel (clang -O0, ASan+UBSan)" build-asan/tests/kernel_tests \
@@ -141,9 +144,13 @@ check "bench: mainnet-shape grown a little, fitted" bash -c \
   --max-shards 20 --max-blobs 40 --points 2 | grep -E \
   '^  blobs +wall ~ blobs\^-?[0-9.]+, memory ~ blobs\^-?[0-9.]+, -?[0-9.]+ MiB per blob'"
 check "same trace hashes: gcc -O2 vs clang ASan" tools/check_cross_build.sh
-check "main job: floe sweep random-crashes on 2 seeds" build/tools/floe sweep random-crashes --seeds 1..2 --set epochs=3
+check "main job: floe sweep random-crashes on 2 seeds" build/tools/floe sweep random-crashes --seeds 1..2 --set epochs=3 \
+  --junit "$junit_dir/sweep-random-crashes.xml"
+check "junit: the sweep's report is valid JUnit" tools/check_junit.sh "$junit_dir/sweep-random-crashes.xml" 2 0
+check "hunt, failure groups and promote" tools/check_hunt.sh
 # The regression gate: every scenario on 100 seeds, the negative scenarios, determinism.
 gate_suite "floe gate (tools/gate.txt)"
+check "junit: the gate's report is valid JUnit" tools/check_junit.sh "$junit_dir/gate.xml"
 check "cli: bad input is a one-line error" tools/check_cli_errors.sh
 # The HTML report opened in headless Chromium (Debian's package; installed by the check when
 # missing, skipped with the reason if it cannot be).

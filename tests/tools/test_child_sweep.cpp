@@ -259,3 +259,55 @@ TEST_CASE("child sweep: plain progress lines off a terminal, and the failure blo
     CHECK(failures.text() ==
           "x seed 4 FAIL invariant\n  two leaders\n  in epoch 5\n  reproduce: floe x --seed 4\n");
 }
+
+TEST_CASE("child sweep: a job source runs until it says stop, then the running seeds finish") {
+    uint64_t made = 0;
+    floe::tools::JobSource source = [&]() -> std::optional<SeedJob> {
+        if (made == 7) {
+            return std::nullopt;
+        }
+        ++made;
+        return shell_job(made, made == 3 ? print_result(made, "fail", "invariant", "x") + "; exit 1"
+                                         : print_result(made, "pass"));
+    };
+    SweepOptions options = quiet(2);
+    options.keep_records = false;
+    const SweepSummary summary = run_sweep(source, options);
+    CHECK(made == 7);
+    CHECK(summary.passed == 6);
+    CHECK(summary.failed == 1);
+    CHECK(summary.records.empty());  // kept in the file only
+    REQUIRE(summary.failures.size() == 1);
+    CHECK(summary.failures.front().seed == 3);
+}
+
+TEST_CASE("child sweep: each record says when it finished (for merging files)") {
+    const SweepSummary summary = run_sweep({shell_job(1, print_result(1, "pass"))}, quiet());
+    REQUIRE(summary.records.size() == 1);
+    const json record = json::parse(summary.records.front());
+    REQUIRE(record.contains("finished_at"));
+    // Seconds since 1970: after this code was written, and not in the far future.
+    CHECK(record["finished_at"].get<double>() > 1.7e9);
+    CHECK(record["finished_at"].get<double>() < 1e11);
+}
+
+TEST_CASE("child sweep: a time-bounded sweep prints failures and a progress line, no bar") {
+    CapturedOutput progress;
+    SweepOptions options = quiet(1);
+    options.progress = progress.file;
+    options.progress_on_tty = false;
+    options.time_budget_seconds = 60;
+    options.progress_every_seconds = 0;  // a line at every look
+    options.title = "hunt";
+    const SweepSummary summary =
+        run_sweep({shell_job(1, print_result(1, "pass")),
+                   shell_job(2, print_result(2, "fail", "deadlock", "stuck") + "; exit 1")},
+                  options);
+    CHECK(summary.failed == 1);
+    const std::string text = progress.text();
+    CHECK(text.find("x seed 2 FAIL deadlock: stuck") != std::string::npos);
+    CHECK(text.find("x seed 1 pass") == std::string::npos);
+    CHECK(text.find("seeds/s") != std::string::npos);
+    CHECK(text.find(" s left") != std::string::npos);
+    CHECK(text.find('#') == std::string::npos);
+}

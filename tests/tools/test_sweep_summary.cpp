@@ -420,7 +420,7 @@ TEST_CASE("sweep summary command: exit codes") {
         write_file(path, lines_of({seed_record("swarm", 1, 0.5, "invariant", "x"),
                                    seed_record("swarm", 1, 0.5)}));
         CapturedOutput out;
-        CHECK(sweep_summary_command(path, known, out.file) == 0);
+        CHECK(sweep_summary_command({path}, known, out.file) == 0);
         CHECK(contains(out.text(), "sweep summary: " + path + "\n"));
     }
     SUBCASE("1 when a seed failed") {
@@ -428,7 +428,7 @@ TEST_CASE("sweep summary command: exit codes") {
         write_file(path, lines_of({seed_record("swarm", 1, 0.5),
                                    crash_record("swarm", 2, "killed by signal 9")}));
         CapturedOutput out;
-        CHECK(sweep_summary_command(path, known, out.file) == 1);
+        CHECK(sweep_summary_command({path}, known, out.file) == 1);
         CHECK(contains(out.text(), "  outcome         1 passed, 1 failed\n"));
     }
     SUBCASE("2 for a missing file, a directory, an empty file or one without records") {
@@ -439,10 +439,10 @@ TEST_CASE("sweep summary command: exit codes") {
         std::string errors;
         {
             CapturedStderr captured;
-            missing = sweep_summary_command(dir.file("missing.jsonl"), known, out.file);
-            directory = sweep_summary_command(dir.path, known, out.file);
-            empty = sweep_summary_command(dir.file("empty.jsonl"), known, out.file);
-            junk = sweep_summary_command(dir.file("junk.jsonl"), known, out.file);
+            missing = sweep_summary_command({dir.file("missing.jsonl")}, known, out.file);
+            directory = sweep_summary_command({dir.path}, known, out.file);
+            empty = sweep_summary_command({dir.file("empty.jsonl")}, known, out.file);
+            junk = sweep_summary_command({dir.file("junk.jsonl")}, known, out.file);
             errors = captured.text();
         }
         CHECK(missing == 2);
@@ -464,4 +464,133 @@ TEST_CASE("sweep summary command: exit codes") {
                             dir.file("junk.jsonl") + "' holds no records (1 line skipped)\n");
         CHECK(out.text().empty());  // the reasons go to stderr, nothing to the summary's stream
     }
+}
+
+// --- merging files, failure signatures (issue 19) ----------------------------------------------
+
+using floe::tools::failure_groups;
+using floe::tools::failure_signature;
+using floe::tools::mask_message;
+using floe::tools::merge_sweep_results;
+using floe::tools::SweepInput;
+
+TEST_CASE("summary merge: several files read as one sweep, the latest record of a seed wins") {
+    json old_fail = seed_record("s", 1, 1.0, "invariant", "broke");
+    old_fail["finished_at"] = 100.0;
+    json new_pass = seed_record("s", 1, 1.0);
+    new_pass["finished_at"] = 200.0;
+    json other = seed_record("s", 2, 1.0);
+    other["finished_at"] = 150.0;
+    SUBCASE("the later finish wins, whichever file comes first") {
+        std::istringstream first(lines_of({new_pass}));
+        std::istringstream second(lines_of({old_fail, other}));
+        const SweepResults results = merge_sweep_results(
+            {SweepInput{"a.jsonl", &first}, SweepInput{"b.jsonl", &second}}, nullptr);
+        CHECK(results.records_read == 3);
+        CHECK(results.superseded == 1);
+        REQUIRE(results.records.size() == 2);
+        CHECK(results.records[0].seed == 1u);
+        CHECK(results.records[0].passed);
+        CHECK(results.records[0].file == 0);
+        CHECK(results.source == "2 files: a.jsonl, b.jsonl");
+    }
+    SUBCASE("without finish times, the later file wins") {
+        old_fail.erase("finished_at");
+        new_pass.erase("finished_at");
+        std::istringstream first(lines_of({new_pass}));
+        std::istringstream second(lines_of({old_fail}));
+        const SweepResults results =
+            merge_sweep_results({SweepInput{"a", &first}, SweepInput{"b", &second}}, nullptr);
+        REQUIRE(results.records.size() == 1);
+        CHECK_FALSE(results.records[0].passed);
+        CHECK(results.records[0].file == 1);
+    }
+    SUBCASE("a record with a finish time is newer than one without") {
+        old_fail.erase("finished_at");
+        std::istringstream first(lines_of({new_pass}));
+        std::istringstream second(lines_of({old_fail}));
+        const SweepResults results =
+            merge_sweep_results({SweepInput{"a", &first}, SweepInput{"b", &second}}, nullptr);
+        REQUIRE(results.records.size() == 1);
+        CHECK(results.records[0].passed);
+    }
+}
+
+TEST_CASE("summary merge: the command takes several files and says which one is unreadable") {
+    ScratchDir dir;
+    const std::string a = dir.file("a.jsonl");
+    const std::string b = dir.file("b.jsonl");
+    std::ofstream(a) << lines_of({seed_record("s", 1, 1.0), seed_record("s", 2, 1.0)});
+    std::ofstream(b) << lines_of({seed_record("s", 3, 1.0, "deadlock", "stuck")});
+    CapturedOutput out;
+    CHECK(sweep_summary_command({a, b}, {}, out.file) == 1);
+    const std::string text = out.text();
+    CHECK(text.find("distinct seeds  3") != std::string::npos);
+    CHECK(text.find("1 passed, 1 failed") == std::string::npos);
+    CHECK(text.find("2 passed, 1 failed") != std::string::npos);
+    CapturedStderr errors;
+    CapturedOutput ignored;
+    CHECK(sweep_summary_command({a, dir.file("missing.jsonl")}, {}, ignored.file) == 2);
+    CHECK(errors.text().find("missing.jsonl") != std::string::npos);
+}
+
+TEST_CASE("summary: --no-times leaves out every wall-clock figure") {
+    SweepResults results = parse(lines_of({seed_record("s", 1, 1.5), seed_record("s", 2, 7.25)}));
+    CapturedOutput with;
+    print_sweep_summary(results, {}, with.file);
+    CapturedOutput without;
+    print_sweep_summary(results, {}, without.file, {}, {.times = false});
+    const std::string timed = with.text();
+    const std::string untimed = without.text();
+    CHECK(timed.find("7.250") != std::string::npos);
+    CHECK(timed.find("slowest seeds") != std::string::npos);
+    CHECK(untimed.find("7.250") == std::string::npos);
+    CHECK(untimed.find("wall") == std::string::npos);
+    CHECK(untimed.find("slowest seeds") == std::string::npos);
+    // Two sweeps of the same seeds with other wall times summarize the same.
+    SweepResults slower = parse(lines_of({seed_record("s", 1, 9.0), seed_record("s", 2, 0.5)}));
+    CapturedOutput again;
+    print_sweep_summary(slower, {}, again.file, {}, {.times = false});
+    CHECK(again.text() == untimed);
+}
+
+TEST_CASE("failure signature: ids and numbers are masked, words kept") {
+    CHECK(mask_message("certified blob 081bc212206d missing at shard 12 of node 4 (58 missing)") ==
+          "certified blob # missing at shard N of node N (N missing)");
+    CHECK(mask_message("node4 at 210.810000000s, epoch 6") == "nodeN at N.Ns, epoch N");
+    // Hex-looking words without a digit, or too short, are words.
+    CHECK(mask_message("deadbeefcafe feed abc12 abc123") == "deadbeefcafe feed abcN #");
+    CHECK(mask_message("") == "");
+}
+
+TEST_CASE("failure groups: one entry per bug, with its count and fastest seed") {
+    std::vector<json> records;
+    for (uint64_t seed = 1; seed <= 6; ++seed) {
+        json record = seed_record("s", seed, 1.0, "invariant",
+                                  fmt::format("blob {:012x} missing at node {}", seed * 977, seed));
+        record["where"] = "scenarios/cluster.cpp:384";
+        record["virtual_seconds"] = 300.0 - static_cast<double>(seed);  // seed 6 is fastest
+        records.push_back(record);
+    }
+    json other_check = seed_record("s", 7, 1.0, "invariant", "blob 00000000abcd missing at node 1");
+    other_check["where"] = "scenarios/simtests.cpp:99";
+    records.push_back(other_check);
+    records.push_back(seed_record("t", 1, 1.0, "deadlock", "stuck"));
+    records.push_back(seed_record("t", 2, 1.0));
+    const SweepResults results = parse(lines_of(records));
+    const auto groups = failure_groups(results);
+    REQUIRE(groups.size() == 3);
+    CHECK(groups[0].records.size() == 6);
+    CHECK(groups[0].where == "scenarios/cluster.cpp:384");
+    CHECK(groups[0].masked_message == "blob # missing at node N");
+    REQUIRE(groups[0].representative != nullptr);
+    CHECK(groups[0].representative->seed == 6u);
+    // The same message at another check is another bug.
+    CHECK(groups[1].records.size() == 1);
+    CHECK(groups[2].records.size() == 1);
+    CHECK(failure_signature(*groups[0].representative) ==
+          "invariant | scenarios/cluster.cpp:384 | blob # missing at node N");
+    const std::string text = summary_of(results);
+    CHECK(text.find("failures by signature: 3 distinct failures") != std::string::npos);
+    CHECK(text.find("fastest: s seed 6") != std::string::npos);
 }

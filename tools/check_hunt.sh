@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# `floe hunt` and `floe promote` end to end (issue 19): a short hunt over a scenario that fails as
+# Walrus is (finding F1) and one that passes; the hunt writes every run as it goes, runs the
+# seeds of its plan (each scenario from --from upward), groups the failures by signature with
+# the fastest seed, and exits 1; a failure promoted into a gate list gives a line the gate
+# runs green (the F1 seed passes with its fix); a passing seed cannot be promoted.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+floe=$PWD/build/tools/floe
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+status=0
+"$floe" hunt checkpoint-survives-catch-up long-node-recovery --for 4s --jobs 2 --from 500 \
+  --out "$dir/h.jsonl" >"$dir/out" 2>"$dir/err" || status=$?
+((status == 1)) || fail "the hunt exited $status, not 1 (checkpoint-survives-catch-up fails as Walrus)"
+grep -q 'this hunt again: floe hunt checkpoint-survives-catch-up long-node-recovery --for 4s --from 500' "$dir/err" ||
+  fail "the hunt does not print how to run it again"
+runs=$(grep -oE '^floe hunt: [0-9]+ runs' "$dir/out" | grep -oE '[0-9]+')
+[[ -n $runs ]] || fail "no closing line: $(cat "$dir/out")"
+(($(wc -l <"$dir/h.jsonl") == runs)) || fail "$runs runs but $(wc -l <"$dir/h.jsonl") records"
+grep -q 'failures by signature: ' "$dir/out" || fail "no failure groups"
+grep -qE '^ +[0-9]+ seeds? +invariant at scenarios/[a-z_]+\.cpp:[0-9]+: certified blob # missing' "$dir/out" ||
+  fail "the F1 failures are not one masked group: $(cat "$dir/out")"
+grep -q 'fastest: checkpoint-survives-catch-up seed ' "$dir/out" || fail "no fastest seed"
+
+# The plan: each scenario's seeds are 500, 501, ... with none missing (seeds finish out of order).
+python3 - "$dir/h.jsonl" <<'PY'
+import json, sys
+seeds = {}
+for line in open(sys.argv[1]):
+    record = json.loads(line)
+    seeds.setdefault(record["scenario"], []).append(record["seed"])
+assert set(seeds) == {"checkpoint-survives-catch-up", "long-node-recovery"}, seeds
+for scenario, got in seeds.items():
+    assert sorted(got) == list(range(500, 500 + len(got))), (scenario, sorted(got))
+PY
+
+# Promote the fastest F1 seed into an empty gate list; the gate runs it green with the fix.
+seed=$(grep -m1 -oE 'fastest: checkpoint-survives-catch-up seed [0-9]+' "$dir/out" | grep -oE '[0-9]+$')
+: >"$dir/gate.txt"
+"$floe" promote "$dir/h.jsonl" --scenario checkpoint-survives-catch-up --seed "$seed" \
+  --list "$dir/gate.txt" >"$dir/promoted" || fail "promote failed: $(cat "$dir/promoted")"
+grep -qE "^fixed +checkpoint-survives-catch-up +$seed\.\.$seed +.*clear-checkpoint-on-catch-up-exit" "$dir/gate.txt" ||
+  fail "promoted line: $(cat "$dir/gate.txt")"
+grep -q '^# Promoted by floe promote on ' "$dir/gate.txt" || fail "no comment above the promoted line"
+"$floe" gate --list "$dir/gate.txt" --junit "$dir/gate.xml" >"$dir/gate.out" ||
+  fail "the promoted line does not pass: $(cat "$dir/gate.out")"
+tools/check_junit.sh "$dir/gate.xml" 2 0 >/dev/null || fail "the gate's JUnit report is invalid"
+
+# A passing seed is not a failure to keep; the list is left as it was.
+before=$(md5sum <"$dir/gate.txt")
+passed=$(python3 -c 'import json,sys; print(next(json.loads(l)["seed"] for l in open(sys.argv[1]) if json.loads(l)["outcome"] == "pass"))' "$dir/h.jsonl")
+if "$floe" promote "$dir/h.jsonl" --scenario long-node-recovery --seed "$passed" --list "$dir/gate.txt" 2>/dev/null; then
+  fail "promoting a passing seed succeeded"
+fi
+[[ $(md5sum <"$dir/gate.txt") == "$before" ]] || fail "a refused promotion changed the list"
+echo "ok: hunt ran $runs seeds, grouped the failures, and seed $seed was promoted into a green gate line"
