@@ -102,7 +102,7 @@ void checkpoint_discarded_on_shard_change(Scenario& s) {
 }
 
 // Finding F1 (docs/FINDINGS.md): node 0 recovers with a checkpoint after every settled blob,
-// crashes at its 30th recovery sync (the checkpoint well into the blob-id space) and stays down
+// crashes at its 20th recovery sync (the checkpoint well into the blob-id space) and stays down
 // 100 s, three epoch changes. Blobs certified meanwhile reach it only as replayed events while it
 // catches up, which start no sync (§5, blob_event_processor.rs); leaving catch-up (T6) restarts
 // recovery, and #3407 resumes the checkpoint because the owned shards did not change. Blobs of the
@@ -112,16 +112,16 @@ void checkpoint_survives_catch_up(Scenario& s) {
     if (!take_node0_down(s)) {
         return;
     }
-    const auto crashed = crash_at_nth_recovery_sync(s, 0, 30, 100_s);
+    const auto crashed = crash_at_nth_recovery_sync(s, 0, 20, 100_s);
     if (!wait_node0_recovered(s)) {
         return;
     }
     s.report("resumed_from_checkpoint",
              hits(s, "fail_point_node_recovery_resumed_from_checkpoint"));
-    // A cluster with fewer blobs to recover (another shape) may end the pass before its 30th
+    // A cluster with fewer blobs to recover (another shape) may end the pass before its 20th
     // sync: then the checkpoint never outlived a catch-up, and passing would prove nothing.
     if (!s.check(*crashed,
-                 "node 0's recovery ended before its 30th sync: the crash that leaves "
+                 "node 0's recovery ended before its 20th sync: the crash that leaves "
                  "a checkpoint behind never struck")) {
         return;
     }
@@ -456,7 +456,7 @@ std::vector<ScenarioSpec> recovery_scenarios() {
              "PR #3407 (spec §9.3, invariant 20)", {}, checkpoint_build,
              checkpoint_discarded_on_shard_change),
         spec("checkpoint-survives-catch-up",
-             "as checkpoint-resume, but node 0 crashes at its 30th recovery sync and stays down "
+             "as checkpoint-resume, but node 0 crashes at its 20th recovery sync and stays down "
              "100 s: blobs certified meanwhile are replayed during catch-up without a sync, and "
              "the resumed checkpoint skips those below it (Walrus finding F1, #3407)",
              "PR #3407 (spec §9.3 soundness argument, §2.1 T6)", {}, checkpoint_build,
