@@ -56,4 +56,27 @@ if "$floe" promote "$dir/h.jsonl" --scenario long-node-recovery --seed "$passed"
   fail "promoting a passing seed succeeded"
 fi
 [[ $(md5sum <"$dir/gate.txt") == "$before" ]] || fail "a refused promotion changed the list"
+# Records written by hand: the gate line keeps parameters and new behaviours; runs a gate line
+# cannot express (an old behaviour, another schedule) are refused with the reason.
+record() {  # record SEED REPRO
+  printf '{"scenario":"swarm","seed":%s,"outcome":"fail","failure_class":"invariant","message":"x 12","repro":"%s"}\n' "$1" "$2"
+}
+{
+  record 7 "floe run swarm --seed 7 --set epochs=20 --set deadline=20m --new-behaviour head-attestation-rules"
+  record 8 "floe run swarm --seed 8 --old-behaviour rescan-recovery"
+  record 9 "floe run swarm --seed 9 --sched pct:3"
+} >"$dir/hand.jsonl"
+: >"$dir/hand.txt"
+"$floe" promote "$dir/hand.jsonl" --scenario swarm --seed 7 --list "$dir/hand.txt" --note "kept by hand" >/dev/null ||
+  fail "promoting a record with parameters failed"
+grep -qE '^fixed +swarm +7\.\.7 +head-attestation-rules +epochs=20 +deadline=20m$' "$dir/hand.txt" ||
+  fail "the line lost its parameters or switches: $(cat "$dir/hand.txt")"
+grep -q '^# Promoted by floe promote on .*: kept by hand$' "$dir/hand.txt" || fail "--note not in the comment"
+for refused in 8 9; do
+  if err=$("$floe" promote "$dir/hand.jsonl" --scenario swarm --seed $refused --list "$dir/hand.txt" 2>&1); then
+    fail "promoting seed $refused (old behaviour or schedule) succeeded"
+  fi
+  grep -qE 'fails by design|default schedule' <<<"$err" || fail "seed $refused refused without the reason: $err"
+done
+
 echo "ok: hunt ran $runs seeds, grouped the failures, and seed $seed was promoted into a green gate line"
