@@ -111,7 +111,7 @@ void print_hunt_report(const SweepSummary& summary, const std::string& out_path)
     }
     print_failure_groups(groups, stdout);
     fmt::print(
-        "\nkeep one in the regression gate: floe promote {} SCENARIO SEED\n"
+        "\nkeep one in the regression gate: floe promote {} --scenario SCENARIO --seed SEED\n"
         "explain the Walrus findings among them: floe sweep --explain {}\n",
         out_path, out_path);
 }

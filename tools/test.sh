@@ -148,6 +148,12 @@ check "main job: floe sweep random-crashes on 2 seeds" build/tools/floe sweep ra
   --junit "$junit_dir/sweep-random-crashes.xml"
 check "junit: the sweep's report is valid JUnit" tools/check_junit.sh "$junit_dir/sweep-random-crashes.xml" 2 0
 check "hunt, failure groups and promote" tools/check_hunt.sh
+# Sweeps on many machines (docs/distributed.md): GNU parallel's shards merge to the one-machine
+# summary; every engine's shard index covers each run once; the CI examples run real commands.
+check_or_skip "distributed: GNU parallel shards = one machine" tools/check_parallel_sweep.sh
+check "distributed: shard index per engine" tools/check_shard_env.sh
+check "distributed: CI examples' commands exist" tools/check_ci_examples.sh
+check "distributed: CI examples check self-test" tools/check_ci_examples.sh --self-test
 # The regression gate: every scenario on 100 seeds, the negative scenarios, determinism.
 gate_suite "floe gate (tools/gate.txt)"
 check "junit: the gate's report is valid JUnit" tools/check_junit.sh "$junit_dir/gate.xml"
