@@ -392,7 +392,7 @@ bool Scenario::wait_until_or_timeout(sim::Duration deadline,
 }
 
 bool Scenario::wait_until(const std::string& what, sim::Duration deadline,
-                          const std::function<bool()>& predicate) {
+                          const std::function<bool()>& predicate, const char* file, int line) {
     const sim::Instant until = now() + deadline;
     while (!predicate()) {
         if (now() >= until) {
@@ -402,7 +402,7 @@ bool Scenario::wait_until(const std::string& what, sim::Duration deadline,
                 mark("liveness not checked (storage-faults=unbounded): " + message);
                 return false;
             }
-            fail(sim::FailureClass::liveness, message);
+            fail(sim::FailureClass::liveness, message, file, line);
             return false;
         }
         sleep(1_s);

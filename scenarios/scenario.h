@@ -163,8 +163,10 @@ public:
     void stop_workload();
     // Polls `predicate` every second until it holds (true) or `deadline` of virtual time
     // passed: then the run fails as a liveness failure naming `what`, and this returns false.
+    // A timeout's failure names the caller's place (for grouping failures by signature).
     bool wait_until(const std::string& what, sim::Duration deadline,
-                    const std::function<bool()>& predicate);
+                    const std::function<bool()>& predicate, const char* file = __builtin_FILE(),
+                    int line = __builtin_LINE());
     // As wait_until, without failing: returns whether `predicate` came true in time.
     bool wait_until_or_timeout(sim::Duration deadline, const std::function<bool()>& predicate);
     // A free-form event in the trace ("recovery held", "stake added").

@@ -12,6 +12,7 @@ std::string g_repro_command;
 std::string (*g_now_text)() = nullptr;
 std::function<void(const std::string&)> g_failure_hook;
 std::string g_failed_at;
+std::string g_failed_when;
 }  // namespace
 
 std::string source_location_text(const char* file, int line) {
@@ -24,6 +25,10 @@ std::string source_location_text(const char* file, int line) {
 
 const std::string& failed_assertion_location() {
     return g_failed_at;
+}
+
+const std::string& failed_assertion_time() {
+    return g_failed_when;
 }
 
 void set_failure_hook(std::function<void(const std::string&)> hook) {
@@ -49,6 +54,7 @@ void assertion_failed(std::string_view condition, std::string_view message, cons
     }
     std::fflush(stderr);
     g_failed_at = source_location_text(file, line);
+    g_failed_when = when;
     if (g_failure_hook) {
         // Once: an assertion inside the hook must not recurse into it.
         auto hook = std::move(g_failure_hook);

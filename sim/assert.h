@@ -24,8 +24,10 @@ void set_failure_hook(std::function<void(const std::string&)> hook);
 // "file:line" of a call site, with the build directory's "../" prefixes dropped so that it reads
 // the same from every build directory.
 std::string source_location_text(const char* file, int line);
-// The location of the assertion that failed ("" before one has): the failure hook reads it.
+// The location of the assertion that failed ("" before one has) and the virtual time it failed
+// at ("162.410863840s"; "-" outside a run): the failure hook reads them.
 const std::string& failed_assertion_location();
+const std::string& failed_assertion_time();
 
 [[noreturn]] void assertion_failed(std::string_view condition, std::string_view message,
                                    const char* file, int line);

@@ -37,21 +37,31 @@ for scenario, got in seeds.items():
     assert sorted(got) == list(range(500, 500 + len(got))), (scenario, sorted(got))
 PY
 
-# Promote the fastest F1 seed into an empty gate list; the gate runs it green with the fix.
-seed=$(grep -m1 -oE 'fastest: checkpoint-survives-catch-up seed [0-9]+' "$dir/out" | grep -oE '[0-9]+$')
+# Promote the fastest seed of the F1 group into an empty gate list: a `walrus` line (fails as
+# Walrus is, passes with the fix), which the gate runs green.
+seed=$(grep -A1 -E '^ +[0-9]+ seeds? +invariant at .*certified blob # missing' "$dir/out" |
+  grep -oE 'fastest: checkpoint-survives-catch-up seed [0-9]+' | grep -oE '[0-9]+$' || true)
+[[ -n $seed ]] || fail "no fastest seed in the F1 group: $(cat "$dir/out")"
 : >"$dir/gate.txt"
 "$floe" promote "$dir/h.jsonl" --scenario checkpoint-survives-catch-up --seed "$seed" \
   --list "$dir/gate.txt" >"$dir/promoted" || fail "promote failed: $(cat "$dir/promoted")"
-grep -qE "^fixed +checkpoint-survives-catch-up +$seed\.\.$seed +.*clear-checkpoint-on-catch-up-exit" "$dir/gate.txt" ||
+grep -qE "^walrus +checkpoint-survives-catch-up +$seed\.\.$seed +.*clear-checkpoint-on-catch-up-exit" "$dir/gate.txt" ||
   fail "promoted line: $(cat "$dir/gate.txt")"
 grep -q '^# Promoted by floe promote on ' "$dir/gate.txt" || fail "no comment above the promoted line"
 "$floe" gate --list "$dir/gate.txt" --junit "$dir/gate.xml" >"$dir/gate.out" ||
   fail "the promoted line does not pass: $(cat "$dir/gate.out")"
 tools/check_junit.sh "$dir/gate.xml" 2 0 >/dev/null || fail "the gate's JUnit report is invalid"
 
-# A passing seed is not a failure to keep; the list is left as it was.
+# Promoting it again adds nothing: the line already keeps it.
 before=$(md5sum <"$dir/gate.txt")
-passed=$(python3 -c 'import json,sys; print(next(json.loads(l)["seed"] for l in open(sys.argv[1]) if json.loads(l)["outcome"] == "pass"))' "$dir/h.jsonl")
+"$floe" promote "$dir/h.jsonl" --scenario checkpoint-survives-catch-up --seed "$seed" \
+  --list "$dir/gate.txt" >"$dir/again" || fail "promoting twice failed: $(cat "$dir/again")"
+grep -q '^already kept by ' "$dir/again" || fail "promoting twice did not say so: $(cat "$dir/again")"
+[[ $(md5sum <"$dir/gate.txt") == "$before" ]] || fail "promoting twice changed the list"
+
+# A passing seed is not a failure to keep; the list is left as it was.
+passed=$(python3 -c 'import json,sys; print(next((r["seed"] for r in map(json.loads, open(sys.argv[1])) if r["outcome"] == "pass"), ""))' "$dir/h.jsonl")
+[[ -n $passed ]] || fail "no seed of long-node-recovery passed"
 if "$floe" promote "$dir/h.jsonl" --scenario long-node-recovery --seed "$passed" --list "$dir/gate.txt" 2>/dev/null; then
   fail "promoting a passing seed succeeded"
 fi

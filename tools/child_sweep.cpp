@@ -663,9 +663,15 @@ private:
     bool keep_records_;
 };
 
-// Starts jobs until `limit` run or the source has none; false once the source is exhausted.
+// Spawn failures in a row (fork or pipe refused: out of processes or descriptors) after which a
+// sweep stops starting seeds: a hunt must not spin through its hours recording failed forks.
+constexpr int kSpawnFailuresInARow = 20;
+
+// Starts jobs until `limit` run or the source has none; false once no more should start (the
+// source is exhausted, or spawning keeps failing). After a failed spawn it waits for the next
+// round (the caller polls the running children first, which is the back-off).
 bool start_children(const JobSource& next_job, size_t limit, std::vector<RunningChild>& running,
-                    SweepRecorder& recorder) {
+                    SweepRecorder& recorder, int& spawn_failures) {
     while (running.size() < limit) {
         std::optional<SeedJob> next = next_job();
         if (!next) {
@@ -675,10 +681,12 @@ bool start_children(const JobSource& next_job, size_t limit, std::vector<Running
         RunningChild child;
         const std::string error = spawn_child(job, child);
         if (error.empty()) {
+            spawn_failures = 0;
             running.push_back(std::move(child));
-        } else {
-            recorder.record(spawn_failure(*job, error));
+            continue;
         }
+        recorder.record(spawn_failure(*job, error));
+        return ++spawn_failures < kSpawnFailuresInARow;
     }
     return true;
 }
@@ -735,9 +743,13 @@ SweepSummary run_sweep(const JobSource& next_job, const SweepOptions& options, s
     const size_t limit = std::max(1u, options.jobs);
     std::vector<RunningChild> running;
     bool more = true;
+    int spawn_failures = 0;
     while (more || !running.empty()) {
+        // A results file that stopped taking records (a full disk) ends the sweep: the seeds
+        // running finish and are reported, no new one starts.
+        more = more && results.error().empty();
         if (more) {
-            more = start_children(next_job, limit, running, recorder);
+            more = start_children(next_job, limit, running, recorder, spawn_failures);
         }
         wait_for_output(running);
         reap_finished(running, recorder);

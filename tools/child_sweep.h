@@ -61,7 +61,8 @@ struct SweepSummary {
     std::vector<SeedOutcome> failures;  // sorted by seed
     std::vector<std::string> records;   // every seed's JSON record, in completion order
     double wall_seconds = 0;
-    // Set when the sweep could not start (then nothing ran) or a record could not be written.
+    // Set when the sweep could not start (then nothing ran) or a record could not be written
+    // (then no seed started after it; the counts and failures above are still true).
     std::string error;
 };
 

@@ -37,6 +37,9 @@ std::string check_hunt_args(const HuntArgs& args, const std::vector<std::string>
             return error;
         }
     }
+    if (auto error = check_distinct(names); !error.empty()) {
+        return error;
+    }
     if (auto error = check_behaviours(args.behaviours); !error.empty()) {
         return error;
     }
@@ -106,7 +109,7 @@ void print_hunt_report(const SweepSummary& summary, const std::string& out_path)
                summary.wall_seconds > 0 ? static_cast<double>(runs) / summary.wall_seconds : 0.0,
                summary.passed, summary.failed);
     if (groups.empty()) {
-        fmt::print("no failures\n");
+        fmt::print("{}\n", runs == 0 ? "no seed ran" : "no failures");
         return;
     }
     print_failure_groups(groups, stdout);
@@ -156,11 +159,13 @@ int hunt_command(const std::string& self, const HuntArgs& args) {
     options.time_budget_seconds = seconds;
     options.keep_records = false;
     const SweepSummary summary = run_sweep(source, options);
-    if (!summary.error.empty()) {
+    if (summary.passed + summary.failed == 0 && !summary.error.empty()) {
         return usage(summary.error);
     }
+    // A results file that stopped taking records ended the hunt early: what ran is still
+    // reported, and a failure found is still exit 1.
     print_hunt_report(summary, out_path);
-    return summary.failed == 0 ? exit_pass : exit_seeds_failed;
+    return finish_with(summary.error, summary.failed);
 }
 
 // --- promote -------------------------------------------------------------------------------------
@@ -301,9 +306,14 @@ std::string gate_line_for(const std::string& repro, const std::vector<std::strin
     std::vector<std::string> switches = parts.new_behaviours;
     switches.insert(switches.end(), fixes.begin(), fixes.end());
     const std::string seeds = fmt::format("{}..{}", parts.seed, parts.seed);
+    // As Walrus is (no fix of its own), an explained failure is a known Walrus failure: the
+    // `walrus` line also notices when the seed stops reaching the finding.
+    const std::string kind = switches.empty()                                 ? "pass"
+                             : parts.new_behaviours.empty() && !fixes.empty() ? "walrus"
+                                                                              : "fixed";
     line = switches.empty()
-               ? fmt::format("pass         {:<51} {}", parts.scenario, seeds)
-               : fmt::format("fixed        {:<51} {}  {}", parts.scenario, seeds, joined(switches));
+               ? fmt::format("{:<12} {:<51} {}", kind, parts.scenario, seeds)
+               : fmt::format("{:<12} {:<51} {}  {}", kind, parts.scenario, seeds, joined(switches));
     line = with_sets(line, parts.sets);
     return {};
 }
@@ -322,16 +332,25 @@ int promote_command(const std::string& self, const PromoteArgs& args) {
         return usage(fmt::format("{} seed {} passed: there is no failure to keep", args.scenario,
                                  args.seed));
     }
-    // A failure that reaches a Walrus finding and passes with its fix is explained: the gate
-    // keeps it with the fix on (a `fixed` line). Anything else is kept as it ran, and fails the
-    // gate until the bug is fixed.
-    const std::vector<std::string> fixes = new_fixes(sites_reached(*record), {});
-    const bool explained = !fixes.empty() && passes_with(self, *record, fixes);
+    // A run a gate line cannot express is refused before anything runs.
     std::string line;
-    if (auto error =
-            gate_line_for(record->repro, explained ? fixes : std::vector<std::string>{}, line);
-        !error.empty()) {
+    if (auto error = gate_line_for(record->repro, {}, line); !error.empty()) {
         return usage(error);
+    }
+    ReproParts parts;
+    (void)parse_repro(record->repro, parts);
+    // A failure that reaches a Walrus finding and passes with its fix is explained: the gate
+    // keeps it as that finding (a `walrus` line: fails as Walrus, passes with the fix; `fixed`
+    // when the run had fixes of its own). Anything else is kept as it ran, and fails the gate
+    // until the bug is fixed.
+    const std::vector<std::string> fixes = new_fixes(sites_reached(*record), parts.new_behaviours);
+    const bool explained = !fixes.empty() && passes_with(self, *record, fixes);
+    if (explained) {
+        (void)gate_line_for(record->repro, fixes, line);
+    }
+    if (const std::string covering = gate_line_covering(args.list_path, line); !covering.empty()) {
+        fmt::print("already kept by {}:\n  {}\n", args.list_path, covering);
+        return exit_pass;
     }
     const std::string why = args.note.empty() ? failure_signature(*record) : args.note;
     const std::string date = fmt::format("{:%Y-%m-%d}", fmt::gmtime(std::time(nullptr)));
@@ -344,7 +363,8 @@ int promote_command(const std::string& self, const PromoteArgs& args) {
     if (explained) {
         fmt::print(
             "the seed reaches Walrus finding(s) and passes with the fix --new-behaviour "
-            "{}: explained (docs/FINDINGS.md); the line keeps it passing with the fix\n",
+            "{}: explained (docs/FINDINGS.md); the line checks it still fails as Walrus and passes "
+            "with the fix\n",
             joined(fixes));
     } else {
         fmt::print(

@@ -45,8 +45,10 @@ struct PromoteArgs {
 
 // The gate line that keeps a failed run, from its record's repro command: `pass` (or `fixed`
 // with the run's own new behaviours) with its parameters, so the gate fails until the bug is
-// fixed. When the run reached the condition of a Walrus finding and passes with its fix, the line
-// is `fixed` with that fix instead (an explained failure; docs/FINDINGS.md). "" or an error.
+// fixed. With `fixes` (the run reached a Walrus finding's condition and passes with its fix) the
+// line is `walrus` with those fixes (a known Walrus failure; docs/FINDINGS.md), or `fixed` with
+// the run's own and those when it had some. "" or an error (old behaviours and other schedules
+// cannot be gate lines).
 std::string gate_line_for(const std::string& repro, const std::vector<std::string>& fixes,
                           std::string& line);
 

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -355,6 +356,13 @@ void print_aborted_record(const ScenarioSpec& spec, uint64_t seed, const RunOutc
         {"message", what},       {"repro", run.repro},
         {"sched", run.sched},    {"where", sim::failed_assertion_location()},
     };
+    // "162.410863840s": a group's fastest failure is picked by virtual time.
+    const std::string& when = sim::failed_assertion_time();
+    char* end = nullptr;
+    const double seconds = std::strtod(when.c_str(), &end);
+    if (end != when.c_str() && *end == 's') {
+        out["virtual_seconds"] = seconds;
+    }
     if (live) {
         const scenarios::FailPointSummary points = live();
         out["fail_points_armed_hit"] = points.armed_hit;

@@ -129,6 +129,30 @@ std::vector<JunitCase> sweep_junit_cases(const SweepSummary& summary) {
     return cases;
 }
 
+}  // namespace
+
+int finish_with(const std::string& error, uint64_t failed) {
+    if (!error.empty()) {
+        fmt::print(stderr, "floe: {}\n", error);
+    }
+    if (failed > 0) {
+        return exit_seeds_failed;
+    }
+    return error.empty() ? exit_pass : exit_usage;
+}
+
+std::string check_distinct(const std::vector<std::string>& names) {
+    std::set<std::string> seen;
+    for (const std::string& name : names) {
+        if (!seen.insert(name).second) {
+            return fmt::format("scenario '{}' is named twice", name);
+        }
+    }
+    return {};
+}
+
+namespace {
+
 // Every usage error of a sweep, found before any child runs.
 std::string check_sweep_args(const SweepArgs& args) {
     if (args.all == !args.scenarios.empty()) {
@@ -138,6 +162,9 @@ std::string check_sweep_args(const SweepArgs& args) {
         if (auto error = check_scenario_name(name); !error.empty()) {
             return error;
         }
+    }
+    if (auto error = check_distinct(args.scenarios); !error.empty()) {
+        return error;
     }
     if (auto error = check_behaviours(args.old_behaviours); !error.empty()) {
         return error;
@@ -277,21 +304,21 @@ int sweep_command(const std::string& self, const SweepArgs& args) {
     fmt::print(stderr, "floe sweep: {} runs ({}), {} at a time{}\n", jobs.size(), options.title,
                args.jobs, args.out_path.empty() ? "" : ", results appended to " + args.out_path);
     const SweepSummary summary = run_sweep(jobs, options);
-    if (!summary.error.empty()) {
+    if (summary.passed + summary.failed == 0 && !summary.error.empty()) {
         return usage(summary.error);
     }
     print_table(summary);
     print_failures(summary, stdout);
     fmt::print("{} runs: {} passed, {} failed ({:.1f} s)\n", summary.passed + summary.failed,
                summary.passed, summary.failed, summary.wall_seconds);
+    std::string write_error = summary.error;  // the results file stopped taking records
     if (!args.junit_path.empty()) {
         if (auto failed = write_junit(args.junit_path, sweep_junit_cases(summary), "floe sweep");
-            !failed.empty()) {
-            // The results file already holds every seed: only the report is lost.
-            return usage(failed);
+            !failed.empty() && write_error.empty()) {
+            write_error = failed;
         }
     }
-    return summary.failed == 0 ? exit_pass : exit_seeds_failed;
+    return finish_with(write_error, summary.failed);
 }
 
 // --- check-determinism ---------------------------------------------------------------------------
@@ -403,6 +430,43 @@ std::vector<std::string> switch_names(const std::string& list) {
     return names;
 }
 
+// One line of a gate list (its comment already cut): false when it is blank, else true with
+// `entry` filled and `bad` set when the line does not parse.
+bool parse_gate_line(const std::string& line, int number, GateEntry& entry, bool& bad) {
+    std::istringstream words(line);
+    entry = GateEntry{};
+    entry.line = number;
+    bad = false;
+    if (!(words >> entry.kind)) {
+        return false;
+    }
+    words >> entry.scenario >> entry.seeds;
+    const bool switched = entry.kind == "fail" || entry.kind == "walrus" || entry.kind == "fixed";
+    if (switched) {
+        words >> entry.old_behaviour;
+    }
+    for (std::string set; words >> set;) {
+        entry.sets.push_back(set);
+    }
+    std::string error;
+    const bool known = entry.kind == "pass" || entry.kind == "fail" || entry.kind == "walrus" ||
+                       entry.kind == "fixed" || entry.kind == "determinism";
+    const auto wanted = entry.kind == "fail" ? walrus::BehaviourKind::old_behaviour
+                                             : walrus::BehaviourKind::new_behaviour;
+    // A walrus or fixed line may name several fixes, comma-separated: a seed that reaches
+    // two findings passes only with both fixed.
+    const auto names = switch_names(entry.old_behaviour);
+    const bool kinds_ok = !names.empty() && (entry.kind != "fail" || names.size() == 1) &&
+                          std::all_of(names.begin(), names.end(), [&](const std::string& name) {
+                              return walrus::behaviour_kind(name) == wanted;
+                          });
+    bad = !known || entry.seeds.empty() || !parse_seed_range(entry.seeds, error) ||
+          !check_scenario_name(entry.scenario).empty() || (switched && !kinds_ok) ||
+          (entry.kind == "fail" && !entry.sets.empty()) ||
+          !check_sets(entry.scenario, entry.sets).empty();
+    return true;
+}
+
 std::string parse_gate(const std::string& path, std::vector<GateEntry>& entries) {
     std::ifstream in(path);
     if (!in) {
@@ -411,38 +475,12 @@ std::string parse_gate(const std::string& path, std::vector<GateEntry>& entries)
     int number = 0;
     for (std::string line; std::getline(in, line);) {
         ++number;
-        line = line.substr(0, line.find('#'));
-        std::istringstream words(line);
         GateEntry entry;
-        entry.line = number;
-        if (!(words >> entry.kind)) {
+        bool bad = false;
+        if (!parse_gate_line(line.substr(0, line.find('#')), number, entry, bad)) {
             continue;
         }
-        words >> entry.scenario >> entry.seeds;
-        const bool switched =
-            entry.kind == "fail" || entry.kind == "walrus" || entry.kind == "fixed";
-        if (switched) {
-            words >> entry.old_behaviour;
-        }
-        for (std::string set; words >> set;) {
-            entry.sets.push_back(set);
-        }
-        std::string error;
-        const bool known = entry.kind == "pass" || entry.kind == "fail" || entry.kind == "walrus" ||
-                           entry.kind == "fixed" || entry.kind == "determinism";
-        const auto wanted = entry.kind == "fail" ? walrus::BehaviourKind::old_behaviour
-                                                 : walrus::BehaviourKind::new_behaviour;
-        // A walrus or fixed line may name several fixes, comma-separated: a seed that reaches
-        // two findings passes only with both fixed.
-        const auto names = switch_names(entry.old_behaviour);
-        const bool kinds_ok = !names.empty() && (entry.kind != "fail" || names.size() == 1) &&
-                              std::all_of(names.begin(), names.end(), [&](const std::string& name) {
-                                  return walrus::behaviour_kind(name) == wanted;
-                              });
-        if (!known || entry.seeds.empty() || !parse_seed_range(entry.seeds, error) ||
-            !check_scenario_name(entry.scenario).empty() || (switched && !kinds_ok) ||
-            (entry.kind == "fail" && !entry.sets.empty()) ||
-            !check_sets(entry.scenario, entry.sets).empty()) {
+        if (bad) {
             return fmt::format(
                 "{}:{}: expected 'pass SCENARIO A..B [key=value...]', 'determinism SCENARIO "
                 "A..B [key=value...]', 'fail SCENARIO A..B OLD-BEHAVIOUR', 'walrus SCENARIO A..B "
@@ -453,6 +491,17 @@ std::string parse_gate(const std::string& path, std::vector<GateEntry>& entries)
         entries.push_back(entry);
     }
     return {};
+}
+
+// Two entries that check the same thing: kind, scenario, switches and parameters (in any order).
+bool same_check(const GateEntry& a, const GateEntry& b) {
+    auto sorted = [](std::vector<std::string> names) {
+        std::sort(names.begin(), names.end());
+        return names;
+    };
+    return a.kind == b.kind && a.scenario == b.scenario &&
+           sorted(switch_names(a.old_behaviour)) == sorted(switch_names(b.old_behaviour)) &&
+           sorted(a.sets) == sorted(b.sets);
 }
 
 // A gate line's verdict, and what to show when it failed (also the JUnit failure's text).
@@ -602,7 +651,7 @@ bool check_gate_reach(const std::string& list_path, const std::set<std::string>&
 namespace {
 
 // A gate line as a JUnit testcase: the scenario is the suite, the line (kind, seeds, switches,
-// parameters and its place in the list) the name.
+// parameters) the name; a failure names its place in the list.
 JunitCase gate_junit_case(const std::string& list_path, const GateEntry& entry,
                           const std::string& what, const GateVerdict& verdict, double seconds) {
     JunitCase out;
@@ -615,14 +664,16 @@ JunitCase gate_junit_case(const std::string& list_path, const GateEntry& entry,
     while (!name.empty() && name.back() == ' ') {
         name.pop_back();
     }
-    out.name = fmt::format("{}:{}: {}", list_path, entry.line, name);
+    // Named by what it checks, not by its line: a line inserted above must not rename it (a CI
+    // tracks a test's history by its name).
+    out.name = name;
     out.seconds = seconds;
     out.passed = verdict.ok;
     if (!verdict.ok) {
         out.failure_type = entry.kind;
         const std::string first = verdict.detail.substr(0, verdict.detail.find('\n'));
         out.failure_message = first.empty() ? "gate line failed" : first;
-        out.failure_text = verdict.detail;
+        out.failure_text = fmt::format("{}:{}\n{}", list_path, entry.line, verdict.detail);
     }
     return out;
 }
@@ -691,23 +742,43 @@ int gate_command(const std::string& self, const GateArgs& args) {
         }
         junit.push_back(reach);
     }
-    if (!args.junit_path.empty()) {
-        if (auto error = write_junit(args.junit_path, junit, "floe gate"); !error.empty()) {
-            fmt::print(stderr, "floe: {}\n", error);
-            return exit_usage;
-        }
-    }
     fmt::print("gate: {} checks, {} passed, {} failed\n", passed + failed, passed, failed);
     fmt::print(
         "gate: {} known Walrus failures reproduced and fixed by their switch "
         "(docs/FINDINGS.md)\n",
         walrus_known);
-    return failed == 0 ? exit_pass : exit_seeds_failed;
+    std::fflush(stdout);
+    const std::string error =
+        args.junit_path.empty() ? "" : write_junit(args.junit_path, junit, "floe gate");
+    return finish_with(error, failed);
 }
 
 std::string check_gate_list(const std::string& path) {
     std::vector<GateEntry> entries;
     return parse_gate(path, entries);
+}
+
+std::string gate_line_covering(const std::string& path, const std::string& line) {
+    GateEntry wanted;
+    bool bad = false;
+    std::vector<GateEntry> entries;
+    if (!parse_gate_line(line, 0, wanted, bad) || bad || !parse_gate(path, entries).empty()) {
+        return {};
+    }
+    std::string error;
+    const uint64_t seed = parse_seed_range(wanted.seeds, error)->first;
+    std::ifstream in(path);
+    std::vector<std::string> lines;
+    for (std::string text; std::getline(in, text);) {
+        lines.push_back(text);
+    }
+    for (const GateEntry& entry : entries) {
+        const auto seeds = parse_seed_range(entry.seeds, error);
+        if (same_check(entry, wanted) && seed >= seeds->first && seed <= seeds->last) {
+            return lines[static_cast<size_t>(entry.line - 1)];
+        }
+    }
+    return {};
 }
 
 std::vector<std::string> sweepable_scenarios() {

@@ -51,6 +51,15 @@ int diff_command(const std::string& left, const std::string& right);
 // --- shared with `floe hunt` and `floe promote`
 // ----------------------------------------------------
 
+// The exit code of a sweep that ran: a failed seed is 1 even when a file could not be written
+// (the error is printed, on one line); a write error alone is 2.
+int finish_with(const std::string& error, uint64_t failed);
+// "" unless a scenario is named twice (it would run every seed twice).
+std::string check_distinct(const std::vector<std::string>& names);
+// "" when a gate line of the list at `path` already keeps the seed of `line` (same kind,
+// scenario, switches and parameters, its seed in range); else that line's text.
+std::string gate_line_covering(const std::string& path, const std::string& line);
+
 // "" when the gate list at `path` parses, else its one-line error.
 std::string check_gate_list(const std::string& path);
 // The scenarios `floe sweep --all` runs: every one but the known Walrus failures and the heavy.

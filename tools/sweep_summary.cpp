@@ -400,9 +400,15 @@ void read_records(const SweepInput& input, size_t file, SweepResults& results,
     }
 }
 
-// Which of two records of one (scenario, seed) is the later one.
-auto recency(const SweepRecord& record) {
-    return std::make_tuple(record.finished_at.value_or(-1.0), record.file, record.line);
+// Whether `a` is a later record of its (scenario, seed) than `b`. In one file the later line is
+// (a re-run is appended, whoever wrote it: `floe run --json >> F` records no finish time).
+// Across files the later finish is, a record without one counting as oldest, then the later file.
+bool is_newer(const SweepRecord& a, const SweepRecord& b) {
+    if (a.file == b.file) {
+        return a.line > b.line;
+    }
+    return std::make_tuple(a.finished_at.value_or(-1.0), a.file) >
+           std::make_tuple(b.finished_at.value_or(-1.0), b.file);
 }
 
 }  // namespace
@@ -435,7 +441,7 @@ SweepResults merge_sweep_results(const std::vector<SweepInput>& inputs, std::FIL
         }
         const auto [it, inserted] = latest.try_emplace({records[i].scenario, *records[i].seed}, i);
         if (!inserted) {
-            const bool newer = recency(records[i]) > recency(records[it->second]);
+            const bool newer = is_newer(records[i], records[it->second]);
             keep[newer ? it->second : i] = false;
             it->second = newer ? i : it->second;
             ++results.superseded;
@@ -563,13 +569,21 @@ bool is_word_char(char c) {
     return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
 }
 
+// A hex id: 6+ hex digits with a digit among them ("081bc212206d"). A word of digits only is a
+// number ("100234 blobs", masked like "99871 blobs") unless it has an id's length: a 12-digit
+// short id ("000000001315") is one in about 300, and must group with its lettered siblings.
 bool is_hex_id(std::string_view word) {
     constexpr size_t kShortestId = 6;
-    return word.size() >= kShortestId &&
-           std::all_of(word.begin(), word.end(),
-                       [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }) &&
-           std::any_of(word.begin(), word.end(),
-                       [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; });
+    constexpr size_t kShortestDigitsId = 12;  // BlobId::short_hex
+    auto has = [&](auto predicate) { return std::any_of(word.begin(), word.end(), predicate); };
+    const bool hex =
+        word.size() >= kShortestId &&
+        std::all_of(word.begin(), word.end(),
+                    [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }) &&
+        has([](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; });
+    const bool letters =
+        has([](char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; });
+    return hex && (letters || word.size() >= kShortestDigitsId);
 }
 
 // A word with every run of digits replaced by "N": "node4" -> "nodeN", "12" -> "N".
@@ -585,11 +599,11 @@ std::string mask_digits(std::string_view word) {
     return out;
 }
 
-// Least virtual time, then least wall time, then scenario and seed.
+// Least virtual time, then scenario and seed. Never the wall time: the representative must be
+// the same in every summary of the same seeds (`--no-times` summaries compare equal).
 auto speed_key(const SweepRecord* record) {
     constexpr double kUnknown = 1e300;
     return std::make_tuple(record->virtual_seconds.value_or(kUnknown),
-                           record->wall_seconds.value_or(kUnknown),
                            std::string_view(record->scenario), record->seed.value_or(0));
 }
 

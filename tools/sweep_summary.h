@@ -8,8 +8,10 @@
 // Two steps, so the reading and the arithmetic are testable without files: parse the lines into
 // SweepResults, then print. The file is the one `floe sweep --out` appends to (see
 // tools/child_sweep.h for its records); it may hold several sweeps, and a seed run again is
-// appended again, so the last record of a (scenario, seed) is the one that counts: across files,
-// the one that finished last ("finished_at"), else the one in the later file.
+// appended again, so the last record of a (scenario, seed) in a file is the one that counts;
+// across files, the one that finished last ("finished_at"), else the one in the later file.
+// Records are keyed by (scenario, seed) alone: runs of one seed with other parameters or
+// switches replace each other too (keep such sweeps in separate summaries).
 
 #include <cstdint>
 #include <cstdio>
@@ -79,8 +81,8 @@ SweepResults merge_sweep_results(const std::vector<SweepInput>& inputs, std::FIL
 // ---------------------------------------------------------------------------
 
 // A message with what varies between seeds of one bug masked: hex ids (6+ hex digits with a
-// digit among them) become "#", every other run of digits "N". "blob 081bc212206d missing at
-// shard 12 of node 4" -> "blob # missing at shard N of node N".
+// digit among them; digits only from 12 on) become "#", every other run of digits "N".
+// "blob 081bc212206d missing at shard 12 of node 4" -> "blob # missing at shard N of node N".
 std::string mask_message(std::string_view message);
 
 // Failure class, the failing check's location and the masked first line of the message: 40
@@ -93,8 +95,9 @@ struct FailureGroup {
     std::string where;
     std::string masked_message;
     std::vector<const SweepRecord*> records;  // sorted by scenario, then seed
-    // The fastest failure (least virtual time, then least wall time, then scenario and seed):
-    // the cheapest seed to debug, as TigerBeetle keeps its fastest failing seed.
+    // The fastest failure (least virtual time, then scenario and seed; never wall time, so it
+    // is the same in every summary): the cheapest seed to debug, as TigerBeetle keeps its
+    // fastest failing seed.
     const SweepRecord* representative = nullptr;
 };
 

@@ -108,6 +108,7 @@ log_dir=$(mktemp -d)
 # JUnit XML reports for a CI to publish (docs/ci/): the gate's, and the main job's sweep.
 junit_dir=build/junit
 mkdir -p "$junit_dir"
+rm -f "$junit_dir"/*.xml  # never publish an earlier run's report
 echo "floe tests (logs in $log_dir, JUnit reports in $junit_dir)"
 
 doctest_suite "kernel (gcc -O2)" build/tests/kernel_tests

@@ -505,6 +505,13 @@ TEST_CASE("summary merge: several files read as one sweep, the latest record of 
         CHECK_FALSE(results.records[0].passed);
         CHECK(results.records[0].file == 1);
     }
+    SUBCASE("in one file the later line wins, finish time or not (a `floe run --json` re-run)") {
+        old_fail.erase("finished_at");
+        std::istringstream one(lines_of({new_pass, old_fail}));
+        const SweepResults results = merge_sweep_results({SweepInput{"a", &one}}, nullptr);
+        REQUIRE(results.records.size() == 1);
+        CHECK_FALSE(results.records[0].passed);
+    }
     SUBCASE("a record with a finish time is newer than one without") {
         old_fail.erase("finished_at");
         std::istringstream first(lines_of({new_pass}));
@@ -560,6 +567,11 @@ TEST_CASE("failure signature: ids and numbers are masked, words kept") {
     CHECK(mask_message("node4 at 210.810000000s, epoch 6") == "nodeN at N.Ns, epoch N");
     // Hex-looking words without a digit, or too short, are words.
     CHECK(mask_message("deadbeefcafe feed abc12 abc123") == "deadbeefcafe feed abcN #");
+    // A number is a number whatever its length: one bug's messages stay one group.
+    CHECK(mask_message("99871 blobs") == mask_message("100234 blobs"));
+    CHECK(mask_message("100234 blobs") == "N blobs");
+    // A short blob id that happens to hold no letter is still an id.
+    CHECK(mask_message("blob 000000001315 missing") == mask_message("blob 0000000003d1 missing"));
     CHECK(mask_message("") == "");
 }
 
@@ -570,6 +582,7 @@ TEST_CASE("failure groups: one entry per bug, with its count and fastest seed") 
                                   fmt::format("blob {:012x} missing at node {}", seed * 977, seed));
         record["where"] = "scenarios/cluster.cpp:384";
         record["virtual_seconds"] = 300.0 - static_cast<double>(seed);  // seed 6 is fastest
+        record["wall_seconds"] = static_cast<double>(seed);  // ... though seed 1 took less wall
         records.push_back(record);
     }
     json other_check = seed_record("s", 7, 1.0, "invariant", "blob 00000000abcd missing at node 1");
