@@ -27,6 +27,10 @@ Attester::Attester(sim::Runtime& rt, const NodeContext& context, CommitteeServic
     : rt_(rt), context_(context), committees_(committees), storage_(storage) {}
 
 bool Attester::all_owned_shards_active(Epoch epoch) {
+    return first_owned_shard_not_active(epoch).empty();
+}
+
+std::string Attester::first_owned_shard_not_active(Epoch epoch) {
     // The shards' statuses as the attester decided on them: the committee lookup below may wait
     // for the chain (after a restart), and other tasks run meanwhile (swarm 9715 with
     // buggify=on, issue 17: a re-sync started in that window). Walrus decides and sends from one
@@ -37,25 +41,28 @@ bool Attester::all_owned_shards_active(Epoch epoch) {
     }
     for (ShardIndex shard : committees_.owned_shards_at(epoch)) {
         const auto it = statuses.find(shard);
-        if (it == statuses.end() || it->second != ShardStatus::active) {
-            return false;
+        if (it == statuses.end()) {
+            return fmt::format("shard {} has no storage", shard);
+        }
+        if (it->second != ShardStatus::active) {
+            return fmt::format("shard {} is {}", shard, shard_status_name(it->second));
         }
     }
-    return true;
+    return {};
 }
 
 AttestationToken Attester::claim(Epoch epoch, const char* component, bool resumed_at_startup) {
     // A false epoch_sync_done (WAL-1271): the node attests that it holds its shards of E while
     // one of them is not filled. #3464 gets here (finding F5); the condition fail point lets
     // `floe sweep --explain` re-run the seed with HEAD's rules.
-    const bool all_active = all_owned_shards_active(epoch);
-    if (!all_active) {
+    const std::string not_active = first_owned_shard_not_active(epoch);
+    if (!not_active.empty()) {
         FLOE_REACHABLE(rt_, site::walrus_false_sync_done_attested);
     }
-    FLOE_ASSERT(all_active,
+    FLOE_ASSERT(not_active.empty(),
                 "node {}: {} attests epoch {} while a shard it owns is not Active (false "
-                "epoch_sync_done, WAL-1271)",
-                context_.index, component, epoch);
+                "epoch_sync_done, WAL-1271): {}",
+                context_.index, component, epoch, not_active);
     const bool in_round = !resumed_at_startup && epoch_change_started_.contains(epoch);
     const auto claimed = attester_of_.emplace(std::pair{epoch, in_round}, component);
     FLOE_ASSERT(claimed.second || std::string_view(claimed.first->second) == component,

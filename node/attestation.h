@@ -75,6 +75,9 @@ public:
     void attester_loop();
 
     bool all_owned_shards_active(Epoch epoch) override;
+    // "" when every shard the node owns in `epoch` is Active, else the first that is not and why
+    // ("shard 5 is LockedToMove"): the false-attestation assertion names it.
+    std::string first_owned_shard_not_active(Epoch epoch);
 
 private:
     void submit_attestation(Epoch epoch);

@@ -67,6 +67,12 @@ const std::vector<BehaviourInfo>& behaviour_switches() {
          "proved inconsistent until its InvalidBlobId event is processed (Walrus skips only "
          "blobs with a sync in progress, and counts the blob as not stored)",
          &site::walrus_finding_f9_existence_check_counts_proven_inconsistent},
+        {"restart-sync-of-regained-locked-shard", new_behaviour,
+         &B::restart_sync_of_regained_locked_shard,
+         "fix of finding F10: a regained shard still LockedToMove, whose shard sync from before "
+         "it was lost still runs, is synced afresh (#3464 skips it as already being synced, "
+         "and that sync leaves it LockedToMove: the node attests without it)",
+         &site::walrus_finding_f10_regained_locked_shard_sync_skipped},
         {"checkpoint-every-n-settled", new_behaviour, &B::checkpoint_every_n_settled,
          "the #3407 checkpoint is persisted every N settled blobs and Skipped blobs stay "
          "blockers (#3407: when the settled prefix advanced by N, Skipped blobs dropped)"},

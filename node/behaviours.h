@@ -87,6 +87,11 @@ struct Behaviours {
     // proved inconsistent and whose InvalidBlobId event it has not processed yet, as it skips
     // blobs with a sync in progress. Walrus counts it as not stored.
     bool existence_check_skips_proven_inconsistent = false;
+    // Fix of finding F10: a gained shard that is LockedToMove while a shard sync started before
+    // it was lost still runs gets a sync of its own (the old task is aborted, the sync recorded
+    // and started afresh). #3464 skips it as "already being synced", and that sync leaves a
+    // LockedToMove shard as it is; HEAD quiesces every shard sync at an epoch change.
+    bool restart_sync_of_regained_locked_shard = false;
 
     // Sets the switch called `name` (the names of behaviour_switches()); false if unknown.
     bool set(std::string_view name, bool on = true);

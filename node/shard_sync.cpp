@@ -157,6 +157,19 @@ bool ShardSyncHandler::sync_all_metadata() {
 }
 
 void ShardSyncHandler::start_new_shard_sync(ShardIndex shard) {
+    // Finding F10: the shard was lost (LockedToMove) while a sync resumed at startup ran, and is
+    // gained again before that sync ends. #3464 skips it ("shard is already being synced",
+    // shard_sync.rs l.324-335 at fb097a2262), and the old sync's end leaves a LockedToMove shard
+    // as it is (storage/shard.rs l.938-948): the shard never turns Active, and the node attests
+    // without it. HEAD quiesces every sync at an epoch change (shard_sync.rs l.440-441).
+    if (in_progress_.contains(shard) && storage_.has_shard(shard) &&
+        storage_.shard_status(shard) == ShardStatus::locked_to_move) {
+        FLOE_REACHABLE(rt_, site::walrus_finding_f10_regained_locked_shard_sync_skipped);
+        if (behaviours_.restart_sync_of_regained_locked_shard) {
+            in_progress_.at(shard).abort();  // unwinds at its next suspension, attesting nothing
+            in_progress_.erase(shard);
+        }
+    }
     if (in_progress_.contains(shard) || !storage_.has_shard(shard) ||
         storage_.shard_status(shard) == ShardStatus::active) {
         return;

@@ -311,3 +311,27 @@ TEST_CASE("scenario proven-inconsistent-at-epoch-boundary: finding F9 as Walrus 
     INFO(fixed.result.message);
     CHECK(fixed.result.passed());
 }
+
+TEST_CASE("scenario swarm 11944 (buggify, every fix): finding F10 reached, and fixed") {
+    // Node 1 loses shard 5 while its resumed sync runs and regains it an epoch later: #3464
+    // skips the new sync and the old one leaves the shard LockedToMove (as Walrus, the run
+    // aborts on the false attestation: the gate's `walrus swarm 11944` line shows that). With
+    // the fix the regained shard is synced afresh and the run passes.
+    ScenarioRunOptions options;
+    options.seed = 11944;
+    for (const char* set : {"buggify=on", "epochs=20", "deadline=20m"}) {
+        options.sets.emplace_back(set);
+    }
+    for (const walrus::BehaviourInfo& info : walrus::behaviour_switches()) {
+        if (info.kind == walrus::BehaviourKind::new_behaviour && info.condition != nullptr) {
+            REQUIRE(options.old.set(info.name));
+        }
+    }
+    std::string error;
+    const ScenarioResult fixed = run_scenario(*find_scenario("swarm"), options, error);
+    REQUIRE(error.empty());
+    INFO(fixed.result.message);
+    CHECK(fixed.result.passed());
+    CHECK(fixed.fail_points.probes.contains(
+        std::string(walrus::site::walrus_finding_f10_regained_locked_shard_sync_skipped)));
+}
