@@ -34,8 +34,9 @@ struct ClientStats {
     uint64_t extended = 0;
     uint64_t deleted = 0;
     uint64_t retries = 0;
-    uint64_t invalid_written = 0;  // inconsistently encoded blobs certified
-    uint64_t invalid_dropped = 0;  // ... that could not be
+    uint64_t invalid_written = 0;     // inconsistently encoded blobs certified
+    uint64_t invalid_dropped = 0;     // ... that could not be
+    uint64_t expired_while_read = 0;  // reads given up: the blob expired meanwhile
 };
 
 struct WrittenBlob {
@@ -61,7 +62,9 @@ private:
     bool write_blob();
     bool store_on_committee(const BlobMetadata& metadata, const Committee& committee,
                             sim::Instant deadline);
-    bool read_blob(const BlobId& blob, sim::Instant deadline);
+    // Reads the blob back; gives up (true) once the committee's epoch reaches `end_epoch`: the
+    // blob expired, and the nodes may already have deleted its data.
+    bool read_blob(const BlobId& blob, Epoch end_epoch, sim::Instant deadline);
     bool extend_or_delete();
     std::optional<BlobOpReply> chain_op(const BlobOp& op, sim::Instant deadline);
     std::optional<Committee> latest_committee(sim::Instant deadline);
