@@ -172,6 +172,9 @@ TEST_CASE("scenarios: names are unique, documented, and name real switches") {
         {"active-shard-sync-is-success", "finding F6: tools/gate.txt, walrus swarm 7105"},
         {"recovery-status-after-shard-storage",
          "finding F8: tools/gate.txt, walrus swarm 31 and 38 with buggify=on"},
+        {"restart-sync-of-regained-locked-shard",
+         "finding F10: tools/gate.txt, walrus swarm 11944 with buggify=on; the test case "
+         "'scenario swarm 11944'"},
         {"checkpoint-every-n-settled", "tests/node/test_recovery_cursor.cpp"},
         {"blob-sync-skips-missing-shards", "its Walrus panic is not reached by any sweep yet"},
         {"any-epoch-shard-assignment", "its Walrus panic is not reached by any sweep yet"},
