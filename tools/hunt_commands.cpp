@@ -129,6 +129,12 @@ int hunt_command(const std::string& self, const HuntArgs& args) {
         return usage(error);
     }
     plan.first_seed = args.first_seed.value_or(random_first_seed());
+    // Seeds count up from --from for as long as the hunt lasts: they must not wrap past 2^64.
+    constexpr uint64_t kHighestFirstSeed = uint64_t{1} << 62;
+    if (plan.first_seed > kHighestFirstSeed) {
+        return usage(fmt::format("--from {} is too large: seeds count up from it (at most 2^62)",
+                                 plan.first_seed));
+    }
     const std::string out_path =
         args.out_path.empty() ? fmt::format("floe-hunt-{}.jsonl", plan.first_seed) : args.out_path;
     if (auto error = check_out_path(out_path); !error.empty()) {

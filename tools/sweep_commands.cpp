@@ -114,7 +114,7 @@ std::vector<JunitCase> sweep_junit_cases(const SweepSummary& summary) {
         JunitCase junit;
         junit.suite = record.scenario.empty() ? "(no scenario)" : record.scenario;
         junit.classname = "floe.sweep." + junit.suite;
-        junit.name = fmt::format("seed {}", record.seed.value_or(0));
+        junit.name = record.seed ? fmt::format("seed {}", *record.seed) : "seed ?";
         junit.seconds = record.wall_seconds.value_or(0);
         junit.passed = record.passed;
         if (!record.passed) {

@@ -690,8 +690,9 @@ void print_failure_groups(const std::vector<FailureGroup>& groups, std::FILE* ou
         if (group.records.size() > 1) {
             std::vector<std::string> seeds;
             for (size_t i = 0; i < group.records.size() && i < kSeedsListed; ++i) {
-                seeds.push_back(fmt::format("{} {}", scenario_name(*group.records[i]),
-                                            group.records[i]->seed.value_or(0)));
+                const SweepRecord& record = *group.records[i];
+                seeds.push_back(fmt::format("{} {}", scenario_name(record),
+                                            record.seed ? std::to_string(*record.seed) : "?"));
             }
             if (group.records.size() > kSeedsListed) {
                 seeds.push_back(fmt::format("... {} more", group.records.size() - kSeedsListed));
