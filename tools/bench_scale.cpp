@@ -10,6 +10,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "tools/argv.h"
+
 extern char** environ;
 
 namespace floe::tools {
@@ -33,11 +35,7 @@ ScalePoint run_point(const std::string& self, uint64_t seed, const ScaleSize& si
                                      fmt::format("shards={}", size.shards),
                                      "--set",
                                      fmt::format("blobs={}", size.blobs)};
-    std::vector<char*> argv;
-    for (std::string& arg : args) {
-        argv.push_back(arg.data());
-    }
-    argv.push_back(nullptr);
+    std::vector<char*> argv = argv_of(args);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);

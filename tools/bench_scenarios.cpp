@@ -1,19 +1,31 @@
 #include "tools/bench_scenarios.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
+#include <optional>
+#include <sstream>
 
 #include <stdlib.h>
 
 #include "scenarios/scenario.h"
 #include "sim/timeline.h"
+#include "tools/argv.h"
 #include "tools/bench_kernel.h"
 #include "tools/html_report.h"
 #include "tools/perfetto.h"
 #include "tools/scenario_commands.h"
+
+extern char** environ;
 
 namespace floe::tools {
 
@@ -29,6 +41,7 @@ struct ScenarioRow {
     double unhashed_mean = 0;  // wall per seed with the trace stopped (no fingerprint at all)
     double traced_mean = 0;    // wall per seed writing the text trace, Perfetto file and report
     double memenv_mean = 0;    // wall per seed on RocksDB's memory Env (the disk before issue 16)
+    uint64_t aborted = 0;      // seeds whose process died (a failed assertion): not timed
 };
 
 enum class TraceMode { off, unhashed, all_outputs };
@@ -99,32 +112,187 @@ double run_untraced(const scenarios::ScenarioSpec& spec, uint64_t seed) {
     return seconds_since(start);
 }
 
-ScenarioRow bench_one(const scenarios::ScenarioSpec& spec, uint64_t seeds,
-                      const std::string& trace_dir) {
+// What one seed measured, in the child process that ran it.
+struct SeedSample {
+    bool passed = false;
+    double wall = 0;
+    double virtual_seconds = 0;
+    double steps = 0;
+    double unhashed = 0;
+    double traced = 0;
+    double memenv = 0;
+};
+
+constexpr std::string_view sample_tag = "floe-bench-seed";
+
+// The child's side: one seed, every timing asked for, printed as one tagged line.
+int bench_one_seed(const scenarios::ScenarioSpec& spec, uint64_t seed, bool trace_cost) {
+    SeedSample sample;
+    if (trace_cost) {
+        char pattern[] = "/tmp/floe-bench-XXXXXX";
+        if (mkdtemp(pattern) == nullptr) {
+            fmt::print(stderr, "floe: cannot create a temporary directory for the trace files\n");
+            return exit_usage;
+        }
+        sample.unhashed = run_untraced(spec, seed);
+        sample.traced = run_traced(spec, seed, pattern);
+        std::error_code ec;
+        std::filesystem::remove_all(pattern, ec);
+    }
+    sample.memenv = run_on_memenv(spec, seed);
+    scenarios::ScenarioRunOptions options;
+    options.seed = seed;
+    std::string error;
+    const auto start = std::chrono::steady_clock::now();
+    const auto result = scenarios::run_scenario(spec, options, error);
+    sample.wall = seconds_since(start);
+    sample.passed = result.result.passed();
+    sample.virtual_seconds = static_cast<double>(result.result.end_time.ns()) / 1e9;
+    sample.steps = static_cast<double>(result.result.steps);
+    fmt::print("{} {} {:.9f} {:.9f} {:.0f} {:.9f} {:.9f} {:.9f}\n", sample_tag,
+               sample.passed ? 1 : 0, sample.wall, sample.virtual_seconds, sample.steps,
+               sample.unhashed, sample.traced, sample.memenv);
+    return exit_pass;
+}
+
+std::optional<SeedSample> parse_sample(const std::string& text) {
+    std::istringstream in(text);
+    std::string tag;
+    int passed = 0;
+    SeedSample sample;
+    in >> tag >> passed >> sample.wall >> sample.virtual_seconds >> sample.steps >>
+        sample.unhashed >> sample.traced >> sample.memenv;
+    if (!in || tag != sample_tag) {
+        return std::nullopt;
+    }
+    sample.passed = passed == 1;
+    return sample;
+}
+
+// What a child process printed, and how it ended when it printed no sample.
+struct ChildOutput {
+    std::string out;
+    std::string err;
+    std::string how_it_ended;
+};
+
+std::string read_all(int fd) {
+    std::string text;
+    char buffer[4096];
+    for (;;) {
+        const ssize_t n = read(fd, buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return text;
+        }
+        text.append(buffer, static_cast<size_t>(n));
+    }
+}
+
+// Runs `args` with stdout on a pipe and stderr in an unlinked temporary file (so a child that
+// writes much to both never blocks on the one not being read), and waits for it.
+ChildOutput run_child(std::vector<std::string> args) {
+    ChildOutput child;
+    char err_pattern[] = "/tmp/floe-bench-err-XXXXXX";
+    const int err_fd = mkstemp(err_pattern);
+    int out_pipe[2] = {-1, -1};
+    if (err_fd < 0 || pipe(out_pipe) != 0) {
+        child.how_it_ended = "could not start (no temporary file or pipe)";
+        if (err_fd >= 0) {
+            close(err_fd);
+            unlink(err_pattern);
+        }
+        return child;
+    }
+    unlink(err_pattern);
+    std::vector<char*> argv = argv_of(args);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+    posix_spawn_file_actions_adddup2(&actions, err_fd, 2);
+    posix_spawn_file_actions_addclose(&actions, out_pipe[0]);
+    pid_t pid = 0;
+    const int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(out_pipe[1]);
+    if (spawned != 0) {
+        close(out_pipe[0]);
+        close(err_fd);
+        child.how_it_ended = fmt::format("could not start: {}", std::strerror(spawned));
+        return child;
+    }
+    child.out = read_all(out_pipe[0]);
+    close(out_pipe[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    (void)lseek(err_fd, 0, SEEK_SET);
+    child.err = read_all(err_fd);
+    close(err_fd);
+    child.how_it_ended = WIFSIGNALED(status)
+                             ? fmt::format("died of signal {}", WTERMSIG(status))
+                             : fmt::format("exited with status {}", WEXITSTATUS(status));
+    return child;
+}
+
+// A seed that aborts (a failed assertion is a bug, and some scenarios reach one as Walrus is,
+// FINDINGS F5) must not take the bench with it: each seed runs in its own process, its stdout
+// read back, its stderr kept to say why it died. Only the seed's runs are timed, not the spawn.
+struct SeedOutcome {
+    std::optional<SeedSample> sample;
+    std::string died;  // why the child gave no sample: its first stderr line, or its exit
+};
+
+SeedOutcome run_seed_child(const std::string& self, const std::string& scenario, uint64_t seed,
+                           bool trace_cost) {
+    std::vector<std::string> args = {self,     "bench",      "scenarios",
+                                     scenario, "--one-seed", std::to_string(seed)};
+    if (!trace_cost) {
+        args.emplace_back("--no-trace-cost");
+    }
+    const ChildOutput child = run_child(args);
+    SeedOutcome outcome;
+    outcome.sample = parse_sample(child.out);
+    if (!outcome.sample.has_value()) {
+        const std::string first = child.err.substr(0, child.err.find('\n'));
+        outcome.died = !first.empty() ? first : fmt::format("the child {}", child.how_it_ended);
+    }
+    return outcome;
+}
+
+ScenarioRow bench_one(const std::string& self, const scenarios::ScenarioSpec& spec, uint64_t seeds,
+                      bool trace_cost, std::vector<std::string>& deaths) {
     ScenarioRow row{spec.name};
     double wall = 0;
     double virtual_seconds = 0;
     double steps = 0;
     for (uint64_t seed = 1; seed <= seeds; ++seed) {
-        if (!trace_dir.empty()) {
-            row.unhashed_mean += run_untraced(spec, seed) / static_cast<double>(seeds);
-            row.traced_mean += run_traced(spec, seed, trace_dir) / static_cast<double>(seeds);
+        const SeedOutcome outcome = run_seed_child(self, spec.name, seed, trace_cost);
+        if (!outcome.sample.has_value()) {
+            ++row.aborted;
+            deaths.push_back(fmt::format("{} seed {}: {}", spec.name, seed, outcome.died));
+            continue;
         }
-        row.memenv_mean += run_on_memenv(spec, seed) / static_cast<double>(seeds);
-        scenarios::ScenarioRunOptions options;
-        options.seed = seed;
-        std::string error;
-        const auto start = std::chrono::steady_clock::now();
-        const auto result = scenarios::run_scenario(spec, options, error);
-        const double seconds = seconds_since(start);
-        row.passed += result.result.passed() ? 1 : 0;
-        wall += seconds;
-        row.wall_max = std::max(row.wall_max, seconds);
-        virtual_seconds += static_cast<double>(result.result.end_time.ns()) / 1e9;
-        steps += static_cast<double>(result.result.steps);
+        const SeedSample& sample = *outcome.sample;
+        row.passed += sample.passed ? 1 : 0;
+        wall += sample.wall;
+        row.wall_max = std::max(row.wall_max, sample.wall);
+        virtual_seconds += sample.virtual_seconds;
+        steps += sample.steps;
+        row.unhashed_mean += sample.unhashed;
+        row.traced_mean += sample.traced;
+        row.memenv_mean += sample.memenv;
     }
-    row.wall_mean = wall / static_cast<double>(seeds);
-    row.virtual_mean = virtual_seconds / static_cast<double>(seeds);
+    const auto timed = static_cast<double>(seeds - row.aborted);
+    if (timed > 0) {
+        row.wall_mean = wall / timed;
+        row.virtual_mean = virtual_seconds / timed;
+        row.unhashed_mean /= timed;
+        row.traced_mean /= timed;
+        row.memenv_mean /= timed;
+    }
     row.events_per_s = wall > 0 ? steps / wall : 0;
     return row;
 }
@@ -137,7 +305,13 @@ bool is_simtest(const scenarios::ScenarioSpec& spec) {
 }
 
 // The verdict on the target, from the simtests measured (none: no verdict).
-void print_seed_cost_verdict(const std::vector<std::pair<std::string, double>>& simtests) {
+void print_seed_cost_verdict(const std::vector<std::pair<std::string, double>>& simtests,
+                             const std::vector<std::string>& unmeasured) {
+    if (!unmeasured.empty()) {
+        fmt::print("\nseed cost of the simtests: NOT measured, a seed of {} died\n",
+                   fmt::join(unmeasured, ", "));
+        return;
+    }
     if (simtests.empty()) {
         return;
     }
@@ -162,7 +336,15 @@ double raw_events_per_second() {
 
 }  // namespace
 
-int bench_scenarios_command(const ScenarioBenchOptions& options) {
+int bench_scenarios_command(const std::string& self, const ScenarioBenchOptions& options) {
+    if (options.one_seed != 0) {
+        if (options.scenarios.size() != 1 || check_scenario_name(options.scenarios[0]) != "") {
+            fmt::print(stderr, "floe: bench scenarios --one-seed takes exactly one scenario\n");
+            return exit_usage;
+        }
+        return bench_one_seed(*scenarios::find_scenario(options.scenarios[0]), options.one_seed,
+                              options.trace_cost);
+    }
     std::vector<const scenarios::ScenarioSpec*> specs;
     for (const std::string& name : options.scenarios) {
         if (auto error = check_scenario_name(name); !error.empty()) {
@@ -179,17 +361,9 @@ int bench_scenarios_command(const ScenarioBenchOptions& options) {
         }
     }
     const double raw = raw_events_per_second();
-    std::string trace_dir;
-    if (options.trace_cost) {
-        char pattern[] = "/tmp/floe-bench-XXXXXX";
-        if (mkdtemp(pattern) == nullptr) {
-            fmt::print(stderr, "floe: cannot create a temporary directory for the trace files\n");
-            return exit_usage;
-        }
-        trace_dir = pattern;
-    }
-    fmt::print("floe bench scenarios: seeds 1..{} per scenario, one core, in process\n",
-               options.seeds);
+    fmt::print(
+        "floe bench scenarios: seeds 1..{} per scenario, one core, each seed in its own process\n",
+        options.seeds);
     fmt::print(
         "physical limit (raw timer + fiber switch loop, measured now): {:.2f} M events/s\n"
         "cost of a seed: its wall time x the limit's events per second, in raw-loop events\n"
@@ -212,16 +386,26 @@ int bench_scenarios_command(const ScenarioBenchOptions& options) {
     }
     fmt::print("\n");
     std::vector<std::pair<std::string, double>> simtests;  // name, raw-loop events per seed
+    std::vector<std::string> deaths;                       // seeds whose process died
+    std::vector<std::string> unmeasured_simtests;          // simtests with a seed that died
     for (const auto* spec : specs) {
         std::fprintf(stderr, "  running %s ...\r", spec->name.c_str());
-        const ScenarioRow row = bench_one(*spec, options.seeds, trace_dir);
+        const ScenarioRow row = bench_one(self, *spec, options.seeds, options.trace_cost, deaths);
+        if (is_simtest(*spec) && row.aborted > 0) {
+            unmeasured_simtests.push_back(spec->name);
+        }
+        if (row.aborted == options.seeds) {
+            fmt::print("  {:<50} {:>3}/{:<2} every seed's process died (below)\n", row.name, 0,
+                       options.seeds);
+            continue;
+        }
         fmt::print("  {:<50} {:>3}/{:<2} {:>10.1f} {:>9.3f} {:>9.3f} {:>8.0f}x {:>10.2f} {:>8.1f}%",
                    row.name, row.passed, options.seeds, row.virtual_mean, row.wall_mean,
                    row.wall_max, row.wall_mean > 0 ? row.virtual_mean / row.wall_mean : 0,
                    row.events_per_s / 1e6, raw > 0 ? 100 * row.events_per_s / raw : 0);
         const double cost = row.wall_mean * raw;  // raw-loop events one seed costs
         fmt::print(" {:>11.2f}", cost / 1e6);
-        if (is_simtest(*spec)) {
+        if (is_simtest(*spec) && row.aborted == 0) {
             simtests.push_back({spec->name, cost});
         }
         if (row.memenv_mean > 0) {
@@ -237,11 +421,13 @@ int bench_scenarios_command(const ScenarioBenchOptions& options) {
         fmt::print("\n");
         std::fflush(stdout);
     }
-    print_seed_cost_verdict(simtests);
-    if (!trace_dir.empty()) {
-        std::error_code ec;
-        std::filesystem::remove_all(trace_dir, ec);
+    if (!deaths.empty()) {
+        fmt::print("\nseeds whose process died (counted as not passed, not timed):\n");
+        for (const std::string& death : deaths) {
+            fmt::print("  {}\n", death);
+        }
     }
+    print_seed_cost_verdict(simtests, unmeasured_simtests);
     return exit_pass;
 }
 

@@ -17,8 +17,12 @@ struct ScenarioBenchOptions {
     std::vector<std::string> scenarios;  // empty: every shipped scenario
     uint64_t seeds = 5;                  // seeds 1..seeds per scenario
     bool trace_cost = true;  // also time each seed with the trace stopped and with every output
+    // Internal: the child that times one seed (every seed runs in its own process, so that one
+    // that fails an assertion cannot end the bench) prints its numbers as one line. 0: the bench.
+    uint64_t one_seed = 0;
 };
 
-int bench_scenarios_command(const ScenarioBenchOptions& options);
+// `self` is this executable: each seed runs in a child process of it.
+int bench_scenarios_command(const std::string& self, const ScenarioBenchOptions& options);
 
 }  // namespace floe::tools

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <string>
 #include <thread>
 
@@ -349,6 +350,9 @@ int main(int argc, char** argv) {
     bool no_trace_cost = false;
     bench_scenarios->add_flag("--no-trace-cost", no_trace_cost,
                               "skip the trace-off and trace-on timings (a third of the time)");
+    bench_scenarios->add_option("--one-seed", bench_sc.one_seed)
+        ->group("")  // internal: the child process that times one seed
+        ->check(CLI::Range(uint64_t{1}, std::numeric_limits<uint64_t>::max()));
 
     floe::tools::ScaleBenchOptions scale;
     auto* bench_scale = bench_cmd->add_subcommand(
@@ -531,7 +535,7 @@ int main(int argc, char** argv) {
     }
     if (bench_scenarios->parsed()) {
         bench_sc.trace_cost = !no_trace_cost;
-        return floe::tools::bench_scenarios_command(bench_sc);
+        return floe::tools::bench_scenarios_command(self, bench_sc);
     }
     if (bench_scale->parsed()) {
         if (scale.max.nodes < scale.base.nodes || scale.max.shards < scale.base.shards ||

@@ -140,6 +140,14 @@ check "site catalog self-test" python3 tools/check_catalog.py --self-test
 check "bench: a simtest seed's cost and the target" bash -c \
   "build/tools/floe bench scenarios long-node-recovery --seeds 1 --no-trace-cost | grep -E \
   'seed cost of the simtests: worst [0-9.]+ M raw-loop events \(long-node-recovery\), target <= 1.0 M: (met|NOT met)'"
+# shard-sync-fails fails an assertion on every seed as Walrus is (FINDINGS F5): the bench must
+# report it and go on to the next scenario, not die with it.
+check "bench: a seed that fails an assertion is reported, the bench goes on" bash -c \
+  "out=\$(build/tools/floe bench scenarios shard-sync-fails long-node-recovery --seeds 1 \
+  --no-trace-cost 2>/dev/null) && grep -q 'shard-sync-fails seed 1: floe: assertion failed' <<<\"\$out\" \
+  && grep -qE '^  long-node-recovery +1/1' <<<\"\$out\" \
+  && grep -qE 'seed cost of the simtests: worst [0-9.]+ M raw-loop events \\(long-node-recovery\\)' \
+  <<<\"\$out\""
 check "bench: mainnet-shape grown a little, fitted" bash -c \
   "build/tools/floe bench scale --base-nodes 5 --base-shards 13 --base-blobs 20 --max-nodes 7 \
   --max-shards 20 --max-blobs 40 --points 2 | grep -E \
