@@ -101,6 +101,12 @@ struct NodeConfig {
     // Walrus's SUI_DB_SYNC_TO_DISK (typed-store ReadWriteOptions, off by default): fsync the WAL
     // on every write (StoreOptions::sync_writes).
     bool sync_writes = false;
+    // A simulation economy, not a Walrus behaviour (off: as Walrus): create the column families of
+    // all the shards one epoch change adds in one RocksDB call (StoreOptions::
+    // batch_column_families). It saves the OPTIONS rewrites that make shard-heavy shapes slow and
+    // gives up the crash points and disk operations between those column families. mainnet-shape
+    // turns it on; `--set column-families=batched` does anywhere.
+    bool batch_column_families = false;
     Behaviours old;  // all off: the behaviour of #3407 + #3464
 };
 

@@ -445,9 +445,7 @@ void EpochChange::apply_shard_changes(const ShardPlan& plan, Epoch epoch, EventH
 
 // §7.4 step 2 create_new_shards_and_start_sync.
 void EpochChange::create_new_shards_and_start_sync(const ShardPlan& plan) {
-    for (ShardIndex shard : plan.create) {
-        must(storage_.create_shard(shard, ShardStatus::none), "create shard");
-    }
+    must(storage_.create_shards(plan.create, ShardStatus::none), "create shard");
     if (plan.set_recover_metadata) {
         must(storage_.set_status(NodeStatus::recover_metadata()), "status");  // T9 / T5
     }

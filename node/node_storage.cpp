@@ -383,6 +383,27 @@ sim::Result<sim::Unit, StoreError> NodeStorage::create_shard(ShardIndex shard, S
     return set_shard_status(shard, status);
 }
 
+sim::Result<sim::Unit, StoreError> NodeStorage::create_shards(const std::vector<ShardIndex>& shards,
+                                                              ShardStatus status) {
+    if (!store_->batches_column_families()) {
+        for (ShardIndex shard : shards) {
+            if (auto created = create_shard(shard, status); !created.ok()) {
+                return created;
+            }
+        }
+        return sim::Unit{};
+    }
+    if (auto created = store_->create_shards(shards); !created.ok()) {
+        return created;
+    }
+    for (ShardIndex shard : shards) {
+        if (auto set = set_shard_status(shard, status); !set.ok()) {
+            return set;
+        }
+    }
+    return sim::Unit{};
+}
+
 sim::Result<sim::Unit, StoreError> NodeStorage::remove_shard(ShardIndex shard) {
     auto dropped = store_->drop_shard(shard);
     if (dropped.ok()) {

@@ -97,6 +97,10 @@ public:
     std::vector<ShardIndex> existing_shards() const { return store_->existing_shards(); }
     // Creates the shard's column families and records its status, in that order.
     Result<sim::Unit> create_shard(ShardIndex shard, ShardStatus status);
+    // create_shard of each, in order (Walrus's loop over create_storage_for_shards). With
+    // NodeConfig::batch_column_families, every shard's column families first, in one RocksDB
+    // call, then every status.
+    Result<sim::Unit> create_shards(const std::vector<ShardIndex>& shards, ShardStatus status);
     ShardStatus shard_status(ShardIndex shard) const;
     Result<sim::Unit> set_shard_status(ShardIndex shard, ShardStatus status);
 

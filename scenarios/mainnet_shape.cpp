@@ -43,6 +43,10 @@ void mainnet_build(const Params& params, sim::Rng&, ClusterConfig& config) {
     config.n_shards = default_shards;
     config.epoch_duration = 300_s;
     config.workload = false;  // the script writes the blobs: a known number, at full speed
+    // Node 0 holds a fifth of the shards: created one column family per RocksDB call, as Walrus
+    // does, its genesis alone rewrites an OPTIONS file of up to a thousand column families a
+    // thousand times (ARCHITECTURE.md, "How cost grows with the cluster").
+    config.node.batch_column_families = true;
 }
 
 // Writes `count` permanent blobs from `writers` world fibers at once; waits until every writer

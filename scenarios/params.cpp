@@ -57,6 +57,15 @@ ParamSpec ParamSpec::choice(std::string name, std::string value, std::vector<std
                      std::move(help), std::move(choices)};
 }
 
+ParamSpec ParamSpec::optional_choice(std::string name, std::string default_text,
+                                     std::vector<std::string> choices, std::string help) {
+    const auto last = static_cast<int64_t>(choices.size()) - 1;
+    ParamSpec spec{std::move(name), ParamType::choice, std::move(default_text), 0, last,
+                   std::move(help), std::move(choices)};
+    spec.optional = true;
+    return spec;
+}
+
 ParamSpec ParamSpec::optional_integer(std::string name, std::string default_text, int64_t min,
                                       int64_t max, std::string help) {
     ParamSpec spec{std::move(name),
@@ -319,7 +328,9 @@ bool Params::flag(std::string_view name) const {
 
 const std::string& Params::choice(std::string_view name) const {
     const ParamSpec& found = spec(name, ParamType::choice);
-    return found.choices[static_cast<size_t>(values_.find(found.name)->second)];
+    const auto it = values_.find(found.name);
+    FLOE_ASSERT(it != values_.end(), "optional parameter {} read while unset", name);
+    return found.choices[static_cast<size_t>(it->second)];
 }
 
 bool Params::has(std::string_view name) const {

@@ -42,6 +42,8 @@ struct ParamSpec {
                                       int64_t max, std::string help);
     static ParamSpec optional_duration(std::string name, std::string default_text,
                                        sim::Duration min, sim::Duration max, std::string help);
+    static ParamSpec optional_choice(std::string name, std::string default_text,
+                                     std::vector<std::string> choices, std::string help);
     // "1,2,3,3,4": 1..max_items integers, each in [min, max]; always optional.
     static ParamSpec optional_list(std::string name, std::string default_text, int64_t min,
                                    int64_t max, size_t max_items, std::string help);

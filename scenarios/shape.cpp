@@ -68,6 +68,11 @@ std::vector<ParamSpec> shape_params() {
                                     "blob syncs at once (§14 blob_recovery)"),
         ParamSpec::optional_integer("shard-sync-concurrency", "scenario's", 1, 10'000,
                                     "shard syncs at once (§14)"),
+        ParamSpec::optional_choice(
+            "column-families", "scenario's: walrus; mainnet-shape: batched", {"walrus", "batched"},
+            "how an epoch change creates its shards' column families: one RocksDB call each, "
+            "as Walrus (walrus), or all in one call (batched: much faster with many shards a "
+            "node, without the crash points between them)"),
     };
 }
 
@@ -90,6 +95,9 @@ std::string apply_shape(const Params& params, ClusterConfig& config) {
     set_if(params, "max-concurrent-blob-syncs",
            config.node.blob_recovery.max_concurrent_blob_syncs);
     set_if(params, "shard-sync-concurrency", config.node.shard_sync.shard_sync_concurrency);
+    if (params.is_set("column-families")) {
+        config.node.batch_column_families = params.choice("column-families") == "batched";
+    }
     return {};
 }
 

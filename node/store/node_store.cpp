@@ -584,6 +584,53 @@ sim::Result<sim::Unit, StoreError> NodeStore::create_shard(ShardIndex shard) {
     return sim::Unit{};
 }
 
+sim::Result<sim::Unit, StoreError> NodeStore::create_shards(const std::vector<ShardIndex>& shards) {
+    if (!options_.batch_column_families) {
+        for (ShardIndex shard : shards) {
+            if (auto created = create_shard(shard); !created.ok()) {
+                return created;
+            }
+        }
+        return sim::Unit{};
+    }
+    std::vector<CfRef> missing;
+    for (ShardIndex shard : shards) {
+        const auto it = shards_.find(shard);
+        for (size_t i = 0; i < shard_cf_count; ++i) {
+            if (it == shards_.end() || it->second[i] == nullptr) {
+                missing.push_back(CfRef{shard_cfs[i], shard});
+            }
+        }
+    }
+    return missing.empty() ? sim::Result<sim::Unit, StoreError>{sim::Unit{}}
+                           : create_cfs_in_one_call(missing);
+}
+
+// RocksDB's CreateColumnFamilies creates them in order (a MANIFEST edit each) and writes one
+// OPTIONS file after the last; on an error it stops there, and the handles of those it created
+// come back.
+sim::Result<sim::Unit, StoreError> NodeStore::create_cfs_in_one_call(
+    const std::vector<CfRef>& refs) {
+    if (rt_.fail_point(site::create_cf_before) == sim::FailPointOutcome::inject_error) {
+        return sim::Err{StoreError::injected};
+    }
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    descriptors.reserve(refs.size());
+    for (const CfRef& ref : refs) {
+        descriptors.emplace_back(cf_name(ref), cf_options(options_, cf_name(ref)));
+    }
+    std::vector<Handle*> handles;
+    const rocksdb::Status status = db_->CreateColumnFamilies(descriptors, &handles);
+    after_io();
+    for (Handle* handle : handles) {
+        adopt(handle);
+    }
+    if (!status.ok()) {
+        return sim::Err{failed(status, "create column families")};
+    }
+    return sim::Unit{};
+}
+
 // Walrus drops a shard's five column families one by one (ShardStorage::delete_shard_storage)
 // and its drop_cf passes no fail point. floe brackets each drop with drop-cf-before/after, its
 // own points (not among the simtests' crash points, so random crashes never pick them), so that

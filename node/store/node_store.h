@@ -115,6 +115,12 @@ struct StoreOptions {
     // RocksDB's own LOG file in the database directory (off: it is noise and, on the memory Env,
     // memory that grows with every reopen).
     bool info_log = false;
+    // Create every column family create_shards adds in one CreateColumnFamilies call, behind one
+    // create-cf-before (a simulation economy for big shapes, NodeConfig::batch_column_families).
+    // Off, as Walrus does: one CreateColumnFamily per column family, each rewriting and
+    // re-verifying the OPTIONS file of every column family open, a cost quadratic in shards per
+    // node (ARCHITECTURE.md, "How cost grows with the cluster").
+    bool batch_column_families = false;
     // What an I/O error from RocksDB (EIO, ENOSPC, a failed fsync or rename, or a database stopped
     // by an earlier one) does once the store has settled: called with a description, it may end
     // the process (the storage node does, run_storage_node); when it returns, or when unset, the
@@ -208,6 +214,10 @@ public:
     // completes the shard; drop_shard drops whatever exists and succeeds on an absent shard (the
     // epoch-change finisher may redo a removal after a crash).
     sim::Result<sim::Unit, StoreError> create_shard(ShardIndex shard);
+    // create_shard of each, in order; with StoreOptions::batch_column_families, every missing
+    // column family of them in one RocksDB call (one OPTIONS file) behind one create-cf-before.
+    sim::Result<sim::Unit, StoreError> create_shards(const std::vector<ShardIndex>& shards);
+    bool batches_column_families() const { return options_.batch_column_families; }
     sim::Result<sim::Unit, StoreError> drop_shard(ShardIndex shard);
     std::vector<ShardIndex> existing_shards() const;  // ascending
     sim::Runtime& runtime() const { return rt_; }
@@ -246,6 +256,7 @@ private:
     void adopt(Handle* handle);
     Handle* resolve(CfRef ref) const;
     sim::Result<sim::Unit, StoreError> create_cf(CfRef ref);
+    sim::Result<sim::Unit, StoreError> create_cfs_in_one_call(const std::vector<CfRef>& refs);
     void release_scan(Scan::State& state);
     // After every call into RocksDB: run the background jobs it queued (BackgroundJobs), then
     // rethrow a crash that a fault hook raised inside it (SimFs).

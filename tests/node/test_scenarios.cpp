@@ -86,9 +86,10 @@ TEST_CASE("params: an optional parameter is unset until given; a list takes boun
 TEST_CASE("shape: every scenario takes the cluster's shape; unset, the scenario keeps its own") {
     for (const ScenarioSpec& spec : all_scenarios()) {
         Params params(spec.params);
-        for (const char* name : {"nodes", "weights", "shards", "epoch", "blob-pace",
-                                 "max-concurrent-blob-syncs-during-recovery",
-                                 "sliver-count-per-sync-request", "checkpoint-interval"}) {
+        for (const char* name :
+             {"nodes", "weights", "shards", "epoch", "blob-pace",
+              "max-concurrent-blob-syncs-during-recovery", "sliver-count-per-sync-request",
+              "checkpoint-interval", "column-families"}) {
             CHECK_MESSAGE(params.has(name), spec.name, " lacks ", name);
         }
     }
@@ -111,9 +112,40 @@ TEST_CASE("shape: every scenario takes the cluster's shape; unset, the scenario 
     CHECK(config.epoch_duration == 120_s);
     CHECK(config.node.node_recovery.checkpoint_persist_interval == 5);
     CHECK(config.node.shard_sync.sliver_count_per_sync_request == 8);
+    CHECK_FALSE(config.node.batch_column_families);  // unset: as Walrus
+    CHECK(params.set("column-families=some") ==
+          "column-families=some is not one of walrus|batched");
+    REQUIRE(params.set("column-families=batched").empty());
+    CHECK(apply_shape(params, config).empty());
+    CHECK(config.node.batch_column_families);
+    Params walrus_params(shape_params());
+    REQUIRE(walrus_params.set("column-families=walrus").empty());
+    CHECK(apply_shape(walrus_params, config).empty());
+    CHECK_FALSE(config.node.batch_column_families);
     // weights must agree with nodes.
     REQUIRE(params.set("weights=5,5").empty());
     CHECK(apply_shape(params, config) == "nodes=7 but weights has 2 entries");
+}
+
+// The economy of `column-families=batched` on a shard-heavy node: the run's outcome and its
+// trace (which records no column family) are the same, with one create-cf-before per epoch
+// change instead of one per column family.
+TEST_CASE("shape: column-families=batched creates a node's shards in one call, same outcome") {
+    auto run = [](const char* mode) {
+        ScenarioRunOptions options;
+        options.seed = 3;
+        options.sets = {"nodes=6", "shards=60", std::string("column-families=") + mode};
+        std::string error;
+        const ScenarioResult result = run_scenario(
+            *find_scenario("node-recovery-across-epoch-change-with-shard-gain"), options, error);
+        CHECK(error.empty());
+        return result;
+    };
+    const ScenarioResult walrus = run("walrus");
+    const ScenarioResult batched = run("batched");
+    CHECK(walrus.result.passed());
+    CHECK(batched.result.passed());
+    CHECK(batched.result.trace_hash == walrus.result.trace_hash);
 }
 
 TEST_CASE("shape: a bad shape is a usage error and runs nothing") {

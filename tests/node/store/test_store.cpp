@@ -345,6 +345,54 @@ TEST_CASE("store: an injected error midway through create_shard leaves no shard 
     CHECK(sim.fail_points().hits("create-cf-before") == 5 + 1);
 }
 
+// create_shards, as Walrus (one create-cf-before and one RocksDB call per column family) and
+// with StoreOptions::batch_column_families (one of each for all of them); both leave the same
+// shards behind, and a batch refused at its create-cf-before creates nothing.
+TEST_CASE("store: create_shards one column family at a time, or all in one call") {
+    for (const bool batched : {false, true}) {
+        CAPTURE(batched);
+        auto disk = Disk::in_memory("n0");
+        sim::Simulation sim(sim::SimulationConfig{});
+        const HostId node = sim.add_host("node", [&](sim::Runtime& rt) {
+            StoreOptions options;
+            options.batch_column_families = batched;
+            auto store = take(NodeStore::open(rt, *disk, options));
+            CHECK(store->batches_column_families() == batched);
+            CHECK(ok(store->create_shard(9)));  // an existing shard is skipped
+            sim.fail_points().arm("create-cf-before",
+                                  sim::FailPointAction::inject_error().only_on(rt.host()).once());
+            CHECK(store->create_shards({2, 9, 4}).error() == StoreError::injected);
+            CHECK(store->existing_shards() == std::vector<ShardIndex>{9});
+            CHECK(store->column_family_names().size() == 1 + 7 + 5);
+            CHECK(ok(store->create_shards({2, 9, 4})));
+            CHECK(store->existing_shards() == std::vector<ShardIndex>{2, 4, 9});
+            CHECK(ok(store->put(primary(4), "k", "v")));
+        });
+        auto result = sim.run([&](sim::Runtime& rt) {
+            sim.start(node);
+            rt.sleep(1_s);
+        });
+        CHECK(result.passed());
+        // Shard 9 alone: 5. Then the refused call: 1. Then the ten column families of 2 and 4:
+        // ten calls, or one.
+        CHECK(sim.fail_points().hits("create-cf-before") == 5 + 1 + (batched ? 1 : 10));
+        // Both leave a database the next open (as Walrus, one by one) finds whole.
+        sim::Simulation reopen(sim::SimulationConfig{});
+        const HostId again = reopen.add_host("node", [&](sim::Runtime& rt) {
+            auto store = open_store(rt, *disk);
+            CHECK(store->existing_shards() == std::vector<ShardIndex>{2, 4, 9});
+            CHECK(read(*store, primary(4), "k") == "v");
+        });
+        CHECK(reopen
+                  .run([&](sim::Runtime& rt) {
+                      reopen.start(again);
+                      rt.sleep(1_s);
+                  })
+                  .passed());
+        CHECK(reopen.fail_points().hits("create-cf-before") == 0);
+    }
+}
+
 TEST_CASE("store: scans yield byte order from an inclusive bound and read a snapshot") {
     auto disk = Disk::in_memory("n0");
     on_node(*disk, [](sim::Runtime&, NodeStore& store) {
