@@ -87,6 +87,55 @@ void print_fit(const Series& series) {
     fmt::print("\n");
 }
 
+bool is_mainnet_size(const ScaleSize& size) {
+    const ScaleSize mainnet = ScaleBenchOptions{}.max;
+    return size.nodes == mainnet.nodes && size.shards == mainnet.shards &&
+           size.blobs == mainnet.blobs;
+}
+
+// The largest nodes and shards at the blob counts of full_shape_blob_points, then the largest
+// blob count measured (when it is one of them) or projected, and the verdict. False if a run
+// failed.
+bool print_full_shape(const std::string& self, const ScaleBenchOptions& options) {
+    const std::vector<uint64_t> blobs = full_shape_blob_points(options.base, options.max);
+    fmt::print("\nthe full shape: {} nodes, {} shards, at {}:\n", options.max.nodes,
+               options.max.shards,
+               blobs.size() == 1 ? fmt::format("{} blobs", blobs[0])
+                                 : fmt::format("{} and {} blobs", blobs[0], blobs[1]));
+    std::vector<ScalePoint> points;
+    bool passed = true;
+    for (uint64_t count : blobs) {
+        ScaleSize size = options.max;
+        size.blobs = count;
+        points.push_back(run_point(self, options.seed, size));
+        print_point(points.back());
+        passed = passed && points.back().passed;
+    }
+    double wall = points.back().wall_seconds;
+    double peak = points.back().peak_mib;
+    const bool measured = blobs.back() == options.max.blobs;
+    if (!measured && points.size() == 2) {
+        const auto x1 = static_cast<double>(blobs[0]);
+        const auto x2 = static_cast<double>(blobs[1]);
+        const auto x = static_cast<double>(options.max.blobs);
+        wall = project_linear(x1, points[0].wall_seconds, x2, points[1].wall_seconds, x);
+        peak = project_linear(x1, points[0].peak_mib, x2, points[1].peak_mib, x);
+    }
+    fmt::print("{} at {} blobs{}: {:.0f} s wall, {:.0f} MiB peak\n",
+               measured ? "measured" : "projected", options.max.blobs,
+               measured ? "" : " (linear in blobs)", wall, peak);
+    if (!is_mainnet_size(options.max)) {
+        fmt::print("target: no verdict, the full shape is not mainnet's (100 x 1,000 x 10,000)\n");
+    } else if (!passed) {
+        fmt::print("target: no verdict, a run failed\n");
+    } else {
+        fmt::print("target of a mainnet-shaped seed (<= {:.0f} s, <= {:.0f} MiB): {}\n",
+                   target_wall_seconds, target_peak_mib,
+                   wall <= target_wall_seconds && peak <= target_peak_mib ? "met" : "NOT met");
+    }
+    return passed;
+}
+
 }  // namespace
 
 std::vector<uint64_t> geometric_sizes(uint64_t base, uint64_t max, uint64_t points) {
@@ -106,6 +155,16 @@ std::vector<uint64_t> geometric_sizes(uint64_t base, uint64_t max, uint64_t poin
         }
     }
     return sizes;
+}
+
+double project_linear(double x1, double y1, double x2, double y2, double x) {
+    return y1 + (y2 - y1) / (x2 - x1) * (x - x1);
+}
+
+std::vector<uint64_t> full_shape_blob_points(const ScaleSize& base, const ScaleSize& max) {
+    const uint64_t low = std::min(base.blobs, max.blobs);
+    const uint64_t high = std::min(3 * base.blobs, max.blobs);
+    return high > low ? std::vector<uint64_t>{low, high} : std::vector<uint64_t>{low};
 }
 
 double linear_slope(const std::vector<double>& x, const std::vector<double>& y) {
@@ -170,6 +229,7 @@ int bench_scale_command(const std::string& self, const ScaleBenchOptions& option
     for (const Series& grown : series) {
         print_fit(grown);
     }
+    all_passed = print_full_shape(self, options) && all_passed;
     return all_passed ? 0 : 1;
 }
 

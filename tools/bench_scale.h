@@ -5,7 +5,9 @@
 // resident memory, the fitted growth exponent of each size (the slope of log cost against log
 // size: 1 is linear), and the memory each added node and blob costs. The full sizes are Walrus
 // mainnet's (100 nodes, 1,000 shards, 10,000 blobs), and the targets those of a mainnet-shaped
-// seed: at most 60 s and 4 GiB on one core.
+// seed: at most 60 s and 4 GiB on one core. Last, the full shape: the largest nodes and shards
+// run at two blob counts and, where the largest blob count is too big to run (10,000 blobs need
+// tens of GiB), wall and memory projected linearly in blobs, with the verdict on the targets.
 
 #include <cstdint>
 #include <string>
@@ -42,6 +44,14 @@ double growth_exponent(const std::vector<double>& x, const std::vector<double>& 
 
 // The least-squares slope of y against x (memory per node, per blob).
 double linear_slope(const std::vector<double>& x, const std::vector<double>& y);
+
+// y at x on the line through (x1, y1) and (x2, y2) (x1 != x2): a cost projected in blobs.
+double project_linear(double x1, double y1, double x2, double y2, double x);
+
+// The full shape's verdict: the blobs at which the largest nodes and shards are measured (the
+// base blobs and three times as many, each at most `max.blobs`), the full blob count being
+// projected from them when it is larger than both.
+std::vector<uint64_t> full_shape_blob_points(const ScaleSize& base, const ScaleSize& max);
 
 int bench_scale_command(const std::string& self, const ScaleBenchOptions& options);
 

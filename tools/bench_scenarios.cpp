@@ -51,9 +51,11 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 }
 
 // One seed with every visual output on, as `floe run --trace --perfetto --report` writes them.
-double run_traced(const scenarios::ScenarioSpec& spec, uint64_t seed, const std::string& dir) {
+double run_traced(const scenarios::ScenarioSpec& spec, uint64_t seed,
+                  const std::vector<std::string>& sets, const std::string& dir) {
     scenarios::ScenarioRunOptions options;
     options.seed = seed;
+    options.sets = sets;
     options.trace_path = dir + "/run.log";
     sim::TimelineRecorder recorder;
     options.timeline = &recorder;
@@ -85,16 +87,24 @@ bool can_turn_storage_faults_off(const scenarios::ScenarioSpec& spec, bool& has_
 // One seed on the medium before issue 16 (RocksDB's memory Env, its thread pools), storage
 // faults off: what the simulated disk and its lock-step background jobs cost. 0 for a scenario
 // that is storage faults (it cannot run there).
-double run_on_memenv(const scenarios::ScenarioSpec& spec, uint64_t seed) {
+double run_on_memenv(const scenarios::ScenarioSpec& spec, uint64_t seed,
+                     const std::vector<std::string>& sets) {
     scenarios::ScenarioRunOptions options;
     options.seed = seed;
     options.rocksdb_memory_env = true;
+    options.sets = sets;
     bool has_param = false;
     if (!can_turn_storage_faults_off(spec, has_param)) {
         return 0;
     }
-    if (has_param) {
-        options.sets = {"storage-faults=off"};
+    const bool faults_set = std::any_of(sets.begin(), sets.end(), [](const std::string& set) {
+        return set.starts_with("storage-faults=");
+    });
+    if (faults_set && std::find(sets.begin(), sets.end(), "storage-faults=off") == sets.end()) {
+        return 0;  // the run asked for storage faults: no run without the disk
+    }
+    if (has_param && !faults_set) {
+        options.sets.emplace_back("storage-faults=off");
     }
     std::string error;
     const auto start = std::chrono::steady_clock::now();
@@ -102,9 +112,11 @@ double run_on_memenv(const scenarios::ScenarioSpec& spec, uint64_t seed) {
     return error.empty() ? seconds_since(start) : 0;
 }
 
-double run_untraced(const scenarios::ScenarioSpec& spec, uint64_t seed) {
+double run_untraced(const scenarios::ScenarioSpec& spec, uint64_t seed,
+                    const std::vector<std::string>& sets) {
     scenarios::ScenarioRunOptions options;
     options.seed = seed;
+    options.sets = sets;
     options.fold_trace = false;
     std::string error;
     const auto start = std::chrono::steady_clock::now();
@@ -126,7 +138,8 @@ struct SeedSample {
 constexpr std::string_view sample_tag = "floe-bench-seed";
 
 // The child's side: one seed, every timing asked for, printed as one tagged line.
-int bench_one_seed(const scenarios::ScenarioSpec& spec, uint64_t seed, bool trace_cost) {
+int bench_one_seed(const scenarios::ScenarioSpec& spec, uint64_t seed, bool trace_cost,
+                   const std::vector<std::string>& sets) {
     SeedSample sample;
     if (trace_cost) {
         char pattern[] = "/tmp/floe-bench-XXXXXX";
@@ -134,14 +147,15 @@ int bench_one_seed(const scenarios::ScenarioSpec& spec, uint64_t seed, bool trac
             fmt::print(stderr, "floe: cannot create a temporary directory for the trace files\n");
             return exit_usage;
         }
-        sample.unhashed = run_untraced(spec, seed);
-        sample.traced = run_traced(spec, seed, pattern);
+        sample.unhashed = run_untraced(spec, seed, sets);
+        sample.traced = run_traced(spec, seed, sets, pattern);
         std::error_code ec;
         std::filesystem::remove_all(pattern, ec);
     }
-    sample.memenv = run_on_memenv(spec, seed);
+    sample.memenv = run_on_memenv(spec, seed, sets);
     scenarios::ScenarioRunOptions options;
     options.seed = seed;
+    options.sets = sets;
     std::string error;
     const auto start = std::chrono::steady_clock::now();
     const auto result = scenarios::run_scenario(spec, options, error);
@@ -246,11 +260,15 @@ struct SeedOutcome {
 };
 
 SeedOutcome run_seed_child(const std::string& self, const std::string& scenario, uint64_t seed,
-                           bool trace_cost) {
+                           const ScenarioBenchOptions& bench) {
     std::vector<std::string> args = {self,     "bench",      "scenarios",
                                      scenario, "--one-seed", std::to_string(seed)};
-    if (!trace_cost) {
+    if (!bench.trace_cost) {
         args.emplace_back("--no-trace-cost");
+    }
+    for (const std::string& set : bench.sets) {
+        args.emplace_back("--set");
+        args.push_back(set);
     }
     const ChildOutput child = run_child(args);
     SeedOutcome outcome;
@@ -262,14 +280,15 @@ SeedOutcome run_seed_child(const std::string& self, const std::string& scenario,
     return outcome;
 }
 
-ScenarioRow bench_one(const std::string& self, const scenarios::ScenarioSpec& spec, uint64_t seeds,
-                      bool trace_cost, std::vector<std::string>& deaths) {
+ScenarioRow bench_one(const std::string& self, const scenarios::ScenarioSpec& spec,
+                      const ScenarioBenchOptions& bench, std::vector<std::string>& deaths) {
+    const uint64_t seeds = bench.seeds;
     ScenarioRow row{spec.name};
     double wall = 0;
     double virtual_seconds = 0;
     double steps = 0;
     for (uint64_t seed = 1; seed <= seeds; ++seed) {
-        const SeedOutcome outcome = run_seed_child(self, spec.name, seed, trace_cost);
+        const SeedOutcome outcome = run_seed_child(self, spec.name, seed, bench);
         if (!outcome.sample.has_value()) {
             ++row.aborted;
             deaths.push_back(fmt::format("{} seed {}: {}", spec.name, seed, outcome.died));
@@ -343,7 +362,7 @@ int bench_scenarios_command(const std::string& self, const ScenarioBenchOptions&
             return exit_usage;
         }
         return bench_one_seed(*scenarios::find_scenario(options.scenarios[0]), options.one_seed,
-                              options.trace_cost);
+                              options.trace_cost, options.sets);
     }
     std::vector<const scenarios::ScenarioSpec*> specs;
     for (const std::string& name : options.scenarios) {
@@ -360,10 +379,18 @@ int bench_scenarios_command(const std::string& self, const ScenarioBenchOptions&
             }
         }
     }
+    for (const auto* spec : specs) {
+        if (auto error = check_sets(spec->name, options.sets); !error.empty()) {
+            fmt::print(stderr, "floe: bench scenarios: {}: {}\n", spec->name, error);
+            return exit_usage;
+        }
+    }
     const double raw = raw_events_per_second();
     fmt::print(
-        "floe bench scenarios: seeds 1..{} per scenario, one core, each seed in its own process\n",
-        options.seeds);
+        "floe bench scenarios: seeds 1..{} per scenario, one core, each seed in its own "
+        "process{}\n",
+        options.seeds,
+        options.sets.empty() ? "" : fmt::format(", --set {}", fmt::join(options.sets, " --set ")));
     fmt::print(
         "physical limit (raw timer + fiber switch loop, measured now): {:.2f} M events/s\n"
         "cost of a seed: its wall time x the limit's events per second, in raw-loop events\n"
@@ -390,7 +417,7 @@ int bench_scenarios_command(const std::string& self, const ScenarioBenchOptions&
     std::vector<std::string> unmeasured_simtests;          // simtests with a seed that died
     for (const auto* spec : specs) {
         std::fprintf(stderr, "  running %s ...\r", spec->name.c_str());
-        const ScenarioRow row = bench_one(self, *spec, options.seeds, options.trace_cost, deaths);
+        const ScenarioRow row = bench_one(self, *spec, options, deaths);
         if (is_simtest(*spec) && row.aborted > 0) {
             unmeasured_simtests.push_back(spec->name);
         }

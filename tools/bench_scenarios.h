@@ -17,6 +17,7 @@ struct ScenarioBenchOptions {
     std::vector<std::string> scenarios;  // empty: every shipped scenario
     uint64_t seeds = 5;                  // seeds 1..seeds per scenario
     bool trace_cost = true;  // also time each seed with the trace stopped and with every output
+    std::vector<std::string> sets;  // key=value for every scenario (a shape, an economy)
     // Internal: the child that times one seed (every seed runs in its own process, so that one
     // that fails an assertion cannot end the bench) prints its numbers as one line. 0: the bench.
     uint64_t one_seed = 0;

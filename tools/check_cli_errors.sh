@@ -49,6 +49,9 @@ expect_error "bad seed '99999999999999999999999'" run swarm --seed 9999999999999
 expect_error "bad seed '-1'" check-determinism swarm --seed -1
 expect_error "--set epochs given twice" run swarm --seed 1 --set epochs=2 --set epochs=3
 expect_error "every --max-\* must be at least its --base-\*" bench scale --base-nodes 10 --max-nodes 5
+expect_error "bench scenarios: long-node-recovery: column-families=some is not one of walrus\|batched" bench scenarios long-node-recovery --set column-families=some
+expect_error "bench scenarios: long-node-recovery: unknown parameter 'epochs'" bench scenarios long-node-recovery --set epochs=3
+expect_error "--one-seed takes exactly one scenario" bench scenarios --one-seed 3
 # The cluster's shape (scenarios/shape.h).
 expect_error "weights=1,x is not a list of" run long-node-recovery --seed 1 --set weights=1,x
 expect_error "shards=0 is not an integer in 1\.\.10000" run long-node-recovery --seed 1 --set shards=0

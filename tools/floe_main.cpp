@@ -350,6 +350,9 @@ int main(int argc, char** argv) {
     bool no_trace_cost = false;
     bench_scenarios->add_flag("--no-trace-cost", no_trace_cost,
                               "skip the trace-off and trace-on timings (a third of the time)");
+    bench_scenarios->add_option("--set", bench_sc.sets,
+                                "key=value for every scenario benched (a shape, "
+                                "column-families=batched, ...)");
     bench_scenarios->add_option("--one-seed", bench_sc.one_seed)
         ->group("")  // internal: the child process that times one seed
         ->check(CLI::Range(uint64_t{1}, std::numeric_limits<uint64_t>::max()));

@@ -186,6 +186,20 @@ std::string check_kind(const std::vector<std::string>& names, walrus::BehaviourK
 
 }  // namespace
 
+std::string check_sets(const std::string& scenario, const std::vector<std::string>& sets) {
+    const auto* spec = scenarios::find_scenario(scenario);
+    if (spec == nullptr) {
+        return check_scenario_name(scenario);
+    }
+    scenarios::Params params(spec->params);
+    for (const std::string& set : sets) {
+        if (auto error = params.set(set); !error.empty()) {
+            return error;
+        }
+    }
+    return {};
+}
+
 std::string check_behaviours(const std::vector<std::string>& names) {
     for (const std::string& name : names) {
         if (!walrus::behaviour_kind(name).has_value()) {

@@ -48,6 +48,8 @@ int run_command(const RunArgs& args);
 // Usage checks shared by the commands; each returns "" or a one-line error.
 std::string check_scenario_name(const std::string& name);
 std::string check_behaviours(const std::vector<std::string>& names);  // every name a known switch
+// Every `key=value` applies to the scenario's parameters (a known scenario, keys, types, ranges).
+std::string check_sets(const std::string& scenario, const std::vector<std::string>& sets);
 // Appends the switches named with --old-behaviour and --new-behaviour to `out`, each checked to
 // be of its flag's kind.
 std::string collect_behaviours(const std::vector<std::string>& old_names,

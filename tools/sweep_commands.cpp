@@ -404,20 +404,6 @@ struct GateEntry {
     int line = 0;
 };
 
-std::string check_sets(const std::string& scenario, const std::vector<std::string>& sets) {
-    const auto* spec = scenarios::find_scenario(scenario);
-    if (spec == nullptr) {
-        return check_scenario_name(scenario);
-    }
-    scenarios::Params params(spec->params);
-    for (const std::string& set : sets) {
-        if (auto error = params.set(set); !error.empty()) {
-            return error;
-        }
-    }
-    return {};
-}
-
 // "a,b" -> {"a", "b"}; empty names are dropped.
 std::vector<std::string> switch_names(const std::string& list) {
     std::vector<std::string> names;

@@ -148,10 +148,12 @@ check "bench: a seed that fails an assertion is reported, the bench goes on" bas
   && grep -qE '^  long-node-recovery +1/1' <<<\"\$out\" \
   && grep -qE 'seed cost of the simtests: worst [0-9.]+ M raw-loop events \\(long-node-recovery\\)' \
   <<<\"\$out\""
-check "bench: mainnet-shape grown a little, fitted" bash -c \
-  "build/tools/floe bench scale --base-nodes 5 --base-shards 13 --base-blobs 20 --max-nodes 7 \
-  --max-shards 20 --max-blobs 40 --points 2 | grep -E \
-  '^  blobs +wall ~ blobs\^-?[0-9.]+, memory ~ blobs\^-?[0-9.]+, -?[0-9.]+ MiB per blob'"
+check "bench: mainnet-shape grown a little, fitted, the full shape measured" bash -c \
+  "out=\$(build/tools/floe bench scale --base-nodes 5 --base-shards 13 --base-blobs 20 \
+  --max-nodes 7 --max-shards 20 --max-blobs 40 --points 2) && grep -qE \
+  '^  blobs +wall ~ blobs\^-?[0-9.]+, memory ~ blobs\^-?[0-9.]+, -?[0-9.]+ MiB per blob' \
+  <<<\"\$out\" && grep -qE '^measured at 40 blobs: [0-9]+ s wall, [0-9]+ MiB peak' <<<\"\$out\" \
+  && grep -q 'target: no verdict, the full shape is not mainnet' <<<\"\$out\""
 check "same trace hashes: gcc -O2 vs clang ASan" tools/check_cross_build.sh
 check "main job: floe sweep random-crashes on 2 seeds" build/tools/floe sweep random-crashes --seeds 1..2 --set epochs=3 \
   --junit "$junit_dir/sweep-random-crashes.xml"

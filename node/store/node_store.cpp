@@ -641,6 +641,9 @@ sim::Result<sim::Unit, StoreError> NodeStore::drop_shard(ShardIndex shard) {
     if (it == shards_.end()) {
         return sim::Unit{};
     }
+    if (options_.batch_column_families) {
+        return drop_shard_in_one_call(it);
+    }
     // Scans already open on the shard keep reading their snapshot: RocksDB keeps a dropped
     // column family's data alive while an iterator references it.
     for (Handle*& handle : it->second) {
@@ -666,6 +669,35 @@ sim::Result<sim::Unit, StoreError> NodeStore::drop_shard(ShardIndex shard) {
         }
     }
     shards_.erase(it);
+    return sim::Unit{};
+}
+
+// StoreOptions::batch_column_families: the shard's column families in one DropColumnFamilies
+// call (one OPTIONS file), between one drop-cf-before and one drop-cf-after.
+sim::Result<sim::Unit, StoreError> NodeStore::drop_shard_in_one_call(ShardMap::iterator it) {
+    std::vector<Handle*> handles;
+    for (Handle* handle : it->second) {
+        if (handle != nullptr) {
+            handles.push_back(handle);
+        }
+    }
+    if (injected(rt_, site::drop_cf_before)) {
+        return sim::Err{StoreError::injected};
+    }
+    const rocksdb::Status status = db_->DropColumnFamilies(handles);
+    after_io();
+    if (!status.ok()) {
+        return sim::Err{failed(status, "drop column families")};  // as drop_shard's
+    }
+    for (Handle* handle : handles) {
+        handles_.erase(handle->GetName());
+        live_cf_ids_.erase(handle->GetID());
+        (void)db_->DestroyColumnFamilyHandle(handle);
+    }
+    shards_.erase(it);
+    if (injected(rt_, site::drop_cf_after)) {
+        return sim::Err{StoreError::injected};  // the shard is gone; a retry is a no-op
+    }
     return sim::Unit{};
 }
 

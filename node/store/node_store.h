@@ -116,7 +116,9 @@ struct StoreOptions {
     // memory that grows with every reopen).
     bool info_log = false;
     // Create every column family create_shards adds in one CreateColumnFamilies call, behind one
-    // create-cf-before (a simulation economy for big shapes, NodeConfig::batch_column_families).
+    // create-cf-before, and drop a shard's five in one DropColumnFamilies call, between one
+    // drop-cf-before and one drop-cf-after (a simulation economy for big shapes,
+    // NodeConfig::batch_column_families).
     // Off, as Walrus does: one CreateColumnFamily per column family, each rewriting and
     // re-verifying the OPTIONS file of every column family open, a cost quadratic in shards per
     // node (ARCHITECTURE.md, "How cost grows with the cluster").
@@ -251,12 +253,15 @@ private:
     using Handle = rocksdb::ColumnFamilyHandle;
     static constexpr size_t fixed_cf_count = 7;
     static constexpr size_t shard_cf_count = 5;
+    // A shard's array has nullptr for a missing column family.
+    using ShardMap = std::map<ShardIndex, std::array<Handle*, shard_cf_count>>;
 
     NodeStore(sim::Runtime& rt, Disk& disk, StoreOptions options, rocksdb::DB* db);
     void adopt(Handle* handle);
     Handle* resolve(CfRef ref) const;
     sim::Result<sim::Unit, StoreError> create_cf(CfRef ref);
     sim::Result<sim::Unit, StoreError> create_cfs_in_one_call(const std::vector<CfRef>& refs);
+    sim::Result<sim::Unit, StoreError> drop_shard_in_one_call(ShardMap::iterator it);
     void release_scan(Scan::State& state);
     // After every call into RocksDB: run the background jobs it queued (BackgroundJobs), then
     // rethrow a crash that a fault hook raised inside it (SimFs).
@@ -273,7 +278,7 @@ private:
     std::map<std::string, Handle*, std::less<>> handles_;
     // Lookup indexes into handles_. A shard's array has nullptr for a missing column family.
     std::array<Handle*, fixed_cf_count> fixed_{};
-    std::map<ShardIndex, std::array<Handle*, shard_cf_count>> shards_;
+    ShardMap shards_;
     std::set<uint32_t> live_cf_ids_;
     // Live scans by creation number, released when the store closes.
     std::map<uint64_t, Scan::State*> scans_;

@@ -31,3 +31,17 @@ TEST_CASE("bench scale: the exponent of y = c x^k is k; the slope of a line is i
     CHECK(growth_exponent({10}, {5}) == 0);         // one point fits nothing
     CHECK(growth_exponent({10, 20}, {0, 5}) == 0);  // a zero cannot be logged: one point left
 }
+
+TEST_CASE("bench scale: the full shape's blob points and the linear projection") {
+    using floe::tools::ScaleSize;
+    // Mainnet's 10,000 blobs from a base of 100: measured at 100 and 300, projected.
+    CHECK(full_shape_blob_points(ScaleSize{10, 100, 100}, ScaleSize{100, 1000, 10'000}) ==
+          std::vector<uint64_t>{100, 300});
+    // A small maximum is measured, not projected: the last point is the maximum itself.
+    CHECK(full_shape_blob_points(ScaleSize{5, 13, 20}, ScaleSize{7, 20, 40}) ==
+          std::vector<uint64_t>{20, 40});
+    CHECK(full_shape_blob_points(ScaleSize{5, 13, 20}, ScaleSize{7, 20, 20}) ==
+          std::vector<uint64_t>{20});
+    CHECK(project_linear(100, 5, 300, 21, 10'000) == doctest::Approx(797));
+    CHECK(project_linear(100, 900, 300, 1100, 100) == doctest::Approx(900));
+}

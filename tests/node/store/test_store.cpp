@@ -345,10 +345,10 @@ TEST_CASE("store: an injected error midway through create_shard leaves no shard 
     CHECK(sim.fail_points().hits("create-cf-before") == 5 + 1);
 }
 
-// create_shards, as Walrus (one create-cf-before and one RocksDB call per column family) and
-// with StoreOptions::batch_column_families (one of each for all of them); both leave the same
-// shards behind, and a batch refused at its create-cf-before creates nothing.
-TEST_CASE("store: create_shards one column family at a time, or all in one call") {
+// create_shards and drop_shard, as Walrus (one fail point and one RocksDB call per column
+// family) and with StoreOptions::batch_column_families (one of each for all of them); both leave
+// the same shards behind, and a batch refused at its create-cf-before creates nothing.
+TEST_CASE("store: create_shards and drop_shard one column family at a time, or in one call") {
     for (const bool batched : {false, true}) {
         CAPTURE(batched);
         auto disk = Disk::in_memory("n0");
@@ -367,6 +367,10 @@ TEST_CASE("store: create_shards one column family at a time, or all in one call"
             CHECK(ok(store->create_shards({2, 9, 4})));
             CHECK(store->existing_shards() == std::vector<ShardIndex>{2, 4, 9});
             CHECK(ok(store->put(primary(4), "k", "v")));
+            // Dropping: five drop-cf-before a shard, or one; the shard goes either way.
+            CHECK(ok(store->drop_shard(2)));
+            CHECK(store->existing_shards() == std::vector<ShardIndex>{4, 9});
+            CHECK(store->column_family_names().size() == 1 + 7 + 10);
         });
         auto result = sim.run([&](sim::Runtime& rt) {
             sim.start(node);
@@ -376,11 +380,13 @@ TEST_CASE("store: create_shards one column family at a time, or all in one call"
         // Shard 9 alone: 5. Then the refused call: 1. Then the ten column families of 2 and 4:
         // ten calls, or one.
         CHECK(sim.fail_points().hits("create-cf-before") == 5 + 1 + (batched ? 1 : 10));
+        CHECK(sim.fail_points().hits("drop-cf-before") == (batched ? 1 : 5));
+        CHECK(sim.fail_points().hits("drop-cf-after") == (batched ? 1 : 5));
         // Both leave a database the next open (as Walrus, one by one) finds whole.
         sim::Simulation reopen(sim::SimulationConfig{});
         const HostId again = reopen.add_host("node", [&](sim::Runtime& rt) {
             auto store = open_store(rt, *disk);
-            CHECK(store->existing_shards() == std::vector<ShardIndex>{2, 4, 9});
+            CHECK(store->existing_shards() == std::vector<ShardIndex>{4, 9});
             CHECK(read(*store, primary(4), "k") == "v");
         });
         CHECK(reopen
