@@ -402,6 +402,7 @@ struct GateEntry {
     std::string old_behaviour;  // fail: the old behaviour; walrus: the new behaviour that fixes it
     std::vector<std::string> sets;  // pass and walrus: key=value parameters
     int line = 0;
+    std::string text;  // the whole line as written, its comment included
 };
 
 // "a,b" -> {"a", "b"}; empty names are dropped.
@@ -466,6 +467,7 @@ std::string parse_gate(const std::string& path, std::vector<GateEntry>& entries)
         if (!parse_gate_line(line.substr(0, line.find('#')), number, entry, bad)) {
             continue;
         }
+        entry.text = line;
         if (bad) {
             return fmt::format(
                 "{}:{}: expected 'pass SCENARIO A..B [key=value...]', 'determinism SCENARIO "
@@ -753,15 +755,10 @@ std::string gate_line_covering(const std::string& path, const std::string& line)
     }
     std::string error;
     const uint64_t seed = parse_seed_range(wanted.seeds, error)->first;
-    std::ifstream in(path);
-    std::vector<std::string> lines;
-    for (std::string text; std::getline(in, text);) {
-        lines.push_back(text);
-    }
     for (const GateEntry& entry : entries) {
         const auto seeds = parse_seed_range(entry.seeds, error);
         if (same_check(entry, wanted) && seed >= seeds->first && seed <= seeds->last) {
-            return lines[static_cast<size_t>(entry.line - 1)];
+            return entry.text;
         }
     }
     return {};

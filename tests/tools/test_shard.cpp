@@ -1,9 +1,9 @@
-// `floe sweep --shard K/N`'s slicing (tools/shard.h): every run in exactly one shard, whatever
-// the scenarios' order, and shards of even size.
+// `floe sweep --shard K/N`'s slicing (tools/shard.h): shard indexes in range, shards of even
+// size, and the hash pinned.
 
 #include <doctest/doctest.h>
 
-#include <algorithm>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -19,15 +19,12 @@ const std::vector<std::string> kScenarios = {"long-node-recovery", "swarm", "che
 
 }  // namespace
 
-TEST_CASE("shard: every (scenario, seed) is in exactly one shard, for N = 1..64") {
+TEST_CASE("shard: every run's shard is in 0..N-1, up to the largest seed, for N = 1..64") {
     for (uint64_t n = 1; n <= 64; ++n) {
         for (const std::string& scenario : kScenarios) {
-            for (uint64_t seed = 0; seed < 300; ++seed) {
-                int owners = 0;
-                for (uint64_t k = 0; k < n; ++k) {
-                    owners += shard_of(scenario, seed, n) == k ? 1 : 0;
-                }
-                REQUIRE(owners == 1);
+            for (const uint64_t seed : {uint64_t{0}, uint64_t{1}, uint64_t{1} << 62,
+                                        std::numeric_limits<uint64_t>::max()}) {
+                REQUIRE(shard_of(scenario, seed, n) < n);
             }
         }
     }
@@ -48,26 +45,17 @@ TEST_CASE("shard: consecutive seeds of one scenario spread evenly over the shard
     }
 }
 
-TEST_CASE("shard: a run's shard depends on its scenario and seed only") {
+TEST_CASE("shard: the slicing is pinned, so an older sweep's shard command re-runs its seeds") {
     // Fixed values: a change to the hash would move seeds between machines' shards, which
-    // breaks re-running one shard from an older sweep's command.
+    // breaks re-running one shard from an older sweep's command. (That a run lands in one shard
+    // whatever the order of the scenarios is tools/check_shard_env.sh's, through --dry-run.)
     CHECK(floe::tools::fnv1a64("") == 0xcbf29ce484222325ULL);
     CHECK(floe::tools::fnv1a64("a") == 0xaf63dc4c8601ec8cULL);
     CHECK(shard_of("swarm", 17, 1) == 0);
-    // The same pair always lands in the same shard, listed in any order.
-    std::vector<std::string> order = kScenarios;
-    std::map<std::pair<std::string, uint64_t>, uint64_t> first;
-    for (const std::string& scenario : order) {
-        for (uint64_t seed = 1; seed <= 50; ++seed) {
-            first[{scenario, seed}] = shard_of(scenario, seed, 7);
-        }
-    }
-    std::reverse(order.begin(), order.end());
-    for (const std::string& scenario : order) {
-        for (uint64_t seed = 50; seed >= 1; --seed) {
-            CHECK(shard_of(scenario, seed, 7) == first.at({scenario, seed}));
-        }
-    }
+    CHECK(shard_of("swarm", 17, 7) == 4);
+    CHECK(shard_of("long-node-recovery", 1, 64) == 35);
+    CHECK(shard_of("checkpoint-resume", 12345, 3) == 1);
+    CHECK(shard_of("swarm", std::numeric_limits<uint64_t>::max(), 10) == 8);  // wraps
     // Different scenarios start at different shards (not every seed 1 on shard 1).
     CHECK(shard_of("swarm", 1, 64) != shard_of("long-node-recovery", 1, 64));
 }
