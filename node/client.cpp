@@ -7,15 +7,16 @@
 namespace walrus {
 
 Client::Client(sim::Runtime& rt, Directory directory, uint32_t n_shards, ClientConfig config,
-               std::function<void(const std::string&)> on_failure)
+               OnFailure on_failure)
     : rt_(rt),
       directory_(std::move(directory)),
       n_shards_(n_shards),
       config_(config),
       on_failure_(std::move(on_failure)) {}
 
-void Client::fail(const std::string& what) {
-    on_failure_(fmt::format("client operation failed at {}: {}", rt_.now().to_string(), what));
+void Client::fail(const std::string& what, const char* file, int line) {
+    on_failure_(fmt::format("client operation failed at {}: {}", rt_.now().to_string(), what), file,
+                line);
 }
 
 void Client::run() {

@@ -49,8 +49,11 @@ struct WrittenBlob {
 
 class Client {
 public:
+    // Told what failed and where in the client it was found (file and line, for grouping
+    // failures; never traced).
+    using OnFailure = std::function<void(const std::string& what, const char* file, int line)>;
     Client(sim::Runtime& rt, Directory directory, uint32_t n_shards, ClientConfig config,
-           std::function<void(const std::string&)> on_failure);
+           OnFailure on_failure);
 
     // Runs the workload until stopped (the task is aborted) or an operation fails.
     void run();
@@ -68,13 +71,14 @@ private:
     bool extend_or_delete();
     std::optional<BlobOpReply> chain_op(const BlobOp& op, sim::Instant deadline);
     std::optional<Committee> latest_committee(sim::Instant deadline);
-    void fail(const std::string& what);
+    void fail(const std::string& what, const char* file = __builtin_FILE(),
+              int line = __builtin_LINE());
 
     sim::Runtime& rt_;
     Directory directory_;
     uint32_t n_shards_;
     ClientConfig config_;
-    std::function<void(const std::string&)> on_failure_;
+    OnFailure on_failure_;
     ClientStats stats_;
     std::vector<WrittenBlob> blobs_;
 };

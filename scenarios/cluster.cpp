@@ -82,7 +82,8 @@ Cluster::Cluster(sim::Simulation& sim, ClusterConfig config)
     }
     client_host_ = sim_.add_host("client", [this](sim::Runtime& rt) {
         client_ = std::make_unique<walrus::Client>(rt, directory_, config_.n_shards, config_.client,
-                                                   [this](const std::string& what) { fail(what); });
+                                                   [this](const std::string& what, const char* file,
+                                                          int line) { fail(what, file, line); });
         client_->run();
     });
     // "The chain is always available, with a configurable latency": its links never lose

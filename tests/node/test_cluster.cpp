@@ -4,7 +4,10 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <string_view>
 
+#include "node/client.h"
+#include "sim/simulation.h"
 #include "tests/node/scenario_runs.h"
 
 using floe::scenarios::ScenarioResult;
@@ -141,4 +144,37 @@ TEST_CASE("cluster: nodes serve shard-sync batches with the §8.5 checks") {
     });
     INFO(result.message);
     CHECK(result.passed());
+}
+
+// A client failure says where in the client it was found, so that `floe sweep --summary` groups
+// client failures by their cause rather than all under the cluster's callback.
+TEST_CASE("client: a failure names the client's own file and line") {
+    sim::Simulation sim(sim::SimulationConfig{});
+    const sim::HostId chain = sim.add_host("chain", [](sim::Runtime& rt) {
+        rt.sleep(sim::Duration::seconds(3600));  // serves nothing
+    });
+    std::string what;
+    std::string file;
+    int line = 0;
+    const sim::HostId client = sim.add_host("client", [&](sim::Runtime& rt) {
+        walrus::ClientConfig config;
+        config.op_deadline = sim::Duration::seconds(5);
+        walrus::Client workload(rt, walrus::Directory{chain, {}}, 13, config,
+                                [&](const std::string& failure, const char* at, int at_line) {
+                                    what = failure;
+                                    file = at;
+                                    line = at_line;
+                                });
+        workload.run();
+    });
+    const auto result = sim.run([&](sim::Runtime& rt) {
+        sim.start(chain);
+        sim.start(client);
+        rt.sleep(sim::Duration::seconds(30));
+    });
+    CHECK(result.passed());
+    CHECK(what.find("client operation failed") != std::string::npos);
+    CHECK(what.find("chain") != std::string::npos);
+    CHECK(std::string_view(file).ends_with("node/client.cpp"));
+    CHECK(line > 0);
 }
