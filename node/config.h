@@ -107,6 +107,13 @@ struct NodeConfig {
     // gives up the crash points and disk operations between those column families. mainnet-shape
     // turns it on; `--set column-families=batched` does anywhere.
     bool batch_column_families = false;
+    // A simulation economy (off: as Walrus): store a blob's metadata, when it is the one its id
+    // and shard count give (every blob's but a malicious writer's), as 40 bytes that stand for
+    // it (BlobMetadata::encode_compact) instead of Walrus's 16 bytes a shard. Every node stores
+    // every blob's metadata: at 1,000 shards and 100 nodes that is 1.6 MB a blob, twice over
+    // (WAL and memtable). It changes the bytes on disk, so flush and compaction timing and what
+    // a power loss can lose. mainnet-shape turns it on; `--set metadata=compact` does anywhere.
+    bool compact_metadata = false;
     Behaviours old;  // all off: the behaviour of #3407 + #3464
 };
 

@@ -124,13 +124,31 @@ std::string BlobMetadata::encode() const {
     return out;
 }
 
+namespace {
+constexpr uint64_t compact_flag = uint64_t{1} << 63;  // no full encoding has n this large
+}  // namespace
+
+std::string BlobMetadata::encode_compact() const {
+    std::string out(blob_id.bytes.begin(), blob_id.bytes.end());
+    put_u64(out, compact_flag | n_shards);
+    return out;
+}
+
 std::optional<BlobMetadata> BlobMetadata::decode(const std::string& bytes) {
     if (bytes.size() < 40) {
         return std::nullopt;
     }
     BlobMetadata metadata;
     std::copy(bytes.begin(), bytes.begin() + 32, metadata.blob_id.bytes.begin());
-    metadata.n_shards = static_cast<uint32_t>(get_u64(bytes, 32));
+    const uint64_t n = get_u64(bytes, 32);
+    if ((n & compact_flag) != 0) {
+        const uint64_t shards = n & ~compact_flag;
+        if (bytes.size() != 40 || shards == 0 || shards > UINT32_MAX) {
+            return std::nullopt;
+        }
+        return compute(metadata.blob_id, static_cast<uint32_t>(shards));
+    }
+    metadata.n_shards = static_cast<uint32_t>(n);
     if (bytes.size() != 40 + 16 * static_cast<size_t>(metadata.n_shards)) {
         return std::nullopt;
     }

@@ -56,7 +56,13 @@ struct BlobMetadata {
 
     static BlobMetadata compute(const BlobId& blob, uint32_t n_shards);
     bool verifies(const Sliver& sliver) const;
+    // The stored bytes, as Walrus stores them: the id, n and every digest.
     std::string encode() const;
+    // A simulation economy (NodeConfig::compact_metadata): 40 bytes standing for
+    // compute(blob_id, n_shards), the id and n with its top bit set. Only for metadata that is
+    // exactly that; decode rebuilds it.
+    std::string encode_compact() const;
+    // Either form; nullopt for bytes that are neither.
     static std::optional<BlobMetadata> decode(const std::string& bytes);
     bool operator==(const BlobMetadata&) const = default;
 };

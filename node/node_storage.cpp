@@ -365,9 +365,15 @@ std::optional<BlobMetadata> NodeStorage::metadata(const BlobId& blob) const {
     return BlobMetadata::decode(*bytes);
 }
 
+std::string NodeStorage::metadata_value(const BlobMetadata& metadata) const {
+    const bool derived =
+        compact_metadata_ && metadata == BlobMetadata::compute(metadata.blob_id, metadata.n_shards);
+    return derived ? metadata.encode_compact() : metadata.encode();
+}
+
 sim::Result<sim::Unit, StoreError> NodeStorage::put_metadata(const BlobMetadata& metadata) {
     WriteBatch batch(*store_);
-    (void)batch.put(fixed(Cf::metadata), key(metadata.blob_id), metadata.encode());
+    (void)batch.put(fixed(Cf::metadata), key(metadata.blob_id), metadata_value(metadata));
     (void)batch.merge(fixed(Cf::blob_info), key(metadata.blob_id),
                       BlobInfoMergeOperand::mark_metadata_stored().encode());
     return store_->write(batch);
@@ -467,7 +473,7 @@ sim::Result<sim::Unit, StoreError> NodeStorage::put_blob(
         (void)batch.put(shard_cf(Cf::shard_secondary, shard), blob_key,
                         encode_sliver_value(pair.second));
     }
-    (void)batch.put(fixed(Cf::metadata), blob_key, metadata.encode());
+    (void)batch.put(fixed(Cf::metadata), blob_key, metadata_value(metadata));
     (void)batch.merge(fixed(Cf::blob_info), blob_key,
                       BlobInfoMergeOperand::mark_metadata_stored().encode());
     return store_->write(batch);

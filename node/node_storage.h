@@ -110,6 +110,9 @@ public:
     // WAL and the recovery checkpoint is fsynced, so a power loss keeps the checkpoint and loses
     // the slivers it vouches for. Walrus writes both through the WAL, in that order.
     void plant_unlogged_sliver_writes() { unlogged_sliver_writes_ = true; }
+    // NodeConfig::compact_metadata: metadata that is its blob's computed metadata is stored as
+    // BlobMetadata::encode_compact.
+    void store_metadata_compactly() { compact_metadata_ = true; }
     // Primary and secondary of several shards plus the metadata and its is_metadata_stored
     // operand, atomically (a client store).
     Result<sim::Unit> put_blob(
@@ -202,6 +205,8 @@ private:
     EventIndex cursor_ = 0;
     std::optional<EventIndex> latest_blob_event_;
     bool unlogged_sliver_writes_ = false;
+    bool compact_metadata_ = false;
+    std::string metadata_value(const BlobMetadata& metadata) const;
 };
 
 }  // namespace walrus

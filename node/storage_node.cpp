@@ -32,10 +32,15 @@ void run_storage_node(sim::Runtime& rt, const NodeContext& context) {
 
 namespace {
 
-NodeStorage planted(std::unique_ptr<NodeStore> store, const Behaviours& old) {
+// The node's storage with its planted bugs and simulation economies.
+NodeStorage configured(std::unique_ptr<NodeStore> store, const NodeConfig& config) {
+    const Behaviours& old = config.old;
     NodeStorage storage(std::move(store));
     if (old.unlogged_sliver_writes) {
         storage.plant_unlogged_sliver_writes();
+    }
+    if (config.compact_metadata) {
+        storage.store_metadata_compactly();
     }
     return storage;
 }
@@ -46,7 +51,7 @@ StorageNode::StorageNode(sim::Runtime& rt, const NodeContext& context,
                          std::unique_ptr<NodeStore> store)
     : rt_(rt),
       context_(context),
-      storage_(planted(std::move(store), context.config.old)),
+      storage_(configured(std::move(store), context.config)),
       sequencer_(storage_.event_cursor()),
       complete_fn_([this](EventIndex index) { complete_event(index); }),
       committees_(rt, context_),

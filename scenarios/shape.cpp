@@ -73,6 +73,11 @@ std::vector<ParamSpec> shape_params() {
             "how an epoch change creates its shards' column families: one RocksDB call each, "
             "as Walrus (walrus), or all in one call (batched: much faster with many shards a "
             "node, without the crash points between them)"),
+        ParamSpec::optional_choice(
+            "metadata", "scenario's: walrus; mainnet-shape: compact", {"walrus", "compact"},
+            "how a node stores blob metadata: every sliver's digest, as Walrus (walrus), or 40 "
+            "bytes that stand for the computed metadata (compact: far less memory with many "
+            "shards; other bytes on disk)"),
     };
 }
 
@@ -97,6 +102,9 @@ std::string apply_shape(const Params& params, ClusterConfig& config) {
     set_if(params, "shard-sync-concurrency", config.node.shard_sync.shard_sync_concurrency);
     if (params.is_set("column-families")) {
         config.node.batch_column_families = params.choice("column-families") == "batched";
+    }
+    if (params.is_set("metadata")) {
+        config.node.compact_metadata = params.choice("metadata") == "compact";
     }
     return {};
 }

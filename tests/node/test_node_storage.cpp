@@ -2,8 +2,11 @@
 // idempotent blob events, the node status table of §2.1, persistence across a reopen.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <string>
 #include <vector>
 
+#include "node/encoding.h"
 #include "node/node_storage.h"
 #include "sim/simulation.h"
 
@@ -135,4 +138,48 @@ TEST_CASE("node storage: an illegal status transition aborts with the repro comm
     CHECK(death.stderr_text.find("virtual time 0.250000000s") != std::string::npos);
     CHECK(death.stderr_text.find("reproduce: floe run random-crashes --seed 77") !=
           std::string::npos);
+}
+
+// The economy metadata=compact (NodeConfig::compact_metadata): a blob's computed metadata is
+// stored in 40 bytes and read back whole, an inconsistently encoded blob's too (its metadata is
+// still the one its id gives); metadata that is not the computed one keeps Walrus's bytes.
+TEST_CASE("node storage: metadata stored compactly reads back the same") {
+    for (const bool compact : {false, true}) {
+        CAPTURE(compact);
+        with_storage([compact](sim::Runtime&, NodeStorage& storage) {
+            if (compact) {
+                storage.store_metadata_compactly();
+            }
+            const auto plain = BlobMetadata::compute(BlobId::from_u64(7), 1000);
+            const auto inconsistent =
+                BlobMetadata::compute(BlobId::with_inconsistent_encoding(8), 1000);
+            BlobMetadata altered = BlobMetadata::compute(BlobId::from_u64(9), 1000);
+            altered.secondary[3] ^= 1;
+            for (const BlobMetadata* metadata :
+                 std::vector<const BlobMetadata*>{&plain, &inconsistent, &altered}) {
+                REQUIRE(storage.put_metadata(*metadata).ok());
+                CHECK(storage.metadata(metadata->blob_id) == *metadata);
+            }
+            std::vector<size_t> sizes;
+            auto scan = storage.store().scan(CfRef{Cf::metadata});
+            REQUIRE(scan.ok());
+            for (; scan.value().valid(); scan.value().next()) {
+                sizes.push_back(scan.value().value().size());
+            }
+            const size_t full = 40 + 16 * 1000;
+            std::vector<size_t> expected =
+                compact ? std::vector<size_t>{40, 40, full} : std::vector<size_t>{full, full, full};
+            std::sort(sizes.begin(), sizes.end());
+            CHECK(sizes == expected);
+        });
+    }
+    // Bytes that are neither form do not decode.
+    std::string bad = BlobMetadata::compute(BlobId::from_u64(7), 13).encode_compact();
+    CHECK(BlobMetadata::decode(bad).has_value());
+    CHECK_FALSE(BlobMetadata::decode(bad + "x").has_value());
+    bad[32] = static_cast<char>(0x80);  // the compact flag with n = 0
+    for (size_t i = 33; i < 40; ++i) {
+        bad[i] = 0;
+    }
+    CHECK_FALSE(BlobMetadata::decode(bad).has_value());
 }

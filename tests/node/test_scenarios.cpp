@@ -122,6 +122,11 @@ TEST_CASE("shape: every scenario takes the cluster's shape; unset, the scenario 
     REQUIRE(walrus_params.set("column-families=walrus").empty());
     CHECK(apply_shape(walrus_params, config).empty());
     CHECK_FALSE(config.node.batch_column_families);
+    CHECK_FALSE(config.node.compact_metadata);  // unset: as Walrus
+    CHECK(walrus_params.set("metadata=small") == "metadata=small is not one of walrus|compact");
+    REQUIRE(walrus_params.set("metadata=compact").empty());
+    CHECK(apply_shape(walrus_params, config).empty());
+    CHECK(config.node.compact_metadata);
     // weights must agree with nodes.
     REQUIRE(params.set("weights=5,5").empty());
     CHECK(apply_shape(params, config) == "nodes=7 but weights has 2 entries");
