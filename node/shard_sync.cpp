@@ -73,7 +73,7 @@ bool ShardSyncHandler::wait_until_no_sync_in_progress(sim::Duration timeout) {
 // --- §8.3 launcher
 // ---------------------------------------------------------------------------------
 
-void ShardSyncHandler::start_sync_shards(std::vector<ShardIndex> shards) {
+void ShardSyncHandler::start_sync_shards(std::vector<ShardIndex> shards, bool resumed_at_startup) {
     if (launcher_.has_value()) {
         launcher_->abort();  // safe: its work is derived from persisted state
     }
@@ -82,23 +82,24 @@ void ShardSyncHandler::start_sync_shards(std::vector<ShardIndex> shards) {
     auto guard = std::make_shared<CountGuard>(*this);
     const uint64_t id = ++launchers_;
     launcher_pending_ = id;
-    launcher_ = rt_.spawn("shard-sync-launcher", [this, id, shards = std::move(shards),
-                                                  guard = std::move(guard)]() mutable {
-        // Ended, normally or by an abort: nothing more to spawn (unless a newer one took over).
-        struct Ended {
-            ShardSyncHandler& handler;
-            uint64_t id;
-            ~Ended() {
-                if (handler.launcher_pending_ == id) {
-                    handler.launcher_pending_.reset();
+    launcher_ =
+        rt_.spawn("shard-sync-launcher", [this, id, shards = std::move(shards), resumed_at_startup,
+                                          guard = std::move(guard)]() mutable {
+            // Ended, normally or by an abort: nothing more to spawn (unless a newer one took over).
+            struct Ended {
+                ShardSyncHandler& handler;
+                uint64_t id;
+                ~Ended() {
+                    if (handler.launcher_pending_ == id) {
+                        handler.launcher_pending_.reset();
+                    }
                 }
-            }
-        } ended{*this, id};
-        launcher(std::move(shards));
-    });
+            } ended{*this, id};
+            launcher(std::move(shards), resumed_at_startup);
+        });
 }
 
-void ShardSyncHandler::launcher(std::vector<ShardIndex> shards) {
+void ShardSyncHandler::launcher(std::vector<ShardIndex> shards, bool resumed_at_startup) {
     if (storage_.status().kind == NodeStatus::Kind::recover_metadata) {
         if (!sync_all_metadata()) {
             // sync_shards_task: an error ends the task; the node stays RecoverMetadata and the
@@ -116,6 +117,12 @@ void ShardSyncHandler::launcher(std::vector<ShardIndex> shards) {
     }
     for (ShardIndex shard : shards) {
         start_new_shard_sync(shard);
+        if (resumed_at_startup && in_progress_.contains(shard)) {
+            // Swarm 20260 (buggify=on, every fix): the replayed EpochChangeStart began its round
+            // while these syncs ran, and the finisher attested after them; Walrus sends both and
+            // the chain drops the second (FINDINGS G).
+            resumed_at_startup_.insert(shard);
+        }
     }
     if (storage_.status().kind == NodeStatus::Kind::recover_metadata) {
         FLOE_ASSERT(storage_.set_status(NodeStatus::active()).ok(), "status write");  // T10
@@ -626,7 +633,7 @@ void ShardSyncHandler::check_filled(ShardIndex shard, Epoch epoch,
 
 void ShardSyncHandler::restart_syncs() {
     if (storage_.status().kind == NodeStatus::Kind::recover_metadata) {
-        start_sync_shards({});
+        start_sync_shards({}, /*resumed_at_startup=*/true);
         return;
     }
     for (ShardIndex shard : storage_.existing_shards()) {

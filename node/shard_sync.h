@@ -90,8 +90,10 @@ public:
     ~ShardSyncHandler();
 
     // §8.3: aborts the previous launcher and starts a new one for `shards` (all owned shards
-    // when the node is in RecoverMetadata).
-    void start_sync_shards(std::vector<ShardIndex> shards);
+    // when the node is in RecoverMetadata). `resumed_at_startup`: restart_syncs resumes a
+    // RecoverMetadata node's work (Walrus restart_metadata_sync), so the syncs this launcher
+    // starts belong to no EpochChangeStart processing of this incarnation (invariant 4).
+    void start_sync_shards(std::vector<ShardIndex> shards, bool resumed_at_startup = false);
     // §8.6: called at startup, before events are processed.
     void restart_syncs();
 
@@ -125,7 +127,7 @@ private:
         bool made_progress = false;
     };
 
-    void launcher(std::vector<ShardIndex> shards);
+    void launcher(std::vector<ShardIndex> shards, bool resumed_at_startup);
     bool sync_all_metadata();
     void start_new_shard_sync(ShardIndex shard);
     void start_shard_sync_impl(ShardIndex shard);

@@ -269,8 +269,7 @@ void Scheduler::boot(HostId host) {
 
 void Scheduler::kill(HostId host) {
     if (kill_host(host)) {
-        current_->unwinding = true;
-        throw Unwind{UnwindReason::killed};
+        unwind_killer();
     }
 }
 
@@ -337,9 +336,29 @@ void Scheduler::restart(HostId host, Duration delay) {
         }
     });
     if (unwind_caller) {
-        current_->unwinding = true;
-        throw Unwind{UnwindReason::killed};
+        unwind_killer();
     }
+}
+
+// The calling fiber killed its own host (a crash point, a process exit). Fibers it started may
+// borrow from its frames (a shard-sync launcher holds a guard on a count its handler owns): as
+// in a kill from outside, they unwind first, newest first, and the caller in its turn, before
+// the older ones. With no newer fiber started it throws at once (swarm 20299, buggify=on: the
+// storage node's main fiber exited on an I/O error while the shard-sync launcher it had started
+// still held a guard on the handler main's frame owned). No code after the kill point runs:
+// the caller is parked on the unwind list, and only unwinds run before its turn.
+void Scheduler::unwind_killer() {
+    Fiber& fiber = *current_;
+    // kill_host queued the other victims newest first; the caller goes before the first older.
+    const auto turn = std::find_if(unwinds_.begin(), unwinds_.end(),
+                                   [&](uint32_t slot) { return fibers_[slot]->id < fiber.id; });
+    if (turn != unwinds_.begin()) {
+        unwinds_.insert(turn, fiber.slot);
+        fiber.state = FiberState::ready;
+        switch_to_scheduler(fiber, false);  // drain_unwinds resumes it in its turn
+    }
+    fiber.unwinding = true;
+    throw Unwind{UnwindReason::killed};
 }
 
 bool Scheduler::is_alive(HostId host) const {

@@ -234,6 +234,7 @@ private:
     static void fiber_entry(Transfer transfer);
     bool kill_host(HostId host);  // true when the calling fiber must unwind
     void discard_unstarted(const std::vector<uint32_t>& victims);
+    [[noreturn]] void unwind_killer();
     WaitResult block_impl(std::span<WaitQueue* const> queues, Instant deadline, WaitSite site);
     bool entry_live(const WaitQueue::Entry& entry) const;
     void run_fiber_body(Fiber& fiber);

@@ -155,7 +155,8 @@ public:
     std::string_view key() const;    // valid() only; the bytes live until next()
     std::string_view value() const;  // valid() only
     void next();
-    // After valid() turns false: Unit at the end of the range, or the read error that stopped it.
+    // After valid() turns false: Unit at the end of the range, or the read error that stopped it
+    // (which already went to StoreOptions::on_io_error when the scan met it).
     sim::Result<sim::Unit, StoreError> status() const;
 
 private:
@@ -163,6 +164,8 @@ private:
     struct State;
     explicit Scan(std::unique_ptr<State> state);
     void reset();
+    // A read error that ended the iteration goes to StoreOptions::on_io_error.
+    void report_read_error();
 
     std::unique_ptr<State> state_;
 };

@@ -203,6 +203,56 @@ TEST_CASE("hosts: a fiber that kills its own host drops its unstarted children's
     CHECK(order == std::vector<std::string>{"owner sees 0 guards"});
 }
 
+TEST_CASE("hosts: a fiber that kills its own host waits for its started children to unwind") {
+    // swarm 20299 (buggify=on): the storage node's main fiber owns the shard-sync handler, the
+    // launcher it started holds a guard on the handler's count and waits on the chain, and main
+    // exits on an I/O error. The launcher must unwind (its guard gone) before main's frame does;
+    // an older fiber of the host still unwinds after main; main runs nothing after the kill.
+    Simulation sim(SimulationConfig{});
+    std::vector<std::string> order;
+    int after = 0;
+    HostId node = 0;
+    node = sim.add_host("node", [&](Runtime& rt) {
+        auto elder = rt.spawn("elder", [&] {
+            struct Note {
+                std::vector<std::string>& order;
+                ~Note() { order.push_back("elder"); }
+            } note{order};
+            rt.sleep(Duration::seconds(3600));
+        });
+        rt.sleep(1_s);
+        auto killer = rt.spawn("killer", [&] {
+            struct Owner {
+                std::vector<std::string>& order;
+                int count = 0;
+                ~Owner() { order.push_back(fmt::format("owner sees {} guards", count)); }
+            } owner{order};
+            struct Guard {
+                Owner& owner;
+                explicit Guard(Owner& o) : owner(o) { ++owner.count; }
+                ~Guard() {
+                    --owner.count;
+                    owner.order.push_back("child");
+                }
+            };
+            auto guard = std::make_shared<Guard>(owner);
+            auto child = rt.spawn("child", [guard, &rt] { rt.sleep(Duration::seconds(3600)); });
+            guard.reset();
+            rt.sleep(1_s);                           // the child has started and waits
+            sim.restart(node, Duration::forever());  // a crash point in the spawner itself
+            ++after;
+        });
+        rt.sleep(Duration::seconds(3600));
+    });
+    auto result = sim.run([&](Runtime& rt) {
+        sim.start(node);
+        rt.sleep(10_s);
+    });
+    CHECK(result.passed());
+    CHECK(after == 0);
+    CHECK(order == std::vector<std::string>{"child", "owner sees 0 guards", "elder"});
+}
+
 TEST_CASE("hosts: children unwind before their parent; a kill cancels a pending restart") {
     Simulation sim(SimulationConfig{});
     std::vector<std::string> order;
