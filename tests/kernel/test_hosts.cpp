@@ -35,6 +35,22 @@ struct Primitives {
     Permit mutex_holder;
 };
 
+// A count on a spawner's frame and a guard on it held by a task (the shard-sync pattern): the
+// owner's destructor notes how many guards still live, the guard's that it went.
+struct CountOwner {
+    std::vector<std::string>& order;
+    int count = 0;
+    ~CountOwner() { order.push_back(fmt::format("owner sees {} guards", count)); }
+};
+struct CountGuard {
+    CountOwner& owner;
+    explicit CountGuard(CountOwner& o) : owner(o) { ++owner.count; }
+    ~CountGuard() {
+        --owner.count;
+        owner.order.push_back("guard");
+    }
+};
+
 }  // namespace
 
 TEST_CASE("hosts: kill unwinds a fiber blocked in each primitive; restart boots again") {
@@ -180,17 +196,8 @@ TEST_CASE("hosts: a fiber that kills its own host drops its unstarted children's
     std::vector<std::string> order;
     HostId node = 0;
     node = sim.add_host("node", [&](Runtime& rt) {
-        struct Owner {
-            std::vector<std::string>& order;
-            int count = 0;
-            ~Owner() { order.push_back(fmt::format("owner sees {} guards", count)); }
-        } owner{order};
-        struct Guard {
-            Owner& owner;
-            explicit Guard(Owner& o) : owner(o) { ++owner.count; }
-            ~Guard() { --owner.count; }
-        };
-        auto guard = std::make_shared<Guard>(owner);
+        CountOwner owner{order};
+        auto guard = std::make_shared<CountGuard>(owner);
         auto task = rt.spawn("task", [guard] {});  // never runs
         guard.reset();
         sim.restart(node, Duration::forever());  // a crash point in the spawner itself
@@ -200,7 +207,7 @@ TEST_CASE("hosts: a fiber that kills its own host drops its unstarted children's
         rt.sleep(1_s);
     });
     CHECK(result.passed());
-    CHECK(order == std::vector<std::string>{"owner sees 0 guards"});
+    CHECK(order == std::vector<std::string>{"guard", "owner sees 0 guards"});
 }
 
 TEST_CASE("hosts: a fiber that kills its own host waits for its started children to unwind") {
@@ -222,20 +229,8 @@ TEST_CASE("hosts: a fiber that kills its own host waits for its started children
         });
         rt.sleep(1_s);
         auto killer = rt.spawn("killer", [&] {
-            struct Owner {
-                std::vector<std::string>& order;
-                int count = 0;
-                ~Owner() { order.push_back(fmt::format("owner sees {} guards", count)); }
-            } owner{order};
-            struct Guard {
-                Owner& owner;
-                explicit Guard(Owner& o) : owner(o) { ++owner.count; }
-                ~Guard() {
-                    --owner.count;
-                    owner.order.push_back("child");
-                }
-            };
-            auto guard = std::make_shared<Guard>(owner);
+            CountOwner owner{order};
+            auto guard = std::make_shared<CountGuard>(owner);
             auto child = rt.spawn("child", [guard, &rt] { rt.sleep(Duration::seconds(3600)); });
             guard.reset();
             rt.sleep(1_s);                           // the child has started and waits
@@ -250,7 +245,7 @@ TEST_CASE("hosts: a fiber that kills its own host waits for its started children
     });
     CHECK(result.passed());
     CHECK(after == 0);
-    CHECK(order == std::vector<std::string>{"child", "owner sees 0 guards", "elder"});
+    CHECK(order == std::vector<std::string>{"guard", "owner sees 0 guards", "elder"});
 }
 
 TEST_CASE("hosts: children unwind before their parent; a kill cancels a pending restart") {
