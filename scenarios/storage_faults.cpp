@@ -49,6 +49,14 @@ bool DataLossBudget::allows(const walrus::Chain& chain, uint32_t n_shards, NodeI
     }
     const uint32_t f = (n_shards - 1) / 3;
     uint32_t held = shards_held(chain.current_committee(), nodes);
+    // The previous committee's shards too: a shard that moved at the last epoch change is
+    // LockedToMove at its old owner, the only copy of the blobs certified before the change
+    // until the new owner's shard sync has read them (swarm 21976 with buggify=on: node 2 held
+    // 5 of 14 shards in epoch 17, 4 in epoch 18, and a power loss in epoch 18 took the blobs
+    // certified in 17 down to 5 holders, fewer than the 6 a secondary sliver needs).
+    if (auto previous = chain.previous_committee()) {
+        held = std::max(held, shards_held(*previous, nodes));
+    }
     if (auto next = chain.next_committee()) {
         held = std::max(held, shards_held(*next, nodes));
     }

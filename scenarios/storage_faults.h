@@ -42,8 +42,8 @@ bool fs_fault_loses_data(std::string_view fail_point);
 class DataLossBudget {
 public:
     // Whether `node` may lose data now: with the nodes that already did this epoch or are not
-    // healed yet, it holds at most (n_shards - 1) / 3 shards of the current or the next
-    // committee.
+    // healed yet, it holds at most (n_shards - 1) / 3 shards of the previous, the current or
+    // the next committee.
     bool allows(const walrus::Chain& chain, uint32_t n_shards, NodeIndex node) const;
     void record(Epoch epoch, NodeIndex node);
     // `node` reported, Active, every certified blob stored at its shards for `epoch`: a loss

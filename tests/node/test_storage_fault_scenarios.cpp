@@ -183,3 +183,32 @@ TEST_CASE("storage faults: a node that lost data counts until it reports every b
     budget.healed(4, now + 1);
     CHECK_FALSE(budget.allows(chain, 13, 3));
 }
+
+TEST_CASE("storage faults: the budget counts the shards a node held in the previous epoch") {
+    // swarm 21976 with buggify=on (issue 18 session): a node held 5 of 14 shards in one epoch
+    // and 4 in the next; its power loss in the second epoch took the blobs certified in the
+    // first below what recovery needs. A moved shard is LockedToMove at its old owner, the only
+    // copy until the new owner's shard sync has read it.
+    walrus::Chain chain(walrus::ChainConfig{13, sim::Duration::seconds(30)}, {1, 1, 1, 1, 6});
+    const auto shards = [](const walrus::Committee& committee, NodeIndex node) {
+        return committee.shards_of(node).size();
+    };
+    REQUIRE(shards(chain.current_committee(), 4) > 4);  // f = 4 of 13
+    DataLossBudget budget;
+    CHECK_FALSE(budget.allows(chain, 13, 4));
+    for (NodeIndex node = 0; node < 4; ++node) {
+        chain.add_stake(node, 5);  // before epoch 1's voting end: it shapes epoch 2's committee
+    }
+    for (const walrus::CommitteeMember& member : chain.current_committee().members) {
+        REQUIRE(chain.epoch_sync_done(member.node, 1, sim::Instant::zero()).ok());
+    }
+    REQUIRE(chain.state() == walrus::EpochState::change_done);
+    chain.advance_time(sim::Instant::zero() + sim::Duration::seconds(30));
+    REQUIRE(chain.current_epoch() == 2);
+    REQUIRE(chain.state() == walrus::EpochState::change_sync);
+    REQUIRE_FALSE(chain.next_committee().has_value());
+    REQUIRE(shards(chain.current_committee(), 4) <= 4);
+    REQUIRE(shards(*chain.previous_committee(), 4) > 4);
+    CHECK_FALSE(budget.allows(chain, 13, 4));  // its epoch-1 shards still matter
+    CHECK(budget.allows(chain, 13, 1));
+}
