@@ -28,6 +28,14 @@ constexpr std::array<const char*, 5> shard_cf_suffixes = {"primary", "secondary"
 constexpr std::array<Cf, 5> shard_cfs = {Cf::shard_primary, Cf::shard_secondary,
                                          Cf::shard_pending_recover, Cf::shard_sync_progress,
                                          Cf::shard_status};
+// Walrus's order (ShardStorage::create_or_reopen_inner, storage/shard.rs at fb097a2262): the
+// status first, the sliver column families last, secondary the very last, because a shard
+// exists only once its secondary-slivers column family does (existing_cf_shards_ids,
+// l.649-665). Removal drops them in the reverse order (delete_shard_storage, l.1684-1704), so a
+// crash halfway through either leaves column families of a shard that does not exist.
+constexpr std::array<Cf, 5> shard_creation_order = {Cf::shard_status, Cf::shard_sync_progress,
+                                                    Cf::shard_pending_recover, Cf::shard_primary,
+                                                    Cf::shard_secondary};
 constexpr std::string_view shard_prefix = "shard_";
 
 size_t fixed_index(Cf cf) {
@@ -479,20 +487,9 @@ sim::Result<std::unique_ptr<NodeStore>, StoreError> NodeStore::open(sim::Runtime
                     fixed_cf_names[i]);
     }
 
-    // A crash at create-cf-before leaves a shard with some of its column families; Walrus's
-    // ShardStorage::create completes it on the next open (§3.1).
-    std::vector<ShardIndex> partial;
-    for (const auto& [shard, cfs] : store->shards_) {
-        if (!store->has_shard(shard)) {
-            partial.push_back(shard);
-        }
-    }
-    for (ShardIndex shard : partial) {
-        auto created = store->create_shard(shard);
-        if (!created.ok()) {
-            return sim::Err{created.error()};
-        }
-    }
+    // A crash halfway through creating or dropping a shard leaves some of its column families:
+    // they are open, with what they hold, but the shard does not exist (Walrus opens only the
+    // shards whose secondary-slivers column family exists) until create_shard makes the rest.
     return store;
 }
 
@@ -582,12 +579,14 @@ sim::Result<sim::Unit, StoreError> NodeStore::create_cf(CfRef ref) {
 }
 
 sim::Result<sim::Unit, StoreError> NodeStore::create_shard(ShardIndex shard) {
-    for (size_t i = 0; i < shard_cf_count; ++i) {
+    // Column families left by an earlier half-finished creation or removal are reopened with
+    // their contents, as Walrus's reopen_cf! does.
+    for (Cf cf : shard_creation_order) {
         auto it = shards_.find(shard);
-        if (it != shards_.end() && it->second[i] != nullptr) {
+        if (it != shards_.end() && it->second[shard_index_of(cf)] != nullptr) {
             continue;
         }
-        auto created = create_cf(CfRef{shard_cfs[i], shard});
+        auto created = create_cf(CfRef{cf, shard});
         if (!created.ok()) {
             return created;
         }
@@ -607,9 +606,9 @@ sim::Result<sim::Unit, StoreError> NodeStore::create_shards(const std::vector<Sh
     std::vector<CfRef> missing;
     for (ShardIndex shard : shards) {
         const auto it = shards_.find(shard);
-        for (size_t i = 0; i < shard_cf_count; ++i) {
-            if (it == shards_.end() || it->second[i] == nullptr) {
-                missing.push_back(CfRef{shard_cfs[i], shard});
+        for (Cf cf : shard_creation_order) {
+            if (it == shards_.end() || it->second[shard_index_of(cf)] == nullptr) {
+                missing.push_back(CfRef{cf, shard});
             }
         }
     }
@@ -642,11 +641,12 @@ sim::Result<sim::Unit, StoreError> NodeStore::create_cfs_in_one_call(
     return sim::Unit{};
 }
 
-// Walrus drops a shard's five column families one by one (ShardStorage::delete_shard_storage)
-// and its drop_cf passes no fail point. floe brackets each drop with drop-cf-before/after, its
-// own points (not among the simtests' crash points, so random crashes never pick them), so that
-// a scenario can crash the finisher halfway through a removal: the next open completes the
-// half-dropped shard (see open) and the replayed EpochChangeStart removes it again (§7.7).
+// Walrus drops a shard's five column families one by one, secondary slivers first
+// (ShardStorage::delete_shard_storage), and its drop_cf passes no fail point. floe brackets each
+// drop with drop-cf-before/after, its own points (not among the simtests' crash points, so
+// random crashes never pick them), so that a scenario can crash the finisher halfway through a
+// removal: after the first drop the shard no longer exists, and what is left of it stays on
+// disk until the shard is created again (which reopens it), as in Walrus.
 sim::Result<sim::Unit, StoreError> NodeStore::drop_shard(ShardIndex shard) {
     auto it = shards_.find(shard);
     if (it == shards_.end()) {
@@ -657,7 +657,8 @@ sim::Result<sim::Unit, StoreError> NodeStore::drop_shard(ShardIndex shard) {
     }
     // Scans already open on the shard keep reading their snapshot: RocksDB keeps a dropped
     // column family's data alive while an iterator references it.
-    for (Handle*& handle : it->second) {
+    for (auto cf = shard_creation_order.rbegin(); cf != shard_creation_order.rend(); ++cf) {
+        Handle*& handle = it->second[shard_index_of(*cf)];
         if (handle == nullptr) {
             continue;
         }
@@ -687,8 +688,8 @@ sim::Result<sim::Unit, StoreError> NodeStore::drop_shard(ShardIndex shard) {
 // call (one OPTIONS file), between one drop-cf-before and one drop-cf-after.
 sim::Result<sim::Unit, StoreError> NodeStore::drop_shard_in_one_call(ShardMap::iterator it) {
     std::vector<Handle*> handles;
-    for (Handle* handle : it->second) {
-        if (handle != nullptr) {
+    for (auto cf = shard_creation_order.rbegin(); cf != shard_creation_order.rend(); ++cf) {
+        if (Handle* handle = it->second[shard_index_of(*cf)]; handle != nullptr) {
             handles.push_back(handle);
         }
     }

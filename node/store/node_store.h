@@ -214,10 +214,13 @@ public:
     // crash unwinds: it never throws and never suspends.
     ~NodeStore();
 
-    // Shards (§3.1). A shard exists when all five of its column families do. create_shard creates
-    // the missing ones (each preceded by create-cf-before), so retrying after an injected error
-    // completes the shard; drop_shard drops whatever exists and succeeds on an absent shard (the
-    // epoch-change finisher may redo a removal after a crash).
+    // Shards (§3.1). A shard exists when all five of its column families do; they are created in
+    // Walrus's order, secondary slivers last, and dropped in the reverse order, so that, as in
+    // Walrus, it exists exactly when its secondary-slivers column family does. create_shard
+    // creates the missing ones (each preceded by create-cf-before), so retrying after an error
+    // or a crash completes the shard, reopening what the earlier attempt (or a half-finished
+    // removal) left; open never completes one. drop_shard drops whatever exists and succeeds on
+    // an absent shard.
     sim::Result<sim::Unit, StoreError> create_shard(ShardIndex shard);
     // create_shard of each, in order; with StoreOptions::batch_column_families, every missing
     // column family of them in one RocksDB call (one OPTIONS file) behind one create-cf-before.

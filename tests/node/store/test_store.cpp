@@ -629,7 +629,7 @@ TEST_CASE("store: a crash at a put or delete point") {
     }
 }
 
-TEST_CASE("store: a crash at create-cf-before; reopening completes a half-created shard") {
+TEST_CASE("store: a crash at create-cf-before leaves no shard until it is created again") {
     SUBCASE("crash before the first column family: no shard") {
         run_crash_case({"create-cf-before", [](NodeStore&) {},
                         [](NodeStore& store) { (void)store.create_shard(8); },
@@ -638,7 +638,9 @@ TEST_CASE("store: a crash at create-cf-before; reopening completes a half-create
                             CHECK(store.column_family_names().size() == 1 + 7);
                         }});
     }
-    SUBCASE("crash before the third: two exist on disk, open creates the other three") {
+    SUBCASE("crash before the third: two on disk, no shard; creating it again keeps them") {
+        // Walrus opens only the shards whose secondary-slivers column family exists (created
+        // last); a shard created again reopens what an earlier attempt left.
         auto disk = Disk::in_memory("node");
         sim::Simulation sim(sim::SimulationConfig{});
         int boots = 0;
@@ -656,10 +658,17 @@ TEST_CASE("store: a crash at create-cf-before; reopening completes a half-create
             }
             const uint64_t hits_before = sim.fail_points().hits("create-cf-before");
             auto store = open_store(rt, *disk);
+            CHECK(sim.fail_points().hits("create-cf-before") == hits_before);  // nothing created
+            CHECK(store->existing_shards() == std::vector<ShardIndex>{1});
+            CHECK_FALSE(store->has_shard(8));
+            CHECK(store->column_family_names().size() == 1 + 7 + 5 + 2);
+            CHECK(store->put(CfRef{Cf::shard_status, 8}, "", "x").error() ==
+                  StoreError::no_such_shard);
+            CHECK(read(*store, primary(1), "kept") == "1");
+            CHECK(ok(store->create_shard(8)));  // the status and sync progress exist: three more
             CHECK(sim.fail_points().hits("create-cf-before") == hits_before + 3);
             CHECK(store->existing_shards() == std::vector<ShardIndex>{1, 8});
             CHECK(store->column_family_names().size() == 1 + 7 + 2 * 5);
-            CHECK(read(*store, primary(1), "kept") == "1");
             CHECK(ok(store->put(CfRef{Cf::shard_status, 8}, "", "none")));
             verified = true;
         });
@@ -673,11 +682,12 @@ TEST_CASE("store: a crash at create-cf-before; reopening completes a half-create
     }
 }
 
-TEST_CASE("store: a crash halfway through drop_shard; reopening completes the shard") {
+TEST_CASE("store: a crash halfway through drop_shard leaves the rest of the shard on disk") {
     const CfRef status{Cf::shard_status, 6};
     const auto prepare = [status](NodeStore& store) {
         CHECK(ok(store.create_shard(6)));
         CHECK(ok(store.put(status, "", "locked")));
+        CHECK(ok(store.put(primary(6), "old", "sliver")));
     };
     const auto drop = [](NodeStore& store) { (void)store.drop_shard(6); };
     SUBCASE("drop-cf-before the first column family: the shard is whole") {
@@ -686,13 +696,15 @@ TEST_CASE("store: a crash halfway through drop_shard; reopening completes the sh
                             CHECK(read(store, status, "") == "locked");
                         }});
     }
-    SUBCASE("drop-cf-after the first: open recreates it, the others keep their data") {
+    SUBCASE(
+        "drop-cf-after the first (secondary slivers): gone, four left; re-creation keeps them") {
         run_crash_case({"drop-cf-after", prepare, drop, [status](NodeStore& store) {
-                            CHECK(store.existing_shards() == std::vector<ShardIndex>{6});
-                            CHECK(store.column_family_names().size() == 1 + 7 + 5);
-                            CHECK(read(store, status, "") == "locked");
-                            CHECK(ok(store.drop_shard(6)));  // the removal, redone
                             CHECK(store.existing_shards().empty());
+                            CHECK(store.column_family_names().size() == 1 + 7 + 4);
+                            CHECK(ok(store.create_shard(6)));  // Walrus reopens what was left
+                            CHECK(store.existing_shards() == std::vector<ShardIndex>{6});
+                            CHECK(read(store, status, "") == "locked");
+                            CHECK(read(store, primary(6), "old") == "sliver");
                         }});
     }
 }
