@@ -285,6 +285,15 @@ void move_fd_in_child(int fd, int target) {
     }
 }
 
+}  // namespace
+
+std::string pin_executable(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY);  // NOLINT(android-cloexec-open): inherited
+    return fd >= 0 ? fmt::format("/proc/self/fd/{}", fd) : path;
+}
+
+namespace {
+
 // Runs in the forked child: only async-signal-safe calls until execv.
 [[noreturn]] void exec_child(char* const* argv, int stdout_fd, int stderr_fd) {
     move_fd_in_child(stdout_fd, STDOUT_FILENO);

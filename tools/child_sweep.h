@@ -74,6 +74,12 @@ std::string check_out_path(const std::string& path);
 // nothing and returns with `error` set.
 SweepSummary run_sweep(const std::vector<SeedJob>& jobs, const SweepOptions& options);
 
+// The path a child should exec to run the executable at `path` as it is now: /proc/self/fd/N
+// of a descriptor opened here, kept open for the life of the process and inherited by every
+// child (not close-on-exec), so a rebuild that replaces the file under a long hunt or gate
+// changes nothing for the children still to come. `path` itself if it cannot be opened.
+std::string pin_executable(const std::string& path);
+
 // The next job to start, or nothing when no more should start (e.g. time is up); the runs in
 // progress then finish and are recorded.
 using JobSource = std::function<std::optional<SeedJob>()>;

@@ -19,6 +19,7 @@
 #include "tools/bench_scale.h"
 #include "tools/bench_scenarios.h"
 #include "tools/bench_search.h"
+#include "tools/child_sweep.h"
 #include "tools/hunt_commands.h"
 #include "tools/kernel_demo.h"
 #include "tools/scenario_commands.h"
@@ -115,11 +116,13 @@ int run_demo(const std::string& seeds_text, DemoOptions options) {
         });
 }
 
-// The running executable, so sweep children run exactly this build.
+// The running executable, so sweep children run exactly this build, pinned (pin_executable): a
+// relink under a long hunt made hundreds of its children fail to exec, and one that succeeded
+// would have mixed two builds in one results file.
 std::string self_path(const char* argv0) {
     std::error_code ec;
     const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-    return ec ? std::string(argv0) : exe.string();
+    return floe::tools::pin_executable(ec ? std::string(argv0) : "/proc/self/exe");
 }
 
 std::vector<std::string> known_fail_points() {

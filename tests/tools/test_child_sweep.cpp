@@ -311,3 +311,32 @@ TEST_CASE("child sweep: a time-bounded sweep prints failures and a progress line
     CHECK(text.find(" s left") != std::string::npos);
     CHECK(text.find('#') == std::string::npos);
 }
+
+TEST_CASE("child sweep: a pinned executable runs as it was, whatever replaces its file") {
+    // A hunt runs for hours while its binary is rebuilt: its children must run the build that
+    // started the hunt, not whatever the path holds by then (a relink once made hundreds of
+    // them fail to exec).
+    ScratchDir dir;
+    const std::string path = dir.file("child.sh");
+    const auto write_script = [&](const std::string& body) {
+        const std::string next = path + ".new";
+        {
+            std::ofstream out(next);
+            out << "#!/bin/sh\n" << body << "\n";
+        }
+        std::filesystem::permissions(next, std::filesystem::perms::owner_all);
+        std::filesystem::rename(next, path);  // a new file at the path, as a linker writes it
+    };
+    write_script(print_result(1, "pass"));
+    const std::string pinned = floe::tools::pin_executable(path);
+    CHECK(pinned != path);
+    write_script("exit 3");  // the rebuild
+    const SweepSummary summary =
+        run_sweep({SeedJob{1, {pinned}, "r", "x"}, SeedJob{2, {path}, "r", "x"}}, quiet());
+    REQUIRE(summary.error.empty());
+    CHECK(summary.passed == 1);  // the pinned one ran the script as it was
+    REQUIRE(summary.failures.size() == 1);
+    CHECK(summary.failures.front().seed == 2);  // the path runs the new one
+    CHECK(summary.failures.front().exit_code == 3);
+    CHECK(floe::tools::pin_executable(dir.file("missing")) == dir.file("missing"));
+}
