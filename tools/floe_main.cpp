@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <functional>
 #include <limits>
 #include <string>
@@ -120,9 +119,8 @@ int run_demo(const std::string& seeds_text, DemoOptions options) {
 // relink under a long hunt made hundreds of its children fail to exec, and one that succeeded
 // would have mixed two builds in one results file.
 std::string self_path(const char* argv0) {
-    std::error_code ec;
-    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-    return floe::tools::pin_executable(ec ? std::string(argv0) : "/proc/self/exe");
+    const std::string pinned = floe::tools::pin_executable("/proc/self/exe");
+    return pinned == "/proc/self/exe" ? floe::tools::pin_executable(argv0) : pinned;
 }
 
 std::vector<std::string> known_fail_points() {

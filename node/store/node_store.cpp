@@ -36,6 +36,20 @@ constexpr std::array<Cf, 5> shard_cfs = {Cf::shard_primary, Cf::shard_secondary,
 constexpr std::array<Cf, 5> shard_creation_order = {Cf::shard_status, Cf::shard_sync_progress,
                                                     Cf::shard_pending_recover, Cf::shard_primary,
                                                     Cf::shard_secondary};
+constexpr std::array<Cf, 5> shard_removal_order = {Cf::shard_secondary, Cf::shard_primary,
+                                                   Cf::shard_pending_recover,
+                                                   Cf::shard_sync_progress, Cf::shard_status};
+static_assert(
+    [] {
+        for (size_t i = 0; i < shard_removal_order.size(); ++i) {
+            if (shard_removal_order[i] !=
+                shard_creation_order[shard_creation_order.size() - 1 - i]) {
+                return false;
+            }
+        }
+        return true;
+    }(),
+    "a shard is removed in the reverse order of its creation");
 constexpr std::string_view shard_prefix = "shard_";
 
 size_t fixed_index(Cf cf) {
@@ -657,8 +671,8 @@ sim::Result<sim::Unit, StoreError> NodeStore::drop_shard(ShardIndex shard) {
     }
     // Scans already open on the shard keep reading their snapshot: RocksDB keeps a dropped
     // column family's data alive while an iterator references it.
-    for (auto cf = shard_creation_order.rbegin(); cf != shard_creation_order.rend(); ++cf) {
-        Handle*& handle = it->second[shard_index_of(*cf)];
+    for (Cf cf : shard_removal_order) {
+        Handle*& handle = it->second[shard_index_of(cf)];
         if (handle == nullptr) {
             continue;
         }
@@ -688,8 +702,8 @@ sim::Result<sim::Unit, StoreError> NodeStore::drop_shard(ShardIndex shard) {
 // call (one OPTIONS file), between one drop-cf-before and one drop-cf-after.
 sim::Result<sim::Unit, StoreError> NodeStore::drop_shard_in_one_call(ShardMap::iterator it) {
     std::vector<Handle*> handles;
-    for (auto cf = shard_creation_order.rbegin(); cf != shard_creation_order.rend(); ++cf) {
-        if (Handle* handle = it->second[shard_index_of(*cf)]; handle != nullptr) {
+    for (Cf cf : shard_removal_order) {
+        if (Handle* handle = it->second[shard_index_of(cf)]; handle != nullptr) {
             handles.push_back(handle);
         }
     }
