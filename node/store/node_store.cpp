@@ -13,6 +13,7 @@
 
 #include "node/blob_info.h"
 #include "node/sites.h"
+#include "node/store/options_file_check.h"
 #include "sim/assert.h"
 #include "sim/runtime.h"
 
@@ -140,6 +141,9 @@ rocksdb::Options db_options(const Disk& disk, const StoreOptions& options) {
     // it, a failed OPTIONS write after a column family was created or dropped is an error of
     // that call (and of DB::Open), not a warning in the LOG.
     db.fail_if_options_file_error = true;
+    // RocksDB checks each OPTIONS file it writes through floe's replacement, which makes the
+    // parser's reads without the parse (options_file_check.h); naming it here also links it in.
+    (void)options_file_check();
     if (!options.info_log) {
         db.info_log = std::make_shared<NullLogger>();
     }
