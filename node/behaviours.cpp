@@ -73,6 +73,12 @@ const std::vector<BehaviourInfo>& behaviour_switches() {
          "it was lost still runs, is synced afresh (#3464 skips it as already being synced, "
          "and that sync leaves it LockedToMove: the node attests without it)",
          &site::walrus_finding_f10_regained_locked_shard_sync_skipped},
+        {"recovery-scan-read-error-fails-pass", new_behaviour,
+         &B::recovery_scan_read_error_fails_pass,
+         "fix of finding F11: a read error in node recovery's scan fails the pass, retried after "
+         "a backoff of 1 s to 60 s (HEAD, #3645; #3464 and #3407 skip the error, which the "
+         "iterator yields again on every call: the task spins and never completes)",
+         &site::walrus_finding_f11_recovery_scan_spins_on_read_error},
         {"checkpoint-every-n-settled", new_behaviour, &B::checkpoint_every_n_settled,
          "the #3407 checkpoint is persisted every N settled blobs and Skipped blobs stay "
          "blockers (#3407: when the settled prefix advanced by N, Skipped blobs dropped)"},

@@ -92,6 +92,10 @@ struct Behaviours {
     // and started afresh). #3464 skips it as "already being synced", and that sync leaves a
     // LockedToMove shard as it is; HEAD quiesces every shard sync at an epoch change.
     bool restart_sync_of_regained_locked_shard = false;
+    // Fix of finding F11: a read error in the recovery scan fails the pass, which is retried
+    // after an exponential backoff of 1 s to 60 s (HEAD, #3645). #3464 and #3407 drop the
+    // error and ask the iterator again, which yields it again forever: the task spins.
+    bool recovery_scan_read_error_fails_pass = false;
 
     // Sets the switch called `name` (the names of behaviour_switches()); false if unknown.
     bool set(std::string_view name, bool on = true);

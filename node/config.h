@@ -36,6 +36,8 @@ struct NodeRecoveryConfig {
     sim::Duration retry_backoff_max = sim::Duration::seconds(30);     // #3407
     sim::Duration shard_not_created_backoff_min = sim::Duration::seconds(1);   // #3453
     sim::Duration shard_not_created_backoff_max = sim::Duration::seconds(60);  // #3453
+    sim::Duration scan_read_error_backoff_min = sim::Duration::seconds(1);     // HEAD (#3645)
+    sim::Duration scan_read_error_backoff_max = sim::Duration::seconds(60);    // HEAD (#3645)
     // How often the recovery task polls for the first processed event (§9.1 step a).
 };
 

@@ -91,6 +91,13 @@ bool NodeRecoveryHandler::is_running() const {
 void NodeRecoveryHandler::start_node_recovery(Epoch epoch) {
     // A recovery still running when an epoch change starts the next one (§7.6, #3464).
     FLOE_SOMETIMES(rt_, site::recovery_restarted_by_epoch_change, is_running());
+    if (task_spinning_) {
+        // F11: tokio's abort takes effect at the task's next await, which a task spinning in
+        // its scan never reaches, so `old_task.await` (node_recovery.rs l.73-78 at fb097a2262)
+        // never returns, and neither does the epoch change that restarts recovery.
+        rt_.mark("restarting node recovery waits forever for the spinning task (F11)");
+        spin_forever();
+    }
     if (task_.has_value()) {
         task_->abort();
         (void)task_->join();  // §9.1 step 1: the old task is gone before the new one starts
@@ -117,7 +124,7 @@ void NodeRecoveryHandler::run(Epoch epoch) {
     (void)rt_.fail_point_async(site::start_node_recovery_entry);  // §11: tests delay or hold it
     if (old_.rescan_recovery) {
         rescan_passes(epoch);
-    } else if (!checkpointed_pass(epoch)) {
+    } else if (!checkpointed_passes(epoch)) {
         return;  // aborted (catching up, or a Skipped sync): no completion
     }
     if (storage_.status().is_catching_up()) {
@@ -174,11 +181,51 @@ bool NodeRecoveryHandler::still_needed(const BlobId& blob, const std::vector<Sha
            !storage_.is_stored_at_shards(blob, owned);
 }
 
+// Checkpointed passes until one finishes (true) or aborts (false); a pass stopped by a read
+// error of its scan is followed by another after a backoff (HEAD), or never ends (F11).
+bool NodeRecoveryHandler::checkpointed_passes(Epoch epoch) {
+    ExponentialBackoff backoff(config_.scan_read_error_backoff_min,
+                               config_.scan_read_error_backoff_max);
+    while (true) {
+        switch (checkpointed_pass(epoch)) {
+            case PassEnd::finished: return true;
+            case PassEnd::aborted: return false;
+            case PassEnd::read_failed: after_scan_read_error(backoff); break;
+        }
+    }
+}
+
+// Finding F11 (docs/FINDINGS.md): a read error in the recovery scan. #3464's and #3407's scans
+// drop the errors the certified-blob iterator yields (`filter_map`: logged, skipped;
+// node_recovery.rs l.119-128 at fb097a2262, l.261-267 at 286125678c), and once RocksDB's
+// iterator has failed, typed-store's SafeIter yields that error again on every call
+// (safe_iter.rs l.81-108 at fb097a2262: it only advances a valid iterator). The filter never
+// ends: the task spins in it, starts no sync and never completes, and an abort cannot reach it.
+// HEAD (#3645) fails the pass and retries it after an exponential backoff of 1 s to 60 s.
+void NodeRecoveryHandler::after_scan_read_error(ExponentialBackoff& backoff) {
+    FLOE_REACHABLE(rt_, site::walrus_finding_f11_recovery_scan_spins_on_read_error);
+    ++stats_.scan_read_errors;
+    if (!old_.recovery_scan_read_error_fails_pass) {
+        task_spinning_ = true;
+        rt_.mark("node recovery spins on a read error of its scan (F11)");
+        spin_forever();
+    }
+    rt_.sleep(backoff.next(rt_.rng("recovery-scan-retry")));
+}
+
+// A fiber that never does anything again: the thread of a task spinning without an await. Only
+// a crash of the process ends it.
+void NodeRecoveryHandler::spin_forever() {
+    while (true) {
+        rt_.sleep(sim::Duration::minutes(60));
+    }
+}
+
 // §9.3: one pass from the checkpoint (if the owned shards did not change) to the end, with the
-// settle cursor of recovery_cursor.h. True if the pass finished; false if it aborted.
-bool NodeRecoveryHandler::checkpointed_pass(Epoch epoch) {
+// settle cursor of recovery_cursor.h.
+NodeRecoveryHandler::PassEnd NodeRecoveryHandler::checkpointed_pass(Epoch epoch) {
     if (!wait_until_ready_to_scan()) {
-        return false;
+        return PassEnd::aborted;
     }
     ++stats_.passes;
     const sim::TraceSpan span =
@@ -272,8 +319,9 @@ bool NodeRecoveryHandler::checkpointed_pass(Epoch epoch) {
                 break;
         }
     };
-    auto blobs = storage_.certified_before_epoch(epoch, bound);
+    auto blobs = storage_.certified_before_epoch(epoch, bound, ScanReadErrors::to_caller);
     bool scan_done = false;
+    bool read_failed = false;
     while (!aborted) {
         while (!aborted) {  // step a; #3407 stops draining at the first Skipped
             auto result = pass.try_next();
@@ -299,6 +347,11 @@ bool NodeRecoveryHandler::checkpointed_pass(Epoch epoch) {
         while (!scan_done &&
                pass.ongoing() < config_.max_concurrent_blob_syncs_during_recovery) {  // step c
             auto next = blobs.next();
+            if (!next.has_value() && blobs.read_failed()) {
+                read_failed = true;
+                aborted = true;
+                break;
+            }
             if (!next.has_value()) {
                 scan_done = true;
                 break;
@@ -311,6 +364,9 @@ bool NodeRecoveryHandler::checkpointed_pass(Epoch epoch) {
             } else {
                 launch(next->first, next->second);
             }
+        }
+        if (read_failed) {
+            break;  // F11: nothing more is issued; what settled is persisted below
         }
         const auto checkpoint = cursor.take_checkpoint_to_persist();  // step d
         persist(checkpoint);
@@ -332,7 +388,10 @@ bool NodeRecoveryHandler::checkpointed_pass(Epoch epoch) {
     persist(cursor.take_final_checkpoint());  // §9.3 step 9: finalize
     FLOE_ASSERT(aborted || cursor.done(scan_done),
                 "recovery pass ended with blobs unfinished (invariant 22)");
-    return !aborted;
+    if (read_failed) {
+        return PassEnd::read_failed;
+    }
+    return aborted ? PassEnd::aborted : PassEnd::finished;
 }
 
 // Invariant 15 (#3464; the simtest's "ordering violation"): recovery waits for shard syncs
@@ -387,6 +446,8 @@ void NodeRecoveryHandler::check_checkpoint_sound(Epoch epoch, const std::set<Sha
 // one finds nothing to sync; the outcomes are not trusted, so a pass that synced anything is
 // followed by another whole pass (WAL-669). Nothing is persisted.
 void NodeRecoveryHandler::rescan_passes(Epoch epoch) {
+    ExponentialBackoff backoff(config_.scan_read_error_backoff_min,
+                               config_.scan_read_error_backoff_max);
     while (true) {
         if (!wait_until_ready_to_scan()) {
             return;
@@ -396,7 +457,8 @@ void NodeRecoveryHandler::rescan_passes(Epoch epoch) {
             rt_.span("recovery-pass", fmt::format("pass={} rescan", stats_.passes));
         Pass pass(rt_);
         bool has_more = false;
-        auto blobs = storage_.certified_before_epoch(epoch, BlobBound::unbounded());
+        auto blobs = storage_.certified_before_epoch(epoch, BlobBound::unbounded(),
+                                                     ScanReadErrors::to_caller);
         while (auto next = blobs.next()) {
             ++stats_.blobs_scanned;
             FLOE_REACHABLE(rt_, site::node_recovery_scan_blob);
@@ -418,8 +480,14 @@ void NodeRecoveryHandler::rescan_passes(Epoch epoch) {
                                         next->first, *info->initial_certified_epoch, std::nullopt));
             (void)rt_.fail_point(site::fail_point_node_recovery_start_sync);
         }
-        if (!has_more) {
+        const bool read_failed = blobs.read_failed();
+        if (!has_more && !read_failed) {
             return;
+        }
+        if (read_failed) {
+            after_scan_read_error(backoff);  // F11: as Walrus, never returns
+        } else {
+            backoff.reset();  // HEAD: a clean pass starts a fresh backoff episode
         }
         while (pass.ongoing() > 0) {
             (void)pass.next(sim::Duration::forever());

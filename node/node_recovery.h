@@ -18,6 +18,7 @@
 #include <set>
 #include <vector>
 
+#include "node/backoff.h"
 #include "node/blob_sync.h"
 #include "node/config.h"
 #include "node/node_storage.h"
@@ -73,11 +74,18 @@ private:
     };
     class Pass;
 
+    // How a checkpointed pass ended: every blob settled, aborted (catching up, or a Skipped
+    // sync), or stopped by a read error of its scan.
+    enum class PassEnd : uint8_t { finished, aborted, read_failed };
+
     void run(Epoch epoch);
     bool wait_until_ready_to_scan();
     bool all_owned_shards_exist();
-    bool checkpointed_pass(Epoch epoch);
+    bool checkpointed_passes(Epoch epoch);
+    PassEnd checkpointed_pass(Epoch epoch);
     void rescan_passes(Epoch epoch);
+    void after_scan_read_error(ExponentialBackoff& backoff);
+    [[noreturn]] void spin_forever();
     void wait_for_shard_syncs();
     void complete(Epoch epoch);
     void check_checkpoint_sound(Epoch epoch, const std::set<ShardIndex>& owned,
@@ -96,7 +104,8 @@ private:
     Behaviours old_;
     std::optional<sim::JoinHandle<sim::Unit>> task_;
     bool task_resumed_at_startup_ = false;  // the running task came from restart_recovery
-    Epoch target_ = 0;                      // the target of the task started last
+    bool task_spinning_ = false;  // F11: the task is stuck in its scan loop, deaf to abort
+    Epoch target_ = 0;            // the target of the task started last
     NodeRecoveryStats stats_;
 };
 

@@ -154,13 +154,15 @@ std::optional<std::pair<BlobId, BlobInfo>> CertifiedBlobIterator::next() {
     return std::nullopt;
 }
 
-CertifiedBlobIterator NodeStorage::certified_before_epoch(Epoch epoch, BlobBound bound) {
+CertifiedBlobIterator NodeStorage::certified_before_epoch(Epoch epoch, BlobBound bound,
+                                                          ScanReadErrors read_errors) {
     std::optional<std::string> from;
     if (bound.kind != BlobBound::Kind::unbounded) {
         from = key(bound.id);
     }
-    return CertifiedBlobIterator(expect_ok(store_->scan(fixed(Cf::blob_info), from), "scan"), epoch,
-                                 bound);
+    return CertifiedBlobIterator(
+        expect_ok(store_->scan(fixed(Cf::blob_info), from, std::nullopt, read_errors), "scan"),
+        epoch, bound);
 }
 
 namespace {

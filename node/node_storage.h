@@ -35,8 +35,12 @@ struct BlobBound {
 class CertifiedBlobIterator {
 public:
     CertifiedBlobIterator(Scan scan, Epoch epoch, BlobBound bound);
-    // The next matching blob, or nullopt at the end.
+    // The next matching blob, or nullopt at the end (or at a read error, with
+    // ScanReadErrors::to_caller).
     std::optional<std::pair<BlobId, BlobInfo>> next();
+    // After next() returned nullopt: whether a read error ended the scan (to_caller only; a
+    // reported one has already stopped the node).
+    bool read_failed() const { return scan_.read_failed(); }
 
 private:
     Scan scan_;
@@ -86,7 +90,8 @@ public:
                                        std::optional<uint64_t> object_id = std::nullopt);
     // Every blob info in blob-id byte order (a snapshot, §4.2).
     std::vector<std::pair<BlobId, BlobInfo>> all_blob_info();
-    CertifiedBlobIterator certified_before_epoch(Epoch epoch, BlobBound bound);
+    CertifiedBlobIterator certified_before_epoch(
+        Epoch epoch, BlobBound bound, ScanReadErrors read_errors = ScanReadErrors::report);
 
     std::optional<BlobMetadata> metadata(const BlobId& blob) const;
     // Metadata and the blob info's is_metadata_stored flag (a mark-metadata-stored operand), in

@@ -249,12 +249,49 @@ void fsync_and_rename_failures(Scenario& s) {
     finish_with_convergence(s);
 }
 
+// --- read-error-in-recovery-scan -----------------------------------------------------------------
+
+// Finding F11: node 0 comes back from 100 s down into node recovery, and a step of its recovery
+// scan (the certified blobs in blob info) fails once with EIO (scan-read-eio: fs-read-eio rarely
+// reaches a scan, whose blocks the node's earlier reads have put in the block cache). Walrus
+// (#3464, #3407) skips the error, and the iterator yields it again on every call: the task
+// spins, node 0 never becomes Active. HEAD retries the pass after a backoff.
+void read_error_in_recovery_scan(Scenario& s) {
+    s.sleep(60_s);
+    if (!crash_at_crash_point_and_wait(s, 0, 100_s)) {
+        return;
+    }
+    walrus::Disk& disk = s.disk(0);
+    auto fired = std::make_shared<bool>(false);
+    s.mark("arm scan-read-eio at node 0's next step of its recovery scan");
+    s.arm("scan-read-eio", sim::FailPointAction::inject_error()
+                               .once()
+                               .only_on(s.cluster().host(0))
+                               .only_when([&disk, fired] {
+                                   if (!disk.in_scan_with_errors_to_caller) {
+                                       return false;
+                                   }
+                                   *fired = true;
+                                   return true;
+                               }));
+    if (!wait_fired(s, fired, "a step of node 0's recovery scan failed", 400_s)) {
+        return;
+    }
+    const bool recovered = wait_recovered(s, 0, 400_s);
+    report_node0_recovery(s);
+    if (!recovered) {
+        return;
+    }
+    finish_with_convergence(s);
+}
+
 ScenarioSpec spec(std::string name, std::string description, std::string mirrors,
                   std::vector<std::string> catches,
                   std::function<void(const Params&, sim::Rng&, ClusterConfig&)> build,
-                  std::function<void(Scenario&)> script) {
+                  std::function<void(Scenario&)> script, std::vector<std::string> fixed_by = {}) {
     return scripted_spec(std::move(name), std::move(description), std::move(mirrors),
-                         std::move(build), std::move(script), storage_params(), std::move(catches));
+                         std::move(build), std::move(script), storage_params(), std::move(catches),
+                         std::move(fixed_by));
 }
 
 }  // namespace
@@ -283,6 +320,15 @@ std::vector<ScenarioSpec> storage_fault_scenarios() {
              "back (Walrus #1172)",
              "Walrus #1172; RocksDB's background-error handling (issue 16)", {}, storage_build,
              fsync_and_rename_failures),
+        spec("read-error-in-recovery-scan",
+             "node 0 comes back into node recovery and a read of its scan of certified blobs "
+             "fails once (EIO): as Walrus (#3464, #3407) the task skips the error the iterator "
+             "yields on every later call and spins, node 0 never becomes Active (finding F11); "
+             "HEAD retries the pass",
+             "Walrus node_recovery.rs (filter_map over certified_blob_info_iter_before_epoch), "
+             "typed-store SafeIter; HEAD #3645",
+             {}, storage_build, read_error_in_recovery_scan,
+             {"recovery-scan-read-error-fails-pass"}),
     };
 }
 

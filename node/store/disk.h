@@ -71,6 +71,10 @@ public:
         FileKind kind = FileKind::other;
         bool background = false;  // a RocksDB flush or compaction's (FsOpInfo::background)
     } current_fs_op;
+    // Whether the open store is moving a scan that hands its read errors to its caller
+    // (ScanReadErrors::to_caller: node recovery's scan of certified blobs) right now: a
+    // scenario's condition on scan-read-eio reads it ("fail a step of the recovery scan").
+    bool in_scan_with_errors_to_caller = false;
     // Whether a NodeStore is open on this disk right now.
     bool in_use() const { return in_use_; }
     // Whether rocksdb::DB::Open runs on this disk right now (NodeStore::open). The fail-point

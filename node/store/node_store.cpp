@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstdarg>
+#include <optional>
 #include <utility>
 
 #include "node/blob_info.h"
@@ -281,6 +282,8 @@ struct Scan::State {
     std::string until;  // iterate_upper_bound points at until_slice, which points here
     rocksdb::Slice until_slice;
     std::unique_ptr<rocksdb::Iterator> iterator;
+    ScanReadErrors read_errors = ScanReadErrors::report;
+    std::optional<rocksdb::Status> injected_error;  // scan-read-eio ended the scan
 };
 
 Scan::Scan(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -309,7 +312,15 @@ void Scan::reset() {
 bool Scan::valid() const {
     FLOE_ASSERT(state_ != nullptr && state_->iterator != nullptr,
                 "scan used after a move or after its store closed");
-    return state_->iterator->Valid();
+    return !state_->injected_error.has_value() && state_->iterator->Valid();
+}
+
+// The error that ended the scan, or OK.
+rocksdb::Status Scan::error() const {
+    if (state_->injected_error.has_value()) {
+        return *state_->injected_error;
+    }
+    return state_->iterator->Valid() ? rocksdb::Status::OK() : state_->iterator->status();
 }
 
 std::string_view Scan::key() const {
@@ -326,19 +337,33 @@ std::string_view Scan::value() const {
 
 void Scan::next() {
     FLOE_ASSERT(valid(), "next() of an exhausted scan");
-    state_->iterator->Next();
-    state_->store->after_io();
+    NodeStore& store = *state_->store;
+    store.disk_.in_scan_with_errors_to_caller = state_->read_errors == ScanReadErrors::to_caller;
+    if (injected(store.rt_, site::scan_read_eio)) {
+        state_->injected_error = rocksdb::Status::IOError("injected scan read error");
+    } else {
+        state_->iterator->Next();
+    }
+    store.disk_.in_scan_with_errors_to_caller = false;
+    store.after_io();
     report_read_error();
 }
 
 // A read error ends the iteration (the iterator turns invalid) like the end of the range does;
 // it must reach StoreOptions::on_io_error as any other call's does (the storage node exits), or
 // a caller that only tests valid() takes a cut list for the whole one. Swarm 20234 (buggify=on):
-// an injected EIO in the blob-info scan made a node report 0 of 19 certified blobs.
+// an injected EIO in the blob-info scan made a node report 0 of 19 certified blobs. A caller
+// that models Walrus's own handling asks for ScanReadErrors::to_caller and tests read_failed().
 void Scan::report_read_error() {
-    if (!state_->iterator->Valid() && !state_->iterator->status().ok()) {
-        (void)state_->store->failed(state_->iterator->status(), "scan");
+    if (state_->read_errors == ScanReadErrors::report && read_failed()) {
+        (void)state_->store->failed(error(), "scan");
     }
+}
+
+bool Scan::read_failed() const {
+    FLOE_ASSERT(state_ != nullptr && state_->iterator != nullptr,
+                "scan used after a move or after its store closed");
+    return !error().ok();
 }
 
 sim::Result<sim::Unit, StoreError> Scan::status() const {
@@ -868,7 +893,8 @@ sim::Result<bool, StoreError> NodeStore::key_may_exist(CfRef ref, std::string_vi
 }
 
 sim::Result<Scan, StoreError> NodeStore::scan(CfRef ref, std::optional<std::string> from,
-                                              std::optional<std::string> until) {
+                                              std::optional<std::string> until,
+                                              ScanReadErrors read_errors) {
     Handle* handle = resolve(ref);
     if (handle == nullptr) {
         return sim::Err{StoreError::no_such_shard};
@@ -876,6 +902,7 @@ sim::Result<Scan, StoreError> NodeStore::scan(CfRef ref, std::optional<std::stri
     auto state = std::make_unique<Scan::State>();
     state->store = this;
     state->id = next_scan_id_++;
+    state->read_errors = read_errors;
     state->snapshot = db_->GetSnapshot();
     rocksdb::ReadOptions read;
     read.snapshot = state->snapshot;
@@ -885,11 +912,13 @@ sim::Result<Scan, StoreError> NodeStore::scan(CfRef ref, std::optional<std::stri
         read.iterate_upper_bound = &state->until_slice;
     }
     state->iterator.reset(db_->NewIterator(read, handle));
+    disk_.in_scan_with_errors_to_caller = read_errors == ScanReadErrors::to_caller;
     if (from.has_value()) {
         state->iterator->Seek(slice(*from));
     } else {
         state->iterator->SeekToFirst();
     }
+    disk_.in_scan_with_errors_to_caller = false;
     after_io();
     scans_.emplace(state->id, state.get());
     Scan scan(std::move(state));

@@ -143,6 +143,15 @@ enum class WriteMode : uint8_t { logged, unlogged, synced };
 // written or dropped afterwards (§4.2 relies on this). The store releases a scan's iterator and
 // snapshot when it closes, so a scan left alive in a crashed node never keeps the database open;
 // using a scan after that is a bug.
+// What a scan does with a read error that ends it. Walrus's typed-store iterator (SafeIter)
+// yields the error to its caller, which decides; most floe callers stand for Walrus code that
+// returns it up to the node's run loop, so by default the error goes to
+// StoreOptions::on_io_error (the storage node exits).
+enum class ScanReadErrors : uint8_t {
+    report,     // to StoreOptions::on_io_error when the scan meets it
+    to_caller,  // only through Scan::read_failed(): the caller models what Walrus does
+};
+
 class Scan {
 public:
     Scan(Scan&& other) noexcept;
@@ -158,6 +167,8 @@ public:
     // After valid() turns false: Unit at the end of the range, or the read error that stopped it
     // (which already went to StoreOptions::on_io_error when the scan met it).
     sim::Result<sim::Unit, StoreError> status() const;
+    // After valid() turns false: whether a read error stopped the scan (reports nothing).
+    bool read_failed() const;
 
 private:
     friend class NodeStore;
@@ -166,6 +177,7 @@ private:
     void reset();
     // A read error that ended the iteration goes to StoreOptions::on_io_error.
     void report_read_error();
+    rocksdb::Status error() const;
 
     std::unique_ptr<State> state_;
 };
@@ -242,7 +254,8 @@ public:
     // false: the key is certainly absent; true: it may be present (a cheap pre-check, §4.3).
     sim::Result<bool, StoreError> key_may_exist(CfRef ref, std::string_view key) const;
     sim::Result<Scan, StoreError> scan(CfRef ref, std::optional<std::string> from = std::nullopt,
-                                       std::optional<std::string> until = std::nullopt);
+                                       std::optional<std::string> until = std::nullopt,
+                                       ScanReadErrors read_errors = ScanReadErrors::report);
 
     // Flushes the column family's memtable and compacts all its files into the bottom level,
     // where RocksDB full-merges every key's operands; waits for both. For tests and tools: it

@@ -502,3 +502,56 @@ TEST_CASE("sim fs: a read error in a scan reaches on_io_error, not a cut list") 
         }
     }
 }
+
+TEST_CASE("sim fs: a scan that hands read errors to its caller reports nothing; scan-read-eio") {
+    auto disk = Disk::in_memory("node");
+    incarnation(*disk, {}, [](sim::Runtime&, NodeStore& store) {
+        for (uint64_t i = 0; i < 50; ++i) {
+            CHECK(store.put(status_cf, encode_u64(i), "v").ok());
+        }
+    });
+    for (const ScanReadErrors mode : {ScanReadErrors::report, ScanReadErrors::to_caller}) {
+        const bool to_caller = mode == ScanReadErrors::to_caller;
+        CAPTURE(to_caller);
+        sim::Simulation sim(sim::SimulationConfig{});
+        std::vector<std::string> errors;
+        size_t rows = 0;
+        bool read_failed = false;
+        bool flag_seen = false;  // Disk::in_scan_with_errors_to_caller when the point was hit
+        const sim::HostId node = sim.add_host("node", [&](sim::Runtime& rt) {
+            StoreOptions options;
+            options.on_io_error = [&](const std::string& what) { errors.push_back(what); };
+            auto store = NodeStore::open(rt, *disk, options);
+            FLOE_ASSERT(store.ok(), "open");
+            auto count = std::make_shared<int>(0);
+            Disk& d = *disk;
+            sim.fail_points().arm(
+                "scan-read-eio",
+                sim::FailPointAction::inject_error().once().only_when([count, &d, &flag_seen] {
+                    flag_seen = d.in_scan_with_errors_to_caller;
+                    return ++*count == 10;
+                }));
+            auto scan = store.value()->scan(status_cf, std::nullopt, std::nullopt, mode);
+            FLOE_ASSERT(scan.ok(), "scan");
+            for (; scan.value().valid(); scan.value().next()) {
+                ++rows;
+            }
+            read_failed = scan.value().read_failed();
+        });
+        sim.run([&](sim::Runtime& rt) {
+            sim.start(node);
+            rt.sleep(1_s);
+        });
+        CHECK(sim.fail_points().fires("scan-read-eio") == 1);
+        CHECK(rows == 10);  // the tenth step failed: the scan ends there, as at a real read error
+        CHECK(read_failed);
+        CHECK(flag_seen == to_caller);
+        CHECK(disk->in_scan_with_errors_to_caller == false);
+        if (to_caller) {
+            CHECK(errors.empty());
+        } else {
+            REQUIRE(errors.size() == 1);
+            CHECK(errors.front().find("scan") != std::string::npos);
+        }
+    }
+}
