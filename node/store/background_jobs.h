@@ -9,7 +9,9 @@
 // into RocksDB: the queue (and whatever the jobs schedule in turn) drains before the fiber goes
 // on, so the disk's state at every point the simulation can observe is a function of the calls
 // made. Calls that themselves wait for background work (a manual flush or compaction, Close)
-// run inside a FreeRun scope, in which jobs run as they come.
+// run inside a FreeRun scope, in which jobs run as they come; the store settles the queue
+// first, so that no job queued before such a call races it (Close's UnSchedule against the
+// worker: docs/FINDINGS.md, "A storage-fault run that was not deterministic").
 //
 // A stall would deadlock this (a write waiting for a flush that only settle() can run); none
 // arises: settle() after every call leaves at most one immutable memtable per column family

@@ -936,6 +936,7 @@ sim::Result<sim::Unit, StoreError> NodeStore::compact(CfRef ref) {
     if (handle == nullptr) {
         return sim::Err{StoreError::no_such_shard};
     }
+    disk_.settle();  // nothing queued before races the free run (see ~NodeStore)
     BackgroundJobs::FreeRun jobs(disk_.background_jobs());  // both calls wait for their jobs
     rocksdb::FlushOptions flush;
     flush.wait = true;
