@@ -550,7 +550,6 @@ ShardSyncHandler::PendingOutcome ShardSyncHandler::recover_one_pending(ShardInde
                 recovered ? std::get_if<InconsistencyProof>(&*recovered) : nullptr) {
             // handle_inconsistency: the blob is invalidated; its entry goes like a retired one.
             blob_recovery_.file_inconsistency_proof(*proof);
-            proven_inconsistent_.insert(blob);
             ++stats_.inconsistency_proofs;
         } else if (recovered.has_value()) {
             if (!storage_.put_sliver(shard, blob, std::get<Sliver>(*recovered)).ok()) {
@@ -608,10 +607,14 @@ void ShardSyncHandler::check_filled(ShardIndex shard, Epoch epoch,
     auto blobs = storage_.certified_before_epoch(epoch, BlobBound::unbounded());
     while (auto next = blobs.next()) {
         const BlobInfo& info = next->second;
-        // A blob this node proved inconsistent is invalid on chain; its InvalidBlobId event may
-        // not be processed yet.
+        // An inconsistently encoded blob is owed to no shard: its slivers never verify, and it
+        // is invalid on chain once a proof is filed, whose InvalidBlobId event this node may not
+        // have processed yet. Who proved it may be this shard sync, a blob sync of the event
+        // path (swarm 24903 with buggify=on), or this node before a restart that took the proof
+        // with it (swarm 24956): the check asks the blob id (the simulation's truth), not the
+        // node's memory.
         if (!info.is_certified(now) || storage_.is_stored_at_shards(next->first, {shard}) ||
-            owed_by_event_path(info) || proven_inconsistent_.contains(next->first)) {
+            owed_by_event_path(info) || next->first.has_inconsistent_encoding()) {
             continue;
         }
         const BlobId& blob = next->first;

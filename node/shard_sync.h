@@ -167,7 +167,6 @@ private:
     uint64_t launchers_ = 0;
     std::map<ShardIndex, sim::JoinHandle<sim::Unit>> in_progress_;
     ShardSyncStats stats_;
-    std::set<BlobId> proven_inconsistent_;     // by this incarnation's recovery phases
     std::set<ShardIndex> resumed_at_startup_;  // syncs restart_syncs started
 };
 
