@@ -204,7 +204,6 @@ bool NodeRecoveryHandler::checkpointed_passes(Epoch epoch) {
 // HEAD (#3645) fails the pass and retries it after an exponential backoff of 1 s to 60 s.
 void NodeRecoveryHandler::after_scan_read_error(ExponentialBackoff& backoff) {
     FLOE_REACHABLE(rt_, site::walrus_finding_f11_recovery_scan_spins_on_read_error);
-    ++stats_.scan_read_errors;
     if (!old_.recovery_scan_read_error_fails_pass) {
         task_spinning_ = true;
         rt_.mark("node recovery spins on a read error of its scan (F11)");

@@ -21,8 +21,7 @@ struct NodeRecoveryStats {
     uint64_t resumed = 0;                // passes that resumed from a checkpoint
     uint64_t checkpoints_discarded = 0;  // the owned shards had changed (invariant 20)
     uint64_t checkpoints_persisted = 0;
-    uint64_t scan_read_errors = 0;  // scans a read error stopped (F11)
-    uint64_t completed = 0;         // T8
+    uint64_t completed = 0;  // T8
     // The first retries of Cancelled-but-needed syncs, in the order scheduled; scenarios check
     // the 1, 2, 4 ... 30 s backoff per blob. The backoff lives in one pass (§9.3), so a retry
     // carries its pass: a blob's delays start again from 1 s only in a new pass.
