@@ -64,8 +64,9 @@ const std::vector<BehaviourInfo>& behaviour_switches() {
         {"existence-check-skips-proven-inconsistent", new_behaviour,
          &B::existence_check_skips_proven_inconsistent,
          "fix of finding F9: the consistency check's existence check skips a blob this node "
-         "proved inconsistent until its InvalidBlobId event is processed (Walrus skips only "
-         "blobs with a sync in progress, and counts the blob as not stored)",
+         "proved inconsistent until its InvalidBlobId event is processed, its proofs persisted "
+         "across restarts (Walrus skips only blobs with a sync in progress, and counts the blob "
+         "as not stored)",
          &site::walrus_finding_f9_existence_check_counts_proven_inconsistent},
         {"restart-sync-of-regained-locked-shard", new_behaviour,
          &B::restart_sync_of_regained_locked_shard,

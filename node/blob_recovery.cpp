@@ -17,7 +17,13 @@ BlobRecovery::BlobRecovery(sim::Runtime& rt, const NodeContext& context, NodeSto
       storage_(storage),
       committees_(committees),
       params_{context.n_shards},
-      syncs_(rt, *this, context.config.blob_recovery, context.config.old.notify_one_sync_waiter) {}
+      syncs_(rt, *this, context.config.blob_recovery, context.config.old.notify_one_sync_waiter) {
+    if (persists_proofs()) {
+        for (const BlobId& blob : storage_.proofs_awaiting_invalidation()) {
+            syncs_.note_proven_inconsistent(blob);
+        }
+    }
+}
 
 std::optional<BlobMetadata> BlobRecovery::get_or_recover_metadata_unless_retired(
     const BlobId& blob, Epoch certified_epoch) {
@@ -306,6 +312,9 @@ std::optional<RecoveredSliver> BlobRecovery::sliver_from_committee(const BlobMet
 }
 
 void BlobRecovery::file_inconsistency_proof(const InconsistencyProof& proof) {
+    if (persists_proofs() && !syncs_.awaits_invalidation(proof.blob)) {
+        must(storage_.add_proof_awaiting_invalidation(proof.blob), "persist a proof");
+    }
     syncs_.note_proven_inconsistent(proof.blob);
     InvalidBlobFiler filer{rt_, context_.directory, context_.config.committee, [this] {
                                return committees_.committee(committees_.current_committee_epoch());
@@ -313,6 +322,12 @@ void BlobRecovery::file_inconsistency_proof(const InconsistencyProof& proof) {
     (void)filer.file(
         proof, [this, blob = proof.blob] { return is_retired(blob); },
         context_.config.old.retire_inconsistency_filing);
+}
+
+void BlobRecovery::proof_invalidated(const BlobId& blob) {
+    if (persists_proofs()) {
+        must(storage_.remove_proof_awaiting_invalidation(blob), "forget a proof");
+    }
 }
 
 }  // namespace walrus

@@ -32,6 +32,7 @@ public:
     NodeStatus node_status() override { return storage_.status(); }
     void synchronize_blob(const BlobId& blob, Epoch certified_epoch,
                           sim::Semaphore& sliver_permits) override;
+    void proof_invalidated(const BlobId& blob) override;
 
     // ShardSyncRecovery
     std::optional<BlobMetadata> get_or_recover_metadata_unless_retired(
@@ -63,6 +64,10 @@ private:
                                                          uint32_t pair, SliverType type,
                                                          Epoch certified_epoch);
     bool is_retired(const BlobId& blob);
+    // F9's fix: the proofs awaiting invalidation are persisted, and reloaded at boot.
+    bool persists_proofs() const {
+        return context_.config.old.existence_check_skips_proven_inconsistent;
+    }
     struct PairOutcome {
         bool shard_removed = false;
         std::optional<InconsistencyProof> proof;

@@ -62,6 +62,8 @@ public:
     // event epoch (or was already). Suspends; may be aborted at any suspension.
     virtual void synchronize_blob(const BlobId& blob, Epoch certified_epoch,
                                   sim::Semaphore& sliver_permits) = 0;
+    // The InvalidBlobId event of a blob this node proved inconsistent was processed.
+    virtual void proof_invalidated(const BlobId& blob) = 0;
 };
 
 class BlobSyncHandler {
@@ -99,10 +101,15 @@ public:
 
     // Blobs this node proved inconsistent (a sync or shard sync filed the proof) whose
     // InvalidBlobId event it has not processed yet: certified in its blob info, and never to be
-    // stored. In memory, like the in-progress set: a restart replays the certify event, whose
-    // sync finds the proof again. Finding F9 (docs/FINDINGS.md).
+    // stored. In memory, like the in-progress set; F9's fix also persists them (BlobRecovery),
+    // since a restart need not replay the certify event whose sync found the proof (swarm
+    // 24704). Finding F9 (docs/FINDINGS.md).
     void note_proven_inconsistent(const BlobId& blob) { proven_inconsistent_.insert(blob); }
-    void forget_proven_inconsistent(const BlobId& blob) { proven_inconsistent_.erase(blob); }
+    void forget_proven_inconsistent(const BlobId& blob) {
+        if (proven_inconsistent_.erase(blob) > 0) {
+            env_.proof_invalidated(blob);
+        }
+    }
     bool awaits_invalidation(const BlobId& blob) const {
         return proven_inconsistent_.contains(blob);
     }

@@ -534,13 +534,16 @@ void EpochChange::note_unrecorded_gained_shards(const std::vector<ShardIndex>& g
 // Finding F9: Walrus's existence check skips only blobs with a sync in progress
 // (consistency_check.rs, blob_sync_in_progress). A blob this node proved inconsistent stays
 // certified in its blob info until the InvalidBlobId event, which may come after this
-// EpochChangeStart in the stream; it is counted as not stored. The new behaviour skips it too.
+// EpochChangeStart in the stream; it is counted as not stored. The new behaviour skips the
+// blobs whose proofs it persisted. The condition probe asks the blob id (the simulation's
+// truth) whether anyone could store it, since as Walrus is a restart drops the node's memory
+// of its proof (swarm 24704).
 bool EpochChange::skips_proven_inconsistent(const BlobId& blob) {
-    if (!parts_.blob_sync.awaits_invalidation(blob)) {
-        return false;
+    if (blob.has_inconsistent_encoding()) {
+        FLOE_REACHABLE(rt_, site::walrus_finding_f9_existence_check_counts_proven_inconsistent);
     }
-    FLOE_REACHABLE(rt_, site::walrus_finding_f9_existence_check_counts_proven_inconsistent);
-    return context_.config.old.existence_check_skips_proven_inconsistent;
+    return context_.config.old.existence_check_skips_proven_inconsistent &&
+           parts_.blob_sync.awaits_invalidation(blob);
 }
 
 // §12 BlobInfoConsistencyCheck, from the node's side.

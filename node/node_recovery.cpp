@@ -426,11 +426,13 @@ void NodeRecoveryHandler::check_checkpoint_sound(Epoch epoch, const std::set<Sha
             *info.latest_certify_event >= storage_.event_cursor()) {
             continue;
         }
-        // A blob this node proved inconsistent is invalid on chain and never to be stored; its
-        // InvalidBlobId event may not be processed yet (as invariant 13's check in shard_sync;
-        // swarm 22761 with buggify=on: a gained shard's sync proved a blob inconsistent that the
-        // checkpoint had covered while only the old shards were owned).
-        if (blob_sync_.awaits_invalidation(next->first)) {
+        // An inconsistently encoded blob is owed to no shard: its slivers never verify, and its
+        // InvalidBlobId event may not be processed yet (swarm 22761 with buggify=on: a gained
+        // shard's sync proved a blob inconsistent that the checkpoint had covered while only the
+        // old shards were owned). Asked of the blob id, the simulation's truth, not of the
+        // node's memory of its proofs, which a restart drops (as invariant 13's check in
+        // shard_sync, swarm 24956).
+        if (next->first.has_inconsistent_encoding()) {
             continue;
         }
         FLOE_ASSERT(storage_.is_stored_at_shards(next->first, shards) ||

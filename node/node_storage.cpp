@@ -225,6 +225,37 @@ sim::Result<sim::Unit, StoreError> NodeStorage::clear_recovery_progress() {
     return store_->remove(fixed(Cf::node_recovery_progress), recovery_key);
 }
 
+namespace {
+// Sorts after "cursor" and "latest_blob_event", the column family's other keys; '0' is '/' + 1.
+const std::string proof_prefix = "proof/";
+const std::string proof_prefix_end = "proof0";
+}  // namespace
+
+std::vector<BlobId> NodeStorage::proofs_awaiting_invalidation() {
+    std::vector<BlobId> blobs;
+    auto scan = expect_ok(store_->scan(fixed(Cf::event_cursor), proof_prefix, proof_prefix_end),
+                          "scan proofs");
+    for (; scan.valid(); scan.next()) {
+        const std::string_view key = scan.key();
+        FLOE_ASSERT(key.size() == proof_prefix.size() + 32, "proof key of {} bytes", key.size());
+        BlobId blob;
+        std::copy(key.begin() + static_cast<ptrdiff_t>(proof_prefix.size()), key.end(),
+                  blob.bytes.begin());
+        blobs.push_back(blob);
+    }
+    return blobs;
+}
+
+sim::Result<sim::Unit, StoreError> NodeStorage::add_proof_awaiting_invalidation(
+    const BlobId& blob) {
+    return store_->put(fixed(Cf::event_cursor), proof_prefix + key(blob), "");
+}
+
+sim::Result<sim::Unit, StoreError> NodeStorage::remove_proof_awaiting_invalidation(
+    const BlobId& blob) {
+    return store_->remove(fixed(Cf::event_cursor), proof_prefix + key(blob));
+}
+
 std::optional<NodeStorage::SyncProgress> NodeStorage::sync_progress(ShardIndex shard) const {
     if (!store_->has_shard(shard)) {
         return std::nullopt;

@@ -131,6 +131,15 @@ public:
     Result<sim::Unit> set_recovery_progress(const NodeRecoveryProgress& progress);
     Result<sim::Unit> clear_recovery_progress();
 
+    // --- inconsistency proofs awaiting their InvalidBlobId (F9's fix, not Walrus's) ---
+    // Blobs this node filed an inconsistency proof for, persisted by
+    // --new-behaviour existence-check-skips-proven-inconsistent only (Walrus keeps no such
+    // record): keys in the event-cursor column family, beside the cursor, so the default path
+    // opens and writes exactly what Walrus's does.
+    std::vector<BlobId> proofs_awaiting_invalidation();
+    Result<sim::Unit> add_proof_awaiting_invalidation(const BlobId& blob);
+    Result<sim::Unit> remove_proof_awaiting_invalidation(const BlobId& blob);
+
     // --- shard sync state (§3.1, §3.2, §8) ---
     struct SyncProgress {
         SliverType type = SliverType::primary;

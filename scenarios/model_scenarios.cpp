@@ -156,7 +156,22 @@ void gc_during_recovery(Scenario& s) {
 // is 1.0") fails the run. A delay at epoch_change_start_entry on node 0 lets the sync end first,
 // as a busy node's event backlog does. With --new-behaviour
 // existence-check-skips-proven-inconsistent the report skips the blob and the run passes.
-void proven_inconsistent_at_epoch_boundary(Scenario& s) {
+// The index of the blob's certify event on the chain.
+std::optional<walrus::EventIndex> certify_event_of(Scenario& s, const walrus::BlobId& blob) {
+    for (const walrus::ChainEvent& event : s.chain().events()) {
+        const auto* certified = std::get_if<walrus::BlobCertified>(&event.body);
+        if (certified != nullptr && certified->blob_id == blob) {
+            return event.index;
+        }
+    }
+    return std::nullopt;
+}
+
+// How the F9 scenarios reach the report once node 0 proved the blob: at once, or after a crash
+// that kept the certify event complete and the EpochChangeStart not (swarm 24704).
+enum class AfterProof : uint8_t { report, crash_then_report };
+
+void proven_inconsistent_scenario(Scenario& s, AfterProof after_proof) {
     s.sleep(30_s);
     s.stop_workload();
     // Early in an epoch, so the blob is certified well before the next one starts.
@@ -193,8 +208,26 @@ void proven_inconsistent_at_epoch_boundary(Scenario& s) {
         s.counter("walrus_finding_f9_existence_check_counts_proven_inconsistent", 0);
     s.restart(0);
     if (!s.wait_until("node 0 proved the blob inconsistent and the chain invalidated it", 120_s,
-                      [&] { return s.chain().is_invalid(blob); }) ||
-        !s.wait_until("node 0's consistency report met the blob it proved inconsistent", 120_s,
+                      [&] { return s.chain().is_invalid(blob); })) {
+        return;
+    }
+    if (after_proof == AfterProof::crash_then_report) {
+        // The sync that proved the blob completed the certify event; the EpochChangeStart behind
+        // it is still held at its entry. A crash now leaves nothing to replay that would prove
+        // the blob again.
+        const auto certify = certify_event_of(s, blob);
+        if (!s.check(certify.has_value(), "the blob's certify event is not on the chain") ||
+            !s.wait_until("node 0 persisted the certify event as complete", 60_s, [&] {
+                const auto info = s.health(0);
+                return info.has_value() && info->persisted_cursor > *certify;
+            })) {
+            return;
+        }
+        s.kill(0);
+        s.mark("node 0 crashed after the proof, before its EpochChangeStart");
+        s.restart(0);
+    }
+    if (!s.wait_until("node 0's consistency report met the blob it proved inconsistent", 120_s,
                       [&] { return counted.value() > 0; })) {
         return;
     }
@@ -205,6 +238,14 @@ void proven_inconsistent_at_epoch_boundary(Scenario& s) {
         return;
     }
     finish_with_convergence(s);
+}
+
+void proven_inconsistent_at_epoch_boundary(Scenario& s) {
+    proven_inconsistent_scenario(s, AfterProof::report);
+}
+
+void proven_inconsistent_then_restart(Scenario& s) {
+    proven_inconsistent_scenario(s, AfterProof::crash_then_report);
 }
 
 }  // namespace
@@ -233,6 +274,17 @@ std::vector<ScenarioSpec> model_scenarios() {
                       "sync_inconsistency_proof",
                       [](const Params&, sim::Rng&, ClusterConfig&) {},
                       proven_inconsistent_at_epoch_boundary, {}, {},
+                      {"existence-check-skips-proven-inconsistent"}),
+        scripted_spec("proven-inconsistent-then-restart",
+                      "as proven-inconsistent-at-epoch-boundary, but node 0 crashes after its "
+                      "proof completed the certify event and before its EpochChangeStart: "
+                      "restarted, it replays only the EpochChangeStart, and its report counts "
+                      "the blob it proved before the crash as not stored (Walrus finding F9, "
+                      "swarm 24704; the fix persists its proofs)",
+                      "consistency_check.rs existence check (spec §12), blob_sync.rs "
+                      "sync_inconsistency_proof",
+                      [](const Params&, sim::Rng&, ClusterConfig&) {},
+                      proven_inconsistent_then_restart, {}, {},
                       {"existence-check-skips-proven-inconsistent"}),
     };
 }

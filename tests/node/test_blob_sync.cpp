@@ -31,6 +31,8 @@ struct FakeNode : BlobSyncEnv {
         rt.sleep(work);
         synchronized.push_back(blob);
     }
+    std::vector<BlobId> invalidated;
+    void proof_invalidated(const BlobId& blob) override { invalidated.push_back(blob); }
 };
 
 struct Completions {

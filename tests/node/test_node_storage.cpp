@@ -124,6 +124,46 @@ TEST_CASE("node storage: the recovery checkpoint round-trips in its own column f
     });
 }
 
+TEST_CASE("node storage: proofs awaiting invalidation survive a reopen, beside the cursor") {
+    // F9's fix (swarm 24704): a restart must find the proofs the node filed before it.
+    sim::Simulation sim(sim::SimulationConfig{});
+    auto disk = Disk::in_memory("proofs-test");
+    const BlobId first = id_with_first_byte(0x10, 1);
+    const BlobId second = id_with_first_byte(0x20, 2);
+    std::vector<BlobId> after_reopen;
+    EventIndex cursor_after_reopen = 0;
+    const sim::HostId host = sim.add_host("node", [&](sim::Runtime& rt) {
+        {
+            auto store = NodeStore::open(rt, *disk);
+            REQUIRE(store.ok());
+            NodeStorage storage(std::move(store).value());
+            CHECK(storage.proofs_awaiting_invalidation().empty());
+            REQUIRE(storage.set_event_cursor(12).ok());
+            REQUIRE(storage.add_proof_awaiting_invalidation(second).ok());
+            REQUIRE(storage.add_proof_awaiting_invalidation(first).ok());
+            REQUIRE(storage.add_proof_awaiting_invalidation(first).ok());  // idempotent
+            REQUIRE(
+                storage.apply_blob_event(11, first, BlobInfoMergeOperand::register_blob(false, 5))
+                    .ok());
+        }
+        auto store = NodeStore::open(rt, *disk);
+        REQUIRE(store.ok());
+        NodeStorage storage(std::move(store).value());
+        after_reopen = storage.proofs_awaiting_invalidation();
+        cursor_after_reopen = storage.event_cursor();
+        CHECK(storage.blob_event_applied(11));
+        REQUIRE(storage.remove_proof_awaiting_invalidation(second).ok());
+        CHECK(storage.proofs_awaiting_invalidation() == std::vector<BlobId>{first});
+    });
+    auto result = sim.run([&](sim::Runtime& rt) {
+        sim.start(host);
+        rt.sleep(sim::Duration::seconds(1));
+    });
+    REQUIRE(result.passed());
+    CHECK(after_reopen == std::vector<BlobId>{first, second});  // blob-id order
+    CHECK(cursor_after_reopen == 12);  // the cursor's keys are not taken for proofs
+}
+
 TEST_CASE("node storage: an illegal status transition aborts with the repro command") {
     const DeathResult death = run_in_child([] {
         sim::set_repro_context("floe run random-crashes --seed 77");
