@@ -2,6 +2,7 @@
 
 #include <rocksdb/env.h>
 #include <rocksdb/file_system.h>
+#include <rocksdb/perf_level.h>
 
 #include <condition_variable>  // lint: allow(thread) RocksDB's jobs need a thread of their own
 #include <deque>
@@ -39,6 +40,7 @@ struct BackgroundJobs::Queue {
     std::thread worker;  // lint: allow(thread) see the header
 
     void run() {
+        rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);  // as NodeStore::open does
         UniqueLock lock(mu);
         for (;;) {
             cv.wait(lock, [&] { return stopping || (released > 0 && !jobs.empty()); });

@@ -5,6 +5,7 @@
 #include <rocksdb/env.h>
 #include <rocksdb/merge_operator.h>
 #include <rocksdb/options.h>
+#include <rocksdb/perf_level.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -453,6 +454,11 @@ sim::Result<std::unique_ptr<NodeStore>, StoreError> NodeStore::open(sim::Runtime
                                                                     StoreOptions options) {
     // Two open stores on one disk means a crashed incarnation was not unwound: a bug.
     FLOE_ASSERT(!disk.in_use(), "disk '{}' is already open", disk.path());
+    // RocksDB counts into thread-local perf contexts by default (PerfLevel::kEnableCount) on
+    // every get and write; floe reads none of them, and each count is a __tls_get_addr call of
+    // the shared library: a tenth of a simtest seed (ARCHITECTURE.md). Thread-local, so set on
+    // the simulation thread here and on the background-job worker when it starts.
+    rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
     const rocksdb::Options db_opts = db_options(disk, options);
     if (SimFs* fs = disk.sim_fs(); fs != nullptr) {
         if (!fs->powered()) {

@@ -2,6 +2,7 @@
 // atomic batches, injected errors, and crash consistency at every write fail point of
 // walrus-recovery-spec.md §11 (a crash unwinds the node, the next incarnation reopens the store).
 #include <doctest/doctest.h>
+#include <rocksdb/perf_level.h>
 
 #include <stdlib.h>  // mkdtemp
 
@@ -231,6 +232,19 @@ TEST_CASE("store: put, get and remove round trip on a memory disk") {
         CHECK_FALSE(read(store, status_cf, "k").has_value());
         CHECK(ok(store.remove(status_cf, "never-written")));  // deleting nothing is fine
     });
+}
+
+TEST_CASE("store: RocksDB's perf counting is off where stores run") {
+    // Counting into perf contexts costs a tenth of a simtest seed and nothing reads them
+    // (ARCHITECTURE.md, "Where a seed's time goes"). The level is thread-local.
+    rocksdb::SetPerfLevel(rocksdb::PerfLevel::kEnableCount);
+    auto disk = Disk::in_memory("n0");
+    rocksdb::PerfLevel in_store = rocksdb::PerfLevel::kUninitialized;
+    on_node(*disk, [&](sim::Runtime&, NodeStore& store) {
+        CHECK(ok(store.put(status_cf, "k", "v")));
+        in_store = rocksdb::GetPerfLevel();
+    });
+    CHECK(in_store == rocksdb::PerfLevel::kDisable);
 }
 
 TEST_CASE("store: reopen restores every column family and its data") {
