@@ -61,6 +61,9 @@ Cluster::Cluster(sim::Simulation& sim, ClusterConfig config)
       config_(std::move(config)),
       chain_service_(walrus::ChainConfig{config_.n_shards, config_.epoch_duration},
                      config_.weights) {
+    if (config_.strict_fault_budget) {
+        sim_.trace().attach(status_view_);
+    }
     chain_host_ = sim_.add_host("chain", [this](sim::Runtime& rt) { chain_service_.boot(rt); });
     directory_.chain = chain_host_;
     for (NodeIndex i = 0; i < config_.weights.size(); ++i) {
@@ -312,6 +315,12 @@ void Cluster::check_aggregate_covers_objects(Epoch epoch) {
                             epoch, blob.short_hex()));
             return;
         }
+    }
+}
+
+Cluster::~Cluster() {
+    if (config_.strict_fault_budget) {
+        sim_.trace().detach(status_view_);
     }
 }
 

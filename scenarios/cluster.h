@@ -16,6 +16,7 @@
 #include "node/config.h"
 #include "node/storage_node.h"
 #include "node/store/disk.h"
+#include "scenarios/status_view.h"
 #include "scenarios/storage_faults.h"
 #include "sim/simulation.h"
 
@@ -48,6 +49,10 @@ struct ClusterConfig {
     // Storage faults the scenario may inject (scenarios/storage_faults.h); a data directory
     // (data_dir) supports none.
     StorageFaultMode storage_faults = StorageFaultMode::off;
+    // The strict fault budget (`--set fault-budget=strict`): the swarm's and buggify's budgets
+    // also count shards that hold no data yet (a node not Active, a shard not Active at its
+    // owner). docs/FINDINGS.md "Swarm 16232".
+    bool strict_fault_budget = false;
     uint64_t sector_bytes = 4096;  // a torn write keeps whole sectors of this size
     // `floe bench scenarios` only: RocksDB's own memory Env (the medium before issue 16) instead
     // of the simulated disk, to measure what the simulated disk costs.
@@ -72,6 +77,7 @@ public:
     Cluster(sim::Simulation& sim, ClusterConfig config);
     Cluster(const Cluster&) = delete;
     Cluster& operator=(const Cluster&) = delete;
+    ~Cluster();
 
     // Boots the chain, every node and (if configured) the client.
     void start();
@@ -106,6 +112,10 @@ public:
     walrus::Disk& disk(NodeIndex node) { return *disks_[node]; }
     StorageFaultMode storage_faults() const { return config_.storage_faults; }
     DataLossBudget& data_loss_budget() { return data_loss_budget_; }
+    // What the nodes last reported of their statuses; only with the strict fault budget.
+    const StatusView* status_view() const {
+        return config_.strict_fault_budget ? &status_view_ : nullptr;
+    }
     // Cuts `node`'s power now: its disk keeps only what it made durable (and, with `tear`, a
     // sector-aligned prefix of each unsynced tail) once the node boots again. The caller kills
     // or restarts the host. Counted in the data-loss budget; shown on the node's trace row.
@@ -167,6 +177,7 @@ private:
     walrus::Directory directory_;
     std::unique_ptr<walrus::Client> client_;
     DataLossBudget data_loss_budget_;
+    StatusView status_view_;  // attached to the trace with the strict fault budget only
     Epoch consistency_checked_epoch_ = 0;
 };
 

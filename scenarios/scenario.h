@@ -140,6 +140,8 @@ public:
     // worth of nodes down or cut off, f = (n_shards - 1) / 3, counting the shards a node holds
     // now or at the next committee. The node a partition cut off is `isolated` (set_isolated).
     bool within_fault_budget(NodeIndex candidate);
+    // Shards not yet holding data at up owners that `skip` does not count (strict budget only).
+    uint32_t unfilled_shards(const std::function<bool(NodeIndex)>& skip);
     void set_isolated(std::optional<NodeIndex> node) { isolated_ = node; }
     bool is_isolated(NodeIndex node) const { return isolated_ == node; }
     // The storage node `host` runs, if it is one.

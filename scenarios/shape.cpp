@@ -74,6 +74,11 @@ std::vector<ParamSpec> shape_params() {
             "as Walrus (walrus), or all in one call (batched: much faster with many shards a "
             "node, without the crash points between them)"),
         ParamSpec::optional_choice(
+            "fault-budget", "scenario's: loose", {"loose", "strict"},
+            "what the swarm's and buggify's fault budgets count against f: nodes down, isolated "
+            "or with unhealed data loss (loose), or also shards that hold no data yet, at a node "
+            "not Active or not Active themselves (strict; docs/FINDINGS.md, swarm 16232)"),
+        ParamSpec::optional_choice(
             "metadata", "scenario's: walrus; mainnet-shape: compact", {"walrus", "compact"},
             "how a node stores blob metadata: every sliver's digest, as Walrus (walrus), or 40 "
             "bytes that stand for the computed metadata (compact: far less memory with many "
@@ -102,6 +107,9 @@ std::string apply_shape(const Params& params, ClusterConfig& config) {
     set_if(params, "shard-sync-concurrency", config.node.shard_sync.shard_sync_concurrency);
     if (params.is_set("column-families")) {
         config.node.batch_column_families = params.choice("column-families") == "batched";
+    }
+    if (params.is_set("fault-budget")) {
+        config.strict_fault_budget = params.choice("fault-budget") == "strict";
     }
     if (params.is_set("metadata")) {
         config.node.compact_metadata = params.choice("metadata") == "compact";

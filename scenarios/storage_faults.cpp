@@ -39,7 +39,9 @@ uint32_t shards_held(const walrus::Committee& committee, const std::set<NodeInde
 
 }  // namespace
 
-bool DataLossBudget::allows(const walrus::Chain& chain, uint32_t n_shards, NodeIndex node) const {
+bool DataLossBudget::allows(
+    const walrus::Chain& chain, uint32_t n_shards, NodeIndex node,
+    const std::function<uint32_t(const std::set<NodeIndex>&)>& unfilled) const {
     std::set<NodeIndex> nodes{node};
     if (auto it = lost_.find(chain.current_epoch()); it != lost_.end()) {
         nodes.insert(it->second.begin(), it->second.end());
@@ -59,6 +61,9 @@ bool DataLossBudget::allows(const walrus::Chain& chain, uint32_t n_shards, NodeI
     }
     if (auto next = chain.next_committee()) {
         held = std::max(held, shards_held(*next, nodes));
+    }
+    if (unfilled) {
+        held += unfilled(nodes);
     }
     return held <= f;
 }

@@ -12,6 +12,7 @@
 // checks safety only: liveness waits and the final convergence check do not fail the run.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -44,7 +45,10 @@ public:
     // Whether `node` may lose data now: with the nodes that already did this epoch or are not
     // healed yet, it holds at most (n_shards - 1) / 3 shards of the previous, the current or
     // the next committee.
-    bool allows(const walrus::Chain& chain, uint32_t n_shards, NodeIndex node) const;
+    // `unfilled` counts more shards that hold no data now, given the nodes the budget counts
+    // (the strict fault budget: shards not yet filled at an owner outside that set).
+    bool allows(const walrus::Chain& chain, uint32_t n_shards, NodeIndex node,
+                const std::function<uint32_t(const std::set<NodeIndex>&)>& unfilled = {}) const;
     void record(Epoch epoch, NodeIndex node);
     // `node` reported, Active, every certified blob stored at its shards for `epoch`: a loss
     // before that epoch is healed.

@@ -14,6 +14,7 @@
 #include "scenarios/params.h"
 #include "scenarios/scenario.h"
 #include "scenarios/shape.h"
+#include "scenarios/status_view.h"
 #include "tests/test_files.h"
 
 using namespace floe::scenarios;
@@ -364,6 +365,53 @@ TEST_CASE("scenario proven-inconsistent-then-restart: F9 across a crash, fixed b
     // Node 0 proves the blob, crashes with the certify event complete and EpochChangeStart not:
     // nothing replays the proof, so the fix must have persisted it (swarm 24704).
     check_f9_as_walrus_and_fixed("proven-inconsistent-then-restart", 2);
+}
+
+TEST_CASE("status view: the last node and shard statuses each host reported") {
+    floe::scenarios::StatusView view;
+    const auto state = [&](uint32_t host, std::string_view track, std::string_view value) {
+        view.record(sim::TraceRecord{sim::TraceKind::state, sim::Instant{}, host, "", 0, "", track,
+                                     value, 0});
+    };
+    CHECK_FALSE(view.node_active(3));  // nothing reported yet
+    state(3, "node-status", "RecoveryInProgress (4)");
+    state(3, "shard-12", "ActiveSync");
+    state(3, "shard-1", "Active");
+    state(3, "shard-x", "Active");  // not a shard's track
+    CHECK_FALSE(view.node_active(3));
+    CHECK_FALSE(view.shard_active(3, 12));
+    CHECK(view.shard_active(3, 1));
+    CHECK_FALSE(view.shard_active(4, 1));  // another host's
+    state(3, "node-status", "Active");
+    state(3, "shard-12", "Active");
+    state(3, "shard-1", "");  // removed
+    CHECK(view.node_active(3));
+    CHECK(view.shard_active(3, 12));
+    CHECK_FALSE(view.shard_active(3, 1));
+}
+
+TEST_CASE("scenario swarm 16232 (F4 and F5 fixed): lost beyond f with the loose budget only") {
+    // The loose budget admits node 3's power loss while node 2's gained shards are unfilled: a
+    // blob drops below both decoding thresholds and node 2's shard syncs never end. The strict
+    // budget counts those shards and refuses it (docs/FINDINGS.md, "Swarm 16232").
+    ScenarioRunOptions options;
+    options.seed = 16232;
+    for (const char* set : {"epochs=20", "deadline=20m"}) {
+        options.sets.emplace_back(set);
+    }
+    REQUIRE(options.old.set("head-attestation-rules"));
+    REQUIRE(options.old.set("record-shard-sync-before-finisher"));
+    std::string error;
+    const ScenarioSpec& swarm = *find_scenario("swarm");
+    const ScenarioResult loose = run_scenario(swarm, options, error);
+    REQUIRE(error.empty());
+    INFO(loose.result.message);
+    CHECK_FALSE(loose.result.passed());
+    CHECK(loose.result.message.find("recover-pending 93965c3067c5") != std::string::npos);
+    options.sets.emplace_back("fault-budget=strict");
+    const ScenarioResult strict = run_scenario(swarm, options, error);
+    INFO(strict.result.message);
+    CHECK(strict.result.passed());
 }
 
 TEST_CASE("scenario swarm 11944 (buggify, every fix): finding F10 reached, and fixed") {
