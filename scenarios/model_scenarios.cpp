@@ -144,18 +144,6 @@ void gc_during_recovery(Scenario& s) {
 
 // --- proven-inconsistent-at-epoch-boundary (Walrus finding F9) --------------------------------
 
-// Finding F9 (§12; consistency_check.rs, blob_event_processor.rs, blob_sync.rs
-// sync_inconsistency_proof). Node 0 is down while a blob whose bad sliver belongs to one of its
-// shards is certified, and stays down until the next epoch started, so the chain's
-// EpochChangeStart(E+1) comes after the BlobCertified and before any InvalidBlobId. Restarted,
-// node 0 replays the certify event; its blob sync recovers the bad sliver, proves the blob
-// inconsistent, gets it invalidated on chain and ends. The sync is over, the blob still
-// certified in node 0's blob info (the InvalidBlobId waits behind the EpochChangeStart), and
-// never to be stored: node 0's consistency report for E+1, which skips only blobs with a sync
-// in progress, counts it as not stored, and the checker (the simtests' "every existence fraction
-// is 1.0") fails the run. A delay at epoch_change_start_entry on node 0 lets the sync end first,
-// as a busy node's event backlog does. With --new-behaviour
-// existence-check-skips-proven-inconsistent the report skips the blob and the run passes.
 // The index of the blob's certify event on the chain.
 std::optional<walrus::EventIndex> certify_event_of(Scenario& s, const walrus::BlobId& blob) {
     for (const walrus::ChainEvent& event : s.chain().events()) {
@@ -171,6 +159,18 @@ std::optional<walrus::EventIndex> certify_event_of(Scenario& s, const walrus::Bl
 // that kept the certify event complete and the EpochChangeStart not (swarm 24704).
 enum class AfterProof : uint8_t { report, crash_then_report };
 
+// Finding F9 (§12; consistency_check.rs, blob_event_processor.rs, blob_sync.rs
+// sync_inconsistency_proof). Node 0 is down while a blob whose bad sliver belongs to one of its
+// shards is certified, and stays down until the next epoch started, so the chain's
+// EpochChangeStart(E+1) comes after the BlobCertified and before any InvalidBlobId. Restarted,
+// node 0 replays the certify event; its blob sync recovers the bad sliver, proves the blob
+// inconsistent, gets it invalidated on chain and ends. The sync is over, the blob still
+// certified in node 0's blob info (the InvalidBlobId waits behind the EpochChangeStart), and
+// never to be stored: node 0's consistency report for E+1, which skips only blobs with a sync
+// in progress, counts it as not stored, and the checker (the simtests' "every existence fraction
+// is 1.0") fails the run. A delay at epoch_change_start_entry on node 0 lets the sync end first,
+// as a busy node's event backlog does. With --new-behaviour
+// existence-check-skips-proven-inconsistent the report skips the blob and the run passes.
 void proven_inconsistent_scenario(Scenario& s, AfterProof after_proof) {
     s.sleep(30_s);
     s.stop_workload();
