@@ -49,10 +49,10 @@ struct ClusterConfig {
     // Storage faults the scenario may inject (scenarios/storage_faults.h); a data directory
     // (data_dir) supports none.
     StorageFaultMode storage_faults = StorageFaultMode::off;
-    // The strict fault budget (`--set fault-budget=strict`): the swarm's and buggify's budgets
-    // also count shards that hold no data yet (a node not Active, a shard not Active at its
-    // owner). docs/FINDINGS.md "Swarm 16232".
-    bool strict_fault_budget = false;
+    // The strict fault budget (the default; `--set fault-budget=loose` is the budget before 1
+    // December 2026): the swarm's and buggify's budgets also count shards that hold no data yet
+    // (a node not Active, a shard not Active at its owner). docs/FINDINGS.md "Swarm 16232".
+    bool strict_fault_budget = true;
     uint64_t sector_bytes = 4096;  // a torn write keeps whole sectors of this size
     // `floe bench scenarios` only: RocksDB's own memory Env (the medium before issue 16) instead
     // of the simulated disk, to measure what the simulated disk costs.

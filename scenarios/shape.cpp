@@ -74,7 +74,7 @@ std::vector<ParamSpec> shape_params() {
             "as Walrus (walrus), or all in one call (batched: much faster with many shards a "
             "node, without the crash points between them)"),
         ParamSpec::optional_choice(
-            "fault-budget", "scenario's: loose", {"loose", "strict"},
+            "fault-budget", "scenario's: strict", {"loose", "strict"},
             "what the swarm's and buggify's fault budgets count against f: nodes down, isolated "
             "or with unhealed data loss (loose), or also shards that hold no data yet, at a node "
             "not Active or not Active themselves (strict; docs/FINDINGS.md, swarm 16232)"),

@@ -1,8 +1,8 @@
 #pragma once
 // What each node last reported of its own status and of its shards' statuses (the "node-status"
 // and "shard-N" state tracks NodeStorage writes to the trace), read by the strict fault budget
-// (`--set fault-budget=strict`, docs/FINDINGS.md "Swarm 16232"). A passive trace sink: it reads
-// what the trace already records, so attaching it changes no run.
+// (the default; `--set fault-budget=loose` drops it; docs/FINDINGS.md "Swarm 16232"). A passive
+// trace sink: it reads what the trace already records, so attaching it changes no run.
 
 #include <cstdint>
 #include <map>
