@@ -145,7 +145,7 @@ BlobRecovery::PairOutcome BlobRecovery::recover_pair(const BlobMetadata& metadat
     const uint32_t pair = pair_index(shard, context_.n_shards, blob);
     sim::TaskGroup<PairOutcome> types;
     for (SliverType type : {SliverType::primary, SliverType::secondary}) {
-        if (!storage_.has_shard(shard) || storage_.sliver(shard, type, blob).has_value()) {
+        if (!storage_.has_shard(shard) || storage_.has_sliver(shard, type, blob)) {
             continue;
         }
         types.add(rt_.spawn(

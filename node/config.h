@@ -116,6 +116,14 @@ struct NodeConfig {
     // (WAL and memtable). It changes the bytes on disk, so flush and compaction timing and what
     // a power loss can lose. mainnet-shape turns it on; `--set metadata=compact` does anywhere.
     bool compact_metadata = false;
+    // A simulation economy (off: as Walrus): answer "is this sliver stored here?" from an
+    // in-memory index of the node's sliver keys (StoreOptions::index_sliver_keys, node/store/
+    // key_index.h) instead of a RocksDB read. Walrus reads; at mainnet's shape those reads, about
+    // 10,000 a blob across the cluster, are half of a run. The answers are the same (the index is
+    // exact), but the reads' disk operations and their faults are gone, and the scan that fills
+    // the index at every open adds some. mainnet-shape turns it on; `--set
+    // sliver-existence=indexed` does anywhere.
+    bool index_sliver_existence = false;
     Behaviours old;  // all off: the behaviour of #3407 + #3464
 };
 

@@ -478,7 +478,11 @@ std::optional<Sliver> NodeStorage::sliver(ShardIndex shard, SliverType type,
     if (!store_->has_shard(shard)) {
         return std::nullopt;
     }
-    auto bytes = store_->get(shard_cf(sliver_cf(type), shard), key(blob));
+    const std::string blob_key = key(blob);
+    if (store_->indexed_contains(shard_cf(sliver_cf(type), shard), blob_key) == false) {
+        return std::nullopt;  // the sliver-existence economy knows it absent: no read
+    }
+    auto bytes = store_->get(shard_cf(sliver_cf(type), shard), blob_key);
     if (!bytes.ok() || !bytes.value().has_value()) {
         return std::nullopt;  // no_such_shard: removed meanwhile
     }
@@ -512,11 +516,20 @@ sim::Result<sim::Unit, StoreError> NodeStorage::put_blob(
     return store_->write(batch);
 }
 
+bool NodeStorage::has_sliver(ShardIndex shard, SliverType type, const BlobId& blob) const {
+    if (!store_->has_shard(shard)) {
+        return false;
+    }
+    const std::optional<bool> indexed =
+        store_->indexed_contains(shard_cf(sliver_cf(type), shard), key(blob));
+    return indexed.has_value() ? *indexed : sliver(shard, type, blob).has_value();
+}
+
 bool NodeStorage::is_stored_at_shards(const BlobId& blob,
                                       const std::vector<ShardIndex>& shards) const {
     for (ShardIndex shard : shards) {
-        if (!sliver(shard, SliverType::primary, blob).has_value() ||
-            !sliver(shard, SliverType::secondary, blob).has_value()) {
+        if (!has_sliver(shard, SliverType::primary, blob) ||
+            !has_sliver(shard, SliverType::secondary, blob)) {
             return false;
         }
     }

@@ -110,6 +110,9 @@ public:
     Result<sim::Unit> set_shard_status(ShardIndex shard, ShardStatus status);
 
     std::optional<Sliver> sliver(ShardIndex shard, SliverType type, const BlobId& blob) const;
+    // sliver(...).has_value(), as Walrus asks it (a read); with NodeConfig::
+    // index_sliver_existence, from the store's in-memory index of its sliver keys (no read).
+    bool has_sliver(ShardIndex shard, SliverType type, const BlobId& blob) const;
     Result<sim::Unit> put_sliver(ShardIndex shard, const BlobId& blob, const Sliver& sliver);
     // The planted bug `unlogged-sliver-writes` (node/behaviours.h): recovered slivers bypass the
     // WAL and the recovery checkpoint is fsynced, so a power loss keeps the checkpoint and loses

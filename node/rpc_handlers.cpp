@@ -38,7 +38,7 @@ void RpcHandlers::serve() {
             for (const BlobId& blob : request.blobs) {
                 for (ShardIndex shard : request.shards) {
                     for (SliverType type : {SliverType::primary, SliverType::secondary}) {
-                        if (!storage_.sliver(shard, type, blob).has_value()) {
+                        if (!storage_.has_sliver(shard, type, blob)) {
                             missing.push_back({blob, shard, type});
                         }
                     }

@@ -450,7 +450,7 @@ void ShardSyncHandler::queue_everything_for_recovery(ShardIndex shard, Epoch epo
         std::vector<BlobId> all;
         auto blobs = storage_.certified_before_epoch(epoch, BlobBound::unbounded());
         while (auto next = blobs.next()) {
-            if (!storage_.sliver(shard, type, next->first).has_value()) {
+            if (!storage_.has_sliver(shard, type, next->first)) {
                 all.push_back(next->first);
             }
         }
@@ -529,7 +529,7 @@ ShardSyncHandler::PendingOutcome ShardSyncHandler::recover_one_pending(ShardInde
                                                                        const BlobId& blob,
                                                                        Epoch epoch) {
     const auto info = storage_.blob_info(blob);
-    const bool stored = storage_.sliver(shard, type, blob).has_value();
+    const bool stored = storage_.has_sliver(shard, type, blob);
     PendingOutcome outcome = PendingOutcome::dropped;
     // §11 shard_recovery_skip_initial_blob_certification_check: recover without asking whether
     // the blob is still certified.

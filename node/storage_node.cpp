@@ -12,6 +12,7 @@ void run_storage_node(sim::Runtime& rt, const NodeContext& context) {
     StoreOptions options;
     options.sync_writes = context.config.sync_writes;
     options.batch_column_families = context.config.batch_column_families;
+    options.index_sliver_keys = context.config.index_sliver_existence;
     const sim::Duration restart_after = context.config.restart_after_exit;
     options.on_io_error = [&rt, restart_after](const std::string& what) {
         FLOE_REACHABLE(rt, site::node_exits_on_io_error);

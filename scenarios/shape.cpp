@@ -79,6 +79,11 @@ std::vector<ParamSpec> shape_params() {
             "or with unhealed data loss (loose), or also shards that hold no data yet, at a node "
             "not Active or not Active themselves (strict; docs/FINDINGS.md, swarm 16232)"),
         ParamSpec::optional_choice(
+            "sliver-existence", "scenario's: walrus; mainnet-shape: indexed", {"walrus", "indexed"},
+            "how a node answers whether it stores a sliver: a RocksDB read, as Walrus (walrus), "
+            "or from an in-memory index of its sliver keys, filled at every open (indexed: the "
+            "same answers, far faster with many blobs; no read faults on those reads)"),
+        ParamSpec::optional_choice(
             "metadata", "scenario's: walrus; mainnet-shape: compact", {"walrus", "compact"},
             "how a node stores blob metadata: every sliver's digest, as Walrus (walrus), or 40 "
             "bytes that stand for the computed metadata (compact: far less memory with many "
@@ -113,6 +118,9 @@ std::string apply_shape(const Params& params, ClusterConfig& config) {
     }
     if (params.is_set("metadata")) {
         config.node.compact_metadata = params.choice("metadata") == "compact";
+    }
+    if (params.is_set("sliver-existence")) {
+        config.node.index_sliver_existence = params.choice("sliver-existence") == "indexed";
     }
     return {};
 }

@@ -398,6 +398,9 @@ sim::Result<sim::Unit, StoreError> WriteBatch::put(CfRef ref, std::string_view k
         return sim::Err{error_of(status)};
     }
     cf_ids_.insert(handle->GetID());
+    if (store_->indexes(ref)) {
+        indexed_.push_back({handle->GetID(), std::string(key), true});
+    }
     return sim::Unit{};
 }
 
@@ -412,6 +415,9 @@ sim::Result<sim::Unit, StoreError> WriteBatch::remove(CfRef ref, std::string_vie
         return sim::Err{error_of(status)};
     }
     cf_ids_.insert(handle->GetID());
+    if (store_->indexes(ref)) {
+        indexed_.push_back({handle->GetID(), std::string(key), false});
+    }
     return sim::Unit{};
 }
 
@@ -441,6 +447,7 @@ void WriteBatch::clear() {
     FLOE_ASSERT(batch_ != nullptr, "clear() of a moved-from WriteBatch");
     batch_->Clear();
     cf_ids_.clear();
+    indexed_.clear();
 }
 
 // --- NodeStore: open and close -----------------------------------------------------------------
@@ -539,6 +546,9 @@ sim::Result<std::unique_ptr<NodeStore>, StoreError> NodeStore::open(sim::Runtime
     // A crash halfway through creating or dropping a shard leaves some of its column families:
     // they are open, with what they hold, but the shard does not exist (Walrus opens only the
     // shards whose secondary-slivers column family exists) until create_shard makes the rest.
+    if (options.index_sliver_keys) {
+        store->build_key_index();
+    }
     return store;
 }
 
@@ -574,6 +584,53 @@ NodeStore::~NodeStore() {
 
 void NodeStore::after_io() const {
     settle_and_rethrow(disk_);
+}
+
+// --- the sliver-existence economy (StoreOptions::index_sliver_keys) ----------------------------
+
+bool NodeStore::indexes(CfRef ref) const {
+    return key_index_.has_value() && (ref.cf == Cf::shard_primary || ref.cf == Cf::shard_secondary);
+}
+
+void NodeStore::index_write(uint32_t cf_id, std::string_view key, bool present) {
+    if (!key_index_.has_value()) {
+        return;
+    }
+    if (present) {
+        key_index_->insert(cf_id, key);
+    } else {
+        key_index_->erase(cf_id, key);
+    }
+}
+
+// Reads every key of every sliver column family open, leftovers of a half-created or
+// half-dropped shard included (create_shard makes them visible again with what they hold). These
+// reads are floe's, not Walrus's: a read error is not the node's (no on_io_error), it only leaves
+// the index off, so this incarnation reads RocksDB as Walrus does.
+void NodeStore::build_key_index() {
+    key_index_.emplace();
+    rocksdb::ReadOptions read;
+    read.fill_cache = false;
+    for (const auto& [shard, handles] : shards_) {
+        for (Cf cf : {Cf::shard_primary, Cf::shard_secondary}) {
+            Handle* handle = handles[shard_index_of(cf)];
+            if (handle == nullptr) {
+                continue;
+            }
+            std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, handle));
+            for (it->SeekToFirst(); it->Valid(); it->Next()) {
+                key_index_->insert(handle->GetID(),
+                                   std::string_view(it->key().data(), it->key().size()));
+            }
+            const bool failed = !it->status().ok();
+            it.reset();
+            after_io();
+            if (failed) {
+                key_index_.reset();
+                return;
+            }
+        }
+    }
 }
 
 StoreError NodeStore::failed(const rocksdb::Status& status, std::string_view during) const {
@@ -728,6 +785,9 @@ sim::Result<sim::Unit, StoreError> NodeStore::drop_shard(ShardIndex shard) {
         }
         handles_.erase(handle->GetName());
         live_cf_ids_.erase(handle->GetID());
+        if (key_index_.has_value()) {
+            key_index_->drop(handle->GetID());
+        }
         (void)db_->DestroyColumnFamilyHandle(handle);
         handle = nullptr;
         if (injected(rt_, site::drop_cf_after)) {
@@ -758,6 +818,9 @@ sim::Result<sim::Unit, StoreError> NodeStore::drop_shard_in_one_call(ShardMap::i
     for (Handle* handle : handles) {
         handles_.erase(handle->GetName());
         live_cf_ids_.erase(handle->GetID());
+        if (key_index_.has_value()) {
+            key_index_->drop(handle->GetID());
+        }
         (void)db_->DestroyColumnFamilyHandle(handle);
     }
     shards_.erase(it);
@@ -824,6 +887,9 @@ sim::Result<sim::Unit, StoreError> NodeStore::put(CfRef ref, std::string_view ke
     if (!status.ok()) {
         return sim::Err{failed(status, "put")};
     }
+    if (indexes(ref)) {
+        index_write(handle->GetID(), key, true);  // before put-cf-after: the write is in
+    }
     if (injected(rt_, site::put_cf_after)) {
         return sim::Err{StoreError::injected};
     }
@@ -842,6 +908,9 @@ sim::Result<sim::Unit, StoreError> NodeStore::remove(CfRef ref, std::string_view
     after_io();
     if (!status.ok()) {
         return sim::Err{failed(status, "delete")};
+    }
+    if (indexes(ref)) {
+        index_write(handle->GetID(), key, false);
     }
     if (injected(rt_, site::delete_cf_after)) {
         return sim::Err{StoreError::injected};
@@ -865,6 +934,9 @@ sim::Result<sim::Unit, StoreError> NodeStore::write(WriteBatch& batch) {
     after_io();
     if (!status.ok()) {
         return sim::Err{failed(status, "batch write")};
+    }
+    for (const WriteBatch::IndexedEntry& entry : batch.indexed_) {
+        index_write(entry.cf_id, entry.key, entry.present);
     }
     if (injected(rt_, site::batch_write_after)) {
         return sim::Err{StoreError::injected};
@@ -890,6 +962,14 @@ sim::Result<std::optional<std::string>, StoreError> NodeStore::get(CfRef ref,
         return sim::Err{failed(status, "get")};
     }
     return std::optional<std::string>(std::move(value));
+}
+
+std::optional<bool> NodeStore::indexed_contains(CfRef ref, std::string_view key) const {
+    if (!indexes(ref)) {
+        return std::nullopt;
+    }
+    Handle* handle = resolve(ref);
+    return handle != nullptr && key_index_->contains(handle->GetID(), key);
 }
 
 sim::Result<bool, StoreError> NodeStore::key_may_exist(CfRef ref, std::string_view key) const {

@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "node/store/disk.h"
+#include "node/store/key_index.h"
 #include "node/types.h"
 #include "sim/result.h"
 
@@ -123,6 +124,12 @@ struct StoreOptions {
     // re-verifying the OPTIONS file of every column family open, a cost quadratic in shards per
     // node (ARCHITECTURE.md, "How cost grows with the cluster").
     bool batch_column_families = false;
+    // Keep which keys the shards' sliver column families hold in memory (KeyIndex), filled by a
+    // scan at open and kept by every write, so NodeStore::contains answers without reading
+    // RocksDB (a simulation economy for big shapes, NodeConfig::index_sliver_existence). Off, as
+    // Walrus: every existence check is a read. If the scan at open meets a read error, the index
+    // is off until the next open.
+    bool index_sliver_keys = false;
     // What an I/O error from RocksDB (EIO, ENOSPC, a failed fsync or rename, or a database stopped
     // by an earlier one) does once the store has settled: called with a description, it may end
     // the process (the storage node does, run_storage_node); when it returns, or when unset, the
@@ -209,6 +216,14 @@ private:
     NodeStore* store_;
     std::unique_ptr<rocksdb::WriteBatch> batch_;
     std::set<uint32_t> cf_ids_;  // RocksDB column family ids the entries write to
+    // Puts (true) and deletes of indexed column families (StoreOptions::index_sliver_keys), in
+    // batch order: the store's KeyIndex takes them when the batch is written.
+    struct IndexedEntry {
+        uint32_t cf_id;
+        std::string key;
+        bool present;
+    };
+    std::vector<IndexedEntry> indexed_;
 };
 
 class NodeStore {
@@ -251,6 +266,10 @@ public:
 
     // Reads (of the latest committed state).
     sim::Result<std::optional<std::string>, StoreError> get(CfRef ref, std::string_view key) const;
+    // Whether `key` is present: from memory for a column family the store indexes
+    // (StoreOptions::index_sliver_keys), nullopt for any other (the caller reads it). No
+    // RocksDB call, so no I/O and no fault.
+    std::optional<bool> indexed_contains(CfRef ref, std::string_view key) const;
     // false: the key is certainly absent; true: it may be present (a cheap pre-check, §4.3).
     sim::Result<bool, StoreError> key_may_exist(CfRef ref, std::string_view key) const;
     sim::Result<Scan, StoreError> scan(CfRef ref, std::optional<std::string> from = std::nullopt,
@@ -288,6 +307,12 @@ private:
     // The StoreError for a failed RocksDB status; an I/O error goes to options_.on_io_error first.
     StoreError failed(const rocksdb::Status& status, std::string_view during) const;
     void install_fault_hook();
+    // StoreOptions::index_sliver_keys: whether writes to `ref` go into key_index_.
+    bool indexes(CfRef ref) const;
+    // Fills key_index_ by scanning every sliver column family open (a shard's leftovers too); a
+    // read error leaves the index off.
+    void build_key_index();
+    void index_write(uint32_t cf_id, std::string_view key, bool present);
 
     sim::Runtime& rt_;
     Disk& disk_;
@@ -299,6 +324,7 @@ private:
     std::array<Handle*, fixed_cf_count> fixed_{};
     ShardMap shards_;
     std::set<uint32_t> live_cf_ids_;
+    std::optional<KeyIndex> key_index_;  // StoreOptions::index_sliver_keys, when it is usable
     // Live scans by creation number, released when the store closes.
     std::map<uint64_t, Scan::State*> scans_;
     uint64_t next_scan_id_ = 1;

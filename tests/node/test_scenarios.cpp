@@ -2,11 +2,13 @@
 // through run_scenario (a run reproduces; a bad --set runs nothing). The 100-seed sweeps and the
 // negative scenarios run in `floe gate` (tools/gate.txt), each seed in its own process.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <fstream>
 #include <map>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "node/behaviours.h"
@@ -123,11 +125,19 @@ TEST_CASE("shape: every scenario takes the cluster's shape; unset, the scenario 
     REQUIRE(walrus_params.set("column-families=walrus").empty());
     CHECK(apply_shape(walrus_params, config).empty());
     CHECK_FALSE(config.node.batch_column_families);
-    CHECK_FALSE(config.node.compact_metadata);  // unset: as Walrus
-    CHECK(walrus_params.set("metadata=small") == "metadata=small is not one of walrus|compact");
-    REQUIRE(walrus_params.set("metadata=compact").empty());
-    CHECK(apply_shape(walrus_params, config).empty());
-    CHECK(config.node.compact_metadata);
+    // The other economies: off unless set, a choice of walrus or the economy.
+    const std::vector<std::tuple<std::string, std::string, bool walrus::NodeConfig::*>> economies =
+        {{"metadata", "compact", &walrus::NodeConfig::compact_metadata},
+         {"sliver-existence", "indexed", &walrus::NodeConfig::index_sliver_existence}};
+    for (const auto& [name, economy, field] : economies) {
+        CAPTURE(name);
+        CHECK_FALSE(config.node.*field);  // unset: as Walrus
+        CHECK(walrus_params.set(name + "=other") ==
+              fmt::format("{}=other is not one of walrus|{}", name, economy));
+        REQUIRE(walrus_params.set(name + "=" + economy).empty());
+        CHECK(apply_shape(walrus_params, config).empty());
+        CHECK(config.node.*field);
+    }
     // weights must agree with nodes.
     REQUIRE(params.set("weights=5,5").empty());
     CHECK(apply_shape(params, config) == "nodes=7 but weights has 2 entries");
@@ -152,6 +162,40 @@ TEST_CASE("shape: column-families=batched creates a node's shards in one call, s
     CHECK(walrus.result.passed());
     CHECK(batched.result.passed());
     CHECK(batched.result.trace_hash == walrus.result.trace_hash);
+}
+
+// The economy of `sliver-existence=indexed` (node/store/key_index.h): every existence check gets
+// the answer a read would give, so runs without storage faults keep their traces exactly.
+TEST_CASE("shape: sliver-existence=indexed answers as Walrus's reads do: the same traces") {
+    struct Case {
+        const char* scenario;
+        std::vector<std::string> sets;
+    };
+    const std::vector<Case> cases = {
+        {"long-node-recovery", {}},
+        {"recovery-in-progress-with-node-restart", {}},
+        {"node-recovery-across-epoch-change-with-shard-gain", {}},
+        {"lagging-node-recovery", {}},
+        {"swarm", {"epochs=6", "storage-faults=off"}},
+        {"mainnet-shape", {"nodes=12", "shards=60", "blobs=40"}},
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.scenario);
+        auto run = [&c](const char* mode) {
+            ScenarioRunOptions options;
+            options.seed = 2;
+            options.sets = c.sets;
+            options.sets.push_back(std::string("sliver-existence=") + mode);
+            std::string error;
+            const ScenarioResult result = run_scenario(*find_scenario(c.scenario), options, error);
+            CHECK(error.empty());
+            return result;
+        };
+        const ScenarioResult walrus = run("walrus");
+        const ScenarioResult indexed = run("indexed");
+        CHECK(walrus.result.passed());
+        CHECK(indexed.result.trace_hash == walrus.result.trace_hash);
+    }
 }
 
 TEST_CASE("shape: a bad shape is a usage error and runs nothing") {
