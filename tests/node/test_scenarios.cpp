@@ -8,7 +8,6 @@
 #include <map>
 #include <set>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include "node/behaviours.h"
@@ -126,17 +125,21 @@ TEST_CASE("shape: every scenario takes the cluster's shape; unset, the scenario 
     CHECK(apply_shape(walrus_params, config).empty());
     CHECK_FALSE(config.node.batch_column_families);
     // The other economies: off unless set, a choice of walrus or the economy.
-    const std::vector<std::tuple<std::string, std::string, bool walrus::NodeConfig::*>> economies =
-        {{"metadata", "compact", &walrus::NodeConfig::compact_metadata},
-         {"sliver-existence", "indexed", &walrus::NodeConfig::index_sliver_existence}};
-    for (const auto& [name, economy, field] : economies) {
-        CAPTURE(name);
-        CHECK_FALSE(config.node.*field);  // unset: as Walrus
-        CHECK(walrus_params.set(name + "=other") ==
-              fmt::format("{}=other is not one of walrus|{}", name, economy));
-        REQUIRE(walrus_params.set(name + "=" + economy).empty());
+    struct Economy {
+        std::string name;
+        std::string choice;
+        bool walrus::NodeConfig::*field;
+    };
+    for (const Economy& economy :
+         {Economy{"metadata", "compact", &walrus::NodeConfig::compact_metadata},
+          Economy{"sliver-existence", "indexed", &walrus::NodeConfig::index_sliver_existence}}) {
+        CAPTURE(economy.name);
+        CHECK_FALSE(config.node.*economy.field);  // unset: as Walrus
+        CHECK(walrus_params.set(economy.name + "=other") ==
+              fmt::format("{}=other is not one of walrus|{}", economy.name, economy.choice));
+        REQUIRE(walrus_params.set(economy.name + "=" + economy.choice).empty());
         CHECK(apply_shape(walrus_params, config).empty());
-        CHECK(config.node.*field);
+        CHECK(config.node.*economy.field);
     }
     // weights must agree with nodes.
     REQUIRE(params.set("weights=5,5").empty());
