@@ -557,14 +557,30 @@ void EpochChange::report_consistency(Epoch epoch) {
             active_shards.push_back(shard);
         }
     }
+    // A read error ends the check: Walrus logs it and records no digest for the epoch
+    // (consistency_check.rs l.355-363 and 470-476); the node goes on.
+    const auto infos = storage_.all_blob_info_or_read_error();
+    if (!infos.has_value()) {
+        FLOE_REACHABLE(rt_, site::consistency_check_read_error);
+        return;
+    }
     BlobIdDigest digest;
-    for (const auto& [blob, info] : storage_.all_blob_info()) {
+    for (const auto& [blob, info] : *infos) {
         if (!certified_before_epoch(info, epoch)) {
             continue;
         }
         digest.add(blob);
         if (report.was_active && !parts_.blob_sync.is_in_progress(blob)) {
-            const bool stored = storage_.is_stored_at_shards(blob, active_shards);
+            const auto checked = storage_.check_stored_at_shards(blob, active_shards);
+            if (!checked.ok()) {
+                // handle_existence_check_result (l.220-233): scanned, neither fully stored nor
+                // missing; the check goes on.
+                FLOE_REACHABLE(rt_, site::existence_check_read_error);
+                ++report.checked;
+                ++report.errors;
+                continue;
+            }
+            const bool stored = checked.value();
             if (!stored && skips_proven_inconsistent(blob)) {
                 continue;
             }

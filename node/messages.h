@@ -217,6 +217,7 @@ struct ConsistencyReport {
     bool was_active = false;
     uint64_t checked = 0;  // certified blobs checked for existence (in-flight syncs excluded)
     uint64_t stored = 0;   // ... of which stored at all Active shards
+    uint64_t errors = 0;   // ... of which a read error left unknown (Walrus counts, logs, goes on)
 };
 struct ConsistencyReply {
     std::optional<ConsistencyReport> report;  // none if the node has not reported this epoch

@@ -318,7 +318,7 @@ NodeRecoveryHandler::PassEnd NodeRecoveryHandler::checkpointed_pass(Epoch epoch)
                 break;
         }
     };
-    auto blobs = storage_.certified_before_epoch(epoch, bound, ScanReadErrors::to_caller);
+    auto blobs = storage_.certified_before_epoch(epoch, bound, ReadErrors::to_caller);
     bool scan_done = false;
     bool read_failed = false;
     while (!aborted) {
@@ -458,8 +458,8 @@ void NodeRecoveryHandler::rescan_passes(Epoch epoch) {
             rt_.span("recovery-pass", fmt::format("pass={} rescan", stats_.passes));
         Pass pass(rt_);
         bool has_more = false;
-        auto blobs = storage_.certified_before_epoch(epoch, BlobBound::unbounded(),
-                                                     ScanReadErrors::to_caller);
+        auto blobs =
+            storage_.certified_before_epoch(epoch, BlobBound::unbounded(), ReadErrors::to_caller);
         while (auto next = blobs.next()) {
             ++stats_.blobs_scanned;
             FLOE_REACHABLE(rt_, site::node_recovery_scan_blob);

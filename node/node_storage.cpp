@@ -120,8 +120,19 @@ sim::Result<sim::Unit, StoreError> NodeStorage::put_blob_info(const BlobId& blob
 }
 
 std::vector<std::pair<BlobId, BlobInfo>> NodeStorage::all_blob_info() {
+    return scan_blob_info(ReadErrors::report).value_or(std::vector<std::pair<BlobId, BlobInfo>>{});
+}
+
+std::optional<std::vector<std::pair<BlobId, BlobInfo>>> NodeStorage::all_blob_info_or_read_error() {
+    return scan_blob_info(ReadErrors::to_caller);
+}
+
+std::optional<std::vector<std::pair<BlobId, BlobInfo>>> NodeStorage::scan_blob_info(
+    ReadErrors read_errors) {
     std::vector<std::pair<BlobId, BlobInfo>> out;
-    auto scan = expect_ok(store_->scan(fixed(Cf::blob_info)), "scan blob info");
+    auto scan = expect_ok(
+        store_->scan(fixed(Cf::blob_info), std::nullopt, std::nullopt, read_errors, "blob info"),
+        "scan blob info");
     for (; scan.valid(); scan.next()) {
         BlobId blob;
         FLOE_ASSERT(scan.key().size() == 32, "blob info key of {} bytes", scan.key().size());
@@ -129,6 +140,9 @@ std::vector<std::pair<BlobId, BlobInfo>> NodeStorage::all_blob_info() {
         const auto info = BlobInfo::decode(std::string(scan.value()));
         FLOE_ASSERT(info.has_value(), "corrupt blob info");
         out.emplace_back(blob, *info);
+    }
+    if (read_errors == ReadErrors::to_caller && scan.read_failed()) {
+        return std::nullopt;
     }
     return out;
 }
@@ -155,14 +169,15 @@ std::optional<std::pair<BlobId, BlobInfo>> CertifiedBlobIterator::next() {
 }
 
 CertifiedBlobIterator NodeStorage::certified_before_epoch(Epoch epoch, BlobBound bound,
-                                                          ScanReadErrors read_errors) {
+                                                          ReadErrors read_errors) {
     std::optional<std::string> from;
     if (bound.kind != BlobBound::Kind::unbounded) {
         from = key(bound.id);
     }
-    return CertifiedBlobIterator(
-        expect_ok(store_->scan(fixed(Cf::blob_info), from, std::nullopt, read_errors), "scan"),
-        epoch, bound);
+    return CertifiedBlobIterator(expect_ok(store_->scan(fixed(Cf::blob_info), from, std::nullopt,
+                                                        read_errors, "certified blobs"),
+                                           "scan"),
+                                 epoch, bound);
 }
 
 namespace {
@@ -523,6 +538,33 @@ bool NodeStorage::has_sliver(ShardIndex shard, SliverType type, const BlobId& bl
     const std::optional<bool> indexed =
         store_->indexed_contains(shard_cf(sliver_cf(type), shard), key(blob));
     return indexed.has_value() ? *indexed : sliver(shard, type, blob).has_value();
+}
+
+sim::Result<bool, StoreError> NodeStorage::check_stored_at_shards(
+    const BlobId& blob, const std::vector<ShardIndex>& shards) const {
+    const std::string blob_key = key(blob);
+    for (ShardIndex shard : shards) {
+        for (SliverType type : {SliverType::primary, SliverType::secondary}) {
+            const CfRef ref = shard_cf(sliver_cf(type), shard);
+            if (!store_->has_shard(shard)) {
+                return false;
+            }
+            if (const std::optional<bool> indexed = store_->indexed_contains(ref, blob_key)) {
+                if (!*indexed) {
+                    return false;
+                }
+                continue;
+            }
+            const auto bytes = store_->get(ref, blob_key, ReadErrors::to_caller);
+            if (!bytes.ok() && bytes.error() != StoreError::no_such_shard) {
+                return sim::Err{bytes.error()};
+            }
+            if (!bytes.ok() || !bytes.value().has_value()) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 bool NodeStorage::is_stored_at_shards(const BlobId& blob,

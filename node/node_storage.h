@@ -36,7 +36,7 @@ class CertifiedBlobIterator {
 public:
     CertifiedBlobIterator(Scan scan, Epoch epoch, BlobBound bound);
     // The next matching blob, or nullopt at the end (or at a read error, with
-    // ScanReadErrors::to_caller).
+    // ReadErrors::to_caller).
     std::optional<std::pair<BlobId, BlobInfo>> next();
     // After next() returned nullopt: whether a read error ended the scan (to_caller only; a
     // reported one has already stopped the node).
@@ -90,8 +90,11 @@ public:
                                        std::optional<uint64_t> object_id = std::nullopt);
     // Every blob info in blob-id byte order (a snapshot, §4.2).
     std::vector<std::pair<BlobId, BlobInfo>> all_blob_info();
-    CertifiedBlobIterator certified_before_epoch(
-        Epoch epoch, BlobBound bound, ScanReadErrors read_errors = ScanReadErrors::report);
+    // The same, with a read error handed to the caller (nullopt) instead of stopping the node:
+    // for Walrus code that logs it and goes on (the consistency check, §12).
+    std::optional<std::vector<std::pair<BlobId, BlobInfo>>> all_blob_info_or_read_error();
+    CertifiedBlobIterator certified_before_epoch(Epoch epoch, BlobBound bound,
+                                                 ReadErrors read_errors = ReadErrors::report);
 
     std::optional<BlobMetadata> metadata(const BlobId& blob) const;
     // Metadata and the blob info's is_metadata_stored flag (a mark-metadata-stored operand), in
@@ -128,6 +131,11 @@ public:
         const std::vector<std::pair<ShardIndex, std::pair<Sliver, Sliver>>>& slivers);
     // §4.3: both slivers present at every listed shard; false if a shard does not exist here.
     bool is_stored_at_shards(const BlobId& blob, const std::vector<ShardIndex>& shards) const;
+    // The same for the consistency check's existence check (§12), which gets a read error as
+    // its result (consistency_check.rs handle_existence_check_result: counted and logged)
+    // where is_stored_at_shards stops the node.
+    Result<bool> check_stored_at_shards(const BlobId& blob,
+                                        const std::vector<ShardIndex>& shards) const;
 
     // --- node recovery checkpoint (§9.3, PR #3407) ---
     std::optional<NodeRecoveryProgress> recovery_progress() const;
@@ -212,6 +220,8 @@ private:
                            const BlobId& blob, uint64_t object_id);
     void remove_blob_data(WriteBatch& batch, const BlobId& blob,
                           const std::vector<ShardIndex>& shards);
+    // Every blob info; nullopt if a read error ended the scan (ReadErrors::to_caller only).
+    std::optional<std::vector<std::pair<BlobId, BlobInfo>>> scan_blob_info(ReadErrors read_errors);
     // The node status and shard statuses as named states in the trace (Runtime::state), for
     // the timeline; written after each successful write and once at startup.
     void report_status();

@@ -264,16 +264,17 @@ void read_error_in_recovery_scan(Scenario& s) {
     walrus::Disk& disk = s.disk(0);
     auto fired = std::make_shared<bool>(false);
     s.mark("arm scan-read-eio at node 0's next step of its recovery scan");
-    s.arm("scan-read-eio", sim::FailPointAction::inject_error()
-                               .once()
-                               .only_on(s.cluster().host(0))
-                               .only_when([&disk, fired] {
-                                   if (!disk.in_scan_with_errors_to_caller) {
-                                       return false;
-                                   }
-                                   *fired = true;
-                                   return true;
-                               }));
+    s.arm("scan-read-eio",
+          sim::FailPointAction::inject_error()
+              .once()
+              .only_on(s.cluster().host(0))
+              .only_when([&disk, fired] {
+                  if (!disk.in_scan_with_errors_to_caller || disk.scan_label != "certified blobs") {
+                      return false;
+                  }
+                  *fired = true;
+                  return true;
+              }));
     if (!wait_fired(s, fired, "a step of node 0's recovery scan failed", 400_s)) {
         return;
     }
@@ -282,6 +283,43 @@ void read_error_in_recovery_scan(Scenario& s) {
     if (!recovered) {
         return;
     }
+    finish_with_convergence(s);
+}
+
+// --- read-error-in-consistency-check ------------------------------------------------------------
+
+// Node 0 is Active; a step of its next consistency check's scan of blob info fails once with
+// EIO (scan-read-eio). Walrus's check runs in the background and logs the error: no digest for
+// that epoch, and the node goes on (consistency_check.rs l.355-363, 470-476). It must not exit
+// (before 1 December 2026 floe's model stopped the process at that error, as at most others),
+// and it must report the next epoch's check as usual.
+void read_error_in_consistency_check(Scenario& s) {
+    s.sleep(40_s);
+    const sim::HostId host = s.cluster().host(0);
+    walrus::Disk& disk = s.disk(0);
+    auto fired = std::make_shared<bool>(false);
+    s.mark("arm scan-read-eio at a step of node 0's next consistency check");
+    s.arm("scan-read-eio",
+          sim::FailPointAction::inject_error().once().only_on(host).only_when([&disk, fired] {
+              if (!disk.in_scan_with_errors_to_caller || disk.scan_label != "blob info") {
+                  return false;
+              }
+              *fired = true;
+              return true;
+          }));
+    if (!wait_fired(s, fired, "a step of node 0's consistency check failed", 200_s)) {
+        return;
+    }
+    const Epoch failed_at = s.epoch();
+    if (!s.wait_until("two more epochs", 200_s, [&] { return s.epoch() >= failed_at + 2; })) {
+        return;
+    }
+    const auto probes = s.sim().fail_points().hits("consistency_check_read_error", host);
+    const auto exits = s.sim().fail_points().hits("node_exits_on_io_error", host);
+    s.report("consistency_check_read_errors", static_cast<int64_t>(probes));
+    s.check(probes == 1, "node 0's consistency check did not end at the read error");
+    s.check(exits == 0, "node 0 exited at a read error of its consistency check (Walrus logs it)");
+    s.check(s.status(0) == "Active", "node 0 is no longer Active");
     finish_with_convergence(s);
 }
 
@@ -329,6 +367,13 @@ std::vector<ScenarioSpec> storage_fault_scenarios() {
              "typed-store SafeIter; HEAD #3645",
              {}, storage_build, read_error_in_recovery_scan,
              {"recovery-scan-read-error-fails-pass"}),
+        spec("read-error-in-consistency-check",
+             "a read of Active node 0's consistency-check scan of blob info fails once (EIO): "
+             "as Walrus, the check ends with the error logged and no report for the epoch, and "
+             "the node goes on without exiting",
+             "Walrus consistency_check.rs (certified_blob_consistency_check, "
+             "handle_existence_check_result)",
+             {}, storage_build, read_error_in_consistency_check),
     };
 }
 

@@ -72,9 +72,13 @@ public:
         bool background = false;  // a RocksDB flush or compaction's (FsOpInfo::background)
     } current_fs_op;
     // Whether the open store is moving a scan that hands its read errors to its caller
-    // (ScanReadErrors::to_caller: node recovery's scan of certified blobs) right now: a
-    // scenario's condition on scan-read-eio reads it ("fail a step of the recovery scan").
+    // (ReadErrors::to_caller: node recovery's scan of certified blobs, the consistency check's
+    // scan of blob info) right now: a scenario's condition on scan-read-eio reads it ("fail a
+    // step of the recovery scan").
     bool in_scan_with_errors_to_caller = false;
+    // The label of the scan moving right now (NodeStore::scan's: "certified blobs" for the
+    // §4.2 iterator, "blob info" for every blob info), empty otherwise.
+    std::string_view scan_label;
     // Whether a NodeStore is open on this disk right now.
     bool in_use() const { return in_use_; }
     // Whether rocksdb::DB::Open runs on this disk right now (NodeStore::open). The fail-point

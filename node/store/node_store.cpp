@@ -283,7 +283,8 @@ struct Scan::State {
     std::string until;  // iterate_upper_bound points at until_slice, which points here
     rocksdb::Slice until_slice;
     std::unique_ptr<rocksdb::Iterator> iterator;
-    ScanReadErrors read_errors = ScanReadErrors::report;
+    ReadErrors read_errors = ReadErrors::report;
+    std::string_view label;                         // NodeStore::scan's, for Disk::scan_label
     std::optional<rocksdb::Status> injected_error;  // scan-read-eio ended the scan
 };
 
@@ -339,13 +340,15 @@ std::string_view Scan::value() const {
 void Scan::next() {
     FLOE_ASSERT(valid(), "next() of an exhausted scan");
     NodeStore& store = *state_->store;
-    store.disk_.in_scan_with_errors_to_caller = state_->read_errors == ScanReadErrors::to_caller;
+    store.disk_.in_scan_with_errors_to_caller = state_->read_errors == ReadErrors::to_caller;
+    store.disk_.scan_label = state_->label;
     if (injected(store.rt_, site::scan_read_eio)) {
         state_->injected_error = rocksdb::Status::IOError("injected scan read error");
     } else {
         state_->iterator->Next();
     }
     store.disk_.in_scan_with_errors_to_caller = false;
+    store.disk_.scan_label = {};
     store.after_io();
     report_read_error();
 }
@@ -354,9 +357,9 @@ void Scan::next() {
 // it must reach StoreOptions::on_io_error as any other call's does (the storage node exits), or
 // a caller that only tests valid() takes a cut list for the whole one. Swarm 20234 (buggify=on):
 // an injected EIO in the blob-info scan made a node report 0 of 19 certified blobs. A caller
-// that models Walrus's own handling asks for ScanReadErrors::to_caller and tests read_failed().
+// that models Walrus's own handling asks for ReadErrors::to_caller and tests read_failed().
 void Scan::report_read_error() {
-    if (state_->read_errors == ScanReadErrors::report && read_failed()) {
+    if (state_->read_errors == ReadErrors::report && read_failed()) {
         (void)state_->store->failed(error(), "scan");
     }
 }
@@ -946,8 +949,8 @@ sim::Result<sim::Unit, StoreError> NodeStore::write(WriteBatch& batch) {
 
 // --- reads -------------------------------------------------------------------------------------
 
-sim::Result<std::optional<std::string>, StoreError> NodeStore::get(CfRef ref,
-                                                                   std::string_view key) const {
+sim::Result<std::optional<std::string>, StoreError> NodeStore::get(CfRef ref, std::string_view key,
+                                                                   ReadErrors read_errors) const {
     Handle* handle = resolve(ref);
     if (handle == nullptr) {
         return sim::Err{StoreError::no_such_shard};
@@ -959,7 +962,8 @@ sim::Result<std::optional<std::string>, StoreError> NodeStore::get(CfRef ref,
         return std::optional<std::string>();
     }
     if (!status.ok()) {
-        return sim::Err{failed(status, "get")};
+        return sim::Err{read_errors == ReadErrors::report ? failed(status, "get")
+                                                          : error_of(status)};
     }
     return std::optional<std::string>(std::move(value));
 }
@@ -985,7 +989,7 @@ sim::Result<bool, StoreError> NodeStore::key_may_exist(CfRef ref, std::string_vi
 
 sim::Result<Scan, StoreError> NodeStore::scan(CfRef ref, std::optional<std::string> from,
                                               std::optional<std::string> until,
-                                              ScanReadErrors read_errors) {
+                                              ReadErrors read_errors, std::string_view label) {
     Handle* handle = resolve(ref);
     if (handle == nullptr) {
         return sim::Err{StoreError::no_such_shard};
@@ -994,6 +998,7 @@ sim::Result<Scan, StoreError> NodeStore::scan(CfRef ref, std::optional<std::stri
     state->store = this;
     state->id = next_scan_id_++;
     state->read_errors = read_errors;
+    state->label = label;
     state->snapshot = db_->GetSnapshot();
     rocksdb::ReadOptions read;
     read.snapshot = state->snapshot;
@@ -1003,13 +1008,15 @@ sim::Result<Scan, StoreError> NodeStore::scan(CfRef ref, std::optional<std::stri
         read.iterate_upper_bound = &state->until_slice;
     }
     state->iterator.reset(db_->NewIterator(read, handle));
-    disk_.in_scan_with_errors_to_caller = read_errors == ScanReadErrors::to_caller;
+    disk_.in_scan_with_errors_to_caller = read_errors == ReadErrors::to_caller;
+    disk_.scan_label = label;
     if (from.has_value()) {
         state->iterator->Seek(slice(*from));
     } else {
         state->iterator->SeekToFirst();
     }
     disk_.in_scan_with_errors_to_caller = false;
+    disk_.scan_label = {};
     after_io();
     scans_.emplace(state->id, state.get());
     Scan scan(std::move(state));

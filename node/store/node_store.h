@@ -150,13 +150,13 @@ enum class WriteMode : uint8_t { logged, unlogged, synced };
 // written or dropped afterwards (§4.2 relies on this). The store releases a scan's iterator and
 // snapshot when it closes, so a scan left alive in a crashed node never keeps the database open;
 // using a scan after that is a bug.
-// What a scan does with a read error that ends it. Walrus's typed-store iterator (SafeIter)
-// yields the error to its caller, which decides; most floe callers stand for Walrus code that
-// returns it up to the node's run loop, so by default the error goes to
+// What a read (a get, or a scan's step) does with a read error. Walrus's typed-store returns
+// it (SafeIter yields it) to its caller, which decides; most floe callers stand for Walrus code
+// that returns it up to the node's run loop, so by default the error goes to
 // StoreOptions::on_io_error (the storage node exits).
-enum class ScanReadErrors : uint8_t {
-    report,     // to StoreOptions::on_io_error when the scan meets it
-    to_caller,  // only through Scan::read_failed(): the caller models what Walrus does
+enum class ReadErrors : uint8_t {
+    report,     // to StoreOptions::on_io_error when the read meets it
+    to_caller,  // only in the result (Scan::read_failed()): the caller models what Walrus does
 };
 
 class Scan {
@@ -265,16 +265,20 @@ public:
     sim::Result<sim::Unit, StoreError> write(WriteBatch& batch);
 
     // Reads (of the latest committed state).
-    sim::Result<std::optional<std::string>, StoreError> get(CfRef ref, std::string_view key) const;
+    sim::Result<std::optional<std::string>, StoreError> get(
+        CfRef ref, std::string_view key, ReadErrors read_errors = ReadErrors::report) const;
     // Whether `key` is present: from memory for a column family the store indexes
     // (StoreOptions::index_sliver_keys), nullopt for any other (the caller reads it). No
     // RocksDB call, so no I/O and no fault.
     std::optional<bool> indexed_contains(CfRef ref, std::string_view key) const;
     // false: the key is certainly absent; true: it may be present (a cheap pre-check, §4.3).
     sim::Result<bool, StoreError> key_may_exist(CfRef ref, std::string_view key) const;
+    // `label` (a string literal: it is kept, not copied) names the scan's purpose in
+    // Disk::scan_label while it moves, for a scenario's fail-point condition.
     sim::Result<Scan, StoreError> scan(CfRef ref, std::optional<std::string> from = std::nullopt,
                                        std::optional<std::string> until = std::nullopt,
-                                       ScanReadErrors read_errors = ScanReadErrors::report);
+                                       ReadErrors read_errors = ReadErrors::report,
+                                       std::string_view label = {});
 
     // Flushes the column family's memtable and compacts all its files into the bottom level,
     // where RocksDB full-merges every key's operands; waits for both. For tests and tools: it

@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -222,4 +224,78 @@ TEST_CASE("node storage: metadata stored compactly reads back the same") {
         bad[i] = 0;
     }
     CHECK_FALSE(BlobMetadata::decode(bad).has_value());
+}
+
+// The consistency check's existence check (§12) gets a read error as its result, as Walrus's
+// handle_existence_check_result does (counted, logged, the check goes on); the node's other
+// existence checks still stop the node at one (StoreOptions::on_io_error).
+TEST_CASE("node storage: the consistency check's existence check returns a read error") {
+    auto disk = Disk::in_memory("storage-test");
+    const BlobId blob = id_with_first_byte(0x42, 1);
+    const auto run_node = [&](const std::function<void(sim::Runtime&, NodeStorage&)>& body,
+                              std::vector<std::string>& io_errors, sim::Simulation& sim) {
+        const sim::HostId host = sim.add_host("node", [&](sim::Runtime& rt) {
+            StoreOptions options;
+            options.on_io_error = [&](const std::string& what) { io_errors.push_back(what); };
+            auto store = NodeStore::open(rt, *disk, options);
+            REQUIRE(store.ok());
+            NodeStorage storage(std::move(store).value());
+            body(rt, storage);
+        });
+        REQUIRE(sim.run([&](sim::Runtime& rt) {
+                       sim.start(host);
+                       rt.sleep(sim::Duration::seconds(1));
+                   })
+                    .passed());
+    };
+    std::vector<std::string> io_errors;
+    {
+        sim::Simulation sim(sim::SimulationConfig{});
+        run_node(
+            [&](sim::Runtime&, NodeStorage& storage) {
+                REQUIRE(storage.create_shard(3, ShardStatus::active).ok());
+                for (SliverType type : {SliverType::primary, SliverType::secondary}) {
+                    REQUIRE(storage.put_sliver(3, blob, Sliver{0, type, 7}).ok());
+                    // In a table file: a read after the reopen goes to the disk.
+                    const Cf cf =
+                        type == SliverType::primary ? Cf::shard_primary : Cf::shard_secondary;
+                    REQUIRE(storage.store().compact(CfRef{cf, 3}).ok());
+                }
+            },
+            io_errors, sim);
+    }
+    for (const bool fail : {false, true}) {
+        CAPTURE(fail);
+        io_errors.clear();
+        sim::Simulation sim(sim::SimulationConfig{});
+        std::optional<sim::Result<bool, StoreError>> checked;
+        bool stored = false;
+        run_node(
+            [&](sim::Runtime&, NodeStorage& storage) {
+                if (fail) {
+                    sim.fail_points().arm("fs-read-eio",
+                                          sim::FailPointAction::inject_error().once());
+                }
+                checked = storage.check_stored_at_shards(blob, {3});
+                if (fail) {
+                    sim.fail_points().arm("fs-read-eio",
+                                          sim::FailPointAction::inject_error().once());
+                }
+                stored = storage.is_stored_at_shards(blob, {3});
+            },
+            io_errors, sim);
+        REQUIRE(checked.has_value());
+        if (fail) {
+            REQUIRE_FALSE(checked->ok());
+            CHECK(checked->error() == StoreError::io);
+            CHECK_FALSE(stored);
+            REQUIRE(io_errors.size() == 1);  // is_stored_at_shards's, not the check's
+            CHECK(io_errors.front().find("get") != std::string::npos);
+        } else {
+            REQUIRE(checked->ok());
+            CHECK(checked->value());
+            CHECK(stored);
+            CHECK(io_errors.empty());
+        }
+    }
 }

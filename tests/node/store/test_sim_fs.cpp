@@ -510,14 +510,15 @@ TEST_CASE("sim fs: a scan that hands read errors to its caller reports nothing; 
             CHECK(store.put(status_cf, encode_u64(i), "v").ok());
         }
     });
-    for (const ScanReadErrors mode : {ScanReadErrors::report, ScanReadErrors::to_caller}) {
-        const bool to_caller = mode == ScanReadErrors::to_caller;
+    for (const ReadErrors mode : {ReadErrors::report, ReadErrors::to_caller}) {
+        const bool to_caller = mode == ReadErrors::to_caller;
         CAPTURE(to_caller);
         sim::Simulation sim(sim::SimulationConfig{});
         std::vector<std::string> errors;
         size_t rows = 0;
         bool read_failed = false;
         bool flag_seen = false;  // Disk::in_scan_with_errors_to_caller when the point was hit
+        std::string label_seen;  // Disk::scan_label then
         const sim::HostId node = sim.add_host("node", [&](sim::Runtime& rt) {
             StoreOptions options;
             options.on_io_error = [&](const std::string& what) { errors.push_back(what); };
@@ -525,13 +526,14 @@ TEST_CASE("sim fs: a scan that hands read errors to its caller reports nothing; 
             FLOE_ASSERT(store.ok(), "open");
             auto count = std::make_shared<int>(0);
             Disk& d = *disk;
-            sim.fail_points().arm(
-                "scan-read-eio",
-                sim::FailPointAction::inject_error().once().only_when([count, &d, &flag_seen] {
-                    flag_seen = d.in_scan_with_errors_to_caller;
-                    return ++*count == 10;
-                }));
-            auto scan = store.value()->scan(status_cf, std::nullopt, std::nullopt, mode);
+            sim.fail_points().arm("scan-read-eio",
+                                  sim::FailPointAction::inject_error().once().only_when(
+                                      [count, &d, &flag_seen, &label_seen] {
+                                          flag_seen = d.in_scan_with_errors_to_caller;
+                                          label_seen = d.scan_label;
+                                          return ++*count == 10;
+                                      }));
+            auto scan = store.value()->scan(status_cf, std::nullopt, std::nullopt, mode, "rows");
             FLOE_ASSERT(scan.ok(), "scan");
             for (; scan.value().valid(); scan.value().next()) {
                 ++rows;
@@ -546,7 +548,9 @@ TEST_CASE("sim fs: a scan that hands read errors to its caller reports nothing; 
         CHECK(rows == 10);  // the tenth step failed: the scan ends there, as at a real read error
         CHECK(read_failed);
         CHECK(flag_seen == to_caller);
+        CHECK(label_seen == "rows");
         CHECK(disk->in_scan_with_errors_to_caller == false);
+        CHECK(disk->scan_label.empty());
         if (to_caller) {
             CHECK(errors.empty());
         } else {
