@@ -122,7 +122,7 @@ bool GarbageCollector::delete_expired_blob_data(Epoch epoch) {
         return false;
     }
     const std::vector<ShardIndex> shards = storage_.gc_shards();
-    const auto blobs = storage_.all_blob_info();
+    const auto blobs = blob_info_despite_read_errors();
     const size_t batch_size = std::max<size_t>(1, config_.data_deletion_batch_size);
     uint64_t deleted = 0;
     for (size_t i = 0; i < blobs.size(); ++i) {
@@ -146,6 +146,25 @@ bool GarbageCollector::delete_expired_blob_data(Epoch epoch) {
         rt_.mark(fmt::format("gc: epoch {} phase 2 deleted the data of {} blobs", epoch, deleted));
     }
     return true;
+}
+
+// Walrus's phase 2 reads blob info in batches, each from a fresh iterator after the last blob
+// it processed (storage.rs iterate_and_delete_expired_blob_data, l.871-945 at fb097a2262): a
+// read error is logged and skipped, and since the iterator yields it again on every call, the
+// rest of that batch goes with it; the next batch starts over after the last blob processed.
+// So a transient error costs a re-read, and the node goes on. floe reads one snapshot; at a
+// read error it starts a new scan after the last blob read, on the next turn of the scheduler.
+std::vector<std::pair<BlobId, BlobInfo>> GarbageCollector::blob_info_despite_read_errors() {
+    std::vector<std::pair<BlobId, BlobInfo>> blobs;
+    std::optional<BlobId> after;
+    while (!storage_.append_blob_info_after(after, blobs)) {
+        FLOE_REACHABLE(rt_, site::gc_phase2_scan_read_error);
+        if (!blobs.empty()) {
+            after = blobs.back().first;
+        }
+        rt_.yield();
+    }
+    return blobs;
 }
 
 void GarbageCollector::delete_now_if_unregistered(const BlobId& blob, Epoch event_epoch) {

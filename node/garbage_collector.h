@@ -49,6 +49,7 @@ private:
     void expire_objects(Epoch epoch);
     void start_data_deletion(Epoch epoch, sim::Instant at);
     bool delete_expired_blob_data(Epoch epoch);
+    std::vector<std::pair<BlobId, BlobInfo>> blob_info_despite_read_errors();
 
     sim::Runtime& rt_;
     NodeStorage& storage_;

@@ -130,8 +130,27 @@ std::optional<std::vector<std::pair<BlobId, BlobInfo>>> NodeStorage::all_blob_in
 std::optional<std::vector<std::pair<BlobId, BlobInfo>>> NodeStorage::scan_blob_info(
     ReadErrors read_errors) {
     std::vector<std::pair<BlobId, BlobInfo>> out;
+    if (!scan_blob_info_into(std::nullopt, read_errors, "blob info", out)) {
+        return std::nullopt;
+    }
+    return out;
+}
+
+bool NodeStorage::append_blob_info_after(const std::optional<BlobId>& after,
+                                         std::vector<std::pair<BlobId, BlobInfo>>& out) {
+    return scan_blob_info_into(after, ReadErrors::to_caller, "gc blob info", out);
+}
+
+bool NodeStorage::scan_blob_info_into(const std::optional<BlobId>& after, ReadErrors read_errors,
+                                      std::string_view label,
+                                      std::vector<std::pair<BlobId, BlobInfo>>& out) {
+    std::optional<std::string> from;
+    if (after.has_value()) {
+        from = key(*after);
+        from->push_back('\0');  // the smallest key after it
+    }
     auto scan = expect_ok(
-        store_->scan(fixed(Cf::blob_info), std::nullopt, std::nullopt, read_errors, "blob info"),
+        store_->scan(fixed(Cf::blob_info), std::move(from), std::nullopt, read_errors, label),
         "scan blob info");
     for (; scan.valid(); scan.next()) {
         BlobId blob;
@@ -141,10 +160,7 @@ std::optional<std::vector<std::pair<BlobId, BlobInfo>>> NodeStorage::scan_blob_i
         FLOE_ASSERT(info.has_value(), "corrupt blob info");
         out.emplace_back(blob, *info);
     }
-    if (read_errors == ReadErrors::to_caller && scan.read_failed()) {
-        return std::nullopt;
-    }
-    return out;
+    return read_errors != ReadErrors::to_caller || !scan.read_failed();
 }
 
 CertifiedBlobIterator::CertifiedBlobIterator(Scan scan, Epoch epoch, BlobBound bound)

@@ -93,6 +93,11 @@ public:
     // The same, with a read error handed to the caller (nullopt) instead of stopping the node:
     // for Walrus code that logs it and goes on (the consistency check, §12).
     std::optional<std::vector<std::pair<BlobId, BlobInfo>>> all_blob_info_or_read_error();
+    // Appends every blob info after `after` (all, if none) to `out`, in a snapshot; a read error
+    // ends the scan and is handed to the caller: returns false then, with `out` holding what
+    // was read before it (GC phase 2 starts again from there, as Walrus's next batch does).
+    bool append_blob_info_after(const std::optional<BlobId>& after,
+                                std::vector<std::pair<BlobId, BlobInfo>>& out);
     CertifiedBlobIterator certified_before_epoch(Epoch epoch, BlobBound bound,
                                                  ReadErrors read_errors = ReadErrors::report);
 
@@ -222,6 +227,10 @@ private:
                           const std::vector<ShardIndex>& shards);
     // Every blob info; nullopt if a read error ended the scan (ReadErrors::to_caller only).
     std::optional<std::vector<std::pair<BlobId, BlobInfo>>> scan_blob_info(ReadErrors read_errors);
+    // Appends the blob infos after `after` to `out`; false if a read error ended the scan.
+    // `label`: a string literal (NodeStore::scan).
+    bool scan_blob_info_into(const std::optional<BlobId>& after, ReadErrors read_errors,
+                             std::string_view label, std::vector<std::pair<BlobId, BlobInfo>>& out);
     // The node status and shard statuses as named states in the trace (Runtime::state), for
     // the timeline; written after each successful write and once at startup.
     void report_status();

@@ -54,6 +54,27 @@ bool wait_fired(Scenario& s, const std::shared_ptr<bool>& fired, const std::stri
     return s.wait_until(what, deadline, [&] { return *fired; });
 }
 
+// Arms scan-read-eio once at `node`, at a step of its next scan labelled `label` that hands its
+// read errors to its caller (Disk::scan_label: "certified blobs", "blob info", "gc blob info").
+// The flag it returns turns true when the error is injected.
+std::shared_ptr<bool> arm_scan_read_error(Scenario& s, NodeIndex node, std::string_view label) {
+    walrus::Disk& disk = s.disk(node);
+    auto fired = std::make_shared<bool>(false);
+    s.mark(fmt::format("arm scan-read-eio at a step of node {}'s next {} scan", node, label));
+    s.arm("scan-read-eio",
+          sim::FailPointAction::inject_error()
+              .once()
+              .only_on(s.cluster().host(node))
+              .only_when([&disk, fired, label] {
+                  if (!disk.in_scan_with_errors_to_caller || disk.scan_label != label) {
+                      return false;
+                  }
+                  *fired = true;
+                  return true;
+              }));
+    return fired;
+}
+
 // --- power-loss-during-recovery -----------------------------------------------------------------
 
 void power_loss_during_recovery(Scenario& s) {
@@ -261,20 +282,7 @@ void read_error_in_recovery_scan(Scenario& s) {
     if (!crash_at_crash_point_and_wait(s, 0, 100_s)) {
         return;
     }
-    walrus::Disk& disk = s.disk(0);
-    auto fired = std::make_shared<bool>(false);
-    s.mark("arm scan-read-eio at node 0's next step of its recovery scan");
-    s.arm("scan-read-eio",
-          sim::FailPointAction::inject_error()
-              .once()
-              .only_on(s.cluster().host(0))
-              .only_when([&disk, fired] {
-                  if (!disk.in_scan_with_errors_to_caller || disk.scan_label != "certified blobs") {
-                      return false;
-                  }
-                  *fired = true;
-                  return true;
-              }));
+    const auto fired = arm_scan_read_error(s, 0, "certified blobs");
     if (!wait_fired(s, fired, "a step of node 0's recovery scan failed", 400_s)) {
         return;
     }
@@ -296,17 +304,7 @@ void read_error_in_recovery_scan(Scenario& s) {
 void read_error_in_consistency_check(Scenario& s) {
     s.sleep(40_s);
     const sim::HostId host = s.cluster().host(0);
-    walrus::Disk& disk = s.disk(0);
-    auto fired = std::make_shared<bool>(false);
-    s.mark("arm scan-read-eio at a step of node 0's next consistency check");
-    s.arm("scan-read-eio",
-          sim::FailPointAction::inject_error().once().only_on(host).only_when([&disk, fired] {
-              if (!disk.in_scan_with_errors_to_caller || disk.scan_label != "blob info") {
-                  return false;
-              }
-              *fired = true;
-              return true;
-          }));
+    const auto fired = arm_scan_read_error(s, 0, "blob info");
     if (!wait_fired(s, fired, "a step of node 0's consistency check failed", 200_s)) {
         return;
     }
@@ -320,6 +318,43 @@ void read_error_in_consistency_check(Scenario& s) {
     s.check(probes == 1, "node 0's consistency check did not end at the read error");
     s.check(exits == 0, "node 0 exited at a read error of its consistency check (Walrus logs it)");
     s.check(s.status(0) == "Active", "node 0 is no longer Active");
+    finish_with_convergence(s);
+}
+
+// --- read-error-in-gc-scan ----------------------------------------------------------------------
+
+// As gc-during-recovery's workload: blobs that live two epochs and are often deleted.
+void gc_storage_build(const Params& params, sim::Rng& rng, ClusterConfig& config) {
+    storage_build(params, rng, config);
+    config.client.max_lifetime = 1;
+    config.client.deletable_share = 0.5;
+    config.client.delete_probability = 0.3;
+}
+
+// A step of node 1's GC phase 2 scan of blob info fails once with EIO (scan-read-eio). Walrus
+// logs it and its next batch reads again after the last blob processed (storage.rs
+// iterate_and_delete_expired_blob_data): phase 2 goes on and completes, and the node does not
+// exit (before 1 December 2026 floe's model stopped the process there).
+void read_error_in_gc_scan(Scenario& s) {
+    const NodeIndex node = 1;
+    const sim::HostId host = s.cluster().host(node);
+    const auto fired = arm_scan_read_error(s, node, "gc blob info");
+    if (!wait_fired(s, fired, "a step of node 1's GC phase 2 scan failed", 300_s)) {
+        return;
+    }
+    const uint64_t completed_before =
+        s.sim().fail_points().hits("gc_set_last_completed_epoch", host);
+    if (!s.wait_until("node 1's GC phase 2 completed after the error", 200_s, [&] {
+            return s.sim().fail_points().hits("gc_set_last_completed_epoch", host) >
+                   completed_before;
+        })) {
+        return;
+    }
+    const auto retries = s.sim().fail_points().hits("gc_phase2_scan_read_error", host);
+    s.report("gc_scan_read_errors", static_cast<int64_t>(retries));
+    s.check(retries == 1, "node 1's GC phase 2 did not read again after the read error");
+    s.check(s.sim().fail_points().hits("node_exits_on_io_error", host) == 0,
+            "node 1 exited at a read error of its GC phase 2 scan (Walrus logs it)");
     finish_with_convergence(s);
 }
 
@@ -374,6 +409,12 @@ std::vector<ScenarioSpec> storage_fault_scenarios() {
              "Walrus consistency_check.rs (certified_blob_consistency_check, "
              "handle_existence_check_result)",
              {}, storage_build, read_error_in_consistency_check),
+        spec("read-error-in-gc-scan",
+             "a read of node 1's GC phase 2 scan of blob info fails once (EIO): as Walrus, the "
+             "error is logged, the scan reads again after the last blob read, phase 2 "
+             "completes and the node goes on without exiting",
+             "Walrus storage.rs (iterate_and_delete_expired_blob_data)", {}, gc_storage_build,
+             read_error_in_gc_scan),
     };
 }
 

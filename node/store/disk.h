@@ -77,7 +77,8 @@ public:
     // step of the recovery scan").
     bool in_scan_with_errors_to_caller = false;
     // The label of the scan moving right now (NodeStore::scan's: "certified blobs" for the
-    // §4.2 iterator, "blob info" for every blob info), empty otherwise.
+    // §4.2 iterator, "blob info" for every blob info, "gc blob info" for GC phase 2's), empty
+    // otherwise.
     std::string_view scan_label;
     // Whether a NodeStore is open on this disk right now.
     bool in_use() const { return in_use_; }
