@@ -547,36 +547,40 @@ sim::Result<sim::Unit, StoreError> NodeStorage::put_blob(
     return store_->write(batch);
 }
 
-bool NodeStorage::has_sliver(ShardIndex shard, SliverType type, const BlobId& blob) const {
+sim::Result<bool, StoreError> NodeStorage::sliver_stored(ShardIndex shard, SliverType type,
+                                                         const BlobId& blob,
+                                                         ReadErrors read_errors) const {
     if (!store_->has_shard(shard)) {
         return false;
     }
-    const std::optional<bool> indexed =
-        store_->indexed_contains(shard_cf(sliver_cf(type), shard), key(blob));
-    return indexed.has_value() ? *indexed : sliver(shard, type, blob).has_value();
+    const CfRef ref = shard_cf(sliver_cf(type), shard);
+    const std::string blob_key = key(blob);
+    if (const std::optional<bool> indexed = store_->indexed_contains(ref, blob_key)) {
+        return *indexed;
+    }
+    const auto bytes = store_->get(ref, blob_key, read_errors);
+    if (!bytes.ok()) {
+        if (bytes.error() == StoreError::no_such_shard) {
+            return false;  // removed meanwhile
+        }
+        return sim::Err{bytes.error()};
+    }
+    return bytes.value().has_value();
+}
+
+bool NodeStorage::has_sliver(ShardIndex shard, SliverType type, const BlobId& blob) const {
+    // A reported read error has gone to on_io_error (the node exits); where that returns, absent.
+    const auto stored = sliver_stored(shard, type, blob, ReadErrors::report);
+    return stored.ok() && stored.value();
 }
 
 sim::Result<bool, StoreError> NodeStorage::check_stored_at_shards(
     const BlobId& blob, const std::vector<ShardIndex>& shards) const {
-    const std::string blob_key = key(blob);
     for (ShardIndex shard : shards) {
         for (SliverType type : {SliverType::primary, SliverType::secondary}) {
-            const CfRef ref = shard_cf(sliver_cf(type), shard);
-            if (!store_->has_shard(shard)) {
-                return false;
-            }
-            if (const std::optional<bool> indexed = store_->indexed_contains(ref, blob_key)) {
-                if (!*indexed) {
-                    return false;
-                }
-                continue;
-            }
-            const auto bytes = store_->get(ref, blob_key, ReadErrors::to_caller);
-            if (!bytes.ok() && bytes.error() != StoreError::no_such_shard) {
-                return sim::Err{bytes.error()};
-            }
-            if (!bytes.ok() || !bytes.value().has_value()) {
-                return false;
+            const auto stored = sliver_stored(shard, type, blob, ReadErrors::to_caller);
+            if (!stored.ok() || !stored.value()) {
+                return stored;
             }
         }
     }

@@ -225,6 +225,10 @@ private:
                            const BlobId& blob, uint64_t object_id);
     void remove_blob_data(WriteBatch& batch, const BlobId& blob,
                           const std::vector<ShardIndex>& shards);
+    // Whether the sliver is stored (from the key index when the store keeps one); a read error
+    // goes to on_io_error (report) or into the result (to_caller).
+    Result<bool> sliver_stored(ShardIndex shard, SliverType type, const BlobId& blob,
+                               ReadErrors read_errors) const;
     // Every blob info; nullopt if a read error ended the scan (ReadErrors::to_caller only).
     std::optional<std::vector<std::pair<BlobId, BlobInfo>>> scan_blob_info(ReadErrors read_errors);
     // Appends the blob infos after `after` to `out`; false if a read error ended the scan.
