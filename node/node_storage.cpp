@@ -114,6 +114,20 @@ std::optional<BlobInfo> NodeStorage::blob_info(const BlobId& blob) const {
     return info;
 }
 
+sim::Result<std::optional<BlobInfo>, StoreError> NodeStorage::blob_info_or_read_error(
+    const BlobId& blob) const {
+    auto bytes = store_->get(fixed(Cf::blob_info), key(blob), ReadErrors::to_caller);
+    if (!bytes.ok()) {
+        return sim::Err{bytes.error()};
+    }
+    if (!bytes.value().has_value()) {
+        return std::optional<BlobInfo>{};
+    }
+    const auto info = BlobInfo::decode(*bytes.value());
+    FLOE_ASSERT(info.has_value(), "corrupt blob info for {}", blob.short_hex());
+    return info;
+}
+
 sim::Result<sim::Unit, StoreError> NodeStorage::put_blob_info(const BlobId& blob,
                                                               const BlobInfo& info) {
     return store_->put(fixed(Cf::blob_info), key(blob), info.encode());
@@ -185,15 +199,16 @@ std::optional<std::pair<BlobId, BlobInfo>> CertifiedBlobIterator::next() {
 }
 
 CertifiedBlobIterator NodeStorage::certified_before_epoch(Epoch epoch, BlobBound bound,
-                                                          ReadErrors read_errors) {
+                                                          ReadErrors read_errors,
+                                                          std::string_view label) {
     std::optional<std::string> from;
     if (bound.kind != BlobBound::Kind::unbounded) {
         from = key(bound.id);
     }
-    return CertifiedBlobIterator(expect_ok(store_->scan(fixed(Cf::blob_info), from, std::nullopt,
-                                                        read_errors, "certified blobs"),
-                                           "scan"),
-                                 epoch, bound);
+    return CertifiedBlobIterator(
+        expect_ok(store_->scan(fixed(Cf::blob_info), from, std::nullopt, read_errors, label),
+                  "scan"),
+        epoch, bound);
 }
 
 namespace {
@@ -291,7 +306,8 @@ std::optional<NodeStorage::SyncProgress> NodeStorage::sync_progress(ShardIndex s
     if (!store_->has_shard(shard)) {
         return std::nullopt;
     }
-    auto bytes = store_->get(shard_cf(Cf::shard_sync_progress, shard), progress_key);
+    auto bytes =
+        store_->get(shard_cf(Cf::shard_sync_progress, shard), progress_key, ReadErrors::to_caller);
     if (!bytes.ok() || !bytes.value().has_value() || bytes.value()->size() != 33) {
         return std::nullopt;
     }
@@ -354,20 +370,26 @@ sim::Result<sim::Unit, StoreError> NodeStorage::write_transfer_batch(
     return store_->write(batch);
 }
 
-std::vector<std::pair<SliverType, BlobId>> NodeStorage::pending_recover(ShardIndex shard) {
+sim::Result<std::vector<std::pair<SliverType, BlobId>>, StoreError> NodeStorage::pending_recover(
+    ShardIndex shard) {
     std::vector<std::pair<SliverType, BlobId>> out;
     if (!store_->has_shard(shard)) {
         return out;
     }
-    auto scan = store_->scan(shard_cf(Cf::shard_pending_recover, shard));
+    auto scan = store_->scan(shard_cf(Cf::shard_pending_recover, shard), std::nullopt, std::nullopt,
+                             ReadErrors::to_caller, "pending recover");
     if (!scan.ok()) {
-        return out;
+        return out;  // removed meanwhile
     }
-    for (Scan& it = scan.value(); it.valid(); it.next()) {
+    Scan& it = scan.value();
+    for (; it.valid(); it.next()) {
         FLOE_ASSERT(it.key().size() == 33, "pending key of {} bytes", it.key().size());
         BlobId blob;
         std::copy(it.key().begin() + 1, it.key().end(), blob.bytes.begin());
         out.emplace_back(static_cast<SliverType>(it.key()[0]), blob);
+    }
+    if (it.read_failed()) {
+        return sim::Err{StoreError::io};
     }
     return out;
 }
@@ -566,6 +588,11 @@ sim::Result<bool, StoreError> NodeStorage::sliver_stored(ShardIndex shard, Slive
         return sim::Err{bytes.error()};
     }
     return bytes.value().has_value();
+}
+
+sim::Result<bool, StoreError> NodeStorage::check_sliver(ShardIndex shard, SliverType type,
+                                                        const BlobId& blob) const {
+    return sliver_stored(shard, type, blob, ReadErrors::to_caller);
 }
 
 bool NodeStorage::has_sliver(ShardIndex shard, SliverType type, const BlobId& blob) const {

@@ -72,6 +72,10 @@ public:
     // RocksDB folds into the record in write order (blob_info.h, merge_blob_info), so a write
     // cannot undo one that landed between another writer's read and its write.
     std::optional<BlobInfo> blob_info(const BlobId& blob) const;
+    // The same, with a read error handed to the caller instead of stopping the node: for Walrus
+    // code that returns it to a caller that decides (shard sync's recovery of pending slivers,
+    // storage/shard.rs recover_missing_blobs: `is_blob_certified(..)?`).
+    Result<std::optional<BlobInfo>> blob_info_or_read_error(const BlobId& blob) const;
     // Replaces the whole record (tests and tools; the node itself only merges).
     Result<sim::Unit> put_blob_info(const BlobId& blob, const BlobInfo& info);
     // Blob events are replayed after a crash, and their merges are not idempotent (a replayed
@@ -98,8 +102,10 @@ public:
     // was read before it (GC phase 2 starts again from there, as Walrus's next batch does).
     bool append_blob_info_after(const std::optional<BlobId>& after,
                                 std::vector<std::pair<BlobId, BlobInfo>>& out);
+    // `label` names the scan for scan-read-eio's aim (Disk::scan_label): a string literal.
     CertifiedBlobIterator certified_before_epoch(Epoch epoch, BlobBound bound,
-                                                 ReadErrors read_errors = ReadErrors::report);
+                                                 ReadErrors read_errors = ReadErrors::report,
+                                                 std::string_view label = "certified blobs");
 
     std::optional<BlobMetadata> metadata(const BlobId& blob) const;
     // Metadata and the blob info's is_metadata_stored flag (a mark-metadata-stored operand), in
@@ -121,6 +127,8 @@ public:
     // sliver(...).has_value(), as Walrus asks it (a read); with NodeConfig::
     // index_sliver_existence, from the store's in-memory index of its sliver keys (no read).
     bool has_sliver(ShardIndex shard, SliverType type, const BlobId& blob) const;
+    // The same with a read error as its result (shard sync: `is_sliver_stored(..)?`).
+    Result<bool> check_sliver(ShardIndex shard, SliverType type, const BlobId& blob) const;
     Result<sim::Unit> put_sliver(ShardIndex shard, const BlobId& blob, const Sliver& sliver);
     // The planted bug `unlogged-sliver-writes` (node/behaviours.h): recovered slivers bypass the
     // WAL and the recovery checkpoint is fsynced, so a power loss keeps the checkpoint and loses
@@ -162,6 +170,8 @@ public:
         BlobId last_synced;
         bool operator==(const SyncProgress&) const = default;
     };
+    // None also at a read error, as Walrus reads it (storage/shard.rs get_last_sync_status:
+    // `shard_sync_progress.get(&()).ok().flatten()`): the transfer starts over.
     std::optional<SyncProgress> sync_progress(ShardIndex shard) const;
     // record_start_shard_sync: ActiveSync and no progress, in one batch.
     Result<sim::Unit> start_shard_sync(ShardIndex shard);
@@ -171,7 +181,9 @@ public:
                                            const std::vector<std::pair<BlobId, Sliver>>& slivers,
                                            const std::vector<BlobId>& pending, SliverType type,
                                            const std::optional<SyncProgress>& progress);
-    std::vector<std::pair<SliverType, BlobId>> pending_recover(ShardIndex shard);
+    // The shard's pending-recovery entries, or the read error that ended the scan (Walrus's
+    // `pending_recover_slivers.safe_iter()?` returns it to shard sync's error handling).
+    Result<std::vector<std::pair<SliverType, BlobId>>> pending_recover(ShardIndex shard);
     Result<sim::Unit> add_pending_recover(ShardIndex shard, SliverType type, const BlobId& blob);
     Result<sim::Unit> remove_pending_recover(ShardIndex shard, SliverType type, const BlobId& blob);
     // End of a sync: Active and no progress, in one batch (only from ActiveSync/ActiveRecover).

@@ -319,7 +319,9 @@ ShardSyncHandler::AttemptResult ShardSyncHandler::sync_shard_impl(ShardIndex sha
     bool made_progress = false;
     if (status != ShardStatus::active_recover) {
         if (directly_recover) {
-            queue_everything_for_recovery(shard, epoch);
+            if (!queue_everything_for_recovery(shard, epoch)) {
+                return read_error(made_progress);
+            }
         } else {
             const auto progress = storage_.sync_progress(shard);
             if (progress.has_value()) {
@@ -345,6 +347,9 @@ ShardSyncHandler::AttemptResult ShardSyncHandler::sync_shard_impl(ShardIndex sha
     if (pending == PendingResult::injected_error) {
         return {Attempt::retry_force_recovery, made_progress};
     }
+    if (pending == PendingResult::read_error) {
+        return read_error(made_progress);
+    }
     if (pending == PendingResult::shard_removed || !storage_.has_shard(shard)) {
         return {Attempt::failed, false};  // the shard was removed under the sync
     }
@@ -360,9 +365,16 @@ ShardSyncHandler::AttemptResult ShardSyncHandler::transfer_phase(ShardIndex shar
                                                                  SliverType type,
                                                                  std::optional<BlobId> after) {
     auto blobs = storage_.certified_before_epoch(
-        epoch, after.has_value() ? BlobBound::excluded(*after) : BlobBound::unbounded());
+        epoch, after.has_value() ? BlobBound::excluded(*after) : BlobBound::unbounded(),
+        ReadErrors::to_caller, "shard sync blobs");
     auto next = blobs.next();
     bool made_progress = false;
+    // `blob_info_iter.next().transpose()?`: a read error ends the attempt at once, before the
+    // batch it would have gone into is written.
+    const auto read_failed = [&] { return !next.has_value() && blobs.read_failed(); };
+    if (read_failed()) {
+        return read_error(made_progress);
+    }
     uint64_t scan_count = 0;  // slivers fetched in this phase of this attempt (msim only)
     while (next.has_value()) {
         const NodeIndex source = committees_.committee_at(epoch - 1).owner_of(shard);
@@ -400,6 +412,9 @@ ShardSyncHandler::AttemptResult ShardSyncHandler::transfer_phase(ShardIndex shar
             if (next.has_value() && next->first == blob) {
                 next = blobs.next();
             }
+            if (read_failed()) {
+                return read_error(made_progress);
+            }
             slivers.emplace_back(blob, sliver);
         }
         auto written = storage_.write_transfer_batch(
@@ -416,6 +431,9 @@ ShardSyncHandler::AttemptResult ShardSyncHandler::transfer_phase(ShardIndex shar
     while (next.has_value()) {
         rest.push_back(next->first);
         next = blobs.next();
+    }
+    if (read_failed()) {
+        return read_error(made_progress);
     }
     if (!rest.empty() && !storage_.write_transfer_batch(shard, {}, rest, type, std::nullopt).ok()) {
         return {Attempt::failed, made_progress};  // removed meanwhile
@@ -445,19 +463,38 @@ std::optional<ShardSyncHandler::Attempt> ShardSyncHandler::fetch_sliver_failure(
     return (*args)[2] != 0 ? Attempt::retry : Attempt::retry_force_recovery;
 }
 
-void ShardSyncHandler::queue_everything_for_recovery(ShardIndex shard, Epoch epoch) {
+bool ShardSyncHandler::queue_everything_for_recovery(ShardIndex shard, Epoch epoch) {
     for (SliverType type : {SliverType::primary, SliverType::secondary}) {
         std::vector<BlobId> all;
-        auto blobs = storage_.certified_before_epoch(epoch, BlobBound::unbounded());
+        auto blobs = storage_.certified_before_epoch(
+            epoch, BlobBound::unbounded(), ReadErrors::to_caller, "direct recovery blobs");
         while (auto next = blobs.next()) {
-            if (!storage_.has_sliver(shard, type, next->first)) {
+            const auto stored = storage_.check_sliver(shard, type, next->first);
+            if (!stored.ok()) {
+                return false;
+            }
+            if (!stored.value()) {
                 all.push_back(next->first);
             }
         }
+        if (blobs.read_failed()) {
+            return false;
+        }
         if (!storage_.write_transfer_batch(shard, {}, all, type, std::nullopt).ok()) {
-            return;  // removed meanwhile; sync_shard_impl notices
+            return true;  // removed meanwhile; sync_shard_impl notices
         }
     }
+    return true;
+}
+
+// A storage read error of the attempt (SyncShardClientError::StorageError): handle_sync_error
+// classes it with the non-retryable errors, so the next attempt is a direct recovery, and one
+// during a direct recovery ends the sync for good (shard_sync.rs l.595-683). Walrus logs it and
+// the node goes on; floe stopped the node's process at it until 1 December 2026.
+ShardSyncHandler::AttemptResult ShardSyncHandler::read_error(bool made_progress) {
+    FLOE_REACHABLE(rt_, site::shard_sync_read_error);
+    ++stats_.read_errors;
+    return {Attempt::retry_force_recovery, made_progress};
 }
 
 // §8.5 step 4, recovery_any_missing_slivers: nothing to do when nothing is pending; otherwise
@@ -476,7 +513,11 @@ ShardSyncHandler::PendingResult ShardSyncHandler::recover_pending(ShardIndex sha
         if (!storage_.has_shard(shard)) {
             return PendingResult::shard_removed;
         }
-        const auto pending = storage_.pending_recover(shard);
+        const auto pending_or_error = storage_.pending_recover(shard);
+        if (!pending_or_error.ok()) {
+            return PendingResult::read_error;  // `pending_recover_slivers.safe_iter()?`
+        }
+        const auto& pending = pending_or_error.value();
         if (pending.empty()) {
             return PendingResult::done;
         }
@@ -513,10 +554,15 @@ ShardSyncHandler::PendingResult ShardSyncHandler::recover_pending(ShardIndex sha
         // Walrus keeps an entry whose recovery errs for the next round, a minute later
         // (`recovery_round_sleep`); floe's sliver recovery retries until it decodes or the blob
         // retires, so every entry of a round ends recovered or dropped.
+        bool read_failed = false;
         for (const PendingOutcome outcome : round.join_all()) {
             if (outcome == PendingOutcome::shard_removed) {
                 return PendingResult::shard_removed;
             }
+            read_failed = read_failed || outcome == PendingOutcome::read_error;
+        }
+        if (read_failed) {
+            return PendingResult::read_error;
         }
     }
 }
@@ -528,8 +574,22 @@ ShardSyncHandler::PendingOutcome ShardSyncHandler::recover_one_pending(ShardInde
                                                                        SliverType type,
                                                                        const BlobId& blob,
                                                                        Epoch epoch) {
-    const auto info = storage_.blob_info(blob);
-    const bool stored = storage_.has_sliver(shard, type, blob);
+    // Walrus reads these two in recover_missing_blobs's loop, with `?`: a read error ends the
+    // round's loop and the attempt. Here each entry's task reads them, so the entries already
+    // started finish first; the entry stays pending for the next attempt.
+    const auto stored_or_error = storage_.check_sliver(shard, type, blob);
+    if (!stored_or_error.ok()) {
+        return PendingOutcome::read_error;
+    }
+    const bool stored = stored_or_error.value();
+    std::optional<BlobInfo> info;  // read only for a sliver not stored, as Walrus's loop does
+    if (!stored) {
+        auto info_or_error = storage_.blob_info_or_read_error(blob);
+        if (!info_or_error.ok()) {
+            return PendingOutcome::read_error;
+        }
+        info = std::move(info_or_error).value();
+    }
     PendingOutcome outcome = PendingOutcome::dropped;
     // §11 shard_recovery_skip_initial_blob_certification_check: recover without asking whether
     // the blob is still certified.

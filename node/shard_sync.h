@@ -72,6 +72,7 @@ struct ShardSyncStats {
     uint64_t retries = 0;
     uint64_t terminal_failures = 0;  // handle_sync_error -> Failed: direct recovery failed too
     uint64_t no_retry_exits = 0;     // fail_point_shard_sync_no_retry: an error taken as Success
+    uint64_t read_errors = 0;        // attempts a storage read error ended
 };
 
 class ShardSyncHandler {
@@ -136,13 +137,15 @@ private:
     AttemptResult sync_shard_impl(ShardIndex shard, Epoch epoch, bool directly_recover);
     AttemptResult transfer_phase(ShardIndex shard, Epoch epoch, SliverType type,
                                  std::optional<BlobId> after);
-    void queue_everything_for_recovery(ShardIndex shard, Epoch epoch);
-    enum class PendingResult : uint8_t { done, shard_removed, injected_error };
+    // False at a read error (a storage error of the attempt).
+    bool queue_everything_for_recovery(ShardIndex shard, Epoch epoch);
+    enum class PendingResult : uint8_t { done, shard_removed, injected_error, read_error };
     PendingResult recover_pending(ShardIndex shard);
     std::optional<Attempt> fetch_sliver_failure(SliverType type, uint64_t scan_count);
-    enum class PendingOutcome : uint8_t { recovered, dropped, shard_removed };
+    enum class PendingOutcome : uint8_t { recovered, dropped, shard_removed, read_error };
     PendingOutcome recover_one_pending(ShardIndex shard, SliverType type, const BlobId& blob,
                                        Epoch epoch);
+    AttemptResult read_error(bool made_progress);
     bool owed_by_event_path(const BlobInfo& info) const;
     void check_filled(ShardIndex shard, Epoch epoch,
                       const std::optional<NodeStorage::SyncProgress>& resumed_from);

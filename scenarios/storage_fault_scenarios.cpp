@@ -6,6 +6,8 @@
 // cursor goes back with the blob info it covers, the #3407 checkpoint with the slivers it
 // vouches for, shard-sync progress with the slivers it counts. What these scenarios ask is that
 // the node then recovers correctly. Every power loss here is within the data-loss budget.
+#include <fmt/ranges.h>
+
 #include <algorithm>
 
 #include "scenarios/scenario_library.h"
@@ -55,7 +57,8 @@ bool wait_fired(Scenario& s, const std::shared_ptr<bool>& fired, const std::stri
 }
 
 // Arms scan-read-eio once at `node`, at a step of its next scan labelled `label` that hands its
-// read errors to its caller (Disk::scan_label: "certified blobs", "blob info", "gc blob info").
+// read errors to its caller (Disk::scan_label: "certified blobs", "blob info", "gc blob info",
+// "shard sync blobs", "direct recovery blobs", "pending recover").
 // The flag it returns turns true when the error is injected.
 std::shared_ptr<bool> arm_scan_read_error(Scenario& s, NodeIndex node, std::string_view label) {
     walrus::Disk& disk = s.disk(node);
@@ -358,6 +361,119 @@ void read_error_in_gc_scan(Scenario& s) {
     finish_with_convergence(s);
 }
 
+// --- read errors in a shard sync ------------------------------------------------------------
+
+// Node 0 will gain shards: its stake is tripled for the next shapeable epoch, which this returns.
+Epoch gain_shards_for_node0(Scenario& s, size_t& initial) {
+    s.sleep(1_s);
+    initial = owned_shard_count(s, 0);
+    s.sleep(64_s);
+    const Epoch gain = s.next_shapeable_epoch();
+    s.stake(0, 3);
+    return gain;
+}
+
+uint64_t hits_at(Scenario& s, std::string_view point, NodeIndex node) {
+    return s.sim().fail_points().hits(std::string(point), s.cluster().host(node));
+}
+
+// Arms scan-read-eio at node 0 for its shard sync: a step of its transfer scans ("shard sync
+// blobs") fails until an attempt has seen a read error (probe shard_sync_read_error). An iterator
+// yields its error only when it is read again and an attempt can end before that (a source
+// behind the epoch is retried plainly, with a new scan), so an error no attempt saw is injected
+// again in the next scan; the gained shards' syncs start together, so several may meet one.
+// With `in_direct_recovery`, a step of one direct recovery's scan ("direct recovery blobs")
+// fails too.
+void arm_shard_sync_read_errors(Scenario& s, bool in_direct_recovery) {
+    walrus::Disk& disk = s.disk(0);
+    s.mark(fmt::format("arm scan-read-eio at a step of node 0's shard-sync transfer scans{}",
+                       in_direct_recovery ? ", then of one of its direct recoveries" : ""));
+    auto direct_failed = std::make_shared<bool>(!in_direct_recovery);
+    s.arm("scan-read-eio",
+          sim::FailPointAction::inject_error()
+              .only_on(s.cluster().host(0))
+              .only_when([&s, &disk, direct_failed] {
+                  if (!disk.in_scan_with_errors_to_caller) {
+                      return false;
+                  }
+                  if (disk.scan_label == "shard sync blobs") {
+                      return hits_at(s, "shard_sync_read_error", 0) == 0;
+                  }
+                  if (disk.scan_label == "direct recovery blobs" && !*direct_failed) {
+                      *direct_failed = true;
+                      return true;
+                  }
+                  return false;
+              }));
+}
+
+// A step of node 0's transfer scan of a gained shard fails with EIO (scan-read-eio). In
+// Walrus the iterator's error returns from the attempt as a storage error, which
+// handle_sync_error sends to direct recovery (shard_sync.rs l.595-683): the shard is filled
+// from the committee, and the node neither exits nor stops the sync (before 1 December 2026
+// floe's model stopped the process there).
+void read_error_in_shard_sync(Scenario& s) {
+    size_t initial = 0;
+    const Epoch gain = gain_shards_for_node0(s, initial);
+    arm_shard_sync_read_errors(s, false);
+    if (!s.wait_until("a read error ended an attempt of node 0's shard sync", 300_s,
+                      [&] { return hits_at(s, "shard_sync_read_error", 0) > 0; })) {
+        return;
+    }
+    if (!s.wait_until("node 0 owns more shards, all Ready", 400_s,
+                      [&] { return owned_shard_count(s, 0) > initial && s.all_shards_ready(0); })) {
+        return;
+    }
+    const uint64_t errors = hits_at(s, "shard_sync_read_error", 0);
+    s.disarm("scan-read-eio");
+    s.report("shard_sync_read_errors", static_cast<int64_t>(errors));
+    const auto info = s.health(0);
+    const uint64_t direct = info.has_value() ? info->direct_recoveries : 0;
+    s.report("direct_recoveries", static_cast<int64_t>(direct));
+    s.check(direct >= errors,
+            "a shard sync of node 0 did not go on by direct recovery after a read error");
+    s.check(hits_at(s, "node_exits_on_io_error", 0) == 0,
+            "node 0 exited at a read error of its shard sync (Walrus logs it)");
+    s.check(s.epoch() >= gain, "node 0 gained shards before the epoch it was staked for");
+    finish_with_convergence(s);
+}
+
+// As read-error-in-shard-sync, and the direct recovery that follows meets a read error too (its
+// scan of certified blobs). Walrus's handle_sync_error gives up then: "shard recovery also
+// failed; stop shard sync", and the task ends with its entry left in the map (shard_sync.rs
+// l.454-460, 669-678). The shard stays unsynced and the node attests nothing until it is
+// restarted ("restart node to retry shard sync"), though both errors were transient and the
+// node kept running. The script checks exactly that, then restarts node 0 as an operator
+// would: restart_syncs resumes the sync, and the cluster converges.
+void read_errors_stop_shard_sync(Scenario& s) {
+    size_t initial = 0;
+    const Epoch gain = gain_shards_for_node0(s, initial);
+    arm_shard_sync_read_errors(s, true);
+    if (!s.wait_until("node 0's shard sync stopped for good after read errors", 300_s,
+                      [&] { return hits_at(s, "shard_sync_failed_for_good", 0) > 0; })) {
+        return;
+    }
+    s.disarm("scan-read-eio");
+    s.sleep(120_s);  // Walrus waits for an operator; nothing retries meanwhile
+    const auto statuses = s.shard_statuses(0);
+    const auto unsynced = std::count_if(statuses.begin(), statuses.end(), [](const auto& st) {
+        return st.ends_with(":InTransfer") || st.ends_with(":InRecovery");
+    });
+    s.report("shards_left_unsynced", static_cast<int64_t>(unsynced));
+    s.check(unsynced > 0, "node 0 has no shard left unsynced after its shard sync stopped");
+    s.check(!s.chain().has_attested(0, gain),
+            fmt::format("node 0 attested epoch {} with a shard sync stopped", gain));
+    s.check(hits_at(s, "node_exits_on_io_error", 0) == 0,
+            "node 0 exited at a read error of its shard sync (Walrus logs it)");
+    s.mark("an operator restarts node 0 ('restart node to retry shard sync')");
+    s.sim().restart(s.cluster().host(0), 5_s);
+    if (!s.wait_until("node 0 owns more shards, all Ready, after the restart", 400_s,
+                      [&] { return owned_shard_count(s, 0) > initial && s.all_shards_ready(0); })) {
+        return;
+    }
+    finish_with_convergence(s);
+}
+
 ScenarioSpec spec(std::string name, std::string description, std::string mirrors,
                   std::vector<std::string> catches,
                   std::function<void(const Params&, sim::Rng&, ClusterConfig&)> build,
@@ -415,6 +531,20 @@ std::vector<ScenarioSpec> storage_fault_scenarios() {
              "completes and the node goes on without exiting",
              "Walrus storage.rs (iterate_and_delete_expired_blob_data)", {}, gc_storage_build,
              read_error_in_gc_scan),
+        spec("read-error-in-shard-sync",
+             "node 0 gains shards and a read of its shard-sync scan of certified blobs fails "
+             "once (EIO): as Walrus, the attempt ends with a storage error, the next is a "
+             "direct recovery, the shards fill and the node goes on without exiting",
+             "Walrus shard_sync.rs (handle_sync_error), storage/shard.rs "
+             "(sync_shard_before_epoch_internal)",
+             {}, storage_build, read_error_in_shard_sync),
+        spec("read-errors-stop-shard-sync",
+             "as read-error-in-shard-sync, and the direct recovery's scan fails once too: as "
+             "Walrus, the shard sync stops for good, the shard stays unsynced and node 0 "
+             "attests nothing until an operator restarts it; then it converges",
+             "Walrus shard_sync.rs (handle_sync_error: Failed, 'restart node to retry shard "
+             "sync')",
+             {}, storage_build, read_errors_stop_shard_sync),
     };
 }
 

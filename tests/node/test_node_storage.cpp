@@ -229,25 +229,34 @@ TEST_CASE("node storage: metadata stored compactly reads back the same") {
 // The consistency check's existence check (§12) gets a read error as its result, as Walrus's
 // handle_existence_check_result does (counted, logged, the check goes on); the node's other
 // existence checks still stop the node at one (StoreOptions::on_io_error).
+namespace {
+
+// Runs `body` on a node host of `sim` over `disk`, whose I/O errors go to `io_errors`.
+void run_on_node(Disk& disk, const std::function<void(sim::Runtime&, NodeStorage&)>& body,
+                 std::vector<std::string>& io_errors, sim::Simulation& sim) {
+    const sim::HostId host = sim.add_host("node", [&](sim::Runtime& rt) {
+        StoreOptions options;
+        options.on_io_error = [&](const std::string& what) { io_errors.push_back(what); };
+        auto store = NodeStore::open(rt, disk, options);
+        REQUIRE(store.ok());
+        NodeStorage storage(std::move(store).value());
+        body(rt, storage);
+    });
+    REQUIRE(sim.run([&](sim::Runtime& rt) {
+                   sim.start(host);
+                   rt.sleep(sim::Duration::seconds(1));
+               })
+                .passed());
+}
+
+}  // namespace
+
 TEST_CASE("node storage: the consistency check's existence check returns a read error") {
     auto disk = Disk::in_memory("storage-test");
     const BlobId blob = id_with_first_byte(0x42, 1);
     const auto run_node = [&](const std::function<void(sim::Runtime&, NodeStorage&)>& body,
-                              std::vector<std::string>& io_errors, sim::Simulation& sim) {
-        const sim::HostId host = sim.add_host("node", [&](sim::Runtime& rt) {
-            StoreOptions options;
-            options.on_io_error = [&](const std::string& what) { io_errors.push_back(what); };
-            auto store = NodeStore::open(rt, *disk, options);
-            REQUIRE(store.ok());
-            NodeStorage storage(std::move(store).value());
-            body(rt, storage);
-        });
-        REQUIRE(sim.run([&](sim::Runtime& rt) {
-                       sim.start(host);
-                       rt.sleep(sim::Duration::seconds(1));
-                   })
-                    .passed());
-    };
+                              std::vector<std::string>& io_errors,
+                              sim::Simulation& sim) { run_on_node(*disk, body, io_errors, sim); };
     std::vector<std::string> io_errors;
     {
         sim::Simulation sim(sim::SimulationConfig{});
@@ -295,6 +304,77 @@ TEST_CASE("node storage: the consistency check's existence check returns a read 
             REQUIRE(checked->ok());
             CHECK(checked->value());
             CHECK(stored);
+            CHECK(io_errors.empty());
+        }
+    }
+}
+
+// Shard sync's reads hand a read error to their caller, as Walrus's `?` returns it to
+// handle_sync_error (storage/shard.rs: the certified-blob iterator, pending_recover_slivers,
+// is_sliver_stored, is_blob_certified), and a read error of the sync progress reads as no
+// progress (`shard_sync_progress.get(&()).ok().flatten()`); none of them stops the node.
+TEST_CASE("node storage: shard sync's reads return a read error to the caller") {
+    auto disk = Disk::in_memory("storage-test");
+    const BlobId blob = id_with_first_byte(0x42, 1);
+    const auto run_node = [&](const std::function<void(NodeStorage&)>& body,
+                              std::vector<std::string>& io_errors, sim::Simulation& sim) {
+        run_on_node(
+            *disk, [&](sim::Runtime&, NodeStorage& storage) { body(storage); }, io_errors, sim);
+    };
+    std::vector<std::string> io_errors;
+    {
+        sim::Simulation sim(sim::SimulationConfig{});
+        run_node(
+            [&](NodeStorage& storage) {
+                REQUIRE(storage.create_shard(3, ShardStatus::active_sync).ok());
+                REQUIRE(storage.put_sliver(3, blob, Sliver{0, SliverType::primary, 7}).ok());
+                REQUIRE(storage.put_blob_info(blob, BlobInfo{}).ok());
+                REQUIRE(
+                    storage
+                        .write_transfer_batch(3, {}, {blob}, SliverType::secondary,
+                                              NodeStorage::SyncProgress{SliverType::primary, blob})
+                        .ok());
+                // In table files: a read after the reopen goes to the disk.
+                for (const CfRef ref :
+                     {CfRef{Cf::shard_primary, 3}, CfRef{Cf::blob_info},
+                      CfRef{Cf::shard_pending_recover, 3}, CfRef{Cf::shard_sync_progress, 3}}) {
+                    REQUIRE(storage.store().compact(ref).ok());
+                }
+            },
+            io_errors, sim);
+    }
+    for (int read = 0; read < 4; ++read) {
+        for (const bool fail : {false, true}) {
+            CAPTURE(read);
+            CAPTURE(fail);
+            io_errors.clear();
+            sim::Simulation sim(sim::SimulationConfig{});
+            run_node(
+                [&](NodeStorage& storage) {
+                    if (fail) {
+                        sim.fail_points().arm("fs-read-eio",
+                                              sim::FailPointAction::inject_error().once());
+                    }
+                    if (read == 0) {
+                        const auto stored = storage.check_sliver(3, SliverType::primary, blob);
+                        CHECK(stored.ok() == !fail);
+                        CHECK((fail || stored.value()));
+                    } else if (read == 1) {
+                        const auto info = storage.blob_info_or_read_error(blob);
+                        CHECK(info.ok() == !fail);
+                        CHECK((fail || info.value().has_value()));
+                    } else if (read == 2) {
+                        const auto pending = storage.pending_recover(3);
+                        CHECK(pending.ok() == !fail);
+                        CHECK((fail || pending.value().size() == 1));
+                    } else {
+                        CHECK(storage.sync_progress(3).has_value() == !fail);
+                    }
+                    if (fail) {
+                        CHECK(sim.fail_points().fires("fs-read-eio") == 1);
+                    }
+                },
+                io_errors, sim);
             CHECK(io_errors.empty());
         }
     }
