@@ -303,19 +303,31 @@ sim::Result<sim::Unit, StoreError> NodeStorage::remove_proof_awaiting_invalidati
 }
 
 std::optional<NodeStorage::SyncProgress> NodeStorage::sync_progress(ShardIndex shard) const {
+    auto progress = sync_progress_or_read_error(shard);
+    return progress.ok() ? progress.value() : std::nullopt;
+}
+
+sim::Result<std::optional<NodeStorage::SyncProgress>, StoreError>
+NodeStorage::sync_progress_or_read_error(ShardIndex shard) const {
     if (!store_->has_shard(shard)) {
-        return std::nullopt;
+        return std::optional<SyncProgress>{};
     }
     auto bytes =
         store_->get(shard_cf(Cf::shard_sync_progress, shard), progress_key, ReadErrors::to_caller);
-    if (!bytes.ok() || !bytes.value().has_value() || bytes.value()->size() != 33) {
-        return std::nullopt;
+    if (!bytes.ok()) {
+        if (bytes.error() == StoreError::no_such_shard) {
+            return std::optional<SyncProgress>{};  // removed meanwhile
+        }
+        return sim::Err{bytes.error()};
+    }
+    if (!bytes.value().has_value() || bytes.value()->size() != 33) {
+        return std::optional<SyncProgress>{};
     }
     const std::string& value = *bytes.value();
     SyncProgress progress;
     progress.type = static_cast<SliverType>(value[0]);
     std::copy(value.begin() + 1, value.end(), progress.last_synced.bytes.begin());
-    return progress;
+    return std::optional<SyncProgress>{progress};
 }
 
 sim::Result<sim::Unit, StoreError> NodeStorage::start_shard_sync(ShardIndex shard) {

@@ -170,9 +170,11 @@ public:
         BlobId last_synced;
         bool operator==(const SyncProgress&) const = default;
     };
-    // None also at a read error, as Walrus reads it (storage/shard.rs get_last_sync_status:
-    // `shard_sync_progress.get(&()).ok().flatten()`): the transfer starts over.
+    // None also at a read error, as Walrus reads it around an attempt to tell whether it made
+    // progress (storage/shard.rs start_sync_shard_before_epoch: `.ok().flatten()`).
     std::optional<SyncProgress> sync_progress(ShardIndex shard) const;
+    // The progress an attempt resumes from, or the read error (get_last_sync_status: `get(&())?`).
+    Result<std::optional<SyncProgress>> sync_progress_or_read_error(ShardIndex shard) const;
     // record_start_shard_sync: ActiveSync and no progress, in one batch.
     Result<sim::Unit> start_shard_sync(ShardIndex shard);
     // One transfer batch, atomically: the slivers, the blobs the source did not return (now

@@ -323,7 +323,11 @@ ShardSyncHandler::AttemptResult ShardSyncHandler::sync_shard_impl(ShardIndex sha
                 return read_error(made_progress);
             }
         } else {
-            const auto progress = storage_.sync_progress(shard);
+            const auto progress_or_error = storage_.sync_progress_or_read_error(shard);
+            if (!progress_or_error.ok()) {
+                return read_error(made_progress);
+            }
+            const auto& progress = progress_or_error.value();
             if (progress.has_value()) {
                 FLOE_REACHABLE(rt_, site::fail_point_shard_sync_resumed_from_progress);  // §8.6
             }

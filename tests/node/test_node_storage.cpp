@@ -311,8 +311,9 @@ TEST_CASE("node storage: the consistency check's existence check returns a read 
 
 // Shard sync's reads hand a read error to their caller, as Walrus's `?` returns it to
 // handle_sync_error (storage/shard.rs: the certified-blob iterator, pending_recover_slivers,
-// is_sliver_stored, is_blob_certified), and a read error of the sync progress reads as no
-// progress (`shard_sync_progress.get(&()).ok().flatten()`); none of them stops the node.
+// is_sliver_stored, is_blob_certified, get_last_sync_status), and sync_progress, which stands
+// for the reads that measure an attempt's progress (`.ok().flatten()`), reads one as no
+// progress; none of them stops the node.
 TEST_CASE("node storage: shard sync's reads return a read error to the caller") {
     auto disk = Disk::in_memory("storage-test");
     const BlobId blob = id_with_first_byte(0x42, 1);
@@ -343,7 +344,7 @@ TEST_CASE("node storage: shard sync's reads return a read error to the caller") 
             },
             io_errors, sim);
     }
-    for (int read = 0; read < 4; ++read) {
+    for (int read = 0; read < 5; ++read) {
         for (const bool fail : {false, true}) {
             CAPTURE(read);
             CAPTURE(fail);
@@ -367,6 +368,10 @@ TEST_CASE("node storage: shard sync's reads return a read error to the caller") 
                         const auto pending = storage.pending_recover(3);
                         CHECK(pending.ok() == !fail);
                         CHECK((fail || pending.value().size() == 1));
+                    } else if (read == 3) {
+                        const auto progress = storage.sync_progress_or_read_error(3);
+                        CHECK(progress.ok() == !fail);
+                        CHECK((fail || progress.value().has_value()));
                     } else {
                         CHECK(storage.sync_progress(3).has_value() == !fail);
                     }
