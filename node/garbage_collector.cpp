@@ -134,11 +134,17 @@ bool GarbageCollector::delete_expired_blob_data(Epoch epoch) {
         if (!info.can_data_be_deleted(epoch)) {
             continue;
         }
-        auto result = storage_.delete_expired_blob_data(blob, epoch, shards);
+        // attempt_to_delete_blob_data_inner's errors (a read error of the blob info, a failed
+        // commit) are logged and the loop goes on to the next blob (storage.rs l.919-936, 985-
+        // 1003): its data is left to a later GC. An I/O error of the write has stopped the
+        // process already (on_io_error), as RocksDB stops the database at it and Walrus's next
+        // event-cursor write panics.
+        auto result = storage_.delete_expired_blob_data(blob, epoch, shards, ReadErrors::to_caller);
         if (!result.ok()) {
-            rt_.mark(fmt::format("gc: epoch {} phase 2 failed: {}", epoch,
+            FLOE_SOMETIMES(rt_, site::gc_phase2_blob_read_error, result.error() == StoreError::io);
+            rt_.mark(fmt::format("gc: epoch {} phase 2 left blob {}: {}", epoch, blob.short_hex(),
                                  store_error_name(result.error())));
-            return false;  // Walrus logs the error; the next epoch's GC tries again
+            continue;
         }
         deleted += result.value() ? 1 : 0;
     }

@@ -218,9 +218,11 @@ public:
     Result<sim::Unit> expire_objects(const std::vector<std::pair<uint64_t, ObjectInfo>>& objects);
     // Phase 2, one blob in one write (Walrus attempt_to_delete_blob_data_inner): if its data can
     // be deleted at `epoch` (re-checked here), its metadata and the slivers at `shards` go, and
-    // the blob info too when nothing references it any more. False when it could not be.
+    // the blob info too when nothing references it any more. False when it could not be. A
+    // read error of the blob info goes to on_io_error (report) or into the result (to_caller).
     Result<bool> delete_expired_blob_data(const BlobId& blob, Epoch epoch,
-                                          const std::vector<ShardIndex>& shards);
+                                          const std::vector<ShardIndex>& shards,
+                                          ReadErrors read_errors = ReadErrors::report);
     // InvalidBlobID (Walrus Storage::delete_blob_data): metadata and both slivers at every
     // existing shard, in one write; the (invalid) blob info stays.
     Result<sim::Unit> delete_blob_data(const BlobId& blob);

@@ -129,10 +129,20 @@ void NodeStorage::remove_blob_data(WriteBatch& batch, const BlobId& blob,
 }
 
 sim::Result<bool, StoreError> NodeStorage::delete_expired_blob_data(
-    const BlobId& blob, Epoch epoch, const std::vector<ShardIndex>& shards) {
+    const BlobId& blob, Epoch epoch, const std::vector<ShardIndex>& shards,
+    ReadErrors read_errors) {
     // Walrus reads the record with get_for_update in an optimistic transaction; here nothing
     // else runs between this read and the write, so the re-check is the whole of it.
-    const auto info = blob_info(blob);
+    std::optional<BlobInfo> info;
+    if (read_errors == ReadErrors::to_caller) {
+        auto read = blob_info_or_read_error(blob);
+        if (!read.ok()) {
+            return sim::Err{read.error()};
+        }
+        info = std::move(read).value();
+    } else {
+        info = blob_info(blob);
+    }
     if (!info.has_value() || !info->can_data_be_deleted(epoch)) {
         return false;
     }

@@ -170,3 +170,28 @@ TEST_CASE("gc: immediate deletion of a deleted blob, and invalid blobs' data") {
         CHECK(w.storage.blob_info(invalid)->invalid);
     });
 }
+
+// Walrus's phase 2 logs a blob whose deletion fails (a read error of its info, a failed commit)
+// and goes on to the next (storage.rs iterate_and_delete_expired_blob_data l.919-936,
+// attempt_to_delete_blob_data_inner l.985-1003); the phase completes and the blob is left to a
+// later GC. Here the first blob's write fails (an injected error at batch-write-before).
+TEST_CASE("gc: phase 2 goes on past a blob whose deletion fails, and completes") {
+    with_gc([](Gc& w) {
+        make_active(w.storage);
+        const BlobId first = w.stored_blob(1, 11, false, 3);
+        const BlobId second = w.stored_blob(2, 12, false, 3);
+        const bool first_is_first = first.bytes < second.bytes;
+        w.gc.start(4, std::nullopt);  // phase 1 runs inline; phase 2 after its delay
+        w.sim.fail_points().arm("batch-write-before", sim::FailPointAction::inject_error().once());
+        w.rt.sleep(Duration::seconds(2));
+        CHECK(w.sim.fail_points().fires("batch-write-before") == 1);
+        CHECK(w.has_data(first) == first_is_first);  // the blob read first was left
+        CHECK(w.has_data(second) == !first_is_first);
+        CHECK(w.storage.gc_last_completed_epoch() == 4);
+        w.gc.start(5, std::nullopt);  // a later GC deletes it
+        w.rt.sleep(Duration::seconds(2));
+        CHECK_FALSE(w.has_data(first));
+        CHECK_FALSE(w.has_data(second));
+        CHECK(w.storage.gc_last_completed_epoch() == 5);
+    });
+}

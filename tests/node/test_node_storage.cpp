@@ -384,3 +384,35 @@ TEST_CASE("node storage: shard sync's reads return a read error to the caller") 
         }
     }
 }
+
+// GC phase 2's read of a blob's info hands a read error to its caller, which logs it and goes
+// on as Walrus's loop does (the immediate deletion of a deleted blob still reports it).
+TEST_CASE("node storage: GC phase 2's blob-info read returns a read error to the caller") {
+    auto disk = Disk::in_memory("storage-test");
+    const BlobId blob = id_with_first_byte(0x42, 1);
+    std::vector<std::string> io_errors;
+    {
+        sim::Simulation sim(sim::SimulationConfig{});
+        run_on_node(
+            *disk,
+            [&](sim::Runtime&, NodeStorage& storage) {
+                REQUIRE(storage.put_blob_info(blob, BlobInfo{}).ok());
+                REQUIRE(storage.store().compact(CfRef{Cf::blob_info}).ok());
+            },
+            io_errors, sim);
+    }
+    sim::Simulation sim(sim::SimulationConfig{});
+    std::optional<sim::Result<bool, StoreError>> deleted;
+    run_on_node(
+        *disk,
+        [&](sim::Runtime&, NodeStorage& storage) {
+            sim.fail_points().arm("fs-read-eio", sim::FailPointAction::inject_error().once());
+            deleted = storage.delete_expired_blob_data(blob, 4, {}, ReadErrors::to_caller);
+            CHECK(sim.fail_points().fires("fs-read-eio") == 1);
+        },
+        io_errors, sim);
+    REQUIRE(deleted.has_value());
+    REQUIRE_FALSE(deleted->ok());
+    CHECK(deleted->error() == StoreError::io);
+    CHECK(io_errors.empty());  // with ReadErrors::report it would stop the node
+}
