@@ -128,6 +128,46 @@ void checkpoint_survives_catch_up(Scenario& s) {
     finish_with_convergence(s);
 }
 
+// T3 (b) while the #3407 pass runs: node 0 comes back into node recovery, one sync at a time and
+// each recovered sliver held 2 s before it is stored, so the pass lasts minutes; then its event
+// processing stalls at one event for three epochs. When it goes on, the chain is past the next
+// EpochChangeStart (begin_committee_change: EpochIsLess) and the node enters RecoveryCatchUp,
+// cancelling every blob sync, while the pass still runs. The pass must stop issuing (step g, or
+// a sync dispatched after the switch ends Skipped), persist only what settled, and a later
+// recovery must finish: node 0 Active, the cluster converged (spec §2.1 T3, §9.3 steps 5 and g).
+void recovery_overtaken_by_catch_up(Scenario& s) {
+    if (!take_node0_down(s)) {
+        return;
+    }
+    const sim::HostId node0 = s.cluster().host(0);
+    s.arm("fail_point_recover_sliver_before_put_sliver",
+          sim::FailPointAction::sleep(2_s).only_on(node0));
+    if (!wait_recovering(s)) {
+        return;
+    }
+    s.sleep(5_s);  // the pass is under way
+    const Epoch stalled_in = s.epoch();
+    s.mark("node 0's event processing stalls for three epochs");
+    s.arm("before-process-event-impl",
+          sim::FailPointAction::sleep(s.cluster().epoch_duration() * 3).once().only_on(node0));
+    const auto overtaken = [&] {
+        return hits(s, "recovery_pass_overtaken_by_catch_up") +
+               hits(s, "recovery_pass_aborted_by_skipped_sync");
+    };
+    if (!s.wait_until("node 0's recovery pass was overtaken by catch-up", 400_s,
+                      [&] { return overtaken() > 0; })) {
+        return;
+    }
+    s.disarm("fail_point_recover_sliver_before_put_sliver");
+    s.report("passes_overtaken", hits(s, "recovery_pass_overtaken_by_catch_up"));
+    s.report("passes_aborted_by_skipped", hits(s, "recovery_pass_aborted_by_skipped_sync"));
+    s.check(s.epoch() >= stalled_in + 2, "node 0 entered catch-up without falling behind");
+    if (!wait_node0_recovered(s)) {
+        return;
+    }
+    finish_with_convergence(s);
+}
+
 void cancelled_sync_retried(Scenario& s) {
     if (!take_node0_down(s)) {
         return;
@@ -461,6 +501,13 @@ std::vector<ScenarioSpec> recovery_scenarios() {
              "the resumed checkpoint skips those below it (Walrus finding F1, #3407)",
              "PR #3407 (spec §9.3 soundness argument, §2.1 T6)", {}, checkpoint_build,
              checkpoint_survives_catch_up, {}, {"clear-checkpoint-on-catch-up-exit"}),
+        spec("recovery-overtaken-by-catch-up",
+             "node 0 down 100 s comes back into a slow recovery pass; its event processing "
+             "stalls for three epochs, so it enters RecoveryCatchUp (EpochIsLess) while the "
+             "pass runs: the pass stops with its checkpoint persisted, and the recovery after "
+             "catch-up resumes it past blobs certified meanwhile (Walrus finding F1, #3407)",
+             "spec §2.1 T3 (b), §9.3 (PR #3407 step g)", {}, one_sync_at_a_time_build,
+             recovery_overtaken_by_catch_up, {}, {"clear-checkpoint-on-catch-up-exit"}),
         spec("cancelled-sync-retried",
              "node 0 down 100 s; recovery blob syncs are cancelled while their blob is still "
              "needed: each must be retried with the 1, 2, 4 ... 30 s backoff",

@@ -544,7 +544,7 @@ std::vector<ScenarioSpec> storage_fault_scenarios() {
              "attests nothing until an operator restarts it; then it converges",
              "Walrus shard_sync.rs (handle_sync_error: Failed, 'restart node to retry shard "
              "sync')",
-             {}, storage_build, read_errors_stop_shard_sync),
+             {}, storage_build, read_errors_stop_shard_sync, {"head-attestation-rules"}),
     };
 }
 
