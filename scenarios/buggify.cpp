@@ -26,11 +26,19 @@ bool eligible(const Site& site, StorageFaultMode storage_faults) {
     return true;
 }
 
+// scan-read-eio, with BuggifyOptions::scan_errors: fits only an error.
+bool is_scan_error_site(const Site& site) {
+    return site.name == walrus::site::scan_read_eio.name;
+}
+
 BuggifyChoice draw_choice(sim::Rng& rng, const Site& site, double fire_p) {
     BuggifyChoice choice;
     choice.site = std::string(site.name);
     choice.fire_p = fire_p;
-    if ((site.fits & walrus::site::fit_crash) != 0) {
+    if (is_scan_error_site(site)) {
+        choice.action = BuggifyAction::error;
+        choice.max_fires = 1 + rng.below(5);
+    } else if ((site.fits & walrus::site::fit_crash) != 0) {
         choice.action = BuggifyAction::crash;
         choice.param = rng.uniform(1_s, 30_s);
         choice.max_fires = 1 + rng.below(3);
@@ -75,6 +83,14 @@ sim::FailPointAction action_for(Scenario& s, const BuggifyChoice& choice) {
         }
         case BuggifyAction::error: {
             auto action = sim::FailPointAction::inject_error();
+            if (choice.site == walrus::site::scan_read_eio.name) {
+                // Only where Walrus's code gets the error to decide on (ReadErrors::to_caller):
+                // elsewhere floe's node exits at it, which fs-read-eio covers within the budget.
+                return std::move(action).only_when([&s] {
+                    const auto node = s.node_of_host(s.sim().scheduler().current_host());
+                    return node.has_value() && s.disk(*node).in_scan_with_errors_to_caller;
+                });
+            }
             if (walrus::site::find(choice.site)->kind == Kind::fs_fault) {
                 // The node's process exits on it: within the budget, and not while the database
                 // opens (walrus::Disk::opening says why).
@@ -130,11 +146,19 @@ ParamSpec buggify_param() {
                              "the fail-point swarm (BUGGIFY): off, on, or drawn per seed");
 }
 
+ParamSpec buggify_scan_errors_param() {
+    return ParamSpec::choice("buggify-scan-errors", "off", {"off", "on"},
+                             "with buggify: scan-read-eio takes part, failing steps of the scans "
+                             "whose read errors Walrus logs and goes on from");
+}
+
 std::vector<BuggifyChoice> draw_buggify(sim::Rng& rng, const BuggifyOptions& options,
                                         StorageFaultMode storage_faults) {
     std::vector<BuggifyChoice> out;
     for (const Site& site : walrus::site::all()) {
-        if (eligible(site, storage_faults) && rng.bernoulli(options.enable_p)) {
+        const bool takes_part =
+            eligible(site, storage_faults) || (options.scan_errors && is_scan_error_site(site));
+        if (takes_part && rng.bernoulli(options.enable_p)) {
             out.push_back(draw_choice(rng, site, options.fire_p));
         }
     }
@@ -161,8 +185,11 @@ size_t start_buggify(Scenario& s, const BuggifyOptions& options) {
     if (mode == "off" || (mode == "drawn" && s.stream("buggify-mix").below(2) == 0)) {
         return 0;
     }
+    BuggifyOptions drawn_with = options;
+    drawn_with.scan_errors =
+        s.params().has("buggify-scan-errors") && s.params().choice("buggify-scan-errors") == "on";
     const std::vector<BuggifyChoice> choices =
-        draw_buggify(s.stream("buggify"), options, s.cluster().storage_faults());
+        draw_buggify(s.stream("buggify"), drawn_with, s.cluster().storage_faults());
     size_t installed = 0;
     for (const BuggifyChoice& drawn : choices) {
         // A fault of the run's schedule: recorded, or left out by a replayed one.

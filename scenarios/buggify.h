@@ -24,6 +24,10 @@ namespace floe::scenarios {
 struct BuggifyOptions {
     double enable_p = 0.25;  // FoundationDB's: a site is enabled for a run with p = 0.25 ...
     double fire_p = 0.25;    // ... and an enabled site fires with p = 0.25 per hit
+    // `--set buggify-scan-errors=on`: scan-read-eio (a scenario-only site) takes part too, as
+    // an error in the scans whose read errors Walrus logs and goes on from. Off by default, so
+    // that the sites drawn, and every seed's run, stay what they were.
+    bool scan_errors = false;
 };
 
 enum class BuggifyAction : uint8_t { crash, error, delay, hold };
@@ -39,6 +43,8 @@ struct BuggifyChoice {
 // The `buggify` parameter every scenario takes: off, on, or drawn (per seed, from its own
 // stream, so the rest of the run draws as with off).
 ParamSpec buggify_param();
+// `buggify-scan-errors`: off or on (BuggifyOptions::scan_errors).
+ParamSpec buggify_scan_errors_param();
 
 std::vector<BuggifyChoice> draw_buggify(sim::Rng& rng, const BuggifyOptions& options,
                                         StorageFaultMode storage_faults);

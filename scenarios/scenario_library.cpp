@@ -36,6 +36,7 @@ const std::vector<ScenarioSpec>& all_scenarios() {
         // shape (scenarios/shape.h), but a shape parameter it declares itself.
         for (ScenarioSpec& spec : out) {
             spec.params.push_back(buggify_param());
+            spec.params.push_back(buggify_scan_errors_param());
             for (ParamSpec& shape : shape_params()) {
                 if (std::none_of(spec.params.begin(), spec.params.end(),
                                  [&](const ParamSpec& own) { return own.name == shape.name; })) {

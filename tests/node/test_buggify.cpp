@@ -50,6 +50,30 @@ TEST_CASE("buggify: only sites the catalog says fit, disk faults only with stora
     CHECK_FALSE(off.contains("fail_point_shard_sync_no_retry"));       // fit_none
 }
 
+// `buggify-scan-errors=on` adds scan-read-eio (scenario-only, fit_none) as an error; off, the
+// draws are exactly those of a build without the option, so pinned buggify seeds keep their runs.
+TEST_CASE("buggify: scan errors take part only when asked, as an error") {
+    for (uint64_t seed = 1; seed <= 20; ++seed) {
+        CAPTURE(seed);
+        sim::Rng plain(seed, "buggify");
+        sim::Rng with(seed, "buggify");
+        const auto off = draw_buggify(plain, BuggifyOptions{}, StorageFaultMode::bounded);
+        const auto on =
+            draw_buggify(with, BuggifyOptions{.scan_errors = true}, StorageFaultMode::bounded);
+        CHECK_FALSE(sites_of(off).contains("scan-read-eio"));
+        for (const BuggifyChoice& choice : on) {
+            if (choice.site == "scan-read-eio") {
+                CHECK(choice.action == BuggifyAction::error);
+            }
+        }
+    }
+    sim::Rng rng(1, "buggify");
+    auto all_on = sites_of(draw_buggify(rng, BuggifyOptions{.enable_p = 1.0, .scan_errors = true},
+                                        StorageFaultMode::bounded));
+    CHECK(all_on.erase("scan-read-eio") == 1);
+    CHECK(all_on == sites_of(draw(1, StorageFaultMode::bounded)));  // and nothing else changes
+}
+
 TEST_CASE("buggify: a seed draws the same choices; actions fit their sites") {
     const auto first = draw(7, StorageFaultMode::bounded, 0.25);
     const auto again = draw(7, StorageFaultMode::bounded, 0.25);
