@@ -80,6 +80,11 @@ const std::vector<BehaviourInfo>& behaviour_switches() {
          "a backoff of 1 s to 60 s (HEAD, #3645; #3464 and #3407 skip the error, which the "
          "iterator yields again on every call: the task spins and never completes)",
          &site::walrus_finding_f11_recovery_scan_spins_on_read_error},
+        {"retry-stopped-shard-sync", new_behaviour, &B::retry_stopped_shard_sync,
+         "fix of finding F12: a shard sync whose direct recovery fails too is retried after the "
+         "maximum backoff (#3464 and HEAD stop it until the node restarts, 'restart node to "
+         "retry shard sync', so two transient storage errors leave the shard unsynced)",
+         &site::shard_sync_failed_for_good},
         {"checkpoint-every-n-settled", new_behaviour, &B::checkpoint_every_n_settled,
          "the #3407 checkpoint is persisted every N settled blobs and Skipped blobs stay "
          "blockers (#3407: when the settled prefix advanced by N, Skipped blobs dropped)"},

@@ -96,6 +96,11 @@ struct Behaviours {
     // after an exponential backoff of 1 s to 60 s (HEAD, #3645). #3464 and #3407 drop the
     // error and ask the iterator again, which yields it again forever: the task spins.
     bool recovery_scan_read_error_fails_pass = false;
+    // Fix of finding F12: a shard sync whose direct recovery fails too (handle_sync_error:
+    // Failed) is retried after the maximum backoff, still as a direct recovery. Walrus (#3464
+    // and HEAD) stops it until the node restarts ("restart node to retry shard sync"), so two
+    // transient read errors leave the shard unsynced for good.
+    bool retry_stopped_shard_sync = false;
 
     // Sets the switch called `name` (the names of behaviour_switches()); false if unknown.
     bool set(std::string_view name, bool on = true);

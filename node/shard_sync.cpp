@@ -231,7 +231,12 @@ void ShardSyncHandler::per_shard_task(ShardIndex shard, Epoch epoch) {
         if (result.outcome == Attempt::retry_force_recovery && directly_recover) {
             FLOE_REACHABLE(rt_, site::shard_sync_failed_for_good);
             ++stats_.terminal_failures;
-            return;
+            if (!behaviours_.retry_stopped_shard_sync) {
+                return;
+            }
+            // F12's fix: after the maximum backoff, another direct recovery.
+            rt_.sleep(config_.retry_max_backoff);
+            continue;
         }
         ++stats_.retries;
         rt_.sleep(backoff.next(rt_.rng(fmt::format("shard-sync-{}", shard))));

@@ -443,8 +443,9 @@ void read_error_in_shard_sync(Scenario& s) {
 // failed; stop shard sync", and the task ends with its entry left in the map (shard_sync.rs
 // l.454-460, 669-678). The shard stays unsynced and the node attests nothing until it is
 // restarted ("restart node to retry shard sync"), though both errors were transient and the
-// node kept running. The script checks exactly that, then restarts node 0 as an operator
-// would: restart_syncs resumes the sync, and the cluster converges.
+// node kept running (finding F12). The script checks exactly that, then restarts node 0 as an
+// operator would: restart_syncs resumes the sync, and the cluster converges. With F12's fix
+// (retry-stopped-shard-sync) the sync is retried and converges without a restart.
 void read_errors_stop_shard_sync(Scenario& s) {
     size_t initial = 0;
     const Epoch gain = gain_shards_for_node0(s, initial);
@@ -454,6 +455,16 @@ void read_errors_stop_shard_sync(Scenario& s) {
         return;
     }
     s.disarm("scan-read-eio");
+    if (s.cluster().config().node.old.retry_stopped_shard_sync) {
+        // F12's fix: the stopped sync is retried after the maximum backoff, without a restart.
+        if (!s.wait_until("node 0 owns more shards, all Ready, with no restart", 400_s, [&] {
+                return owned_shard_count(s, 0) > initial && s.all_shards_ready(0);
+            })) {
+            return;
+        }
+        finish_with_convergence(s);
+        return;
+    }
     s.sleep(120_s);  // Walrus waits for an operator; nothing retries meanwhile
     const auto statuses = s.shard_statuses(0);
     const auto unsynced = std::count_if(statuses.begin(), statuses.end(), [](const auto& st) {
@@ -544,7 +555,8 @@ std::vector<ScenarioSpec> storage_fault_scenarios() {
              "attests nothing until an operator restarts it; then it converges",
              "Walrus shard_sync.rs (handle_sync_error: Failed, 'restart node to retry shard "
              "sync')",
-             {}, storage_build, read_errors_stop_shard_sync, {"head-attestation-rules"}),
+             {}, storage_build, read_errors_stop_shard_sync,
+             {"head-attestation-rules", "retry-stopped-shard-sync"}),
     };
 }
 
