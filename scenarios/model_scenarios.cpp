@@ -13,10 +13,6 @@ using namespace sim::time_literals;
 
 namespace {
 
-uint64_t hits_on(Scenario& s, const char* fail_point, NodeIndex node) {
-    return s.sim().fail_points().hits(fail_point, s.cluster().host(node));
-}
-
 // The node has handled every chain event so far and has no blob sync running.
 bool caught_up(Scenario& s, NodeIndex node) {
     const auto info = s.health(node);

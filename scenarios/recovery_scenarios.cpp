@@ -52,7 +52,7 @@ bool wait_node0_recovered(Scenario& s) {
 }
 
 int64_t hits(Scenario& s, const char* fail_point, NodeIndex node = 0) {
-    return static_cast<int64_t>(s.sim().fail_points().hits(fail_point, s.cluster().host(node)));
+    return static_cast<int64_t>(hits_on(s, fail_point, node));
 }
 
 // --- #3407 ---------------------------------------------------------------------------------------

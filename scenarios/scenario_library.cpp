@@ -110,6 +110,10 @@ void report_node0_recovery(Scenario& s, NodeIndex node) {
     s.report("readiness_waits", hits("node_recovery_shard_not_ready"));
 }
 
+uint64_t hits_on(Scenario& s, const char* fail_point, NodeIndex node) {
+    return s.sim().fail_points().hits(fail_point, s.cluster().host(node));
+}
+
 size_t owned_shard_count(Scenario& s, NodeIndex node) {
     auto info = s.health(node);
     return info.has_value() ? info->owned_shards.size() : 0;

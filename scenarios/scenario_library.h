@@ -47,6 +47,9 @@ void report_node0_recovery(Scenario& s, NodeIndex node = 0);
 
 size_t owned_shard_count(Scenario& s, NodeIndex node);
 
+// How often `fail_point` (a fail point or a probe) was hit on `node`.
+uint64_t hits_on(Scenario& s, const char* fail_point, NodeIndex node);
+
 // The shards of a health reply as a report value: bit i set when shard i is listed (so a test
 // can compare the exact set a node owns).
 int64_t shard_mask(const std::vector<walrus::ShardHealth>& shards);

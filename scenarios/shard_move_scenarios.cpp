@@ -39,10 +39,6 @@ std::string shard_list(const std::vector<ShardIndex>& shards) {
     return fmt::format("[{}]", fmt::join(shards, ", "));
 }
 
-uint64_t hits_on(Scenario& s, const char* fail_point, NodeIndex node) {
-    return s.sim().fail_points().hits(fail_point, s.cluster().host(node));
-}
-
 // A crash armed at a fail point of one node, and where it struck.
 struct ArmedCrash {
     std::optional<Epoch> epoch;  // the chain epoch when it struck; nullopt until then

@@ -373,8 +373,10 @@ Epoch gain_shards_for_node0(Scenario& s, size_t& initial) {
     return gain;
 }
 
-uint64_t hits_at(Scenario& s, std::string_view point, NodeIndex node) {
-    return s.sim().fail_points().hits(std::string(point), s.cluster().host(node));
+// Waits until node 0 owns more shards than `initial`, every one Ready.
+bool wait_gained_shards_ready(Scenario& s, size_t initial, const std::string& what) {
+    return s.wait_until(what, 400_s,
+                        [&] { return owned_shard_count(s, 0) > initial && s.all_shards_ready(0); });
 }
 
 // Arms scan-read-eio at node 0 for its shard sync: a step of its transfer scans ("shard sync
@@ -397,7 +399,7 @@ void arm_shard_sync_read_errors(Scenario& s, bool in_direct_recovery) {
                       return false;
                   }
                   if (disk.scan_label == "shard sync blobs") {
-                      return hits_at(s, "shard_sync_read_error", 0) == 0;
+                      return hits_on(s, "shard_sync_read_error", 0) == 0;
                   }
                   if (disk.scan_label == "direct recovery blobs" && !*direct_failed) {
                       *direct_failed = true;
@@ -417,14 +419,13 @@ void read_error_in_shard_sync(Scenario& s) {
     const Epoch gain = gain_shards_for_node0(s, initial);
     arm_shard_sync_read_errors(s, false);
     if (!s.wait_until("a read error ended an attempt of node 0's shard sync", 300_s,
-                      [&] { return hits_at(s, "shard_sync_read_error", 0) > 0; })) {
+                      [&] { return hits_on(s, "shard_sync_read_error", 0) > 0; })) {
         return;
     }
-    if (!s.wait_until("node 0 owns more shards, all Ready", 400_s,
-                      [&] { return owned_shard_count(s, 0) > initial && s.all_shards_ready(0); })) {
+    if (!wait_gained_shards_ready(s, initial, "node 0 owns more shards, all Ready")) {
         return;
     }
-    const uint64_t errors = hits_at(s, "shard_sync_read_error", 0);
+    const uint64_t errors = hits_on(s, "shard_sync_read_error", 0);
     s.disarm("scan-read-eio");
     s.report("shard_sync_read_errors", static_cast<int64_t>(errors));
     const auto info = s.health(0);
@@ -432,7 +433,7 @@ void read_error_in_shard_sync(Scenario& s) {
     s.report("direct_recoveries", static_cast<int64_t>(direct));
     s.check(direct >= errors,
             "a shard sync of node 0 did not go on by direct recovery after a read error");
-    s.check(hits_at(s, "node_exits_on_io_error", 0) == 0,
+    s.check(hits_on(s, "node_exits_on_io_error", 0) == 0,
             "node 0 exited at a read error of its shard sync (Walrus logs it)");
     s.check(s.epoch() >= gain, "node 0 gained shards before the epoch it was staked for");
     finish_with_convergence(s);
@@ -451,15 +452,14 @@ void read_errors_stop_shard_sync(Scenario& s) {
     const Epoch gain = gain_shards_for_node0(s, initial);
     arm_shard_sync_read_errors(s, true);
     if (!s.wait_until("node 0's shard sync stopped for good after read errors", 300_s,
-                      [&] { return hits_at(s, "shard_sync_failed_for_good", 0) > 0; })) {
+                      [&] { return hits_on(s, "shard_sync_failed_for_good", 0) > 0; })) {
         return;
     }
     s.disarm("scan-read-eio");
     if (s.cluster().config().node.old.retry_stopped_shard_sync) {
         // F12's fix: the stopped sync is retried after the maximum backoff, without a restart.
-        if (!s.wait_until("node 0 owns more shards, all Ready, with no restart", 400_s, [&] {
-                return owned_shard_count(s, 0) > initial && s.all_shards_ready(0);
-            })) {
+        if (!wait_gained_shards_ready(s, initial,
+                                      "node 0 owns more shards, all Ready, with no restart")) {
             return;
         }
         finish_with_convergence(s);
@@ -474,12 +474,12 @@ void read_errors_stop_shard_sync(Scenario& s) {
     s.check(unsynced > 0, "node 0 has no shard left unsynced after its shard sync stopped");
     s.check(!s.chain().has_attested(0, gain),
             fmt::format("node 0 attested epoch {} with a shard sync stopped", gain));
-    s.check(hits_at(s, "node_exits_on_io_error", 0) == 0,
+    s.check(hits_on(s, "node_exits_on_io_error", 0) == 0,
             "node 0 exited at a read error of its shard sync (Walrus logs it)");
     s.mark("an operator restarts node 0 ('restart node to retry shard sync')");
     s.sim().restart(s.cluster().host(0), 5_s);
-    if (!s.wait_until("node 0 owns more shards, all Ready, after the restart", 400_s,
-                      [&] { return owned_shard_count(s, 0) > initial && s.all_shards_ready(0); })) {
+    if (!wait_gained_shards_ready(s, initial,
+                                  "node 0 owns more shards, all Ready, after the restart")) {
         return;
     }
     finish_with_convergence(s);
