@@ -323,32 +323,31 @@ ShardSyncHandler::AttemptResult ShardSyncHandler::sync_shard_impl(ShardIndex sha
     }
     bool made_progress = false;
     if (status != ShardStatus::active_recover) {
-        if (directly_recover) {
-            if (!queue_everything_for_recovery(shard, epoch)) {
-                return read_error(made_progress);
+        // get_last_sync_status (storage/shard.rs l.960-988): ActiveRecover skips to the pending
+        // slivers; otherwise both kinds of attempt resume from the progress, a direct recovery
+        // too (it queues what a transfer would have fetched).
+        const auto progress_or_error = storage_.sync_progress_or_read_error(shard);
+        if (!progress_or_error.ok()) {
+            return read_error(made_progress);
+        }
+        const auto& progress = progress_or_error.value();
+        if (progress.has_value()) {
+            FLOE_REACHABLE(rt_, site::fail_point_shard_sync_resumed_from_progress);  // §8.6
+        }
+        for (SliverType type : {SliverType::primary, SliverType::secondary}) {
+            if (progress.has_value() && progress->type > type) {
+                continue;  // that phase is done
             }
-        } else {
-            const auto progress_or_error = storage_.sync_progress_or_read_error(shard);
-            if (!progress_or_error.ok()) {
-                return read_error(made_progress);
+            std::optional<BlobId> after;
+            if (progress.has_value() && progress->type == type) {
+                after = progress->last_synced;
             }
-            const auto& progress = progress_or_error.value();
-            if (progress.has_value()) {
-                FLOE_REACHABLE(rt_, site::fail_point_shard_sync_resumed_from_progress);  // §8.6
-            }
-            for (SliverType type : {SliverType::primary, SliverType::secondary}) {
-                if (progress.has_value() && progress->type > type) {
-                    continue;  // that phase is done
-                }
-                std::optional<BlobId> after;
-                if (progress.has_value() && progress->type == type) {
-                    after = progress->last_synced;
-                }
-                const AttemptResult phase = transfer_phase(shard, epoch, type, after);
-                made_progress = made_progress || phase.made_progress;
-                if (phase.outcome != Attempt::success) {
-                    return {phase.outcome, made_progress};
-                }
+            const AttemptResult phase = directly_recover
+                                            ? queue_for_direct_recovery(shard, epoch, type, after)
+                                            : transfer_phase(shard, epoch, type, after);
+            made_progress = made_progress || phase.made_progress;
+            if (phase.outcome != Attempt::success) {
+                return {phase.outcome, made_progress};
             }
         }
     }
@@ -472,28 +471,27 @@ std::optional<ShardSyncHandler::Attempt> ShardSyncHandler::fetch_sliver_failure(
     return (*args)[2] != 0 ? Attempt::retry : Attempt::retry_force_recovery;
 }
 
-bool ShardSyncHandler::queue_everything_for_recovery(ShardIndex shard, Epoch epoch) {
-    for (SliverType type : {SliverType::primary, SliverType::secondary}) {
-        std::vector<BlobId> all;
-        auto blobs = storage_.certified_before_epoch(
-            epoch, BlobBound::unbounded(), ReadErrors::to_caller, "direct recovery blobs");
-        while (auto next = blobs.next()) {
-            const auto stored = storage_.check_sliver(shard, type, next->first);
-            if (!stored.ok()) {
-                return false;
-            }
-            if (!stored.value()) {
-                all.push_back(next->first);
-            }
-        }
-        if (blobs.read_failed()) {
-            return false;
-        }
-        if (!storage_.write_transfer_batch(shard, {}, all, type, std::nullopt).ok()) {
-            return true;  // removed meanwhile; sync_shard_impl notices
-        }
+// A direct recovery's phase (sync_shard_before_epoch_internal with directly_recover_shard,
+// storage/shard.rs l.1126-1138): every certified blob after `after` goes to pending recovery in
+// one batch, unread. recover_pending then reads each entry's sliver and drops the stored ones
+// (recover_missing_blobs, l.1468-1476), so a shard whose slivers are all there still goes
+// ActiveRecover when any certified blob exists, and meets the recovery fail points.
+ShardSyncHandler::AttemptResult ShardSyncHandler::queue_for_direct_recovery(
+    ShardIndex shard, Epoch epoch, SliverType type, std::optional<BlobId> after) {
+    auto blobs = storage_.certified_before_epoch(
+        epoch, after.has_value() ? BlobBound::excluded(*after) : BlobBound::unbounded(),
+        ReadErrors::to_caller, "direct recovery blobs");
+    std::vector<BlobId> all;
+    while (auto next = blobs.next()) {
+        all.push_back(next->first);
     }
-    return true;
+    if (blobs.read_failed()) {
+        return read_error(false);  // `blob_info_iter.next().transpose()?`
+    }
+    if (!all.empty() && !storage_.write_transfer_batch(shard, {}, all, type, std::nullopt).ok()) {
+        return {Attempt::failed, false};  // removed meanwhile
+    }
+    return {Attempt::success, false};
 }
 
 // A storage read error of the attempt (SyncShardClientError::StorageError): handle_sync_error

@@ -137,8 +137,8 @@ private:
     AttemptResult sync_shard_impl(ShardIndex shard, Epoch epoch, bool directly_recover);
     AttemptResult transfer_phase(ShardIndex shard, Epoch epoch, SliverType type,
                                  std::optional<BlobId> after);
-    // False at a read error (a storage error of the attempt).
-    bool queue_everything_for_recovery(ShardIndex shard, Epoch epoch);
+    AttemptResult queue_for_direct_recovery(ShardIndex shard, Epoch epoch, SliverType type,
+                                            std::optional<BlobId> after);
     enum class PendingResult : uint8_t { done, shard_removed, injected_error, read_error };
     PendingResult recover_pending(ShardIndex shard);
     std::optional<Attempt> fetch_sliver_failure(SliverType type, uint64_t scan_count);

@@ -4,11 +4,13 @@
 // shard-sync-source-crashed, gainer-crash-mid-transfer) on sweeps of seeds.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <vector>
 
 #include "../death_test.h"
+#include "node/encoding.h"
 #include "node/node_storage.h"
 #include "node/shard_diff.h"
 #include "node/shard_sync.h"
@@ -71,12 +73,22 @@ struct SyncEnd {
     bool syncing = false;
     ShardStatus status = ShardStatus::none;
     ShardSyncStats stats;
+    std::vector<std::pair<SliverType, BlobId>> pending;  // pending recovery, as left
+};
+
+// What node 0 holds before its sync of shard 3 starts, and how the sync starts.
+struct DeadSourceSetup {
+    // Blob 7 certified at epoch 1 and shard 3 created with no status, unless replaced.
+    std::function<void(NodeStorage&)> prepare;
+    // restart_syncs (the shard's status and progress as prepared), not start_sync_shards.
+    bool resume = false;
 };
 
 // Node 0 syncs shard 3 (blob 7 certified at epoch 1) from a source that never answers, with the
 // fail points `arm` sets; returns what was left after `run_for`.
 SyncEnd sync_against_dead_source(const std::function<void(sim::FailPoints&)>& arm,
-                                 sim::Duration switch_to_recovery, sim::Duration run_for);
+                                 sim::Duration switch_to_recovery, sim::Duration run_for,
+                                 const DeadSourceSetup& setup = {});
 
 BlobInfo certified(Epoch epoch) {
     BlobInfo info;
@@ -89,25 +101,34 @@ BlobInfo certified(Epoch epoch) {
 
 namespace {
 SyncEnd sync_against_dead_source(const std::function<void(sim::FailPoints&)>& arm,
-                                 sim::Duration switch_to_recovery, sim::Duration run_for) {
+                                 sim::Duration switch_to_recovery, sim::Duration run_for,
+                                 const DeadSourceSetup& setup) {
     sim::Simulation sim(sim::SimulationConfig{});
     auto disk = Disk::in_memory("dead-source");
     SyncEnd end;
     const sim::HostId source = sim.add_host("source", [](sim::Runtime&) {});  // never started
     const sim::HostId host = sim.add_host("node", [&](sim::Runtime& rt) {
         NodeStorage storage(NodeStore::open(rt, *disk).value());
-        REQUIRE(storage.put_blob_info(BlobId::from_u64(7), certified(1)).ok());
-        REQUIRE(storage.create_shard(3, ShardStatus::none).ok());
+        if (setup.prepare) {
+            setup.prepare(storage);
+        } else {
+            REQUIRE(storage.put_blob_info(BlobId::from_u64(7), certified(1)).ok());
+            REQUIRE(storage.create_shard(3, ShardStatus::none).ok());
+        }
         SyncRig rig(storage);
         ShardSyncConfig config;
         config.retry_min_backoff = 1_s;
         config.retry_max_backoff = 2_s;
         config.retry_switch_to_recovery_interval = switch_to_recovery;
         ShardSyncHandler handler(rt, storage, rig, 0, 13, Directory{0, {host, source}}, config);
-        handler.start_sync_shards({3});
+        if (setup.resume) {
+            handler.restart_syncs();
+        } else {
+            handler.start_sync_shards({3});
+        }
         rt.sleep(run_for);
-        end =
-            SyncEnd{rig.attested, handler.is_syncing(3), storage.shard_status(3), handler.stats()};
+        end = SyncEnd{rig.attested, handler.is_syncing(3), storage.shard_status(3), handler.stats(),
+                      storage.pending_recover(3).value()};
         rt.sleep(sim::Duration::forever() / 2);
     });
     auto result = sim.run([&](sim::Runtime& rt) {
@@ -150,6 +171,69 @@ TEST_CASE("shard sync: a failed direct recovery is terminal (handle_sync_error -
     CHECK(end.syncing);
     CHECK(end.status == ShardStatus::active_recover);
     CHECK(end.attested.empty());
+}
+
+// Walrus's direct recovery queues every certified blob without reading its slivers
+// (storage/shard.rs l.1126-1138), so the shard goes ActiveRecover, and meets
+// fail_point_after_start_recovery, even when every sliver is already stored;
+// recover_missing_blobs then drops the stored ones unrecovered.
+TEST_CASE("shard sync: direct recovery queues stored slivers too, and recovery drops them") {
+    const auto holds_blob_7 = [](NodeStorage& storage) {
+        const BlobId blob = BlobId::from_u64(7);
+        REQUIRE(storage.put_blob_info(blob, certified(1)).ok());
+        REQUIRE(storage.create_shard(3, ShardStatus::none).ok());
+        const uint32_t pair = pair_index(3, 13, blob);
+        REQUIRE(storage.put_sliver(3, blob, encode_sliver(blob, pair, SliverType::primary)).ok());
+        REQUIRE(storage.put_sliver(3, blob, encode_sliver(blob, pair, SliverType::secondary)).ok());
+    };
+    SUBCASE("an error after the shard went ActiveRecover ends the direct attempt for good") {
+        const SyncEnd end = sync_against_dead_source(
+            [](sim::FailPoints& points) {
+                points.arm("fail_point_after_start_recovery", sim::FailPointAction::inject_error());
+            },
+            3_s, 30_s, {holds_blob_7});
+        CHECK(end.stats.direct_recoveries == 1);
+        CHECK(end.stats.terminal_failures == 1);
+        CHECK(end.status == ShardStatus::active_recover);
+        CHECK(end.pending.size() == 2);  // both kinds of blob 7, queued and left
+    }
+    SUBCASE("without it, recovery finds both stored and the shard goes Active") {
+        const SyncEnd end =
+            sync_against_dead_source([](sim::FailPoints&) {}, 3_s, 30_s, {holds_blob_7});
+        CHECK(end.stats.direct_recoveries == 1);
+        CHECK(end.stats.terminal_failures == 0);
+        CHECK(end.status == ShardStatus::active);
+        CHECK(end.pending.empty());
+        CHECK(end.attested == std::vector<Epoch>{2});
+    }
+}
+
+// get_last_sync_status runs before a direct recovery too (storage/shard.rs l.895-931): it
+// queues the primaries after the progress's last synced blob, then every secondary.
+TEST_CASE("shard sync: direct recovery resumes from the sync progress") {
+    const DeadSourceSetup resumed{
+        [](NodeStorage& storage) {
+            for (uint64_t blob : {5, 7, 9}) {
+                REQUIRE(storage.put_blob_info(BlobId::from_u64(blob), certified(1)).ok());
+            }
+            REQUIRE(storage.create_shard(3, ShardStatus::active_sync).ok());
+            const NodeStorage::SyncProgress progress{SliverType::primary, BlobId::from_u64(7)};
+            REQUIRE(storage.write_transfer_batch(3, {}, {}, SliverType::primary, progress).ok());
+        },
+        /*resume=*/true};
+    // The metadata of the queued blobs never comes (the rig), so their entries stay.
+    const SyncEnd end = sync_against_dead_source([](sim::FailPoints&) {}, 3_s, 30_s, resumed);
+    CHECK(end.stats.direct_recoveries == 1);
+    CHECK(end.status == ShardStatus::active_recover);
+    std::vector<std::pair<SliverType, BlobId>> expected{
+        {SliverType::primary, BlobId::from_u64(9)},
+        {SliverType::secondary, BlobId::from_u64(5)},
+        {SliverType::secondary, BlobId::from_u64(7)},
+        {SliverType::secondary, BlobId::from_u64(9)}};
+    std::vector<std::pair<SliverType, BlobId>> pending = end.pending;
+    std::sort(pending.begin(), pending.end());
+    std::sort(expected.begin(), expected.end());
+    CHECK(pending == expected);
 }
 
 TEST_CASE("shard status: start, finish and lock transitions (§3.2)") {
