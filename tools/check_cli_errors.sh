@@ -258,6 +258,7 @@ expect_error "cannot write results to /nonexistent-dir/h.jsonl" hunt long-node-r
 expect_error "--set needs exactly one scenario" hunt long-node-recovery swarm --for 1s --set epochs=3
 expect_error "bad seed 'x'" hunt long-node-recovery --for 1s --from x
 expect_error "--from 18446744073709551615 is too large" hunt long-node-recovery --for 1s --from 18446744073709551615
+expect_error "--sched pct:0: the depth D of pct:D\\[:K\\] must be an integer in 1\\.\\.1000" hunt long-node-recovery --for 1s --sched pct:0
 expect_error "cannot read results file '/nonexistent-dir/r.jsonl'" promote /nonexistent-dir/r.jsonl --scenario swarm --seed 1
 expect_error "cannot write JUnit report to /nonexistent-dir/j.xml" sweep random-crashes --seeds 1 --junit /nonexistent-dir/j.xml
 expect_error "cannot write JUnit report to /nonexistent-dir/j.xml" gate --only pass --junit /nonexistent-dir/j.xml

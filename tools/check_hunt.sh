@@ -25,6 +25,24 @@ grep -qE '^ +[0-9]+ seeds? +invariant at scenarios/[a-z_]+\.cpp:[0-9]+: certifie
   fail "the F1 failures are not one masked group: $(cat "$dir/out")"
 grep -q 'fastest: checkpoint-survives-catch-up seed ' "$dir/out" || fail "no fastest seed"
 
+# --sched: every run of the hunt uses the schedule, and its repro and the hunt's own command say
+# so in the short form (the horizon K at its default is left out), so a failure replays.
+"$floe" hunt long-node-recovery --for 2s --jobs 1 --from 40 --sched pct:3:30000 \
+  --out "$dir/pct.jsonl" >"$dir/pct.out" 2>"$dir/pct.err" || fail "the PCT hunt failed: $(cat "$dir/pct.out")"
+grep -q 'this hunt again: floe hunt long-node-recovery --for 2s --from 40 --sched pct:3$' "$dir/pct.err" ||
+  fail "the PCT hunt's command lost its schedule: $(cat "$dir/pct.err")"
+python3 - "$dir/pct.jsonl" <<'PY'
+import json, sys
+records = [json.loads(line) for line in open(sys.argv[1])]
+assert records, "the PCT hunt ran no seed"
+for r in records:
+    assert r["sched"] == "pct:3", r["sched"]
+    assert r["repro"] == f"floe run long-node-recovery --seed {r['seed']} --sched pct:3", r["repro"]
+PY
+seed40=$(python3 -c 'import json,sys; print(next(r["trace_hash"] for r in map(json.loads, open(sys.argv[1])) if r["seed"] == 40))' "$dir/pct.jsonl")
+[[ $("$floe" run long-node-recovery --seed 40 --sched pct:3 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["trace_hash"])') == "$seed40" ]] ||
+  fail "the PCT hunt's seed 40 does not replay from its repro"
+
 # The plan: each scenario's seeds are 500, 501, ... with none missing (seeds finish out of order).
 python3 - "$dir/h.jsonl" <<'PY'
 import json, sys

@@ -250,6 +250,7 @@ int main(int argc, char** argv) {
     auto* hunt_from_opt = hunt_cmd->add_option(
         "--from", hunt_from, "the first seed (default: drawn at random, printed)");
     hunt_cmd->add_option("--set", hunt.sets, "override a parameter (one scenario only)");
+    hunt_cmd->add_option("--sched", hunt.sched, sched_help);
     std::vector<std::string> hunt_old;
     std::vector<std::string> hunt_new;
     hunt_cmd->add_option("--old-behaviour", hunt_old, "switch an old behaviour on");

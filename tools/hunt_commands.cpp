@@ -43,6 +43,9 @@ std::string check_hunt_args(const HuntArgs& args, const std::vector<std::string>
     if (auto error = check_behaviours(args.behaviours); !error.empty()) {
         return error;
     }
+    if (std::string error; !parse_sched(args.sched, error).has_value()) {
+        return error;
+    }
     sim::Duration duration;
     if (!scenarios::parse_duration(args.duration, duration) || duration.ns() <= 0 ||
         duration.ns() / 1'000'000'000 > kLongestHuntSeconds) {
@@ -91,7 +94,8 @@ std::string hunt_command_line(const HuntArgs& args, const std::vector<std::strin
     for (const std::string& name : args.behaviours) {
         out += fmt::format(" {} {}", walrus::behaviour_flag(name), name);
     }
-    return out;
+    const std::string sched = sched_name(args.sched);
+    return sched == "random" ? out : out + " --sched " + sched;
 }
 
 // The failures of this hunt (not the older records an appended file may hold), grouped.
@@ -146,6 +150,7 @@ int hunt_command(const std::string& self, const HuntArgs& args) {
                plan.scenarios.size(), plan.scenarios.size() == 1 ? "" : "s", plan.first_seed,
                args.duration, args.jobs, out_path,
                hunt_command_line(args, plan.scenarios, plan.first_seed));
+    const std::string sched = sched_name(args.sched);
     const Clock::time_point until = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                                        std::chrono::duration<double>(seconds));
     JobSource source = [&]() -> std::optional<SeedJob> {
@@ -155,8 +160,8 @@ int hunt_command(const std::string& self, const HuntArgs& args) {
         const uint64_t run = plan.runs_started++;
         const std::string scenario = plan.scenario_of(run);
         const uint64_t seed = plan.seed_of(run);
-        return SeedJob{seed, run_argv(self, scenario, seed, args.sets, args.behaviours),
-                       repro_of(scenario, seed, args.sets, args.behaviours), scenario};
+        return SeedJob{seed, run_argv(self, scenario, seed, args.sets, args.behaviours, sched),
+                       repro_of(scenario, seed, args.sets, args.behaviours, sched), scenario};
     };
     SweepOptions options;
     options.jobs = args.jobs;

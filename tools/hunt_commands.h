@@ -20,6 +20,7 @@ struct HuntArgs {
     std::optional<uint64_t> first_seed;   // --from; else drawn at random and printed
     std::vector<std::string> sets;        // one scenario only, as in a sweep
     std::vector<std::string> behaviours;  // switches, resolved by collect_behaviours
+    std::string sched = "random";         // --sched, passed to every run (and its repro)
 };
 
 // The seeds a hunt runs: scenario i % S with seed first + i / S, for i = 0, 1, ...: every

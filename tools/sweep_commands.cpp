@@ -74,15 +74,13 @@ std::string repro_of(const std::string& scenario, uint64_t seed,
     return out + sched_suffix(sched);
 }
 
-namespace {
-
-// The --sched value in the form repro_command prints ("pct:3:30000" -> "pct:3"), so the
-// parent's repro and the child's record say the same; "" when it does not parse.
 std::string sched_name(const std::string& text) {
     std::string error;
     const auto strategy = parse_sched(text, error);
     return strategy.has_value() ? sim::sched_strategy_name(*strategy) : std::string();
 }
+
+namespace {
 
 // "" when a JUnit report can be written at `path` (checked before anything runs, so a typo
 // does not cost a sweep). An existing file is left as it is until the report replaces it.
