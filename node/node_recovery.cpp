@@ -516,6 +516,7 @@ void NodeRecoveryHandler::complete(Epoch epoch) {
     FLOE_ASSERT(storage_.set_status(NodeStatus::active()).ok(), "status write");  // T8
     FLOE_ASSERT(storage_.clear_recovery_progress().ok(), "clear recovery checkpoint");
     ++stats_.completed;
+    FLOE_REACHABLE(rt_, site::recovery_completed);
     attester_.attest_recovered(epoch, task_resumed_at_startup_);
 }
 

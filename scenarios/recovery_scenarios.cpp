@@ -416,6 +416,44 @@ void leaves_committee(Scenario& s) {
     finish_with_convergence(s);
 }
 
+// A recovering node dropped from the committee (spec §2.1 T11 while RecoveryInProgress): node
+// 0 comes back into a slow recovery pass (one sync at a time, each recovered sliver held 2 s)
+// and its stake is withdrawn. The in-sync epoch change that leaves it out sets Standby and goes
+// on as for a node in sync (node.rs l.2280-2321 at fb097a2262): nothing restarts or aborts the
+// recovery task, whose pass runs on and then finds the status no longer RecoveryInProgress
+// (node_recovery.rs l.259-286: "skip setting node status to active"). It must leave node 0
+// Standby, attesting nothing, and the rest of the cluster must converge.
+void leaves_committee_while_recovering(Scenario& s) {
+    if (!take_node0_down(s)) {
+        return;
+    }
+    const sim::HostId node0 = s.cluster().host(0);
+    s.arm("fail_point_recover_sliver_before_put_sliver",
+          sim::FailPointAction::sleep(10_s).only_on(node0));
+    if (!wait_recovering(s)) {
+        return;
+    }
+    s.sleep(5_s);  // the pass is under way
+    s.mark("node 0's stake is withdrawn while its recovery pass runs");
+    s.withdraw(0, s.chain().stake(0));
+    if (!s.wait_until("node 0 is Standby", 240_s, [&] { return s.status(0) == "Standby"; })) {
+        return;
+    }
+    s.check(hits(s, "recovery_completed") == 0,
+            "node 0's recovery went Active before node 0 left the committee: the pass was too "
+            "short to outlive the epoch change (a longer one is needed)");
+    s.disarm("fail_point_recover_sliver_before_put_sliver");
+    if (!s.wait_until("node 0's recovery task finished after node 0 left the committee", 400_s,
+                      [&] { return hits(s, "recovery_completion_preempted") > 0; })) {
+        return;
+    }
+    report_node0_recovery(s);
+    s.check(s.status(0) == "Standby",
+            "node 0's recovery task set " + s.status(0) + " after node 0 left the committee");
+    finish_with_convergence(s);
+    s.check(s.status(0) == "Standby", "node 0 ended " + s.status(0) + ", not Standby");
+}
+
 void joins_committee(Scenario& s) {
     s.withdraw(0, s.chain().stake(0));  // out of the committee from epoch 2: Standby
     s.sleep(60_s);
@@ -548,6 +586,13 @@ std::vector<ScenarioSpec> recovery_scenarios() {
              "node 0's stake is withdrawn as it goes down for 100 s: it catches up to an epoch "
              "whose committee lacks it and must end Standby",
              "spec §2.1 T4", {}, simtest_build, leaves_committee),
+        spec("leaves-committee-while-recovering",
+             "node 0 down 100 s comes back into a slow recovery pass and its stake is "
+             "withdrawn: the epoch change that leaves it out sets Standby without stopping the "
+             "pass, which then finds the status changed and must not set Active",
+             "spec §2.1 T11, §9.1 step e (node_recovery.rs: status no longer "
+             "RecoveryInProgress)",
+             {}, one_sync_at_a_time_build, leaves_committee_while_recovering),
         spec("rejoin-keeps-stale-shard",
              "node 0 leaves catch-up outside the committee (T4) and is staked back at once: it "
              "rejoins at the next epoch change with its old shard still Active, which Walrus "
