@@ -128,6 +128,22 @@ void checkpoint_survives_catch_up(Scenario& s) {
     finish_with_convergence(s);
 }
 
+// Node 0 down 100 s comes back into node recovery with every recovered sliver held `per_sliver`
+// before it is stored (so, one sync at a time, the pass lasts minutes), and the pass is 5 s under
+// way; false if the run failed first.
+bool node0_in_slow_recovery_pass(Scenario& s, sim::Duration per_sliver) {
+    if (!take_node0_down(s)) {
+        return false;
+    }
+    s.arm("fail_point_recover_sliver_before_put_sliver",
+          sim::FailPointAction::sleep(per_sliver).only_on(s.cluster().host(0)));
+    if (!wait_recovering(s)) {
+        return false;
+    }
+    s.sleep(5_s);
+    return true;
+}
+
 // T3 (b) while the #3407 pass runs: node 0 comes back into node recovery, one sync at a time and
 // each recovered sliver held 2 s before it is stored, so the pass lasts minutes; then its event
 // processing stalls at one event for three epochs. When it goes on, the chain is past the next
@@ -136,16 +152,10 @@ void checkpoint_survives_catch_up(Scenario& s) {
 // a sync dispatched after the switch ends Skipped), persist only what settled, and a later
 // recovery must finish: node 0 Active, the cluster converged (spec §2.1 T3, §9.3 steps 5 and g).
 void recovery_overtaken_by_catch_up(Scenario& s) {
-    if (!take_node0_down(s)) {
+    if (!node0_in_slow_recovery_pass(s, 2_s)) {
         return;
     }
     const sim::HostId node0 = s.cluster().host(0);
-    s.arm("fail_point_recover_sliver_before_put_sliver",
-          sim::FailPointAction::sleep(2_s).only_on(node0));
-    if (!wait_recovering(s)) {
-        return;
-    }
-    s.sleep(5_s);  // the pass is under way
     const Epoch stalled_in = s.epoch();
     s.mark("node 0's event processing stalls for three epochs");
     s.arm("before-process-event-impl",
@@ -424,16 +434,9 @@ void leaves_committee(Scenario& s) {
 // (node_recovery.rs l.259-286: "skip setting node status to active"). It must leave node 0
 // Standby, attesting nothing, and the rest of the cluster must converge.
 void leaves_committee_while_recovering(Scenario& s) {
-    if (!take_node0_down(s)) {
+    if (!node0_in_slow_recovery_pass(s, 10_s)) {
         return;
     }
-    const sim::HostId node0 = s.cluster().host(0);
-    s.arm("fail_point_recover_sliver_before_put_sliver",
-          sim::FailPointAction::sleep(10_s).only_on(node0));
-    if (!wait_recovering(s)) {
-        return;
-    }
-    s.sleep(5_s);  // the pass is under way
     s.mark("node 0's stake is withdrawn while its recovery pass runs");
     s.withdraw(0, s.chain().stake(0));
     if (!s.wait_until("node 0 is Standby", 240_s, [&] { return s.status(0) == "Standby"; })) {
