@@ -432,13 +432,16 @@ void leaves_committee(Scenario& s) {
 // on as for a node in sync (node.rs l.2280-2321 at fb097a2262): nothing restarts or aborts the
 // recovery task, whose pass runs on and then finds the status no longer RecoveryInProgress
 // (node_recovery.rs l.259-286: "skip setting node status to active"). It must leave node 0
-// Standby, attesting nothing, and the rest of the cluster must converge.
+// Standby, attesting nothing, and the rest of the cluster must converge. With `rejoin`, the
+// task's checkpoint, which only a completion clears, is resumed by a later recovery: Walrus
+// finding F1 (docs/FINDINGS.md), fixed by clear-checkpoint-on-catch-up-exit.
 void leaves_committee_while_recovering(Scenario& s) {
     if (!node0_in_slow_recovery_pass(s, 10_s)) {
         return;
     }
     s.mark("node 0's stake is withdrawn while its recovery pass runs");
-    s.withdraw(0, s.chain().stake(0));
+    const uint64_t stake = s.chain().stake(0);
+    s.withdraw(0, stake);
     if (!s.wait_until("node 0 is Standby", 240_s, [&] { return s.status(0) == "Standby"; })) {
         return;
     }
@@ -453,6 +456,23 @@ void leaves_committee_while_recovering(Scenario& s) {
     report_node0_recovery(s);
     s.check(s.status(0) == "Standby",
             "node 0's recovery task set " + s.status(0) + " after node 0 left the committee");
+    if (s.flag("rejoin")) {
+        // The task left its #3407 checkpoint behind (only a completion clears it). Staked back,
+        // node 0 rejoins as a new member; then it goes down long enough to lag and recovers as a
+        // continuing member, which resumes whatever checkpoint it finds.
+        s.stake(0, stake);
+        if (!s.wait_until("node 0 is Active again", 400_s,
+                          [&] { return s.status(0) == "Active"; })) {
+            return;
+        }
+        s.sleep(30_s);
+        if (!crash_at_crash_point_and_wait(s, 0, 100_s) || !wait_recovering(s) ||
+            !wait_node0_recovered(s)) {
+            return;
+        }
+        finish_with_convergence(s);
+        return;
+    }
     finish_with_convergence(s);
     s.check(s.status(0) == "Standby", "node 0 ended " + s.status(0) + ", not Standby");
 }
@@ -595,7 +615,10 @@ std::vector<ScenarioSpec> recovery_scenarios() {
              "pass, which then finds the status changed and must not set Active",
              "spec §2.1 T11, §9.1 step e (node_recovery.rs: status no longer "
              "RecoveryInProgress)",
-             {}, one_sync_at_a_time_build, leaves_committee_while_recovering),
+             {}, one_sync_at_a_time_build, leaves_committee_while_recovering,
+             {ParamSpec::boolean("rejoin", false,
+                                 "then stake node 0 back, and once Active take it down 100 s "
+                                 "and let it recover again")}),
         spec("rejoin-keeps-stale-shard",
              "node 0 leaves catch-up outside the committee (T4) and is staked back at once: it "
              "rejoins at the next epoch change with its old shard still Active, which Walrus "
