@@ -59,6 +59,23 @@ TEST_CASE("storage faults: power losses and what they took are marks on the node
     CHECK_FALSE(has_mark(timeline, "node1", "power cut"));
 }
 
+// A floe harness bug the first PCT hunt found (1 December 2026): the scenario armed its
+// checkpoint power loss only once a status poll saw RecoveryInProgress, by which time this
+// schedule's short pass had written all 26 of its checkpoints; it waited 300 s for a write that
+// never came. Armed before the recovery starts, the power loss strikes at the pass's nth write.
+TEST_CASE("storage faults: power-loss-during-recovery strikes a short pass (PCT seed 5074)") {
+    ScenarioRunOptions options;
+    options.seed = 5074;
+    options.sched = sim::SchedStrategy::pct(3);
+    std::string error;
+    const ScenarioResult run =
+        run_scenario(*find_scenario("power-loss-during-recovery"), options, error);
+    REQUIRE(error.empty());
+    INFO(run.result.message);
+    CHECK(run.result.passed());
+    CHECK(run.reported.at("power_losses") == 2);
+}
+
 TEST_CASE("storage faults: a failed metadata write stops the node's process, marked on its row") {
     ScenarioRunOptions options;
     options.seed = 2;
