@@ -38,6 +38,12 @@ struct NodeRecoveryConfig {
     sim::Duration shard_not_created_backoff_max = sim::Duration::seconds(60);  // #3453
     sim::Duration scan_read_error_backoff_min = sim::Duration::seconds(1);     // HEAD (#3645)
     sim::Duration scan_read_error_backoff_max = sim::Duration::seconds(60);    // HEAD (#3645)
+    // Off: as Walrus's msim builds, whose existence checks run inline. On (`--set
+    // existence-checks=thread-pool`): as its production builds, where the #3407 pass's check
+    // (is_stored_at_specific_shards) waits for a thread pool, so the node can enter catch-up
+    // between the pass's status check and its next sync's start (the #2216 race inside node
+    // recovery). Each check is then a yield and the async fail point recovery_existence_check_hop.
+    bool thread_pool_existence_checks = false;
     // How often the recovery task polls for the first processed event (§9.1 step a).
 };
 

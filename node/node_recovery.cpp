@@ -177,8 +177,17 @@ void NodeRecoveryHandler::record_retry(const BlobId& blob, sim::Duration delay) 
 
 bool NodeRecoveryHandler::still_needed(const BlobId& blob, const std::vector<ShardIndex>& owned) {
     const auto info = storage_.blob_info(blob);
-    return info.has_value() && info->is_certified(env_.current_committee_epoch()) &&
-           !storage_.is_stored_at_shards(blob, owned);
+    if (!info.has_value() || !info->is_certified(env_.current_committee_epoch())) {
+        return false;
+    }
+    if (config_.thread_pool_existence_checks) {
+        // Walrus's production builds run is_stored_at_specific_shards's reads on a thread pool
+        // (node.rs first_shard_failing_storage_check, not msim): the task is suspended there,
+        // and whatever else is ready runs, the event loop included.
+        (void)rt_.fail_point_async(site::recovery_existence_check_hop);
+        rt_.yield();
+    }
+    return !storage_.is_stored_at_shards(blob, owned);
 }
 
 // Checkpointed passes until one finishes (true) or aborts (false); a pass stopped by a read

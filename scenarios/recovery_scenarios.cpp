@@ -178,6 +178,53 @@ void recovery_overtaken_by_catch_up(Scenario& s) {
     finish_with_convergence(s);
 }
 
+// #2216's race inside node recovery, as Walrus's production builds can meet it (spec §6.3 step
+// 1, §9.3; PR #3407's Skipped result). With existence-checks=thread-pool the pass's existence
+// check waits for a thread pool; node 0's next one is held there while its event processing
+// stalls for three epochs, and released once the node has entered RecoveryCatchUp. The pass
+// then launches the sync it checked for, with no status check in between; the sync reads
+// RecoveryCatchUp first and ends Skipped, and the pass must abort on it with what settled
+// persisted. A later recovery must finish: node 0 Active, the cluster converged. As Walrus, the
+// recovery after catch-up resumes the checkpoint past blobs certified meanwhile (finding F1),
+// on most seeds; clear-checkpoint-on-catch-up-exit fixes it.
+void skipped_sync_aborts_recovery_pass(Scenario& s) {
+    if (!node0_in_slow_recovery_pass(s, 2_s)) {
+        return;
+    }
+    const sim::HostId node0 = s.cluster().host(0);
+    const auto entered_catch_up = [&s] {
+        return hits(s, "fail-point-enter-recovery-mode") +
+               hits(s, "lag_check_sends_node_to_catch_up");
+    };
+    const int64_t before = entered_catch_up();
+    s.arm("recovery_existence_check_hop",
+          sim::FailPointAction::hold_until(
+              [entered_catch_up, before] { return entered_catch_up() > before; }, 1_ms)
+              .only_on(node0));
+    const Epoch stalled_in = s.epoch();
+    s.mark("node 0's event processing stalls for three epochs");
+    s.arm("before-process-event-impl",
+          sim::FailPointAction::sleep(s.cluster().epoch_duration() * 3).once().only_on(node0));
+    if (!s.wait_until("node 0's recovery pass aborted on a Skipped sync", 400_s,
+                      [&] { return hits(s, "recovery_pass_aborted_by_skipped_sync") > 0; })) {
+        return;
+    }
+    s.disarm("recovery_existence_check_hop");
+    s.disarm("fail_point_recover_sliver_before_put_sliver");
+    s.report("passes_aborted_by_skipped", hits(s, "recovery_pass_aborted_by_skipped_sync"));
+    s.check(s.epoch() >= stalled_in + 2, "node 0 entered catch-up without falling behind");
+    if (!wait_node0_recovered(s)) {
+        return;
+    }
+    finish_with_convergence(s);
+}
+
+void thread_pool_build(const Params&, sim::Rng&, ClusterConfig& config) {
+    short_shard_sync_cluster(config);
+    config.node.node_recovery.max_concurrent_blob_syncs_during_recovery = 1;
+    config.node.node_recovery.thread_pool_existence_checks = true;
+}
+
 void cancelled_sync_retried(Scenario& s) {
     if (!take_node0_down(s)) {
         return;
@@ -578,6 +625,12 @@ std::vector<ScenarioSpec> recovery_scenarios() {
              "catch-up resumes it past blobs certified meanwhile (Walrus finding F1, #3407)",
              "spec §2.1 T3 (b), §9.3 (PR #3407 step g)", {}, one_sync_at_a_time_build,
              recovery_overtaken_by_catch_up, {}, {"clear-checkpoint-on-catch-up-exit"}),
+        spec("skipped-sync-aborts-recovery-pass",
+             "as recovery-overtaken-by-catch-up, with existence checks on a thread pool (Walrus's "
+             "production builds): the pass's check is held until node 0 entered RecoveryCatchUp, "
+             "so the sync it then launches ends Skipped and the pass aborts on it (#2216, #3407)",
+             "spec §6.3 step 1, §9.3 (PR #3407: BlobSyncResult::Skipped)", {}, thread_pool_build,
+             skipped_sync_aborts_recovery_pass, {}, {"clear-checkpoint-on-catch-up-exit"}),
         spec("cancelled-sync-retried",
              "node 0 down 100 s; recovery blob syncs are cancelled while their blob is still "
              "needed: each must be retried with the 1, 2, 4 ... 30 s backoff",

@@ -84,6 +84,11 @@ std::vector<ParamSpec> shape_params() {
             "or from an in-memory index of its sliver keys, filled at every open (indexed: the "
             "same answers, far faster with many blobs; no read faults on those reads)"),
         ParamSpec::optional_choice(
+            "existence-checks", "scenario's: inline", {"inline", "thread-pool"},
+            "how node recovery's pass checks whether a blob is stored: inline, as Walrus's msim "
+            "builds (inline), or after a wait for a thread pool, as its production builds, "
+            "during which the node may enter catch-up (thread-pool)"),
+        ParamSpec::optional_choice(
             "metadata", "scenario's: walrus; mainnet-shape: compact", {"walrus", "compact"},
             "how a node stores blob metadata: every sliver's digest, as Walrus (walrus), or 40 "
             "bytes that stand for the computed metadata (compact: far less memory with many "
@@ -118,6 +123,10 @@ std::string apply_shape(const Params& params, ClusterConfig& config) {
     }
     if (params.is_set("metadata")) {
         config.node.compact_metadata = params.choice("metadata") == "compact";
+    }
+    if (params.is_set("existence-checks")) {
+        config.node.node_recovery.thread_pool_existence_checks =
+            params.choice("existence-checks") == "thread-pool";
     }
     if (params.is_set("sliver-existence")) {
         config.node.index_sliver_existence = params.choice("sliver-existence") == "indexed";
