@@ -94,8 +94,7 @@ std::string hunt_command_line(const HuntArgs& args, const std::vector<std::strin
     for (const std::string& name : args.behaviours) {
         out += fmt::format(" {} {}", walrus::behaviour_flag(name), name);
     }
-    const std::string sched = sched_name(args.sched);
-    return sched == "random" ? out : out + " --sched " + sched;
+    return out + sched_suffix(sched_name(args.sched));
 }
 
 // The failures of this hunt (not the older records an appended file may hold), grouped.

@@ -35,13 +35,11 @@ int usage(const std::string& message) {
     return exit_usage;
 }
 
-// `sched` is a strategy's name (sched_strategy_name): "random" is left out, as in
-// scenarios::repro_command, so a random run's command is the one it always was.
+}  // namespace
+
 std::string sched_suffix(const std::string& sched) {
     return sched == "random" ? std::string() : " --sched " + sched;
 }
-
-}  // namespace
 
 std::vector<std::string> run_argv(const std::string& self, const std::string& scenario,
                                   uint64_t seed, const std::vector<std::string>& sets,

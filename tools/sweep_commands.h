@@ -78,6 +78,9 @@ std::string repro_of(const std::string& scenario, uint64_t seed,
 // The --sched value in the form repro_command prints ("pct:3:30000" -> "pct:3"), so the
 // parent's repro and the child's record say the same; "" when it does not parse.
 std::string sched_name(const std::string& text);
+// " --sched NAME" for a strategy's name (sched_name), "" for "random": left out, as in
+// scenarios::repro_command, so a random run's command is the one it always was.
+std::string sched_suffix(const std::string& sched);
 // A record's repro command as the argv of a child run, with --json and `fixes` added.
 std::vector<std::string> rerun_argv(const std::string& self, const std::string& repro,
                                     const std::vector<std::string>& fixes);
