@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 
 #include <stdlib.h>
 
+#include "node/store/store_ops.h"
 #include "scenarios/scenario.h"
 #include "sim/timeline.h"
 #include "tools/argv.h"
@@ -41,6 +43,7 @@ struct ScenarioRow {
     double unhashed_mean = 0;  // wall per seed with the trace stopped (no fingerprint at all)
     double traced_mean = 0;    // wall per seed writing the text trace, Perfetto file and report
     double memenv_mean = 0;    // wall per seed on RocksDB's memory Env (the disk before issue 16)
+    double floor_mean = 0;     // CPU per seed of its RocksDB calls made again alone (floor_of)
     uint64_t aborted = 0;      // seeds whose process died (a failed assertion): not timed
 };
 
@@ -84,32 +87,81 @@ bool can_turn_storage_faults_off(const scenarios::ScenarioSpec& spec, bool& has_
     return true;
 }
 
-// One seed on the medium before issue 16 (RocksDB's memory Env, its thread pools), storage
-// faults off: what the simulated disk and its lock-step background jobs cost. 0 for a scenario
-// that is storage faults (it cannot run there).
-double run_on_memenv(const scenarios::ScenarioSpec& spec, uint64_t seed,
-                     const std::vector<std::string>& sets) {
-    scenarios::ScenarioRunOptions options;
-    options.seed = seed;
-    options.rocksdb_memory_env = true;
-    options.sets = sets;
+// A run of `seed` with `sets` and storage faults turned off, for a run that needs a disk that
+// never fails (RocksDB's memory Env, a replay); nullopt for a scenario that is storage faults, or
+// sets that asked for them.
+std::optional<scenarios::ScenarioRunOptions> faultless_run(const scenarios::ScenarioSpec& spec,
+                                                           uint64_t seed,
+                                                           const std::vector<std::string>& sets) {
     bool has_param = false;
     if (!can_turn_storage_faults_off(spec, has_param)) {
-        return 0;
+        return std::nullopt;
     }
     const bool faults_set = std::any_of(sets.begin(), sets.end(), [](const std::string& set) {
         return set.starts_with("storage-faults=");
     });
     if (faults_set && std::find(sets.begin(), sets.end(), "storage-faults=off") == sets.end()) {
-        return 0;  // the run asked for storage faults: no run without the disk
+        return std::nullopt;
     }
+    scenarios::ScenarioRunOptions options;
+    options.seed = seed;
+    options.sets = sets;
     if (has_param && !faults_set) {
         options.sets.emplace_back("storage-faults=off");
     }
+    return options;
+}
+
+// One seed on the medium before issue 16 (RocksDB's memory Env, its thread pools), storage
+// faults off: what the simulated disk and its lock-step background jobs cost. 0 for a scenario
+// that is storage faults (it cannot run there).
+double run_on_memenv(const scenarios::ScenarioSpec& spec, uint64_t seed,
+                     const std::vector<std::string>& sets) {
+    auto faultless = faultless_run(spec, seed, sets);
+    if (!faultless.has_value()) {
+        return 0;
+    }
+    scenarios::ScenarioRunOptions& options = *faultless;
+    options.rocksdb_memory_env = true;
     std::string error;
     const auto start = std::chrono::steady_clock::now();
     (void)scenarios::run_scenario(spec, options, error);
     return error.empty() ? seconds_since(start) : 0;
+}
+
+double cpu_seconds() {
+    rusage usage{};
+    (void)getrusage(RUSAGE_SELF, &usage);
+    const auto seconds = [](const timeval& t) {
+        return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+    };
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// The RocksDB floor under a seed (node/store/store_ops.h): the seed runs once more with its
+// stores' calls recorded, then the same calls are made again against RocksDB alone, on its
+// memory Env, with floe's options; their CPU time (this process's, RocksDB's flush and
+// compaction threads included) is what Walrus's storage calls cost with no simulator around
+// them. 0 when the run cannot be replayed faithfully (storage faults on).
+double floor_of(const scenarios::ScenarioSpec& spec, uint64_t seed,
+                const std::vector<std::string>& sets) {
+    auto faultless = faultless_run(spec, seed, sets);
+    if (!faultless.has_value()) {
+        return 0;
+    }
+    const scenarios::ScenarioRunOptions& options = *faultless;
+    walrus::StoreOpLog log;
+    std::string error;
+    {
+        walrus::StoreOpRecording recording(log);
+        (void)scenarios::run_scenario(spec, options, error);
+    }
+    if (!error.empty()) {
+        return 0;
+    }
+    const double start = cpu_seconds();
+    (void)walrus::replay_store_ops(log);
+    return cpu_seconds() - start;
 }
 
 double run_untraced(const scenarios::ScenarioSpec& spec, uint64_t seed,
@@ -133,6 +185,7 @@ struct SeedSample {
     double unhashed = 0;
     double traced = 0;
     double memenv = 0;
+    double floor = 0;
 };
 
 constexpr std::string_view sample_tag = "floe-bench-seed";
@@ -153,6 +206,7 @@ int bench_one_seed(const scenarios::ScenarioSpec& spec, uint64_t seed, bool trac
         std::filesystem::remove_all(pattern, ec);
     }
     sample.memenv = run_on_memenv(spec, seed, sets);
+    sample.floor = floor_of(spec, seed, sets);
     scenarios::ScenarioRunOptions options;
     options.seed = seed;
     options.sets = sets;
@@ -163,9 +217,9 @@ int bench_one_seed(const scenarios::ScenarioSpec& spec, uint64_t seed, bool trac
     sample.passed = result.result.passed();
     sample.virtual_seconds = static_cast<double>(result.result.end_time.ns()) / 1e9;
     sample.steps = static_cast<double>(result.result.steps);
-    fmt::print("{} {} {:.9f} {:.9f} {:.0f} {:.9f} {:.9f} {:.9f}\n", sample_tag,
+    fmt::print("{} {} {:.9f} {:.9f} {:.0f} {:.9f} {:.9f} {:.9f} {:.9f}\n", sample_tag,
                sample.passed ? 1 : 0, sample.wall, sample.virtual_seconds, sample.steps,
-               sample.unhashed, sample.traced, sample.memenv);
+               sample.unhashed, sample.traced, sample.memenv, sample.floor);
     return exit_pass;
 }
 
@@ -175,7 +229,7 @@ std::optional<SeedSample> parse_sample(const std::string& text) {
     int passed = 0;
     SeedSample sample;
     in >> tag >> passed >> sample.wall >> sample.virtual_seconds >> sample.steps >>
-        sample.unhashed >> sample.traced >> sample.memenv;
+        sample.unhashed >> sample.traced >> sample.memenv >> sample.floor;
     if (!in || tag != sample_tag) {
         return std::nullopt;
     }
@@ -303,6 +357,7 @@ ScenarioRow bench_one(const std::string& self, const scenarios::ScenarioSpec& sp
         row.unhashed_mean += sample.unhashed;
         row.traced_mean += sample.traced;
         row.memenv_mean += sample.memenv;
+        row.floor_mean += sample.floor;
     }
     const auto timed = static_cast<double>(seeds - row.aborted);
     if (timed > 0) {
@@ -311,6 +366,7 @@ ScenarioRow bench_one(const std::string& self, const scenarios::ScenarioSpec& sp
         row.unhashed_mean /= timed;
         row.traced_mean /= timed;
         row.memenv_mean /= timed;
+        row.floor_mean /= timed;
     }
     row.events_per_s = wall > 0 ? steps / wall : 0;
     return row;
@@ -323,8 +379,16 @@ bool is_simtest(const scenarios::ScenarioSpec& spec) {
     return spec.mirrors.starts_with("simtest ");
 }
 
-// The verdict on the target, from the simtests measured (none: no verdict).
-void print_seed_cost_verdict(const std::vector<std::pair<std::string, double>>& simtests,
+// A simtest's cost of a seed and the RocksDB floor under it, in raw-loop events.
+struct SimtestCost {
+    std::string name;
+    double cost = 0;
+    double floor = 0;
+};
+
+// The verdict on the target, from the simtests measured (none: no verdict), and where the
+// RocksDB floor puts it.
+void print_seed_cost_verdict(const std::vector<SimtestCost>& simtests,
                              const std::vector<std::string>& unmeasured) {
     if (!unmeasured.empty()) {
         fmt::print("\nseed cost of the simtests: NOT measured, a seed of {} died\n",
@@ -336,12 +400,25 @@ void print_seed_cost_verdict(const std::vector<std::pair<std::string, double>>& 
     }
     const auto worst =
         std::max_element(simtests.begin(), simtests.end(),
-                         [](const auto& a, const auto& b) { return a.second < b.second; });
+                         [](const auto& a, const auto& b) { return a.cost < b.cost; });
     fmt::print(
         "\nseed cost of the simtests: worst {:.2f} M raw-loop events ({}), target <= {:.1f} M: "
         "{}\n",
-        worst->second / 1e6, worst->first, seed_cost_target / 1e6,
-        worst->second <= seed_cost_target ? "met" : "NOT met");
+        worst->cost / 1e6, worst->name, seed_cost_target / 1e6,
+        worst->cost <= seed_cost_target ? "met" : "NOT met");
+    const auto highest_floor =
+        std::max_element(simtests.begin(), simtests.end(),
+                         [](const auto& a, const auto& b) { return a.floor < b.floor; });
+    if (highest_floor->floor <= 0) {
+        return;
+    }
+    fmt::print(
+        "RocksDB floor of the simtests (their stores' calls made again, RocksDB alone): "
+        "highest {:.2f} M raw-loop events ({}), {} the target; above it, {:.2f} M of the worst "
+        "seed is floe's\n",
+        highest_floor->floor / 1e6, highest_floor->name,
+        highest_floor->floor <= seed_cost_target ? "below" : "ABOVE",
+        (worst->cost - worst->floor) / 1e6);
 }
 
 // The machine's limit for this workload's unit of work: one timer wake-up and fiber switch.
@@ -396,6 +473,8 @@ int bench_scenarios_command(const std::string& self, const ScenarioBenchOptions&
         "cost of a seed: its wall time x the limit's events per second, in raw-loop events\n"
         "(a figure that holds across machines); target <= {:.1f} M per seed for the four "
         "simtests\n"
+        "RocksDB floor: the CPU time of a seed's storage calls made again against RocksDB alone\n"
+        "(its memory Env, floe's options, no simulator), storage faults off, in raw-loop events\n"
         "disk cost: wall on the simulated disk / wall on RocksDB's memory Env (the medium before\n"
         "issue 16), storage faults off; target <= 1.3 for the four simtests\n\n",
         raw / 1e6, seed_cost_target / 1e6);
@@ -405,16 +484,16 @@ int bench_scenarios_command(const std::string& self, const ScenarioBenchOptions&
             "the first event; 'on' writes the text trace, the Perfetto file and the HTML report\n"
             "(target: on/off <= 2.0; off/unhashed ~ 1.0)\n\n");
     }
-    fmt::print("  {:<50} {:>6} {:>10} {:>9} {:>9} {:>9} {:>10} {:>9} {:>11} {:>9}", "scenario",
-               "passed", "virtual s", "wall s", "max wall", "speedup", "M events/s", "of limit",
-               "M raw/seed", "disk cost");
+    fmt::print("  {:<50} {:>6} {:>10} {:>9} {:>9} {:>9} {:>10} {:>9} {:>11} {:>11} {:>9}",
+               "scenario", "passed", "virtual s", "wall s", "max wall", "speedup", "M events/s",
+               "of limit", "M raw/seed", "M raw floor", "disk cost");
     if (options.trace_cost) {
         fmt::print(" {:>9} {:>12} {:>7}", "on wall s", "off/unhashed", "on/off");
     }
     fmt::print("\n");
-    std::vector<std::pair<std::string, double>> simtests;  // name, raw-loop events per seed
-    std::vector<std::string> deaths;                       // seeds whose process died
-    std::vector<std::string> unmeasured_simtests;          // simtests with a seed that died
+    std::vector<SimtestCost> simtests;
+    std::vector<std::string> deaths;               // seeds whose process died
+    std::vector<std::string> unmeasured_simtests;  // simtests with a seed that died
     for (const auto* spec : specs) {
         std::fprintf(stderr, "  running %s ...\r", spec->name.c_str());
         const ScenarioRow row = bench_one(self, *spec, options, deaths);
@@ -430,10 +509,16 @@ int bench_scenarios_command(const std::string& self, const ScenarioBenchOptions&
                    row.name, row.passed, options.seeds, row.virtual_mean, row.wall_mean,
                    row.wall_max, row.wall_mean > 0 ? row.virtual_mean / row.wall_mean : 0,
                    row.events_per_s / 1e6, raw > 0 ? 100 * row.events_per_s / raw : 0);
-        const double cost = row.wall_mean * raw;  // raw-loop events one seed costs
+        const double cost = row.wall_mean * raw;    // raw-loop events one seed costs
+        const double floor = row.floor_mean * raw;  // the same for its RocksDB calls alone
         fmt::print(" {:>11.2f}", cost / 1e6);
+        if (floor > 0) {
+            fmt::print(" {:>11.2f}", floor / 1e6);
+        } else {
+            fmt::print(" {:>11}", "n/a");  // storage faults: not replayed faithfully
+        }
         if (is_simtest(*spec) && row.aborted == 0) {
-            simtests.push_back({spec->name, cost});
+            simtests.push_back({spec->name, cost, floor});
         }
         if (row.memenv_mean > 0) {
             fmt::print(" {:>8.2f}x", row.wall_mean / row.memenv_mean);

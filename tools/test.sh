@@ -137,9 +137,12 @@ check "site catalog: node/sites.def against node/" python3 tools/check_catalog.p
 check "site catalog self-test" python3 tools/check_catalog.py --self-test
 # The bench's per-seed cost and the verdict on its target (the figures themselves are not tested:
 # they depend on the machine).
-check "bench: a simtest seed's cost and the target" bash -c \
-  "build/tools/floe bench scenarios long-node-recovery --seeds 1 --no-trace-cost | grep -E \
-  'seed cost of the simtests: worst [0-9.]+ M raw-loop events \(long-node-recovery\), target <= 1.0 M: (met|NOT met)'"
+check "bench: a simtest seed's cost, the target and the RocksDB floor" bash -c \
+  "out=\$(build/tools/floe bench scenarios long-node-recovery --seeds 1 --no-trace-cost) && grep -qE \
+  'seed cost of the simtests: worst [0-9.]+ M raw-loop events \(long-node-recovery\), target <= 1.0 M: (met|NOT met)' \
+  <<<\"\$out\" && grep -qE '^  long-node-recovery +1/1 .* [0-9]+\.[0-9]{2} +[0-9]+\.[0-9]{2} +[0-9.]+x' <<<\"\$out\" \
+  && grep -qE 'RocksDB floor of the simtests .*: highest [0-9.]+ M raw-loop events \(long-node-recovery\), (below|ABOVE) the target' \
+  <<<\"\$out\""
 # shard-sync-fails fails an assertion on every seed as Walrus is (FINDINGS F5): the bench must
 # report it and go on to the next scenario, not die with it.
 check "bench: a seed that fails an assertion is reported, the bench goes on" bash -c \

@@ -16,6 +16,8 @@
 #include "node/blob_info.h"
 #include "node/sites.h"
 #include "node/store/options_file_check.h"
+#include "node/store/rocksdb_options.h"
+#include "node/store/store_ops.h"
 #include "sim/assert.h"
 #include "sim/runtime.h"
 
@@ -128,6 +130,8 @@ public:
               va_list /*ap*/) override {}
 };
 
+}  // namespace
+
 rocksdb::Options db_options(const Disk& disk, const StoreOptions& options) {
     rocksdb::Options db;
     db.env = disk.env();
@@ -151,6 +155,8 @@ rocksdb::Options db_options(const Disk& disk, const StoreOptions& options) {
     }
     return db;
 }
+
+namespace {
 
 // The blob_info column family's merge operator (Walrus's "merge blob info", blob_info.rs at
 // fb097a2262: merge_mergeable::<BlobInfo>, no partial merge). RocksDB calls it from reads on the
@@ -183,6 +189,8 @@ public:
     }
 };
 
+}  // namespace
+
 rocksdb::ColumnFamilyOptions cf_options(const StoreOptions& options, std::string_view name) {
     rocksdb::ColumnFamilyOptions cf;
     cf.write_buffer_size = options.write_buffer_size;
@@ -191,8 +199,6 @@ rocksdb::ColumnFamilyOptions cf_options(const StoreOptions& options, std::string
     }
     return cf;
 }
-
-}  // namespace
 
 const char* store_error_name(StoreError error) {
     switch (error) {
@@ -286,6 +292,7 @@ struct Scan::State {
     ReadErrors read_errors = ReadErrors::report;
     std::string_view label;                         // NodeStore::scan's, for Disk::scan_label
     std::optional<rocksdb::Status> injected_error;  // scan-read-eio ended the scan
+    uint64_t logged = 0;  // its number in the store-call log (store_ops.h), 0 if not recorded
 };
 
 Scan::Scan(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -345,6 +352,12 @@ void Scan::next() {
     if (injected(store.rt_, site::scan_read_eio)) {
         state_->injected_error = rocksdb::Status::IOError("injected scan read error");
     } else {
+        if (state_->logged != 0) {
+            StoreOp op;
+            op.kind = StoreOp::Kind::scan_next;
+            op.scan = state_->logged;
+            store.record(std::move(op));
+        }
         state_->iterator->Next();
     }
     store.disk_.in_scan_with_errors_to_caller = false;
@@ -396,6 +409,10 @@ sim::Result<sim::Unit, StoreError> WriteBatch::put(CfRef ref, std::string_view k
     if (handle == nullptr) {
         return sim::Err{StoreError::no_such_shard};
     }
+    if (store_op_log() != nullptr) {
+        recorded_.push_back(
+            {StoreOp::Entry::Type::put, handle->GetName(), std::string(key), std::string(value)});
+    }
     const rocksdb::Status status = batch_->Put(handle, slice(key), slice(value));
     if (!status.ok()) {
         return sim::Err{error_of(status)};
@@ -412,6 +429,10 @@ sim::Result<sim::Unit, StoreError> WriteBatch::remove(CfRef ref, std::string_vie
     rocksdb::ColumnFamilyHandle* handle = store_->resolve(ref);
     if (handle == nullptr) {
         return sim::Err{StoreError::no_such_shard};
+    }
+    if (store_op_log() != nullptr) {
+        recorded_.push_back(
+            {StoreOp::Entry::Type::remove, handle->GetName(), std::string(key), std::string()});
     }
     const rocksdb::Status status = batch_->Delete(handle, slice(key));
     if (!status.ok()) {
@@ -433,6 +454,10 @@ sim::Result<sim::Unit, StoreError> WriteBatch::merge(CfRef ref, std::string_view
     if (handle == nullptr) {
         return sim::Err{StoreError::no_such_shard};
     }
+    if (store_op_log() != nullptr) {
+        recorded_.push_back({StoreOp::Entry::Type::merge, handle->GetName(), std::string(key),
+                             std::string(operand)});
+    }
     const rocksdb::Status status = batch_->Merge(handle, slice(key), slice(operand));
     if (!status.ok()) {
         return sim::Err{error_of(status)};
@@ -451,6 +476,7 @@ void WriteBatch::clear() {
     batch_->Clear();
     cf_ids_.clear();
     indexed_.clear();
+    recorded_.clear();
 }
 
 // --- NodeStore: open and close -----------------------------------------------------------------
@@ -526,6 +552,14 @@ sim::Result<std::unique_ptr<NodeStore>, StoreError> NodeStore::open(sim::Runtime
     }
     std::vector<Handle*> handles;
     rocksdb::DB* db = nullptr;
+    if (StoreOpLog* log = store_op_log(); log != nullptr) {
+        StoreOp op;
+        op.kind = StoreOp::Kind::open;
+        op.db = log->store_number(disk.path());
+        op.cfs = names;
+        op.write_buffer_size = options.write_buffer_size;
+        log->add(std::move(op));
+    }
     disk.opening = true;
     const rocksdb::Status opened =
         rocksdb::DB::Open(db_opts, disk.path(), descriptors, &handles, &db);
@@ -577,6 +611,11 @@ NodeStore::~NodeStore() {
     // (new SST files, MANIFEST edits, file numbers) depended on thread timing (swarm 11 with
     // buggify=on: three trace hashes in four runs; docs/FINDINGS.md).
     disk_.settle();
+    if (store_op_log() != nullptr) {
+        StoreOp op;
+        op.kind = StoreOp::Kind::close;
+        record(std::move(op));
+    }
     {
         BackgroundJobs::FreeRun jobs(disk_.background_jobs());
         (void)db_->Close();
@@ -620,13 +659,34 @@ void NodeStore::build_key_index() {
             if (handle == nullptr) {
                 continue;
             }
+            uint64_t logged = 0;
+            if (StoreOpLog* log = store_op_log(); log != nullptr) {
+                logged = log->next_scan_number();
+                StoreOp op;
+                op.kind = StoreOp::Kind::scan_open;
+                op.scan = logged;
+                op.cfs = {handle->GetName()};
+                record(std::move(op));
+            }
             std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, handle));
             for (it->SeekToFirst(); it->Valid(); it->Next()) {
+                if (logged != 0) {
+                    StoreOp op;
+                    op.kind = StoreOp::Kind::scan_next;
+                    op.scan = logged;
+                    record(std::move(op));
+                }
                 key_index_->insert(handle->GetID(),
                                    std::string_view(it->key().data(), it->key().size()));
             }
             const bool failed = !it->status().ok();
             it.reset();
+            if (logged != 0) {
+                StoreOp op;
+                op.kind = StoreOp::Kind::scan_close;
+                op.scan = logged;
+                record(std::move(op));
+            }
             after_io();
             if (failed) {
                 key_index_.reset();
@@ -634,6 +694,43 @@ void NodeStore::build_key_index() {
             }
         }
     }
+}
+
+namespace {
+
+rocksdb::WriteOptions write_options(const StoreOptions& options,
+                                    WriteMode mode = WriteMode::logged) {
+    rocksdb::WriteOptions write;
+    write.sync = mode == WriteMode::synced || (mode == WriteMode::logged && options.sync_writes);
+    write.disableWAL = mode == WriteMode::unlogged;
+    return write;
+}
+
+}  // namespace
+
+// --- the record of store calls (store_ops.h) -----------------------------------------------------
+
+void NodeStore::record(StoreOp op) const {
+    if (StoreOpLog* log = store_op_log(); log != nullptr) {
+        op.db = log->store_number(disk_.path());
+        log->add(std::move(op));
+    }
+}
+
+void NodeStore::record_single(StoreOp::Kind kind, const Handle* handle, std::string_view key,
+                              std::string_view value, WriteMode mode) const {
+    if (store_op_log() == nullptr) {
+        return;
+    }
+    const rocksdb::WriteOptions write = write_options(options_, mode);
+    StoreOp op;
+    op.kind = kind;
+    op.cfs = {handle->GetName()};
+    op.key = std::string(key);
+    op.value = std::string(value);
+    op.sync = write.sync;
+    op.disable_wal = write.disableWAL;
+    record(std::move(op));
 }
 
 StoreError NodeStore::failed(const rocksdb::Status& status, std::string_view during) const {
@@ -678,6 +775,12 @@ sim::Result<sim::Unit, StoreError> NodeStore::create_cf(CfRef ref) {
         return sim::Err{StoreError::injected};
     }
     Handle* handle = nullptr;
+    if (store_op_log() != nullptr) {
+        StoreOp op;
+        op.kind = StoreOp::Kind::create_cfs;
+        op.cfs = {cf_name(ref)};
+        record(std::move(op));
+    }
     const rocksdb::Status status =
         db_->CreateColumnFamily(cf_options(options_, cf_name(ref)), cf_name(ref), &handle);
     after_io();
@@ -744,6 +847,14 @@ sim::Result<sim::Unit, StoreError> NodeStore::create_cfs_in_one_call(
         descriptors.emplace_back(cf_name(ref), cf_options(options_, cf_name(ref)));
     }
     std::vector<Handle*> handles;
+    if (store_op_log() != nullptr) {
+        StoreOp op;
+        op.kind = StoreOp::Kind::create_cfs;
+        for (const CfRef& ref : refs) {
+            op.cfs.push_back(cf_name(ref));
+        }
+        record(std::move(op));
+    }
     const rocksdb::Status status = db_->CreateColumnFamilies(descriptors, &handles);
     after_io();
     for (Handle* handle : handles) {
@@ -779,6 +890,12 @@ sim::Result<sim::Unit, StoreError> NodeStore::drop_shard(ShardIndex shard) {
         if (injected(rt_, site::drop_cf_before)) {
             return sim::Err{StoreError::injected};
         }
+        if (store_op_log() != nullptr) {
+            StoreOp op;
+            op.kind = StoreOp::Kind::drop_cfs;
+            op.cfs = {handle->GetName()};
+            record(std::move(op));
+        }
         const rocksdb::Status status = db_->DropColumnFamily(handle);
         after_io();
         // As with creation, a failed OPTIONS write comes after the drop is in the MANIFEST. The
@@ -812,6 +929,14 @@ sim::Result<sim::Unit, StoreError> NodeStore::drop_shard_in_one_call(ShardMap::i
     }
     if (injected(rt_, site::drop_cf_before)) {
         return sim::Err{StoreError::injected};
+    }
+    if (store_op_log() != nullptr) {
+        StoreOp op;
+        op.kind = StoreOp::Kind::drop_cfs;
+        for (const Handle* handle : handles) {
+            op.cfs.push_back(handle->GetName());
+        }
+        record(std::move(op));
     }
     const rocksdb::Status status = db_->DropColumnFamilies(handles);
     after_io();
@@ -863,18 +988,6 @@ std::vector<std::string> NodeStore::column_family_names() const {
 // injected error is a failure reported after the fact, which the caller cannot tell from a write
 // that did not happen (and must therefore be idempotent about).
 
-namespace {
-
-rocksdb::WriteOptions write_options(const StoreOptions& options,
-                                    WriteMode mode = WriteMode::logged) {
-    rocksdb::WriteOptions write;
-    write.sync = mode == WriteMode::synced || (mode == WriteMode::logged && options.sync_writes);
-    write.disableWAL = mode == WriteMode::unlogged;
-    return write;
-}
-
-}  // namespace
-
 sim::Result<sim::Unit, StoreError> NodeStore::put(CfRef ref, std::string_view key,
                                                   std::string_view value, WriteMode mode) {
     if (injected(rt_, site::put_cf_before)) {
@@ -884,6 +997,7 @@ sim::Result<sim::Unit, StoreError> NodeStore::put(CfRef ref, std::string_view ke
     if (handle == nullptr) {
         return sim::Err{StoreError::no_such_shard};
     }
+    record_single(StoreOp::Kind::put, handle, key, value, mode);
     const rocksdb::Status status =
         db_->Put(write_options(options_, mode), handle, slice(key), slice(value));
     after_io();
@@ -907,6 +1021,7 @@ sim::Result<sim::Unit, StoreError> NodeStore::remove(CfRef ref, std::string_view
     if (handle == nullptr) {
         return sim::Err{StoreError::no_such_shard};
     }
+    record_single(StoreOp::Kind::remove, handle, key);
     const rocksdb::Status status = db_->Delete(write_options(options_), handle, slice(key));
     after_io();
     if (!status.ok()) {
@@ -933,6 +1048,13 @@ sim::Result<sim::Unit, StoreError> NodeStore::write(WriteBatch& batch) {
             return sim::Err{StoreError::no_such_shard};
         }
     }
+    if (store_op_log() != nullptr) {
+        StoreOp op;
+        op.kind = StoreOp::Kind::write;
+        op.sync = write_options(options_).sync;
+        op.entries = batch.recorded_;
+        record(std::move(op));
+    }
     const rocksdb::Status status = db_->Write(write_options(options_), batch.batch_.get());
     after_io();
     if (!status.ok()) {
@@ -955,6 +1077,7 @@ sim::Result<std::optional<std::string>, StoreError> NodeStore::get(CfRef ref, st
     if (handle == nullptr) {
         return sim::Err{StoreError::no_such_shard};
     }
+    record_single(StoreOp::Kind::get, handle, key);
     std::string value;
     const rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), handle, slice(key), &value);
     after_io();
@@ -981,6 +1104,7 @@ sim::Result<bool, StoreError> NodeStore::key_may_exist(CfRef ref, std::string_vi
     if (handle == nullptr) {
         return sim::Err{StoreError::no_such_shard};
     }
+    record_single(StoreOp::Kind::key_may_exist, handle, key);
     std::string ignored;
     const bool may_exist = db_->KeyMayExist(rocksdb::ReadOptions(), handle, slice(key), &ignored);
     after_io();
@@ -1007,6 +1131,17 @@ sim::Result<Scan, StoreError> NodeStore::scan(CfRef ref, std::optional<std::stri
         state->until_slice = rocksdb::Slice(state->until);
         read.iterate_upper_bound = &state->until_slice;
     }
+    if (StoreOpLog* log = store_op_log(); log != nullptr) {
+        state->logged = log->next_scan_number();
+        StoreOp op;
+        op.kind = StoreOp::Kind::scan_open;
+        op.scan = state->logged;
+        op.cfs = {handle->GetName()};
+        op.from = from;
+        op.until = until.has_value() ? std::optional<std::string>(state->until) : std::nullopt;
+        op.snapshot = true;
+        record(std::move(op));
+    }
     state->iterator.reset(db_->NewIterator(read, handle));
     disk_.in_scan_with_errors_to_caller = read_errors == ReadErrors::to_caller;
     disk_.scan_label = label;
@@ -1030,6 +1165,7 @@ sim::Result<sim::Unit, StoreError> NodeStore::compact(CfRef ref) {
         return sim::Err{StoreError::no_such_shard};
     }
     disk_.settle();  // nothing queued before races the free run (see ~NodeStore)
+    record_single(StoreOp::Kind::compact, handle, {});
     BackgroundJobs::FreeRun jobs(disk_.background_jobs());  // both calls wait for their jobs
     rocksdb::FlushOptions flush;
     flush.wait = true;
@@ -1048,6 +1184,12 @@ sim::Result<sim::Unit, StoreError> NodeStore::compact(CfRef ref) {
 
 void NodeStore::release_scan(Scan::State& state) {
     FLOE_ASSERT(state.store == this, "scan released by a store that does not own it");
+    if (state.logged != 0) {
+        StoreOp op;
+        op.kind = StoreOp::Kind::scan_close;
+        op.scan = state.logged;
+        record(std::move(op));
+    }
     state.iterator.reset();  // the iterator before the snapshot it reads
     db_->ReleaseSnapshot(state.snapshot);
     state.snapshot = nullptr;

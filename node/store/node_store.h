@@ -38,6 +38,7 @@
 
 #include "node/store/disk.h"
 #include "node/store/key_index.h"
+#include "node/store/store_ops.h"
 #include "node/types.h"
 #include "sim/result.h"
 
@@ -224,6 +225,8 @@ private:
         bool present;
     };
     std::vector<IndexedEntry> indexed_;
+    // The entries, as a recording thread logs them (store_ops.h); empty otherwise.
+    std::vector<StoreOp::Entry> recorded_;
 };
 
 class NodeStore {
@@ -317,6 +320,11 @@ private:
     // read error leaves the index off.
     void build_key_index();
     void index_write(uint32_t cf_id, std::string_view key, bool present);
+    // When this thread records store calls (store_ops.h): logs `op`, a call about to reach
+    // RocksDB, under this store's number. Callers build the op only when store_op_log() is set.
+    void record(StoreOp op) const;
+    void record_single(StoreOp::Kind kind, const Handle* handle, std::string_view key,
+                       std::string_view value = {}, WriteMode mode = WriteMode::logged) const;
 
     sim::Runtime& rt_;
     Disk& disk_;
