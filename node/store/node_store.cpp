@@ -147,6 +147,10 @@ rocksdb::Options db_options(const Disk& disk, const StoreOptions& options) {
     // it, a failed OPTIONS write after a column family was created or dropped is an error of
     // that call (and of DB::Open), not a warning in the LOG.
     db.fail_if_options_file_error = true;
+    // RocksDB writes this into every SST file's properties, by default the machine's hostname
+    // (gethostname at each file): bytes on the simulated disk, and so file sizes, that would
+    // differ between machines. A fixed id keeps the disk a function of the seed.
+    db.db_host_id = "floe";
     // RocksDB checks each OPTIONS file it writes through floe's replacement, which makes the
     // parser's reads without the parse (options_file_check.h); naming it here also links it in.
     (void)options_file_check();

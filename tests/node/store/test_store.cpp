@@ -5,6 +5,7 @@
 #include <rocksdb/perf_level.h>
 
 #include <stdlib.h>  // mkdtemp
+#include <unistd.h>  // gethostname
 
 #include <algorithm>
 #include <filesystem>
@@ -826,6 +827,34 @@ TEST_CASE("store: RocksDB does not perturb the run: same seed, same trace hash")
     const sim::RunResult b = run_once();
     CHECK(a.trace_hash == b.trace_hash);
     CHECK(a.steps == b.steps);
+}
+
+TEST_CASE("store: SST files carry a fixed host id, not the machine's hostname") {
+    // RocksDB's default db_host_id puts gethostname() into every SST file's properties, so the
+    // simulated disk's bytes (and file sizes) would depend on the machine running the seed.
+    auto disk = Disk::in_memory("node");
+    const sim::RunResult result = on_node(*disk, [](sim::Runtime&, NodeStore& store) {
+        CHECK(ok(store.create_shard(2)));
+        CHECK(ok(store.put(primary(2), "key", "value")));
+        CHECK(ok(store.compact(primary(2))));  // an SST file on the disk
+    });
+    REQUIRE(result.passed());
+    char hostname[256] = {};
+    REQUIRE(gethostname(hostname, sizeof hostname - 1) == 0);
+    size_t tables = 0;
+    for (const std::string& name : disk->sim_fs()->children(disk->path())) {
+        if (!name.ends_with(".sst")) {
+            continue;
+        }
+        ++tables;
+        const auto bytes = disk->sim_fs()->contents(disk->path() + "/" + name);
+        REQUIRE(bytes.has_value());
+        // The properties block stores "rocksdb.creating.host.identity" prefix-compressed
+        // against the key before it, and the value right after the key.
+        CHECK(bytes->find("host.identityfloe") != std::string::npos);
+        CHECK(bytes->find(std::string("host.identity") + hostname) == std::string::npos);
+    }
+    CHECK(tables > 0);
 }
 
 TEST_CASE("store: RocksDB calls fit in a 64 KiB fiber stack, flushes and WAL replay included") {
