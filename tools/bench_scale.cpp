@@ -9,8 +9,11 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <optional>
+#include <sstream>
 
 #include "tools/argv.h"
+#include "tools/child_output.h"
 
 extern char** environ;
 
@@ -93,6 +96,36 @@ bool is_mainnet_size(const ScaleSize& size) {
            size.blobs == mainnet.blobs;
 }
 
+// The RocksDB floor of the full shape at `blobs` (its store calls made again against RocksDB
+// alone, in a child process): the CPU seconds, their share of the run measured there, and the
+// floor at the full blob count, projected linearly from this one point (a lower bound: the floor
+// grows faster than the blobs, its memtables with them). True unless that floor is above the
+// wall target (true too when it could not be measured).
+bool print_floor(const std::string& self, const ScaleBenchOptions& options, uint64_t blobs,
+                 const ScalePoint& run) {
+    const std::vector<std::string> sets = {fmt::format("nodes={}", options.max.nodes),
+                                           fmt::format("shards={}", options.max.shards),
+                                           fmt::format("blobs={}", blobs)};
+    const std::optional<double> floor =
+        floor_seconds_in_child(self, "mainnet-shape", options.seed, sets);
+    if (!floor.has_value()) {
+        fmt::print("RocksDB floor at {} blobs: not measured (the child gave none)\n", blobs);
+        return true;
+    }
+    const double at_full =
+        *floor * static_cast<double>(options.max.blobs) / static_cast<double>(blobs);
+    fmt::print(
+        "RocksDB floor at {} blobs (the run's store calls made again, RocksDB alone): {:.1f} s "
+        "of CPU, {:.0f} % of the run's wall",
+        blobs, *floor, run.wall_seconds > 0 ? 100 * *floor / run.wall_seconds : 0);
+    if (blobs < options.max.blobs) {
+        fmt::print("; at {} blobs at least {:.0f} s (linear in blobs; it grows faster)",
+                   options.max.blobs, at_full);
+    }
+    fmt::print("\n");
+    return at_full <= target_wall_seconds;
+}
+
 // The largest nodes and shards at the blob counts of full_shape_blob_points, then the largest
 // blob count measured (when it is one of them) or projected, and the verdict. False if a run
 // failed.
@@ -124,6 +157,7 @@ bool print_full_shape(const std::string& self, const ScaleBenchOptions& options)
     fmt::print("{} at {} blobs{}: {:.0f} s wall, {:.0f} MiB peak\n",
                measured ? "measured" : "projected", options.max.blobs,
                measured ? "" : " (linear in blobs)", wall, peak);
+    const bool floor_below_target = print_floor(self, options, blobs.back(), points.back());
     if (!is_mainnet_size(options.max)) {
         fmt::print("target: no verdict, the full shape is not mainnet's (100 x 1,000 x 10,000)\n");
     } else if (!passed) {
@@ -132,6 +166,11 @@ bool print_full_shape(const std::string& self, const ScaleBenchOptions& options)
         fmt::print("target of a mainnet-shaped seed (<= {:.0f} s, <= {:.0f} MiB): {}\n",
                    target_wall_seconds, target_peak_mib,
                    wall <= target_wall_seconds && peak <= target_peak_mib ? "met" : "NOT met");
+        if (!floor_below_target) {
+            fmt::print(
+                "the wall target is below the RocksDB floor: no faster floe meets it while every "
+                "node makes Walrus's RocksDB calls\n");
+        }
     }
     return passed;
 }
@@ -192,6 +231,24 @@ double growth_exponent(const std::vector<double>& x, const std::vector<double>& 
         }
     }
     return linear_slope(lx, ly);
+}
+
+std::optional<double> floor_seconds_in_child(const std::string& self, const std::string& scenario,
+                                             uint64_t seed, const std::vector<std::string>& sets) {
+    std::vector<std::string> args = {
+        self, "bench", "scenarios", scenario, "--one-seed", std::to_string(seed), "--floor-only"};
+    for (const std::string& set : sets) {
+        args.emplace_back("--set");
+        args.push_back(set);
+    }
+    std::istringstream in(run_child(args).out);
+    std::string tag;
+    double seconds = 0;
+    in >> tag >> seconds;
+    if (!in || tag != floor_tag || seconds <= 0) {
+        return std::nullopt;
+    }
+    return seconds;
 }
 
 int bench_scale_command(const std::string& self, const ScaleBenchOptions& options) {

@@ -10,7 +10,9 @@
 // tens of GiB), wall and memory projected linearly in blobs, with the verdict on the targets.
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace floe::tools {
@@ -54,5 +56,15 @@ double project_linear(double x1, double y1, double x2, double y2, double x);
 std::vector<uint64_t> full_shape_blob_points(const ScaleSize& base, const ScaleSize& max);
 
 int bench_scale_command(const std::string& self, const ScaleBenchOptions& options);
+
+// The line a `floe bench scenarios NAME --one-seed S --floor-only` child prints: this tag, then
+// the seed's RocksDB floor in CPU seconds (0: not measurable, storage faults on).
+constexpr std::string_view floor_tag = "floe-bench-floor";
+
+// The RocksDB floor under one seed of `scenario` with `sets` (the CPU seconds of its store calls
+// made again against RocksDB alone), measured in such a child of `self`; nullopt if the child
+// gave none (it died, or the run cannot be replayed).
+std::optional<double> floor_seconds_in_child(const std::string& self, const std::string& scenario,
+                                             uint64_t seed, const std::vector<std::string>& sets);
 
 }  // namespace floe::tools

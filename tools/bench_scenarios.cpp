@@ -3,9 +3,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <spawn.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,13 +19,12 @@
 #include "node/store/store_ops.h"
 #include "scenarios/scenario.h"
 #include "sim/timeline.h"
-#include "tools/argv.h"
 #include "tools/bench_kernel.h"
+#include "tools/bench_scale.h"
+#include "tools/child_output.h"
 #include "tools/html_report.h"
 #include "tools/perfetto.h"
 #include "tools/scenario_commands.h"
-
-extern char** environ;
 
 namespace floe::tools {
 
@@ -237,74 +234,6 @@ std::optional<SeedSample> parse_sample(const std::string& text) {
     return sample;
 }
 
-// What a child process printed, and how it ended when it printed no sample.
-struct ChildOutput {
-    std::string out;
-    std::string err;
-    std::string how_it_ended;
-};
-
-std::string read_all(int fd) {
-    std::string text;
-    char buffer[4096];
-    for (;;) {
-        const ssize_t n = read(fd, buffer, sizeof buffer);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            return text;
-        }
-        text.append(buffer, static_cast<size_t>(n));
-    }
-}
-
-// Runs `args` with stdout on a pipe and stderr in an unlinked temporary file (so a child that
-// writes much to both never blocks on the one not being read), and waits for it.
-ChildOutput run_child(std::vector<std::string> args) {
-    ChildOutput child;
-    char err_pattern[] = "/tmp/floe-bench-err-XXXXXX";
-    const int err_fd = mkstemp(err_pattern);
-    int out_pipe[2] = {-1, -1};
-    if (err_fd < 0 || pipe(out_pipe) != 0) {
-        child.how_it_ended = "could not start (no temporary file or pipe)";
-        if (err_fd >= 0) {
-            close(err_fd);
-            unlink(err_pattern);
-        }
-        return child;
-    }
-    unlink(err_pattern);
-    std::vector<char*> argv = argv_of(args);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
-    posix_spawn_file_actions_adddup2(&actions, err_fd, 2);
-    posix_spawn_file_actions_addclose(&actions, out_pipe[0]);
-    pid_t pid = 0;
-    const int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    close(out_pipe[1]);
-    if (spawned != 0) {
-        close(out_pipe[0]);
-        close(err_fd);
-        child.how_it_ended = fmt::format("could not start: {}", std::strerror(spawned));
-        return child;
-    }
-    child.out = read_all(out_pipe[0]);
-    close(out_pipe[0]);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    (void)lseek(err_fd, 0, SEEK_SET);
-    child.err = read_all(err_fd);
-    close(err_fd);
-    child.how_it_ended = WIFSIGNALED(status)
-                             ? fmt::format("died of signal {}", WTERMSIG(status))
-                             : fmt::format("exited with status {}", WEXITSTATUS(status));
-    return child;
-}
-
 // A seed that aborts (a failed assertion is a bug, and some scenarios reach one as Walrus is,
 // FINDINGS F5) must not take the bench with it: each seed runs in its own process, its stdout
 // read back, its stderr kept to say why it died. Only the seed's runs are timed, not the spawn.
@@ -438,8 +367,12 @@ int bench_scenarios_command(const std::string& self, const ScenarioBenchOptions&
             fmt::print(stderr, "floe: bench scenarios --one-seed takes exactly one scenario\n");
             return exit_usage;
         }
-        return bench_one_seed(*scenarios::find_scenario(options.scenarios[0]), options.one_seed,
-                              options.trace_cost, options.sets);
+        const scenarios::ScenarioSpec& spec = *scenarios::find_scenario(options.scenarios[0]);
+        if (options.floor_only) {
+            fmt::print("{} {:.9f}\n", floor_tag, floor_of(spec, options.one_seed, options.sets));
+            return exit_pass;
+        }
+        return bench_one_seed(spec, options.one_seed, options.trace_cost, options.sets);
     }
     std::vector<const scenarios::ScenarioSpec*> specs;
     for (const std::string& name : options.scenarios) {

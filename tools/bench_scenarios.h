@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,9 +22,18 @@ struct ScenarioBenchOptions {
     // Internal: the child that times one seed (every seed runs in its own process, so that one
     // that fails an assertion cannot end the bench) prints its numbers as one line. 0: the bench.
     uint64_t one_seed = 0;
+    // Internal, with one_seed: the child measures and prints only the seed's RocksDB floor.
+    bool floor_only = false;
 };
 
 // `self` is this executable: each seed runs in a child process of it.
 int bench_scenarios_command(const std::string& self, const ScenarioBenchOptions& options);
+
+// The RocksDB floor under one seed of `scenario` with `sets` (the CPU seconds of its store calls
+// made again against RocksDB alone; `floe bench scenarios` prints it in raw-loop events), measured
+// in a child process of `self`; nullopt if the child gave none (it died, or the run cannot be
+// replayed: storage faults on).
+std::optional<double> floor_seconds_in_child(const std::string& self, const std::string& scenario,
+                                             uint64_t seed, const std::vector<std::string>& sets);
 
 }  // namespace floe::tools

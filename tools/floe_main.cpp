@@ -358,6 +358,8 @@ int main(int argc, char** argv) {
     bench_scenarios->add_option("--one-seed", bench_sc.one_seed)
         ->group("")  // internal: the child process that times one seed
         ->check(CLI::Range(uint64_t{1}, std::numeric_limits<uint64_t>::max()));
+    bench_scenarios->add_flag("--floor-only", bench_sc.floor_only)
+        ->group("");  // internal: with --one-seed, only the RocksDB floor (floe bench scale)
 
     floe::tools::ScaleBenchOptions scale;
     auto* bench_scale = bench_cmd->add_subcommand(

@@ -156,6 +156,7 @@ check "bench: mainnet-shape grown a little, fitted, the full shape measured" bas
   --max-nodes 7 --max-shards 20 --max-blobs 40 --points 2) && grep -qE \
   '^  blobs +wall ~ blobs\^-?[0-9.]+, memory ~ blobs\^-?[0-9.]+, -?[0-9.]+ MiB per blob' \
   <<<\"\$out\" && grep -qE '^measured at 40 blobs: [0-9]+ s wall, [0-9]+ MiB peak' <<<\"\$out\" \
+  && grep -qE '^RocksDB floor at 40 blobs \(.*\): [0-9.]+ s of CPU, [0-9]+ % of the run' <<<\"\$out\" \
   && grep -q 'target: no verdict, the full shape is not mainnet' <<<\"\$out\""
 check "same trace hashes: gcc -O2 vs clang ASan" tools/check_cross_build.sh
 check "main job: floe sweep random-crashes on 2 seeds" build/tools/floe sweep random-crashes --seeds 1..2 --set epochs=3 \
