@@ -1,6 +1,7 @@
 #include "node/node_storage.h"
 
 #include "node/node_storage_internal.h"
+#include "node/sites.h"
 
 #include <fmt/format.h>
 
@@ -628,13 +629,9 @@ sim::Result<bool, StoreError> NodeStorage::check_stored_at_shards(
 
 bool NodeStorage::is_stored_at_shards(const BlobId& blob,
                                       const std::vector<ShardIndex>& shards) const {
-    for (ShardIndex shard : shards) {
-        if (!has_sliver(shard, SliverType::primary, blob) ||
-            !has_sliver(shard, SliverType::secondary, blob)) {
-            return false;
-        }
-    }
-    return true;
+    const auto stored = check_stored_at_shards(blob, shards);
+    FLOE_SOMETIMES(store_->runtime(), site::stored_check_read_error, !stored.ok());
+    return stored.ok() && stored.value();
 }
 
 }  // namespace walrus

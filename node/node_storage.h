@@ -142,11 +142,16 @@ public:
     Result<sim::Unit> put_blob(
         const BlobMetadata& metadata,
         const std::vector<std::pair<ShardIndex, std::pair<Sliver, Sliver>>>& slivers);
-    // §4.3: both slivers present at every listed shard; false if a shard does not exist here.
+    // §4.3, as Walrus's is_stored_at_specific_shards (node.rs l.3138-3200 at fb097a2262): both
+    // slivers present at every listed shard; false if a shard does not exist here. A read error
+    // counts as not stored: Walrus logs it and answers false (the node goes on, and its caller
+    // acts as for a missing sliver: a blob sync, a recovery sync); floe stopped the node until
+    // 1 December 2026. Walrus's cheap pre-check (may_have_sliver_pair, KeyMayExist) makes no
+    // disk read, so it is not modelled.
     bool is_stored_at_shards(const BlobId& blob, const std::vector<ShardIndex>& shards) const;
-    // The same for the consistency check's existence check (§12), which gets a read error as
-    // its result (consistency_check.rs handle_existence_check_result: counted and logged)
-    // where is_stored_at_shards stops the node.
+    // The same with a read error as its result: the consistency check's existence check (§12,
+    // consistency_check.rs handle_existence_check_result: counted and logged), and floe's own
+    // invariant checks, which cannot tell and skip the blob.
     Result<bool> check_stored_at_shards(const BlobId& blob,
                                         const std::vector<ShardIndex>& shards) const;
 

@@ -680,8 +680,13 @@ void ShardSyncHandler::check_filled(ShardIndex shard, Epoch epoch,
         // path (swarm 24903 with buggify=on), or this node before a restart that took the proof
         // with it (swarm 24956): the check asks the blob id (the simulation's truth), not the
         // node's memory.
-        if (!info.is_certified(now) || storage_.is_stored_at_shards(next->first, {shard}) ||
-            owed_by_event_path(info) || next->first.has_inconsistent_encoding()) {
+        if (!info.is_certified(now)) {
+            continue;
+        }
+        // A read error cannot tell (this check is floe's, not a read Walrus makes): skipped.
+        const auto stored = storage_.check_stored_at_shards(next->first, {shard});
+        if (!stored.ok() || stored.value() || owed_by_event_path(info) ||
+            next->first.has_inconsistent_encoding()) {
             continue;
         }
         const BlobId& blob = next->first;
