@@ -8,11 +8,13 @@
 namespace walrus {
 
 BlobEvents::BlobEvents(sim::Runtime& rt, NodeStorage& storage, CommitteeService& committees,
-                       BlobSyncHandler& blob_sync, GarbageCollector& gc, uint32_t workers)
+                       BlobSyncHandler& blob_sync, GarbageCollector& gc, uint32_t workers,
+                       bool blocking_reads_as_tasks)
     : rt_(rt),
       storage_(storage),
       committees_(committees),
       blob_sync_(blob_sync),
+      blocking_reads_as_tasks_(blocking_reads_as_tasks),
       gc_(gc),
       workers_(rt, workers) {}
 
@@ -88,10 +90,12 @@ void BlobEvents::process_certified(const BlobCertified& certified, EventHandle h
             sim::FailPointOutcome::inject_error &&
         !certified.is_extension;
     const std::optional<Epoch> event_epoch = committees_.event_epoch();
-    const auto info = storage_.blob_info(certified.blob_id);
-    const bool wanted = !skip && info.has_value() &&
-                        info->is_certified(committees_.current_committee_epoch()) &&
-                        !storage_.status().is_catching_up();
+    // is_blob_certified: the blob info and the committee epoch as of the read.
+    const bool certified_now = blocking_read([&] {
+        const auto info = storage_.blob_info(certified.blob_id);
+        return info.has_value() && info->is_certified(committees_.current_committee_epoch());
+    });
+    const bool wanted = !skip && certified_now && !storage_.status().is_catching_up();
     if (wanted && event_epoch.has_value() && !committees_.shard_assignment_known(*event_epoch)) {
         FLOE_REACHABLE(rt_, site::walrus_panic_unknown_shard_assignment_epoch);
         WALRUS_PANIC("blob_event_processor.rs process_blob_certified_event",
@@ -113,9 +117,10 @@ void BlobEvents::process_certified(const BlobCertified& certified, EventHandle h
 // process_blob_deleted_event: the blob info already includes this deletion.
 void BlobEvents::process_deleted(const ChainEvent& event, const BlobDeleted& deleted,
                                  EventHandle handle) {
-    const auto info = storage_.blob_info(deleted.blob_id);
+    const Epoch committee_epoch = committees_.current_committee_epoch();  // before the read
+    const auto info = blocking_read([&] { return storage_.blob_info(deleted.blob_id); });
     if (info.has_value()) {
-        if (!info->is_certified(committees_.current_committee_epoch())) {
+        if (!info->is_certified(committee_epoch)) {
             blob_sync_.cancel_sync_and_mark_event_complete(deleted.blob_id);
         }
         gc_.delete_now_if_unregistered(deleted.blob_id, event.epoch);

@@ -30,7 +30,8 @@ namespace walrus {
 class BlobEvents {
 public:
     BlobEvents(sim::Runtime& rt, NodeStorage& storage, CommitteeService& committees,
-               BlobSyncHandler& blob_sync, GarbageCollector& gc, uint32_t workers);
+               BlobSyncHandler& blob_sync, GarbageCollector& gc, uint32_t workers,
+               bool blocking_reads_as_tasks = false);
     BlobEvents(const BlobEvents&) = delete;
     BlobEvents& operator=(const BlobEvents&) = delete;
 
@@ -53,11 +54,24 @@ private:
     void process_deleted(const ChainEvent& event, const BlobDeleted& deleted, EventHandle handle);
     void process_invalid(const InvalidBlobId& invalid, EventHandle handle);
     void watch_event_sync(const BlobId& blob, SyncWaiter waiter);
+    // A read Walrus makes in spawn_blocking: with EventProcessingConfig::blocking_reads_as_tasks,
+    // a yield before it runs and one before the worker resumes (msim's task and its await).
+    template <class Read>
+    auto blocking_read(Read read) {
+        if (!blocking_reads_as_tasks_) {
+            return read();
+        }
+        rt_.yield();
+        auto result = read();
+        rt_.yield();
+        return result;
+    }
 
     sim::Runtime& rt_;
     NodeStorage& storage_;
     CommitteeService& committees_;
     BlobSyncHandler& blob_sync_;
+    bool blocking_reads_as_tasks_ = false;
     GarbageCollector& gc_;
     std::map<SyncOutcome, uint64_t> event_sync_outcomes_;
     BlobEventWorkers workers_;  // last: its fibers use the members above

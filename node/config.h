@@ -71,6 +71,13 @@ struct EventProcessingConfig {
     sim::Duration poll_interval = sim::Duration::millis(100);  // when the chain has nothing new
     sim::Duration chain_request_timeout = sim::Duration::seconds(2);
     uint32_t blob_event_workers = 10;  // [3] blob_event_processor_config.num_workers
+    // Off: the blob event processor's reads run inline in the worker. On (`--set
+    // blocking-reads=task`): as Walrus runs them, in tokio::task::spawn_blocking
+    // (blob_event_processor.rs l.210-214 is_blob_certified, l.277-281 get_blob_info, at
+    // fb097a2262), which msim makes a task of its own (msim task.rs spawn_blocking: spawn(async
+    // move { f() })): the worker is suspended before the read runs and again before it resumes,
+    // with the epochs it read before the call (the event epoch, the committee epoch) kept.
+    bool blocking_reads_as_tasks = false;
 };
 
 struct ContractServiceConfig {

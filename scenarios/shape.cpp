@@ -89,6 +89,12 @@ std::vector<ParamSpec> shape_params() {
             "builds (inline), or after a wait for a thread pool, as its production builds, "
             "during which the node may enter catch-up (thread-pool)"),
         ParamSpec::optional_choice(
+            "blocking-reads", "scenario's: inline", {"inline", "task"},
+            "how the blob event processor makes the reads Walrus puts in spawn_blocking (a "
+            "certified blob's info, a deleted blob's info): inline in the worker (inline), or "
+            "as msim runs them, a task of their own the worker waits for, with a yield before "
+            "and after (task)"),
+        ParamSpec::optional_choice(
             "metadata", "scenario's: walrus; mainnet-shape: compact", {"walrus", "compact"},
             "how a node stores blob metadata: every sliver's digest, as Walrus (walrus), or 40 "
             "bytes that stand for the computed metadata (compact: far less memory with many "
@@ -127,6 +133,9 @@ std::string apply_shape(const Params& params, ClusterConfig& config) {
     if (params.is_set("existence-checks")) {
         config.node.node_recovery.thread_pool_existence_checks =
             params.choice("existence-checks") == "thread-pool";
+    }
+    if (params.is_set("blocking-reads")) {
+        config.node.events.blocking_reads_as_tasks = params.choice("blocking-reads") == "task";
     }
     if (params.is_set("sliver-existence")) {
         config.node.index_sliver_existence = params.choice("sliver-existence") == "indexed";

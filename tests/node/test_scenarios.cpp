@@ -201,6 +201,30 @@ TEST_CASE("shape: sliver-existence=indexed answers as Walrus's reads do: the sam
     }
 }
 
+// `blocking-reads=task` (EventProcessingConfig::blocking_reads_as_tasks): the blob event
+// processor's spawn_blocking reads become yields around the read, as msim runs them. The runs
+// take other schedules (other traces) and the simtests still pass.
+TEST_CASE("shape: blocking-reads=task suspends the blob event worker around its reads") {
+    for (const std::string scenario :
+         {"long-node-recovery", "recovery-in-progress-with-node-restart"}) {
+        CAPTURE(scenario);
+        auto run = [&scenario](const char* mode) {
+            ScenarioRunOptions options;
+            options.seed = 4;
+            options.sets = {std::string("blocking-reads=") + mode};
+            std::string error;
+            const ScenarioResult result = run_scenario(*find_scenario(scenario), options, error);
+            CHECK(error.empty());
+            return result;
+        };
+        const ScenarioResult inline_reads = run("inline");
+        const ScenarioResult task_reads = run("task");
+        CHECK(inline_reads.result.passed());
+        CHECK(task_reads.result.passed());
+        CHECK(task_reads.result.trace_hash != inline_reads.result.trace_hash);
+    }
+}
+
 TEST_CASE("shape: a bad shape is a usage error and runs nothing") {
     ScenarioRunOptions options;
     options.sets = {"nodes=3", "weights=1,2"};
