@@ -31,7 +31,7 @@ class BlobEvents {
 public:
     BlobEvents(sim::Runtime& rt, NodeStorage& storage, CommitteeService& committees,
                BlobSyncHandler& blob_sync, GarbageCollector& gc, uint32_t workers,
-               bool blocking_reads_as_tasks = false);
+               bool blocking_reads_as_tasks);
     BlobEvents(const BlobEvents&) = delete;
     BlobEvents& operator=(const BlobEvents&) = delete;
 

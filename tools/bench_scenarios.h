@@ -8,7 +8,6 @@
 
 #include <cstdint>
 #include <cstdio>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,12 +27,5 @@ struct ScenarioBenchOptions {
 
 // `self` is this executable: each seed runs in a child process of it.
 int bench_scenarios_command(const std::string& self, const ScenarioBenchOptions& options);
-
-// The RocksDB floor under one seed of `scenario` with `sets` (the CPU seconds of its store calls
-// made again against RocksDB alone; `floe bench scenarios` prints it in raw-loop events), measured
-// in a child process of `self`; nullopt if the child gave none (it died, or the run cannot be
-// replayed: storage faults on).
-std::optional<double> floor_seconds_in_child(const std::string& self, const std::string& scenario,
-                                             uint64_t seed, const std::vector<std::string>& sets);
 
 }  // namespace floe::tools

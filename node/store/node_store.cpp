@@ -356,12 +356,7 @@ void Scan::next() {
     if (injected(store.rt_, site::scan_read_eio)) {
         state_->injected_error = rocksdb::Status::IOError("injected scan read error");
     } else {
-        if (state_->logged != 0) {
-            StoreOp op;
-            op.kind = StoreOp::Kind::scan_next;
-            op.scan = state_->logged;
-            store.record(std::move(op));
-        }
+        store.record_scan(StoreOp::Kind::scan_next, state_->logged);
         state_->iterator->Next();
     }
     store.disk_.in_scan_with_errors_to_caller = false;
@@ -674,23 +669,13 @@ void NodeStore::build_key_index() {
             }
             std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, handle));
             for (it->SeekToFirst(); it->Valid(); it->Next()) {
-                if (logged != 0) {
-                    StoreOp op;
-                    op.kind = StoreOp::Kind::scan_next;
-                    op.scan = logged;
-                    record(std::move(op));
-                }
+                record_scan(StoreOp::Kind::scan_next, logged);
                 key_index_->insert(handle->GetID(),
                                    std::string_view(it->key().data(), it->key().size()));
             }
             const bool failed = !it->status().ok();
             it.reset();
-            if (logged != 0) {
-                StoreOp op;
-                op.kind = StoreOp::Kind::scan_close;
-                op.scan = logged;
-                record(std::move(op));
-            }
+            record_scan(StoreOp::Kind::scan_close, logged);
             after_io();
             if (failed) {
                 key_index_.reset();
@@ -719,6 +704,16 @@ void NodeStore::record(StoreOp op) const {
         op.db = log->store_number(disk_.path());
         log->add(std::move(op));
     }
+}
+
+void NodeStore::record_scan(StoreOp::Kind kind, uint64_t scan) const {
+    if (scan == 0) {
+        return;
+    }
+    StoreOp op;
+    op.kind = kind;
+    op.scan = scan;
+    record(std::move(op));
 }
 
 void NodeStore::record_single(StoreOp::Kind kind, const Handle* handle, std::string_view key,
@@ -1188,12 +1183,7 @@ sim::Result<sim::Unit, StoreError> NodeStore::compact(CfRef ref) {
 
 void NodeStore::release_scan(Scan::State& state) {
     FLOE_ASSERT(state.store == this, "scan released by a store that does not own it");
-    if (state.logged != 0) {
-        StoreOp op;
-        op.kind = StoreOp::Kind::scan_close;
-        op.scan = state.logged;
-        record(std::move(op));
-    }
+    record_scan(StoreOp::Kind::scan_close, state.logged);
     state.iterator.reset();  // the iterator before the snapshot it reads
     db_->ReleaseSnapshot(state.snapshot);
     state.snapshot = nullptr;

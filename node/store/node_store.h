@@ -323,6 +323,9 @@ private:
     // When this thread records store calls (store_ops.h): logs `op`, a call about to reach
     // RocksDB, under this store's number. Callers build the op only when store_op_log() is set.
     void record(StoreOp op) const;
+    // A scan step or close (scan_next, scan_close) of the scan numbered `scan` in the log; none
+    // for 0 (a scan made while nothing recorded).
+    void record_scan(StoreOp::Kind kind, uint64_t scan) const;
     void record_single(StoreOp::Kind kind, const Handle* handle, std::string_view key,
                        std::string_view value = {}, WriteMode mode = WriteMode::logged) const;
 

@@ -14,8 +14,6 @@ namespace walrus {
 
 namespace {
 
-thread_local StoreOpLog* recording = nullptr;
-
 rocksdb::Slice slice(const std::string& bytes) {
     return {bytes.data(), bytes.size()};
 }
@@ -331,17 +329,13 @@ uint32_t StoreOpLog::store_number(const std::string& disk_path) {
     return stores_.emplace(disk_path, static_cast<uint32_t>(stores_.size())).first->second;
 }
 
-StoreOpLog* store_op_log() {
-    return recording;
-}
-
 StoreOpRecording::StoreOpRecording(StoreOpLog& log) {
-    FLOE_ASSERT(recording == nullptr, "store-call recordings do not nest");
-    recording = &log;
+    FLOE_ASSERT(detail::recording_store_ops == nullptr, "store-call recordings do not nest");
+    detail::recording_store_ops = &log;
 }
 
 StoreOpRecording::~StoreOpRecording() {
-    recording = nullptr;
+    detail::recording_store_ops = nullptr;
 }
 
 uint64_t replay_store_ops(const StoreOpLog& log, StoreContents* contents) {

@@ -73,8 +73,15 @@ private:
     uint64_t next_scan_ = 1;
 };
 
-// The log every store of this thread records into, or null when none is recording.
-StoreOpLog* store_op_log();
+namespace detail {
+inline thread_local StoreOpLog* recording_store_ops = nullptr;
+}
+
+// The log every store of this thread records into, or null when none is recording. Inline: the
+// stores ask it on every write and read.
+inline StoreOpLog* store_op_log() {
+    return detail::recording_store_ops;
+}
 
 // While alive, every store of this thread records into `log`. Not nested.
 class StoreOpRecording {
