@@ -9,12 +9,12 @@ namespace walrus {
 
 BlobEvents::BlobEvents(sim::Runtime& rt, NodeStorage& storage, CommitteeService& committees,
                        BlobSyncHandler& blob_sync, GarbageCollector& gc, uint32_t workers,
-                       bool blocking_reads_as_tasks)
+                       SpawnBlockingModel spawn_blocking)
     : rt_(rt),
       storage_(storage),
       committees_(committees),
       blob_sync_(blob_sync),
-      blocking_reads_as_tasks_(blocking_reads_as_tasks),
+      spawn_blocking_(spawn_blocking),
       gc_(gc),
       workers_(rt, workers) {}
 
@@ -91,8 +91,8 @@ void BlobEvents::process_certified(const BlobCertified& certified, EventHandle h
         !certified.is_extension;
     const std::optional<Epoch> event_epoch = committees_.event_epoch();
     // is_blob_certified: the blob info and the committee epoch as of the read.
-    const bool certified_now = blocking_read([&] {
-        const auto info = storage_.blob_info(certified.blob_id);
+    const bool certified_now = blocking_read("is_blob_certified", [this, blob = certified.blob_id] {
+        const auto info = storage_.blob_info(blob);
         return info.has_value() && info->is_certified(committees_.current_committee_epoch());
     });
     const bool wanted = !skip && certified_now && !storage_.status().is_catching_up();
@@ -118,7 +118,8 @@ void BlobEvents::process_certified(const BlobCertified& certified, EventHandle h
 void BlobEvents::process_deleted(const ChainEvent& event, const BlobDeleted& deleted,
                                  EventHandle handle) {
     const Epoch committee_epoch = committees_.current_committee_epoch();  // before the read
-    const auto info = blocking_read([&] { return storage_.blob_info(deleted.blob_id); });
+    const auto info = blocking_read(
+        "get_blob_info", [this, blob = deleted.blob_id] { return storage_.blob_info(blob); });
     if (info.has_value()) {
         if (!info->is_certified(committee_epoch)) {
             blob_sync_.cancel_sync_and_mark_event_complete(deleted.blob_id);

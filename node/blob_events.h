@@ -14,15 +14,19 @@
 // The checks read the node's state when the worker runs, which may be after later events.
 
 #include <map>
+#include <string>
+#include <utility>
 
 #include "node/blob_event_workers.h"
 #include "node/blob_info.h"
 #include "node/blob_sync.h"
 #include "node/chain/events.h"
 #include "node/committee_service.h"
+#include "node/config.h"
 #include "node/event_handle.h"
 #include "node/garbage_collector.h"
 #include "node/node_storage.h"
+#include "node/spawn_blocking.h"
 #include "sim/runtime.h"
 
 namespace walrus {
@@ -31,7 +35,7 @@ class BlobEvents {
 public:
     BlobEvents(sim::Runtime& rt, NodeStorage& storage, CommitteeService& committees,
                BlobSyncHandler& blob_sync, GarbageCollector& gc, uint32_t workers,
-               bool blocking_reads_as_tasks);
+               SpawnBlockingModel spawn_blocking);
     BlobEvents(const BlobEvents&) = delete;
     BlobEvents& operator=(const BlobEvents&) = delete;
 
@@ -54,24 +58,24 @@ private:
     void process_deleted(const ChainEvent& event, const BlobDeleted& deleted, EventHandle handle);
     void process_invalid(const InvalidBlobId& invalid, EventHandle handle);
     void watch_event_sync(const BlobId& blob, SyncWaiter waiter);
-    // A read Walrus makes in spawn_blocking: with EventProcessingConfig::blocking_reads_as_tasks,
-    // a yield before it runs and one before the worker resumes (msim's task and its await).
+    // A read Walrus makes in spawn_blocking (node/spawn_blocking.h). `read` owns what it reads.
     template <class Read>
-    auto blocking_read(Read read) {
-        if (!blocking_reads_as_tasks_) {
-            return read();
+    auto blocking_read(std::string name, Read read) {
+        if (spawn_blocking_ == SpawnBlockingModel::event_reads) {
+            rt_.yield();  // floe's model of 1 December 2026: the task's two suspensions as yields
+            auto result = read();
+            rt_.yield();
+            return result;
         }
-        rt_.yield();
-        auto result = read();
-        rt_.yield();
-        return result;
+        return spawn_blocking(rt_, spawn_blocking_ == SpawnBlockingModel::tasks, std::move(name),
+                              std::move(read));
     }
 
     sim::Runtime& rt_;
     NodeStorage& storage_;
     CommitteeService& committees_;
     BlobSyncHandler& blob_sync_;
-    bool blocking_reads_as_tasks_ = false;
+    SpawnBlockingModel spawn_blocking_;
     GarbageCollector& gc_;
     std::map<SyncOutcome, uint64_t> event_sync_outcomes_;
     BlobEventWorkers workers_;  // last: its fibers use the members above

@@ -6,6 +6,7 @@
 
 #include "node/must.h"
 #include "node/sites.h"
+#include "node/spawn_blocking.h"
 #include "node/walrus_panic.h"
 
 namespace walrus {
@@ -78,11 +79,18 @@ void BlobRecovery::synchronize_blob(const BlobId& blob, Epoch certified_epoch,
                                      committees_.owned_shards_at(*committees_.event_epoch()))) {
         return;
     }
-    BlobMetadata metadata = storage_.metadata(blob).value_or(BlobMetadata{});
+    // recover_metadata (blob_sync.rs l.863-888 at fb097a2262): get_metadata and put_metadata's
+    // batch write in spawn_blocking.
+    BlobMetadata metadata =
+        spawn_blocking(rt_, blocking_calls_as_tasks(), "get_metadata", [this, blob] {
+            return storage_.metadata(blob);
+        }).value_or(BlobMetadata{});
     if (metadata.n_shards == 0) {
         // Bounded by the sync's cancellation, not by retirement (BlobSynchronizer::run).
         metadata = *recover_metadata(blob, certified_epoch, [] { return false; });
-        must(storage_.put_metadata(metadata), "metadata");
+        must(spawn_blocking(rt_, blocking_calls_as_tasks(), "put_metadata",
+                            [this, metadata] { return storage_.put_metadata(metadata); }),
+             "metadata");
     }
     while (true) {
         // recover_blob_slivers (blob_sync.rs): every shard at once, each under one sliver-pair
@@ -144,13 +152,25 @@ BlobRecovery::PairOutcome BlobRecovery::recover_pair(const BlobMetadata& metadat
     }
     const uint32_t pair = pair_index(shard, context_.n_shards, blob);
     sim::TaskGroup<PairOutcome> types;
+    const bool as_tasks = blocking_calls_as_tasks();
     for (SliverType type : {SliverType::primary, SliverType::secondary}) {
-        if (!storage_.has_shard(shard) || storage_.has_sliver(shard, type, blob)) {
+        // Inline, the existence check comes before the sliver's task (floe's model until 2
+        // December 2026); as tasks, inside it, as Walrus's recover_sliver makes it.
+        if (!storage_.has_shard(shard) || (!as_tasks && storage_.has_sliver(shard, type, blob))) {
             continue;
         }
         types.add(rt_.spawn(
             fmt::format("recover-sliver {}", sliver_type_name(type)),
-            [this, metadata, shard, pair, type, pass_epoch, certified_epoch]() -> PairOutcome {
+            [this, metadata, shard, pair, type, pass_epoch, certified_epoch,
+             as_tasks]() -> PairOutcome {
+                // recover_sliver (blob_sync.rs l.913-939 at fb097a2262): is_sliver_stored in
+                // spawn_blocking.
+                if (as_tasks && spawn_blocking(rt_, true, "is_sliver_stored",
+                                               [this, shard, type, blob = metadata.blob_id] {
+                                                   return storage_.has_sliver(shard, type, blob);
+                                               })) {
+                    return PairOutcome{false, std::nullopt};
+                }
                 // Bounded by the sync's cancellation (§16 item 11), not by
                 // retirement.
                 const RecoveredSliver recovered =
@@ -160,8 +180,13 @@ BlobRecovery::PairOutcome BlobRecovery::recover_pair(const BlobMetadata& metadat
                 }
                 (void)rt_.fail_point_async(site::fail_point_recover_sliver_before_put_sliver);
                 check_blob_sync_target(metadata.blob_id, shard, pass_epoch);
-                auto put =
-                    storage_.put_sliver(shard, metadata.blob_id, std::get<Sliver>(recovered));
+                // put_sliver's insert in spawn_blocking (storage/shard.rs l.450-470): it lands
+                // even if this sync is cancelled while it waits.
+                auto put = spawn_blocking(
+                    rt_, as_tasks, "put_sliver",
+                    [this, shard, blob = metadata.blob_id, sliver = std::get<Sliver>(recovered)] {
+                        return storage_.put_sliver(shard, blob, sliver);
+                    });
                 FLOE_ASSERT(put.ok() || put.error() == StoreError::no_such_shard, "put sliver: {}",
                             store_error_name(put.error()));
                 return PairOutcome{!put.ok(), std::nullopt};

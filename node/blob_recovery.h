@@ -68,6 +68,10 @@ private:
     bool persists_proofs() const {
         return context_.config.old.existence_check_skips_proven_inconsistent;
     }
+    // The blob sync's spawn_blocking calls as msim runs them (node/spawn_blocking.h), not inline.
+    bool blocking_calls_as_tasks() const {
+        return context_.config.spawn_blocking == SpawnBlockingModel::tasks;
+    }
     struct PairOutcome {
         bool shard_removed = false;
         std::optional<InconsistencyProof> proof;

@@ -66,18 +66,27 @@ struct EpochChangeConfig {
     sim::Duration slow_threshold = sim::Duration::seconds(300);  // warning only
 };
 
+// How floe makes the calls Walrus makes in tokio::task::spawn_blocking (MODEL.md X16,
+// node/spawn_blocking.h). Walrus's simtests run them as msim does: a task of its own the caller
+// awaits (mysten-sim msim/src/sim/task.rs: spawn_blocking is spawn(async move { f() })).
+enum class SpawnBlockingModel : uint8_t {
+    // In the caller, with no suspension: floe's model until 1 December 2026, which the gate's
+    // older swarm seeds keep (`--set spawn-blocking=inline`).
+    inline_calls,
+    // The blob event processor's two reads with a yield before and after, the rest inline: floe's
+    // model of 1 December 2026, which gate seeds found under it keep (`spawn-blocking=events`).
+    event_reads,
+    // As msim runs them (the default, `spawn-blocking=task`): the blob event processor's two
+    // reads and the blob sync's metadata read and write and its sliver existence reads and writes
+    // each run in a task of their own the caller joins.
+    tasks,
+};
+
 struct EventProcessingConfig {
     uint32_t events_per_poll = 100;                            // events fetched per chain read
     sim::Duration poll_interval = sim::Duration::millis(100);  // when the chain has nothing new
     sim::Duration chain_request_timeout = sim::Duration::seconds(2);
     uint32_t blob_event_workers = 10;  // [3] blob_event_processor_config.num_workers
-    // Off: the blob event processor's reads run inline in the worker. On (`--set
-    // blocking-reads=task`): as Walrus runs them, in tokio::task::spawn_blocking
-    // (blob_event_processor.rs l.210-214 is_blob_certified, l.277-281 get_blob_info, at
-    // fb097a2262), which msim makes a task of its own (msim task.rs spawn_blocking: spawn(async
-    // move { f() })): the worker is suspended before the read runs and again before it resumes,
-    // with the epochs it read before the call (the event epoch, the committee epoch) kept.
-    bool blocking_reads_as_tasks = false;
 };
 
 struct ContractServiceConfig {
@@ -137,6 +146,7 @@ struct NodeConfig {
     // the index at every open adds some. mainnet-shape turns it on; `--set
     // sliver-existence=indexed` does anywhere.
     bool index_sliver_existence = false;
+    SpawnBlockingModel spawn_blocking = SpawnBlockingModel::tasks;
     Behaviours old;  // all off: the behaviour of #3407 + #3464
 };
 

@@ -89,11 +89,13 @@ std::vector<ParamSpec> shape_params() {
             "builds (inline), or after a wait for a thread pool, as its production builds, "
             "during which the node may enter catch-up (thread-pool)"),
         ParamSpec::optional_choice(
-            "blocking-reads", "scenario's: inline", {"inline", "task"},
-            "how the blob event processor makes the reads Walrus puts in spawn_blocking (a "
-            "certified blob's info, a deleted blob's info): inline in the worker (inline), or "
-            "as msim runs them, a task of their own the worker waits for, with a yield before "
-            "and after (task)"),
+            "spawn-blocking", "scenario's: task", {"inline", "events", "task"},
+            "how a node makes the calls Walrus puts in spawn_blocking (the blob event "
+            "processor's reads of a blob's info, the blob sync's metadata read and write and its "
+            "sliver existence reads and writes): inline in the caller (inline, floe's model until "
+            "1 December 2026), the event processor's reads with a yield before and after and "
+            "the rest inline (events, the model of 1 December 2026), or as msim runs them, each "
+            "a task of its own the caller joins, which a cancelled caller leaves running (task)"),
         ParamSpec::optional_choice(
             "metadata", "scenario's: walrus; mainnet-shape: compact", {"walrus", "compact"},
             "how a node stores blob metadata: every sliver's digest, as Walrus (walrus), or 40 "
@@ -134,8 +136,11 @@ std::string apply_shape(const Params& params, ClusterConfig& config) {
         config.node.node_recovery.thread_pool_existence_checks =
             params.choice("existence-checks") == "thread-pool";
     }
-    if (params.is_set("blocking-reads")) {
-        config.node.events.blocking_reads_as_tasks = params.choice("blocking-reads") == "task";
+    if (params.is_set("spawn-blocking")) {
+        const std::string model = params.choice("spawn-blocking");
+        config.node.spawn_blocking = model == "inline"   ? walrus::SpawnBlockingModel::inline_calls
+                                     : model == "events" ? walrus::SpawnBlockingModel::event_reads
+                                                         : walrus::SpawnBlockingModel::tasks;
     }
     if (params.is_set("sliver-existence")) {
         config.node.index_sliver_existence = params.choice("sliver-existence") == "indexed";

@@ -130,10 +130,11 @@ TEST_CASE("buggify: finds a bug the same seed's uniform faults miss (finding F8)
     // swarm 38 with the fixes of the findings it would reach first: its uniform faults pass; the
     // fail-point swarm crashes node 2 at create-cf-before on its catch-up exit and recovery then
     // waits forever for a shard whose storage the replayed epoch change never creates (F8).
-    // Found under the loose fault budget (before strict was the default): pinned with it.
+    // Found under the loose fault budget (before strict was the default) and inline
+    // spawn_blocking calls (before task was, MODEL.md X16): pinned with both.
     ScenarioRunOptions options;
     options.seed = 38;
-    options.sets = {"fault-budget=loose"};
+    options.sets = {"spawn-blocking=inline", "fault-budget=loose"};
     for (const char* fix : {"record-shard-sync-before-finisher", "blob-sync-skips-missing-shards",
                             "head-attestation-rules", "resync-regained-active-shards",
                             "clear-checkpoint-on-catch-up-exit", "active-shard-sync-is-success",

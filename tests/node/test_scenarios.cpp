@@ -201,27 +201,31 @@ TEST_CASE("shape: sliver-existence=indexed answers as Walrus's reads do: the sam
     }
 }
 
-// `blocking-reads=task` (EventProcessingConfig::blocking_reads_as_tasks): the blob event
-// processor's spawn_blocking reads become yields around the read, as msim runs them. The runs
-// take other schedules (other traces) and the simtests still pass.
-TEST_CASE("shape: blocking-reads=task suspends the blob event worker around its reads") {
+// `spawn-blocking` (NodeConfig::spawn_blocking, node/spawn_blocking.h): the calls Walrus makes in
+// spawn_blocking, inline, the event processor's reads as yields (the model of 1 December 2026),
+// or each in a task of its own (the default). Each model takes its own schedule (its own trace),
+// unset is `task`, and the simtests pass under all three.
+TEST_CASE("shape: spawn-blocking moves the node's spawn_blocking calls into tasks") {
     for (const std::string scenario :
          {"long-node-recovery", "recovery-in-progress-with-node-restart"}) {
         CAPTURE(scenario);
-        auto run = [&scenario](const char* mode) {
+        auto run = [&scenario](std::vector<std::string> sets) {
             ScenarioRunOptions options;
             options.seed = 4;
-            options.sets = {std::string("blocking-reads=") + mode};
+            options.sets = std::move(sets);
             std::string error;
             const ScenarioResult result = run_scenario(*find_scenario(scenario), options, error);
             CHECK(error.empty());
-            return result;
+            CHECK(result.result.passed());
+            return result.result.trace_hash;
         };
-        const ScenarioResult inline_reads = run("inline");
-        const ScenarioResult task_reads = run("task");
-        CHECK(inline_reads.result.passed());
-        CHECK(task_reads.result.passed());
-        CHECK(task_reads.result.trace_hash != inline_reads.result.trace_hash);
+        const auto inline_calls = run({"spawn-blocking=inline"});
+        const auto event_reads = run({"spawn-blocking=events"});
+        const auto tasks = run({"spawn-blocking=task"});
+        CHECK(run({}) == tasks);
+        CHECK(inline_calls != event_reads);
+        CHECK(inline_calls != tasks);
+        CHECK(event_reads != tasks);
     }
 }
 
@@ -467,7 +471,9 @@ TEST_CASE("scenario swarm 16232 (F4 and F5 fixed): lost beyond f with the loose 
     // budget counts those shards and refuses it (docs/FINDINGS.md, "Swarm 16232").
     ScenarioRunOptions options;
     options.seed = 16232;
-    for (const char* set : {"epochs=20", "deadline=20m", "fault-budget=loose"}) {
+    // Pinned to the model it was diagnosed on: inline spawn_blocking calls (MODEL.md X16).
+    for (const char* set :
+         {"epochs=20", "deadline=20m", "spawn-blocking=inline", "fault-budget=loose"}) {
         options.sets.emplace_back(set);
     }
     REQUIRE(options.old.set("head-attestation-rules"));
@@ -495,10 +501,12 @@ TEST_CASE("scenario swarm 11944 (buggify, every fix): finding F10 reached, and f
     // skips the new sync and the old one leaves the shard LockedToMove (as Walrus, the run
     // aborts on the false attestation: the gate's `walrus swarm 11944` line shows that). With
     // the fix the regained shard is synced afresh and the run passes. Found under the loose
-    // fault budget (before strict was the default): pinned with it.
+    // fault budget (before strict was the default) and inline spawn_blocking calls (before task
+    // was, MODEL.md X16): pinned with both.
     ScenarioRunOptions options;
     options.seed = 11944;
-    for (const char* set : {"buggify=on", "epochs=20", "deadline=20m", "fault-budget=loose"}) {
+    for (const char* set : {"buggify=on", "epochs=20", "deadline=20m", "spawn-blocking=inline",
+                            "fault-budget=loose"}) {
         options.sets.emplace_back(set);
     }
     for (const walrus::BehaviourInfo& info : walrus::behaviour_switches()) {
