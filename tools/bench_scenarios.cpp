@@ -348,6 +348,16 @@ void print_seed_cost_verdict(const std::vector<SimtestCost>& simtests,
         highest_floor->floor / 1e6, highest_floor->name,
         highest_floor->floor <= seed_cost_target ? "below" : "ABOVE",
         (worst->cost - worst->floor) / 1e6);
+    // What floe adds to RocksDB, as a ratio that holds across machines and sizes.
+    const SimtestCost* heaviest = nullptr;
+    for (const SimtestCost& simtest : simtests) {
+        if (simtest.floor > 0 && (heaviest == nullptr || simtest.cost / simtest.floor >
+                                                             heaviest->cost / heaviest->floor)) {
+            heaviest = &simtest;
+        }
+    }
+    fmt::print("seed cost / RocksDB floor of the simtests: highest {:.2f}x ({})\n",
+               heaviest->cost / heaviest->floor, heaviest->name);
 }
 
 // The machine's limit for this workload's unit of work: one timer wake-up and fiber switch.

@@ -142,6 +142,7 @@ check "bench: a simtest seed's cost, the target and the RocksDB floor" bash -c \
   'seed cost of the simtests: worst [0-9.]+ M raw-loop events \(long-node-recovery\), target <= 1.0 M: (met|NOT met)' \
   <<<\"\$out\" && grep -qE '^  long-node-recovery +1/1 .* [0-9]+\.[0-9]{2} +[0-9]+\.[0-9]{2} +[0-9.]+x' <<<\"\$out\" \
   && grep -qE 'RocksDB floor of the simtests .*: highest [0-9.]+ M raw-loop events \(long-node-recovery\), (below|ABOVE) the target' \
+  <<<\"\$out\" && grep -qE '^seed cost / RocksDB floor of the simtests: highest [0-9]+\.[0-9]{2}x \(long-node-recovery\)$' \
   <<<\"\$out\""
 # shard-sync-fails fails an assertion on every seed as Walrus is (FINDINGS F5): the bench must
 # report it and go on to the next scenario, not die with it.
