@@ -85,3 +85,32 @@ TEST_CASE("spawn_blocking: a caller aborted while it waits leaves the write to l
         CHECK_FALSE(caller_resumed);
     }
 }
+
+TEST_CASE("spawn_blocking: a node killed while its task waits stops the task with the node") {
+    // The task is the node's: a crash unwinds it with its caller, before or after it started, and
+    // its write never lands (what it captured is destroyed, never run).
+    for (const int kill_at_ms : {10, 12}) {
+        CAPTURE(kill_at_ms);
+        bool landed = false;
+        bool caller_resumed = false;
+        sim::SimulationConfig config;
+        sim::Simulation sim(config);
+        const sim::HostId host = sim.add_host("node", [&](sim::Runtime& rt) {
+            rt.sleep(Duration::millis(10));
+            walrus::spawn_blocking(rt, true, "put_sliver", [&rt, &landed] {
+                rt.sleep(Duration::millis(5));
+                landed = true;
+            });
+            caller_resumed = true;
+        });
+        auto result = sim.run([&](sim::Runtime& rt) {
+            sim.start(host);
+            rt.sleep(Duration::millis(kill_at_ms));
+            sim.kill(host);
+            rt.sleep(Duration::millis(20));
+        });
+        REQUIRE(result.passed());
+        CHECK_FALSE(landed);
+        CHECK_FALSE(caller_resumed);
+    }
+}
