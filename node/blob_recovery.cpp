@@ -173,7 +173,7 @@ BlobRecovery::PairOutcome BlobRecovery::recover_pair(const BlobMetadata& metadat
                 }
                 // Bounded by the sync's cancellation (§16 item 11), not by
                 // retirement.
-                const RecoveredSliver recovered =
+                RecoveredSliver recovered =
                     *recover_sliver(metadata, pair, type, certified_epoch, [] { return false; });
                 if (const auto* proof = std::get_if<InconsistencyProof>(&recovered)) {
                     return PairOutcome{false, *proof};
@@ -182,11 +182,11 @@ BlobRecovery::PairOutcome BlobRecovery::recover_pair(const BlobMetadata& metadat
                 check_blob_sync_target(metadata.blob_id, shard, pass_epoch);
                 // put_sliver's insert in spawn_blocking (storage/shard.rs l.450-470): it lands
                 // even if this sync is cancelled while it waits.
-                auto put = spawn_blocking(
-                    rt_, as_tasks, "put_sliver",
-                    [this, shard, blob = metadata.blob_id, sliver = std::get<Sliver>(recovered)] {
-                        return storage_.put_sliver(shard, blob, sliver);
-                    });
+                auto put = spawn_blocking(rt_, as_tasks, "put_sliver",
+                                          [this, shard, blob = metadata.blob_id,
+                                           sliver = std::get<Sliver>(std::move(recovered))] {
+                                              return storage_.put_sliver(shard, blob, sliver);
+                                          });
                 FLOE_ASSERT(put.ok() || put.error() == StoreError::no_such_shard, "put sliver: {}",
                             store_error_name(put.error()));
                 return PairOutcome{!put.ok(), std::nullopt};
