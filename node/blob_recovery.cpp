@@ -26,12 +26,8 @@ BlobRecovery::BlobRecovery(sim::Runtime& rt, const NodeContext& context, NodeSto
     }
 }
 
-std::optional<BlobMetadata> BlobRecovery::get_or_recover_metadata_unless_retired(
-    const BlobId& blob, Epoch certified_epoch) {
-    auto local = storage_.metadata(blob);
-    if (local.has_value()) {
-        return local;
-    }
+std::optional<BlobMetadata> BlobRecovery::recover_metadata_unless_retired(const BlobId& blob,
+                                                                          Epoch certified_epoch) {
     return recover_metadata(blob, certified_epoch, [this, blob] { return is_retired(blob); });
 }
 

@@ -35,8 +35,8 @@ public:
     void proof_invalidated(const BlobId& blob) override;
 
     // ShardSyncRecovery
-    std::optional<BlobMetadata> get_or_recover_metadata_unless_retired(
-        const BlobId& blob, Epoch certified_epoch) override;
+    std::optional<BlobMetadata> recover_metadata_unless_retired(const BlobId& blob,
+                                                                Epoch certified_epoch) override;
     std::optional<RecoveredSliver> recover_sliver_unless_retired(const BlobMetadata& metadata,
                                                                  uint32_t pair, SliverType type,
                                                                  Epoch certified_epoch) override;

@@ -77,8 +77,9 @@ enum class SpawnBlockingModel : uint8_t {
     // model of 1 December 2026, which gate seeds found under it keep (`spawn-blocking=events`).
     event_reads,
     // As msim runs them (the default, `spawn-blocking=task`): the blob event processor's two
-    // reads and the blob sync's metadata read and write and its sliver existence reads and writes
-    // each run in a task of their own the caller joins.
+    // reads, the blob sync's metadata read and write and its sliver existence reads and writes,
+    // and shard sync's metadata read and write and its recovered slivers' writes, each run in a
+    // task of its own the caller joins.
     tasks,
 };
 

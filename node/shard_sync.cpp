@@ -6,6 +6,7 @@
 
 #include "node/backoff.h"
 #include "node/sites.h"
+#include "node/spawn_blocking.h"
 #include "node/walrus_panic.h"
 
 namespace walrus {
@@ -14,7 +15,8 @@ ShardSyncHandler::ShardSyncHandler(sim::Runtime& rt, NodeStorage& storage,
                                    ShardSyncCommittees& committees,
                                    ShardSyncRecovery& blob_recovery, ShardSyncAttester& attester,
                                    NodeIndex self, uint32_t n_shards, const Directory& directory,
-                                   const ShardSyncConfig& config, const Behaviours& behaviours)
+                                   const ShardSyncConfig& config, const Behaviours& behaviours,
+                                   SpawnBlockingModel spawn_blocking)
     : rt_(rt),
       storage_(storage),
       committees_(committees),
@@ -25,6 +27,7 @@ ShardSyncHandler::ShardSyncHandler(sim::Runtime& rt, NodeStorage& storage,
       directory_(directory),
       config_(config),
       behaviours_(behaviours),
+      spawn_blocking_(spawn_blocking),
       semaphore_(config.shard_sync_concurrency, "shard-sync"),
       count_(sim::watch_channel<size_t>(0, "shard-sync-count").first),
       count_rx_(count_.subscribe()) {}
@@ -153,11 +156,8 @@ bool ShardSyncHandler::sync_all_metadata() {
             // sync_single_blob_metadata runs under execute_with_retirement_check: a blob deleted,
             // expired or invalidated since the scan's snapshot is skipped (its data may be gone
             // everywhere).
-            const auto metadata = blob_recovery_.get_or_recover_metadata_unless_retired(
-                next->first, *next->second.initial_certified_epoch);
-            if (metadata.has_value()) {
-                FLOE_ASSERT(storage_.put_metadata(*metadata).ok(), "metadata write");
-            }
+            // It stores the metadata it recovers.
+            (void)get_or_recover_blob_metadata(next->first, *next->second.initial_certified_epoch);
         }
     }
     return true;
@@ -605,21 +605,28 @@ ShardSyncHandler::PendingOutcome ShardSyncHandler::recover_one_pending(ShardInde
         sim::FailPointOutcome::inject_error;
     if (!stored && info.has_value() && (skip_certified_check || info->is_certified(epoch))) {
         (void)rt_.fail_point(site::fail_point_shard_sync_recover_blob);
-        // recover_blob: the metadata and the sliver each under execute_with_retirement_check.
-        const auto metadata = blob_recovery_.get_or_recover_metadata_unless_retired(
-            blob, *info->initial_certified_epoch);
+        // recover_blob (storage/shard.rs l.1559-1640 at fb097a2262): the metadata (stored if
+        // recovered) and the sliver each under execute_with_retirement_check.
+        const auto metadata = get_or_recover_blob_metadata(blob, *info->initial_certified_epoch);
         const uint32_t pair = pair_index(shard, n_shards_, blob);
-        const auto recovered = metadata.has_value()
-                                   ? blob_recovery_.recover_sliver_unless_retired(
-                                         *metadata, pair, type, *info->initial_certified_epoch)
-                                   : std::nullopt;
+        auto recovered = metadata.has_value()
+                             ? blob_recovery_.recover_sliver_unless_retired(
+                                   *metadata, pair, type, *info->initial_certified_epoch)
+                             : std::nullopt;
         if (const auto* proof =
                 recovered ? std::get_if<InconsistencyProof>(&*recovered) : nullptr) {
             // handle_inconsistency: the blob is invalidated; its entry goes like a retired one.
             blob_recovery_.file_inconsistency_proof(*proof);
             ++stats_.inconsistency_proofs;
         } else if (recovered.has_value()) {
-            if (!storage_.put_sliver(shard, blob, std::get<Sliver>(*recovered)).ok()) {
+            // handle_successful_recovery: put_sliver's insert in spawn_blocking (storage/shard.rs
+            // l.450-470), which lands even if this sync is aborted while it waits.
+            auto put = spawn_blocking(
+                rt_, blocking_calls_as_tasks(), "put_sliver",
+                [this, shard, blob, sliver = std::get<Sliver>(std::move(*recovered))] {
+                    return storage_.put_sliver(shard, blob, sliver);
+                });
+            if (!put.ok()) {
                 return PendingOutcome::shard_removed;
             }
             ++stats_.recovered_slivers;
@@ -630,6 +637,29 @@ ShardSyncHandler::PendingOutcome ShardSyncHandler::recover_one_pending(ShardInde
         return PendingOutcome::shard_removed;
     }
     return outcome;
+}
+
+// get_or_recover_blob_metadata (node.rs l.3302-3330 at fb097a2262), which shard sync runs under
+// execute_with_retirement_check: the local metadata, read in spawn_blocking, or else the
+// committee's, which it stores (put_verified_metadata: the metadata and the blob info's
+// metadata-stored flag in one batch, written in spawn_blocking) before returning it. Local
+// metadata is returned as it is, whatever the blob info's flag says. nullopt once the blob is
+// retired.
+std::optional<BlobMetadata> ShardSyncHandler::get_or_recover_blob_metadata(const BlobId& blob,
+                                                                           Epoch certified_epoch) {
+    auto local = spawn_blocking(rt_, blocking_calls_as_tasks(), "get_metadata",
+                                [this, blob] { return storage_.metadata(blob); });
+    if (local.has_value()) {
+        return local;
+    }
+    auto recovered = blob_recovery_.recover_metadata_unless_retired(blob, certified_epoch);
+    if (recovered.has_value()) {
+        auto put = spawn_blocking(
+            rt_, blocking_calls_as_tasks(), "put_metadata",
+            [this, metadata = *recovered] { return storage_.put_metadata(metadata); });
+        FLOE_ASSERT(put.ok(), "metadata write: {}", store_error_name(put.error()));
+    }
+    return recovered;
 }
 
 // The event path still owes a blob whose latest BlobCertified event is not complete at this node:

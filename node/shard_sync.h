@@ -32,10 +32,10 @@ public:
 class ShardSyncRecovery {
 public:
     virtual ~ShardSyncRecovery() = default;
-    // The local metadata, or the committee's, retried until it verifies; nullopt once the blob is
-    // retired (execute_with_retirement_check around get_or_recover_blob_metadata).
-    virtual std::optional<BlobMetadata> get_or_recover_metadata_unless_retired(
-        const BlobId& blob, Epoch certified_epoch) = 0;
+    // The committee's metadata, retried until it verifies; nullopt once the blob is retired
+    // (execute_with_retirement_check around get_or_recover_blob_metadata's committee call).
+    virtual std::optional<BlobMetadata> recover_metadata_unless_retired(const BlobId& blob,
+                                                                        Epoch certified_epoch) = 0;
     // The sliver decoded from the committee's recovery symbols, retried until it decodes, or the
     // proof that the blob is inconsistently encoded; nullopt once the blob is retired (deleted,
     // invalidated or expired: Walrus's blob_retirement_notifier.execute_with_retirement_check
@@ -80,7 +80,8 @@ public:
     ShardSyncHandler(sim::Runtime& rt, NodeStorage& storage, ShardSyncCommittees& committees,
                      ShardSyncRecovery& blob_recovery, ShardSyncAttester& attester, NodeIndex self,
                      uint32_t n_shards, const Directory& directory, const ShardSyncConfig& config,
-                     const Behaviours& behaviours = {});
+                     const Behaviours& behaviours = {},
+                     SpawnBlockingModel spawn_blocking = SpawnBlockingModel::tasks);
     ShardSyncHandler(sim::Runtime& rt, NodeStorage& storage, ShardSyncEnv& env, NodeIndex self,
                      uint32_t n_shards, const Directory& directory, const ShardSyncConfig& config,
                      const Behaviours& behaviours = {})
@@ -146,6 +147,9 @@ private:
     PendingOutcome recover_one_pending(ShardIndex shard, SliverType type, const BlobId& blob,
                                        Epoch epoch);
     AttemptResult read_error(bool made_progress);
+    std::optional<BlobMetadata> get_or_recover_blob_metadata(const BlobId& blob,
+                                                             Epoch certified_epoch);
+    bool blocking_calls_as_tasks() const { return spawn_blocking_ == SpawnBlockingModel::tasks; }
     bool owed_by_event_path(const BlobInfo& info) const;
     void check_filled(ShardIndex shard, Epoch epoch,
                       const std::optional<NodeStorage::SyncProgress>& resumed_from);
@@ -160,6 +164,7 @@ private:
     Directory directory_;
     ShardSyncConfig config_;
     Behaviours behaviours_;
+    SpawnBlockingModel spawn_blocking_;  // how direct recovery's put_sliver runs (MODEL.md X16)
     sim::Semaphore semaphore_;
     sim::WatchSender<size_t> count_;
     sim::WatchReceiver<size_t> count_rx_;

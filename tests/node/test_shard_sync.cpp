@@ -38,25 +38,33 @@ TEST_CASE("shard diff: gained, to lock, to remove (§3.3)") {
 namespace {
 
 // A node host with its storage and a shard-sync handler whose source never answers (its host is
-// down), so a per-shard sync retries forever.
+// down), so a per-shard sync retries forever. The committee's per-blob recovery never answers
+// either, unless `committee_answers`: then it returns the blob's metadata and slivers at once.
 struct SyncRig final : ShardSyncEnv {
     NodeStorage& storage;
+    bool committee_answers = false;
     sim::Notify never{"metadata-never"};
-    explicit SyncRig(NodeStorage& s) : storage(s) {}
+    SyncRig(NodeStorage& s, bool answers) : storage(s), committee_answers(answers) {}
     Epoch current_committee_epoch() override { return 2; }
     const Committee& committee_at(Epoch epoch) override {
         static const Committee before{1, 13, {{1, {3}}}};
         static const Committee now{2, 13, {{0, {3}}}};
         return epoch == 1 ? before : now;
     }
-    std::optional<BlobMetadata> get_or_recover_metadata_unless_retired(const BlobId& blob,
-                                                                       Epoch) override {
-        (void)never.wait();  // blocks: keeps a RecoverMetadata launcher busy
+    std::optional<BlobMetadata> recover_metadata_unless_retired(const BlobId& blob,
+                                                                Epoch) override {
+        if (!committee_answers) {
+            (void)never.wait();  // blocks: keeps a RecoverMetadata launcher busy
+        }
         return BlobMetadata::compute(blob, 13);
     }
-    std::optional<RecoveredSliver> recover_sliver_unless_retired(const BlobMetadata&, uint32_t,
-                                                                 SliverType, Epoch) override {
-        FLOE_UNREACHABLE("not in this rig");
+    std::optional<RecoveredSliver> recover_sliver_unless_retired(const BlobMetadata& metadata,
+                                                                 uint32_t pair, SliverType type,
+                                                                 Epoch) override {
+        if (!committee_answers) {
+            (void)never.wait();
+        }
+        return RecoveredSliver{encode_sliver(metadata.blob_id, pair, type)};
     }
     void file_inconsistency_proof(const InconsistencyProof&) override {
         FLOE_UNREACHABLE("not in this rig");
@@ -74,6 +82,8 @@ struct SyncEnd {
     ShardStatus status = ShardStatus::none;
     ShardSyncStats stats;
     std::vector<std::pair<SliverType, BlobId>> pending;  // pending recovery, as left
+    // Blob 7's metadata is stored, and its blob info says so.
+    bool blob_7_metadata_stored = false;
 };
 
 // What node 0 holds before its sync of shard 3 starts, and how the sync starts.
@@ -82,6 +92,8 @@ struct DeadSourceSetup {
     std::function<void(NodeStorage&)> prepare;
     // restart_syncs (the shard's status and progress as prepared), not start_sync_shards.
     bool resume = false;
+    bool committee_answers = false;  // SyncRig::committee_answers
+    SpawnBlockingModel spawn_blocking = SpawnBlockingModel::tasks;
 };
 
 // Node 0 syncs shard 3 (blob 7 certified at epoch 1) from a source that never answers, with the
@@ -115,20 +127,27 @@ SyncEnd sync_against_dead_source(const std::function<void(sim::FailPoints&)>& ar
             REQUIRE(storage.put_blob_info(BlobId::from_u64(7), certified(1)).ok());
             REQUIRE(storage.create_shard(3, ShardStatus::none).ok());
         }
-        SyncRig rig(storage);
+        SyncRig rig(storage, setup.committee_answers);
         ShardSyncConfig config;
         config.retry_min_backoff = 1_s;
         config.retry_max_backoff = 2_s;
         config.retry_switch_to_recovery_interval = switch_to_recovery;
-        ShardSyncHandler handler(rt, storage, rig, 0, 13, Directory{0, {host, source}}, config);
+        ShardSyncHandler handler(rt, storage, rig, rig, rig, 0, 13, Directory{0, {host, source}},
+                                 config, Behaviours{}, setup.spawn_blocking);
         if (setup.resume) {
             handler.restart_syncs();
         } else {
             handler.start_sync_shards({3});
         }
         rt.sleep(run_for);
-        end = SyncEnd{rig.attested, handler.is_syncing(3), storage.shard_status(3), handler.stats(),
-                      storage.pending_recover(3).value()};
+        const auto info = storage.blob_info(BlobId::from_u64(7));
+        end = SyncEnd{rig.attested,
+                      handler.is_syncing(3),
+                      storage.shard_status(3),
+                      handler.stats(),
+                      storage.pending_recover(3).value(),
+                      storage.metadata(BlobId::from_u64(7)).has_value() && info.has_value() &&
+                          info->is_metadata_stored};
         rt.sleep(sim::Duration::forever() / 2);
     });
     auto result = sim.run([&](sim::Runtime& rt) {
@@ -205,6 +224,26 @@ TEST_CASE("shard sync: direct recovery queues stored slivers too, and recovery d
         CHECK(end.status == ShardStatus::active);
         CHECK(end.pending.empty());
         CHECK(end.attested == std::vector<Epoch>{2});
+    }
+}
+
+// recover_blob's get_or_recover_blob_metadata (node.rs l.3302-3330 at fb097a2262) stores the
+// metadata it recovers from the committee, and marks it stored in the blob info, before the
+// sliver is recovered and stored; inline or as spawn_blocking tasks (MODEL.md X16). floe stored
+// only the sliver until 2 December 2026.
+TEST_CASE("shard sync: direct recovery stores the metadata it recovers, with the sliver") {
+    for (const SpawnBlockingModel model :
+         {SpawnBlockingModel::inline_calls, SpawnBlockingModel::tasks}) {
+        CAPTURE(static_cast<int>(model));
+        DeadSourceSetup setup;
+        setup.committee_answers = true;
+        setup.spawn_blocking = model;
+        const SyncEnd end = sync_against_dead_source([](sim::FailPoints&) {}, 3_s, 30_s, setup);
+        CHECK(end.stats.direct_recoveries == 1);
+        CHECK(end.stats.recovered_slivers == 2);  // blob 7's primary and secondary
+        CHECK(end.pending.empty());
+        CHECK(end.status == ShardStatus::active);
+        CHECK(end.blob_7_metadata_stored);
     }
 }
 
@@ -310,7 +349,7 @@ TEST_CASE("shard sync: the running-sync counter survives aborts and host kills (
         if (recover_metadata_mode && storage.status().kind == NodeStatus::Kind::standby) {
             REQUIRE(storage.set_status(NodeStatus::recover_metadata()).ok());
         }
-        SyncRig rig(storage);
+        SyncRig rig(storage, false);
         ShardSyncConfig config;
         config.retry_min_backoff = 1_s;
         config.retry_max_backoff = 2_s;
