@@ -123,6 +123,7 @@ const char* sync_shard_error_name(SyncShardError error) {
         case SyncShardError::too_many_slivers: return "too_many_slivers";
         case SyncShardError::shard_not_assigned: return "shard_not_assigned";
         case SyncShardError::injected: return "injected";
+        case SyncShardError::storage: return "storage";
     }
     FLOE_UNREACHABLE();
 }

@@ -78,8 +78,8 @@ enum class SpawnBlockingModel : uint8_t {
     event_reads,
     // As msim runs them (the default, `spawn-blocking=task`): the blob event processor's two
     // reads, the blob sync's metadata read and write and its sliver existence reads and writes,
-    // and shard sync's metadata read and write and its recovered slivers' writes, each run in a
-    // task of its own the caller joins.
+    // shard sync's metadata read and write and its recovered slivers' writes, and the RPC
+    // handlers' metadata and sliver reads, each run in a task of its own the caller joins.
     tasks,
 };
 

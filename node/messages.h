@@ -185,6 +185,7 @@ enum class SyncShardError : uint8_t {
     too_many_slivers,    // count > max_sliver_count_per_sync_request
     shard_not_assigned,  // the server no longer has the shard
     injected,            // fail_point_sync_shard_return_error
+    storage,             // the batch's read failed: the shard was removed while it waited
 };
 const char* sync_shard_error_name(SyncShardError error);
 struct SyncShardReply {

@@ -2,6 +2,7 @@
 
 #include "node/invalid_blob.h"
 #include "node/sites.h"
+#include "node/spawn_blocking.h"
 
 #include <algorithm>
 
@@ -26,11 +27,17 @@ void RpcHandlers::serve() {
                 sim::FailPointOutcome::inject_error) {
                 return std::optional<BlobMetadata>();
             }
-            return storage_.metadata(request.blob_id);
+            // get_metadata in spawn_blocking (node.rs l.4476 at fb097a2262).
+            return spawn_blocking(
+                rt_, blocking_calls_as_tasks(), "get_metadata",
+                [this, blob = request.blob_id] { return storage_.metadata(blob); });
         });
     rt_.serve<GetSliver, std::optional<Sliver>>(
         method::get_sliver, [this](sim::HostId, GetSliver request) {
-            return storage_.sliver(request.shard, request.type, request.blob_id);
+            // retrieve_sliver_unchecked: get_sliver in spawn_blocking (node.rs l.3899).
+            return spawn_blocking(rt_, blocking_calls_as_tasks(), "get_sliver", [this, request] {
+                return storage_.sliver(request.shard, request.type, request.blob_id);
+            });
         });
     rt_.serve<MissingSlivers, std::vector<MissingSliver>>(
         method::missing_slivers, [this](sim::HostId, const MissingSlivers& request) {
@@ -122,12 +129,30 @@ std::vector<RecoverySymbol> RpcHandlers::handle_recovery_symbols(
     const RecoverySymbolsRequest& request) {
     const SliverType source_type =
         request.target_type == SliverType::primary ? SliverType::secondary : SliverType::primary;
+    const std::vector<ShardIndex> shards = storage_.existing_shards();
+    std::vector<std::optional<Sliver>> sources;
+    if (blocking_calls_as_tasks()) {
+        // retrieve_multiple_recovery_symbols polls every symbol's retrieval at once
+        // (FuturesOrdered), and each reads its source sliver in spawn_blocking
+        // (retrieve_sliver_unchecked, node.rs l.3899): one task per sliver, all started before
+        // any is joined, joined in order. A shard removed meanwhile gives no symbol.
+        sim::TaskGroup<std::optional<Sliver>> reads;
+        for (ShardIndex shard : shards) {
+            reads.add(rt_.spawn("get_sliver", [this, shard, source_type, blob = request.blob_id] {
+                return storage_.sliver(shard, source_type, blob);
+            }));
+        }
+        sources = reads.join_all();
+    } else {
+        for (ShardIndex shard : shards) {
+            sources.push_back(storage_.sliver(shard, source_type, request.blob_id));
+        }
+    }
     std::vector<RecoverySymbol> symbols;
-    for (ShardIndex shard : storage_.existing_shards()) {
-        const auto source = storage_.sliver(shard, source_type, request.blob_id);
-        if (source.has_value()) {
+    for (size_t i = 0; i < shards.size(); ++i) {
+        if (sources[i].has_value()) {
             symbols.push_back(make_recovery_symbol(request.blob_id, request.target_pair,
-                                                   request.target_type, shard, *source));
+                                                   request.target_type, shards[i], *sources[i]));
         }
     }
     return symbols;
@@ -174,8 +199,25 @@ SyncShardReply RpcHandlers::handle_sync_shard(const SyncShardRequest& request) {
         sim::FailPointOutcome::inject_error) {
         return reply;
     }
-    reply.slivers = storage_.slivers_for_sync(request.shard, request.type, request.start,
-                                              request.count, request.epoch);
+    // The batch is read in spawn_blocking (storage.rs l.1275 at fb097a2262) on the shard's
+    // storage looked up before it. A shard removed while the task waited has its column families
+    // dropped, and Walrus's read of them fails (typed-store's UnregisteredColumn, an Internal
+    // error for the requester, storage.rs l.435-439 of errors.rs).
+    auto batch = spawn_blocking(
+        rt_, blocking_calls_as_tasks(), "fetch_slivers",
+        [this, request]() -> std::optional<std::vector<std::pair<BlobId, Sliver>>> {
+            if (!storage_.has_shard(request.shard)) {
+                return std::nullopt;
+            }
+            return storage_.slivers_for_sync(request.shard, request.type, request.start,
+                                             request.count, request.epoch);
+        });
+    if (!batch.has_value()) {
+        FLOE_REACHABLE(rt_, site::sync_source_shard_removed_during_fetch);
+        reply.error = SyncShardError::storage;
+        return reply;
+    }
+    reply.slivers = std::move(*batch);
     return reply;
 }
 

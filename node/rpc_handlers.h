@@ -44,6 +44,10 @@ private:
     std::vector<RecoverySymbol> handle_recovery_symbols(const RecoverySymbolsRequest& request);
     HealthInfo handle_health();
     SyncShardReply handle_sync_shard(const SyncShardRequest& request);
+    // The handlers' spawn_blocking calls as msim runs them (node/spawn_blocking.h, MODEL.md X16).
+    bool blocking_calls_as_tasks() const {
+        return context_.config.spawn_blocking == SpawnBlockingModel::tasks;
+    }
 
     sim::Runtime& rt_;
     const NodeContext& context_;

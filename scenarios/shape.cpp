@@ -93,7 +93,8 @@ std::vector<ParamSpec> shape_params() {
             "how a node makes the calls Walrus puts in spawn_blocking (the blob event "
             "processor's reads of a blob's info, the blob sync's metadata read and write and its "
             "sliver existence reads and writes, shard sync's metadata read and write and its "
-            "recovered slivers' writes): inline in the caller (inline, floe's model until "
+            "recovered slivers' writes, the RPC handlers' metadata and sliver reads): inline in "
+            "the caller (inline, floe's model until "
             "1 December 2026), the event processor's reads with a yield before and after and "
             "the rest inline (events, the model of 1 December 2026), or as msim runs them, each "
             "a task of its own the caller joins, which a cancelled caller leaves running (task)"),
