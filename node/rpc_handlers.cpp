@@ -202,7 +202,7 @@ SyncShardReply RpcHandlers::handle_sync_shard(const SyncShardRequest& request) {
     // The batch is read in spawn_blocking (storage.rs l.1275 at fb097a2262) on the shard's
     // storage looked up before it. A shard removed while the task waited has its column families
     // dropped, and Walrus's read of them fails (typed-store's UnregisteredColumn, an Internal
-    // error for the requester, storage.rs l.435-439 of errors.rs).
+    // error for the requester: errors.rs l.435-439).
     auto batch = spawn_blocking(
         rt_, blocking_calls_as_tasks(), "fetch_slivers",
         [this, request]() -> std::optional<std::vector<std::pair<BlobId, Sliver>>> {

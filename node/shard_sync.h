@@ -164,7 +164,7 @@ private:
     Directory directory_;
     ShardSyncConfig config_;
     Behaviours behaviours_;
-    SpawnBlockingModel spawn_blocking_;  // how direct recovery's put_sliver runs (MODEL.md X16)
+    SpawnBlockingModel spawn_blocking_;  // how its metadata calls and put_sliver run (X16)
     sim::Semaphore semaphore_;
     sim::WatchSender<size_t> count_;
     sim::WatchReceiver<size_t> count_rx_;
